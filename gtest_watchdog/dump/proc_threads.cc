@@ -1,0 +1,199 @@
+#include "gtest_watchdog/dump/proc_threads.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "gtest_watchdog/report/raw_writer.h"
+
+namespace gtest_watchdog_internal {
+namespace {
+
+struct LinuxDirent64 {
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[1];
+};
+
+// "/proc/self/task/<tid>/<leaf>" into out (NUL-terminated).
+void TaskPath(pid_t tid, const char* leaf, char (&out)[64]) {
+  RawWriter w(-1);
+  w.Str("/proc/self/task/").Dec(tid).Char('/').Str(leaf);
+  const size_t n = w.size() < sizeof(out) - 1 ? w.size() : sizeof(out) - 1;
+  memcpy(out, w.data(), n);
+  out[n] = '\0';
+}
+
+bool IsHex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+         (c >= 'A' && c <= 'F');
+}
+
+// Parses one number (decimal, "-1", or "0x" hex) at *p; advances past it.
+bool NextNumber(const char*& p, const char* end, int64_t* out) {
+  while (p < end && (*p == ' ' || *p == '\t' || *p == '\n')) ++p;
+  if (p >= end) return false;
+  bool neg = false;
+  if (*p == '-') {
+    neg = true;
+    ++p;
+  }
+  uint64_t v = 0;
+  bool any = false;
+  if (end - p > 2 && p[0] == '0' && p[1] == 'x') {
+    p += 2;
+    while (p < end && IsHex(*p)) {
+      const char c = *p++;
+      v = v * 16 + static_cast<uint64_t>(c <= '9'   ? c - '0'
+                                         : c <= 'F' ? c - 'A' + 10
+                                                    : c - 'a' + 10);
+      any = true;
+    }
+  } else {
+    while (p < end && *p >= '0' && *p <= '9') {
+      v = v * 10 + static_cast<uint64_t>(*p++ - '0');
+      any = true;
+    }
+  }
+  *out = neg ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
+  return any;
+}
+
+void CopyTrimmed(const char* src, ssize_t n, char* dst, size_t cap) {
+  size_t len = n > 0 ? static_cast<size_t>(n) : 0;
+  while (len > 0 && (src[len - 1] == '\n' || src[len - 1] == ' ')) --len;
+  if (len > cap - 1) len = cap - 1;
+  memcpy(dst, src, len);
+  dst[len] = '\0';
+}
+
+}  // namespace
+
+ssize_t ReadProcFile(const char* path, char* buf, size_t cap) {
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  size_t total = 0;
+  while (total + 1 < cap) {
+    const ssize_t n = read(fd, buf + total, cap - 1 - total);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    total += static_cast<size_t>(n);
+  }
+  close(fd);
+  buf[total] = '\0';
+  return static_cast<ssize_t>(total);
+}
+
+int ListThreadIds(pid_t* tids, int capacity) {
+  const int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  int count = 0;
+  alignas(8) char buf[4096];
+  for (;;) {
+    const long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      const auto* d = reinterpret_cast<const LinuxDirent64*>(buf + off);
+      off += d->d_reclen;
+      const char* s = d->d_name;
+      if (*s < '0' || *s > '9') continue;  // "." and ".."
+      pid_t tid = 0;
+      for (; *s >= '0' && *s <= '9'; ++s) tid = tid * 10 + (*s - '0');
+      if (count < capacity) tids[count] = tid;
+      ++count;
+    }
+  }
+  close(fd);
+  return count;
+}
+
+char ParseStatState(const char* stat, size_t len) {
+  // "pid (comm) S ..."; comm may itself contain ") ", so use the last ')'.
+  const char* close_paren = nullptr;
+  for (size_t i = 0; i < len; ++i) {
+    if (stat[i] == ')') close_paren = stat + i;
+  }
+  if (close_paren == nullptr || close_paren + 2 >= stat + len) return '?';
+  return close_paren[2];
+}
+
+void ParseSyscallLine(const char* text, size_t len, KernelThreadInfo* info) {
+  if (len >= 7 && memcmp(text, "running", 7) == 0) {
+    info->syscall_nr = kSyscallRunning;
+    return;
+  }
+  const char* p = text;
+  const char* end = text + len;
+  int64_t v;
+  if (!NextNumber(p, end, &v)) return;
+  info->syscall_nr = static_cast<long>(v);
+  if (v >= 0) {
+    for (uint64_t& arg : info->syscall_args) {
+      if (!NextNumber(p, end, &v)) return;
+      arg = static_cast<uint64_t>(v);
+    }
+  }
+  if (NextNumber(p, end, &v)) info->sp = static_cast<uint64_t>(v);
+  if (NextNumber(p, end, &v)) info->pc = static_cast<uint64_t>(v);
+}
+
+uint64_t ParseSigBlk(const char* status, size_t len) {
+  static constexpr char kKey[] = "SigBlk:";
+  for (size_t i = 0; i + sizeof(kKey) - 1 < len; ++i) {
+    if ((i == 0 || status[i - 1] == '\n') &&
+        memcmp(status + i, kKey, sizeof(kKey) - 1) == 0) {
+      const char* p = status + i + sizeof(kKey) - 1;
+      while (p < status + len && (*p == ' ' || *p == '\t')) ++p;
+      uint64_t v = 0;
+      for (; p < status + len && IsHex(*p); ++p) {
+        const char c = *p;
+        v = v * 16 + static_cast<uint64_t>(c <= '9'   ? c - '0'
+                                           : c <= 'F' ? c - 'A' + 10
+                                                      : c - 'a' + 10);
+      }
+      return v;
+    }
+  }
+  return 0;
+}
+
+void ReadKernelThreadInfo(pid_t tid, KernelThreadInfo* info) {
+  info->tid = tid;
+  char path[64];
+  char buf[4096];
+
+  TaskPath(tid, "stat", path);
+  ssize_t n = ReadProcFile(path, buf, sizeof(buf));
+  if (n <= 0) {
+    info->gone = true;
+    return;
+  }
+  info->state = ParseStatState(buf, static_cast<size_t>(n));
+
+  TaskPath(tid, "comm", path);
+  n = ReadProcFile(path, buf, sizeof(buf));
+  CopyTrimmed(buf, n, info->name, sizeof(info->name));
+
+  TaskPath(tid, "wchan", path);
+  n = ReadProcFile(path, buf, sizeof(buf));
+  if (n > 0 && !(n == 1 && buf[0] == '0')) {
+    CopyTrimmed(buf, n, info->wchan, sizeof(info->wchan));
+  }
+
+  TaskPath(tid, "status", path);
+  n = ReadProcFile(path, buf, sizeof(buf));
+  if (n > 0) info->sig_blocked = ParseSigBlk(buf, static_cast<size_t>(n));
+
+  TaskPath(tid, "syscall", path);
+  n = ReadProcFile(path, buf, sizeof(buf));
+  if (n > 0) ParseSyscallLine(buf, static_cast<size_t>(n), info);
+}
+
+}  // namespace gtest_watchdog_internal

@@ -1,0 +1,59 @@
+// File: gtest_watchdog/dump/proc_threads.h
+//
+// What the kernel says about this process's threads, read from
+// /proc/self/task without the threads' cooperation: the list of thread ids,
+// and for each its name, scheduler state, wait channel, blocked signals and
+// the system call it sits in (number, arguments, stack and program counter).
+// A thread that blocks every signal, or sleeps uninterruptibly, still gets
+// this much in the report.
+//
+// Every function here is async-signal-safe: open/read/close/getdents64 into
+// caller-provided storage; no allocation, no lock, no stdio.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace gtest_watchdog_internal {
+
+// Syscall states besides a real number.
+constexpr long kSyscallRunning = -2;  // "running": on a CPU, not in a syscall
+constexpr long kSyscallUnknown = -3;  // file unreadable or thread gone
+
+struct KernelThreadInfo {
+  pid_t tid = 0;
+  bool gone = false;   // exited while we looked
+  char state = '?';    // stat field 3: R S D T t Z X I ...
+  char name[17] = {};  // comm
+  char wchan[48] = {};
+  uint64_t sig_blocked = 0;  // SigBlk bit (n-1) set when signal n is blocked
+  long syscall_nr = kSyscallUnknown;  // -1: not in a syscall, stopped
+  uint64_t syscall_args[6] = {};
+  uint64_t sp = 0;
+  uint64_t pc = 0;  // user-space PC: one symbolizable frame without unwinding
+};
+
+// Lists the thread ids of this process into tids[0..capacity). Returns the
+// total number found (may exceed capacity: call again with more room), or
+// -1 if /proc/self/task cannot be read. Signal-safe.
+int ListThreadIds(pid_t* tids, int capacity);
+
+// Fills *info for `tid`. Missing pieces stay at their defaults; a thread that
+// has exited is marked gone. Signal-safe.
+void ReadKernelThreadInfo(pid_t tid, KernelThreadInfo* info);
+
+// Parsers, separated from the reads for unit tests. Signal-safe.
+// `stat` is the content of /proc/.../stat (comm may contain spaces and ')').
+char ParseStatState(const char* stat, size_t len);
+// `text` is the content of /proc/.../syscall.
+void ParseSyscallLine(const char* text, size_t len, KernelThreadInfo* info);
+// Finds "SigBlk:\t<hex>" in /proc/.../status content.
+uint64_t ParseSigBlk(const char* status, size_t len);
+
+// Reads a small /proc file into buf (NUL-terminated). Returns bytes read or
+// -1. Signal-safe.
+ssize_t ReadProcFile(const char* path, char* buf, size_t cap);
+
+}  // namespace gtest_watchdog_internal

@@ -1,0 +1,89 @@
+#include "gtest_watchdog/report/dead_man.h"
+
+#include <signal.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+#include "gtest_watchdog/report/raw_writer.h"
+
+namespace gtest_watchdog_internal {
+namespace {
+
+std::atomic<bool> g_installed{false};
+std::atomic<pid_t> g_helper{0};
+int g_fd = 2;
+int g_signal = 0;
+int64_t g_armed_for_ns = 0;
+timer_t g_timer;
+
+void OnExpiry(int, siginfo_t* info, void*) {
+  if (info->si_code != SI_TIMER) return;
+  const pid_t helper = g_helper.load();
+  if (helper > 0) kill(helper, SIGKILL);
+  RawWriter w(g_fd);
+  w.Str("\n[ WATCHDOG ] the report did not finish within ")
+      .Seconds(g_armed_for_ns)
+      .Str(" s; aborting with what was written so far\n");
+  w.Flush();
+  AbortNow();
+}
+
+}  // namespace
+
+void AbortNow() {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = SIG_DFL;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGABRT, &sa, nullptr);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGABRT);
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  abort();
+}
+
+bool DeadMan::InstallForThisThread(int stderr_fd) {
+  g_fd = stderr_fd;
+  for (int sig = SIGRTMAX - 3; sig >= SIGRTMIN + 2 && g_signal == 0; --sig) {
+    struct sigaction old;
+    if (sigaction(sig, nullptr, &old) != 0) continue;
+    if ((old.sa_flags & SA_SIGINFO) != 0 || old.sa_handler != SIG_DFL) continue;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = &OnExpiry;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    if (sigaction(sig, &sa, nullptr) == 0) g_signal = sig;
+  }
+  if (g_signal == 0) return false;
+  sigevent sev;
+  memset(&sev, 0, sizeof(sev));
+  // Aimed at this thread: a process-directed signal could be queued for a
+  // thread stuck in uninterruptible sleep and never run.
+  sev.sigev_notify = SIGEV_THREAD_ID;
+  sev.sigev_signo = g_signal;
+  sev._sigev_un._tid = static_cast<pid_t>(syscall(SYS_gettid));
+  if (timer_create(CLOCK_MONOTONIC, &sev, &g_timer) != 0) return false;
+  g_installed.store(true);
+  return true;
+}
+
+void DeadMan::Arm(int64_t after_ns) {
+  if (!g_installed.load()) return;
+  g_armed_for_ns = after_ns;
+  itimerspec its;
+  memset(&its, 0, sizeof(its));
+  its.it_value.tv_sec = after_ns / 1000000000;
+  its.it_value.tv_nsec = after_ns % 1000000000;
+  timer_settime(g_timer, 0, &its, nullptr);
+}
+
+void DeadMan::SetHelperPid(pid_t pid) { g_helper.store(pid); }
+
+}  // namespace gtest_watchdog_internal

@@ -1,0 +1,34 @@
+// File: gtest_watchdog/report/dead_man.h
+//
+// The backstop behind the stall path: if writing a report itself hangs (a
+// helper process wedged, a lock nobody should hold), a POSIX timer aimed at
+// the reporting thread fires, one line saying the report is incomplete is
+// written with write(2), and the process aborts anyway. Whatever part of the
+// report was already written stays written.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+
+namespace gtest_watchdog_internal {
+
+class DeadMan {
+ public:
+  // Creates the timer aimed at the calling thread. Not signal-safe; call
+  // once, from the thread that will write reports. `stderr_fd` is where the
+  // last words go. Returns false if no timer could be created.
+  static bool InstallForThisThread(int stderr_fd);
+  // Starts the countdown. Signal-safe (timer_settime). No-op if not
+  // installed.
+  static void Arm(int64_t after_ns);
+  // The report helper's pid, killed when the dead-man fires. Signal-safe.
+  static void SetHelperPid(pid_t pid);
+};
+
+// Resets SIGABRT to its default action, unblocks it and aborts. Used at the
+// end of every report so that a crash handler the program installed does
+// not start a second dump. Signal-safe.
+[[noreturn]] void AbortNow();
+
+}  // namespace gtest_watchdog_internal

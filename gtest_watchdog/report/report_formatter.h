@@ -1,0 +1,41 @@
+// File: gtest_watchdog/report/report_formatter.h
+//
+// Turns a parsed snapshot plus symbolized frames into the human report: the
+// headline in GoogleTest's bracketed style, where the stalled thread is in
+// the user's code, a one-line census of the threads, then every thread with
+// its name, state and stack. Pure functions over their inputs so the layout
+// is unit-tested without a stalled process.
+//
+// Runs only in the report helper process: allocates, not signal-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "gtest_watchdog/report/snapshot.h"
+#include "gtest_watchdog/symbolize/symbolizer.h"
+
+namespace gtest_watchdog_internal {
+
+// Which part of a test was running, told from the test thread's stack
+// (GoogleTest emits no event between constructor, SetUp, body, TearDown).
+enum class TestPart { kUnknown, kConstructor, kSetUp, kBody, kTearDown,
+                      kDestructor };
+// `frames` innermost first, as symbolized.
+TestPart ClassifyTestPart(const std::vector<SourceFrame>& frames);
+const char* TestPartName(TestPart part);
+
+// The first frame (innermost first) that is the user's code: not in
+// GoogleTest, the C++ runtime, libc or the watchdog. Null if none.
+const SourceFrame* FirstUserFrame(const std::vector<SourceFrame>& frames);
+
+using SymbolizeFn = std::function<const std::vector<SourceFrame>&(uint64_t)>;
+
+std::string FormatReport(const Snapshot& snapshot, const SymbolizeFn& symbolize);
+
+// Name of an x86-64 system call number, or "" if not in our table.
+const char* SyscallName(long nr);
+
+}  // namespace gtest_watchdog_internal

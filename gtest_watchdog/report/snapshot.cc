@@ -1,0 +1,162 @@
+#include "gtest_watchdog/report/snapshot.h"
+
+#include <sstream>
+
+#include "gtest_watchdog/report/raw_writer.h"
+
+namespace gtest_watchdog_internal {
+
+const char* StackStatusId(StackStatus s) {
+  switch (s) {
+    case StackStatus::kOk: return "ok";
+    case StackStatus::kSelf: return "self";
+    case StackStatus::kSignalsBlocked: return "signals-blocked";
+    case StackStatus::kUninterruptible: return "uninterruptible";
+    case StackStatus::kNoAnswer: return "no-answer";
+    case StackStatus::kExited: return "exited";
+  }
+  return "no-answer";
+}
+
+namespace {
+// Values that end their line: newlines would break the format.
+void Line(RawWriter& w, const char* key, const char* value) {
+  w.Str(key).Char(' ');
+  for (const char* p = value; *p != '\0'; ++p) w.Char(*p == '\n' ? ' ' : *p);
+  w.Char('\n');
+}
+}  // namespace
+
+void WriteSnapshot(int fd, const SnapshotHeader& h,
+                   const SnapshotThreadIn* threads, int count) {
+  RawWriter w(fd);
+  w.Str("gtest_watchdog-snapshot ").Dec(kSnapshotVersion).Char('\n');
+  Line(w, "kind", h.kind);
+  Line(w, "phase", h.phase_id);
+  Line(w, "test", h.test_name);
+  Line(w, "suite", h.suite_name);
+  Line(w, "limit_origin", h.limit_origin);
+  w.Str("limit_ns ").Dec(h.limit_ns).Char('\n');
+  w.Str("elapsed_ns ").Dec(h.elapsed_ns).Char('\n');
+  w.Str("pid ").Dec(h.pid).Char('\n');
+  w.Str("test_tid ").Dec(h.test_tid).Char('\n');
+  w.Str("watchdog_tid ").Dec(h.watchdog_tid).Char('\n');
+  for (int i = 0; i < count; ++i) {
+    const KernelThreadInfo& k = *threads[i].kernel;
+    const ThreadStack* s = threads[i].stack;
+    w.Str("thread ").Dec(k.tid).Char(' ').Char(k.state).Char(' ');
+    w.Str(StackStatusId(threads[i].status)).Char(' ');
+    w.Dec(s != nullptr && s->truncated ? 1 : 0).Char(' ');
+    w.Dec(k.syscall_nr);
+    for (uint64_t a : k.syscall_args) w.Char(' ').Hex(a);
+    w.Char(' ').Hex(k.pc).Char(' ').Hex(k.sig_blocked).Char('\n');
+    Line(w, "name", k.name);
+    Line(w, "wchan", k.wchan);
+    const int depth =
+        (s != nullptr && threads[i].status == StackStatus::kOk) ? s->depth : 0;
+    w.Str("pcs ").Dec(depth);
+    for (int f = 0; f < depth; ++f) w.Char(' ').Hex(s->pcs[f]);
+    w.Char('\n');
+  }
+  w.Str("end\n");
+  w.Flush();
+}
+
+namespace {
+StackStatus StatusFromId(const std::string& id) {
+  for (StackStatus s :
+       {StackStatus::kOk, StackStatus::kSelf, StackStatus::kSignalsBlocked,
+        StackStatus::kUninterruptible, StackStatus::kNoAnswer,
+        StackStatus::kExited}) {
+    if (id == StackStatusId(s)) return s;
+  }
+  return StackStatus::kNoAnswer;
+}
+
+std::string RestOfLine(std::istringstream& in) {
+  std::string rest;
+  std::getline(in, rest);
+  if (!rest.empty() && rest[0] == ' ') rest.erase(0, 1);
+  return rest;
+}
+}  // namespace
+
+bool ParseSnapshot(const std::string& text, Snapshot* out,
+                   std::string* error) {
+  std::istringstream lines(text);
+  std::string line;
+  Snapshot snap;
+  bool ended = false;
+  int lineno = 0;
+  while (std::getline(lines, line)) {
+    ++lineno;
+    std::istringstream in(line);
+    std::string key;
+    in >> key;
+    if (key == "gtest_watchdog-snapshot") {
+      in >> snap.version;
+    } else if (key == "kind") {
+      snap.kind = RestOfLine(in);
+    } else if (key == "phase") {
+      snap.phase_id = RestOfLine(in);
+    } else if (key == "test") {
+      snap.test_name = RestOfLine(in);
+    } else if (key == "suite") {
+      snap.suite_name = RestOfLine(in);
+    } else if (key == "limit_origin") {
+      snap.limit_origin = RestOfLine(in);
+    } else if (key == "limit_ns") {
+      in >> snap.limit_ns;
+    } else if (key == "elapsed_ns") {
+      in >> snap.elapsed_ns;
+    } else if (key == "pid") {
+      in >> snap.pid;
+    } else if (key == "test_tid") {
+      in >> snap.test_tid;
+    } else if (key == "watchdog_tid") {
+      in >> snap.watchdog_tid;
+    } else if (key == "thread") {
+      SnapshotThread t;
+      std::string status;
+      int truncated = 0;
+      in >> t.tid >> t.state >> status >> truncated >> t.syscall_nr;
+      in >> std::hex;
+      for (uint64_t& a : t.syscall_args) in >> a;
+      in >> t.kernel_pc >> t.sig_blocked;
+      t.status = StatusFromId(status);
+      t.truncated = truncated != 0;
+      snap.threads.push_back(std::move(t));
+    } else if (key == "name" && !snap.threads.empty()) {
+      snap.threads.back().name = RestOfLine(in);
+    } else if (key == "wchan" && !snap.threads.empty()) {
+      snap.threads.back().wchan = RestOfLine(in);
+    } else if (key == "pcs" && !snap.threads.empty()) {
+      int n = 0;
+      in >> n >> std::hex;
+      for (int i = 0; i < n; ++i) {
+        uint64_t pc = 0;
+        if (!(in >> pc)) break;
+        snap.threads.back().pcs.push_back(pc);
+      }
+    } else if (key == "end") {
+      ended = true;
+      break;
+    }
+    if (in.fail() && !in.eof()) {
+      *error = "snapshot line " + std::to_string(lineno) + " malformed: " + line;
+      return false;
+    }
+  }
+  if (snap.version != kSnapshotVersion) {
+    *error = "snapshot version " + std::to_string(snap.version) + " unsupported";
+    return false;
+  }
+  if (!ended) {
+    *error = "snapshot truncated (no 'end' line)";
+    return false;
+  }
+  *out = std::move(snap);
+  return true;
+}
+
+}  // namespace gtest_watchdog_internal

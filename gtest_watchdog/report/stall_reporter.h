@@ -1,0 +1,54 @@
+// File: gtest_watchdog/report/stall_reporter.h
+//
+// The stall path, run by the watchdog thread when a deadline passes:
+//   1. arm the dead-man timer;
+//   2. list the threads and read what the kernel says about each;
+//   3. ask every thread that can answer to unwind itself (signal handler);
+//   4. write the snapshot to an in-memory file and start the report helper
+//      (this same executable, re-executed with posix_spawn — never fork()),
+//      which symbolizes with libdw, formats and writes the report to stderr;
+//   5. if the helper fails or times out, write the raw report here, with
+//      module+offset for every frame;
+//   6. write the closing line, reset SIGABRT and abort().
+// Nothing on this path allocates with malloc, takes a lock another thread
+// could hold, or uses stdio: memory comes from mmap, output from write(2).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+
+#include "gtest_watchdog/watch/deadline_board.h"
+
+namespace gtest_watchdog_internal {
+
+struct StallPathSettings {
+  int64_t answer_timeout_ns = 1000000000;  // threads' signal handlers
+  int64_t helper_timeout_ns = 15000000000;  // symbolizing helper process
+  int64_t dead_man_ns = 30000000000;        // everything
+  const char* limit_origin = "";            // must outlive the process
+};
+
+class StallReporter {
+ public:
+  // Prepares everything the stall path needs while allocating is still safe:
+  // dups stderr, resolves the executable's real path, installs the stack
+  // signal handler. Not signal-safe. Returns false (with a reason on stderr)
+  // if the stall path cannot work; the watchdog then still aborts on a stall
+  // but reports less.
+  static bool Prepare(const StallPathSettings& settings);
+
+  // Called on the watchdog thread once it is running (dead-man timer aims at
+  // it). Not signal-safe.
+  static void AttachWatchdogThread();
+
+  // The thread running tests (gettid of the caller). Once per program.
+  static void SetTestThread(pid_t tid);
+
+  // Writes the report for `armed` (which overran at `now_ns`) and aborts.
+  // Signal-safe in the sense above; never returns.
+  [[noreturn]] static void ReportAndAbort(const ArmedPhase& armed,
+                                          int64_t now_ns);
+};
+
+}  // namespace gtest_watchdog_internal

@@ -1,0 +1,87 @@
+#include "gtest_watchdog/watch/deadline_board.h"
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace gtest_watchdog_internal {
+
+int64_t MonotonicNowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+void DeadlineBoard::Publish(Phase phase, const void* subject,
+                            int64_t start_ns, int64_t limit_ns) {
+  const uint64_t s = seq_.load(std::memory_order_relaxed);
+  seq_.store(s + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  phase_.store(static_cast<int>(phase), std::memory_order_relaxed);
+  subject_.store(subject, std::memory_order_relaxed);
+  start_ns_.store(start_ns, std::memory_order_relaxed);
+  limit_ns_.store(limit_ns, std::memory_order_relaxed);
+  // seq_cst pairs with PlanWake(): either the watchdog sees this phase when
+  // it re-reads the board, or we see its planned wake-up below.
+  seq_.store(s + 2, std::memory_order_seq_cst);
+}
+
+void DeadlineBoard::Arm(Phase phase, const void* subject, int64_t now_ns,
+                        int64_t limit_ns) {
+  if (limit_ns <= 0) {
+    Publish(Phase::kNone, nullptr, now_ns, 0);
+    return;
+  }
+  Publish(phase, subject, now_ns, limit_ns);
+  if (now_ns + limit_ns < planned_wake_ns_.load(std::memory_order_seq_cst)) {
+    Kick();  // rare: a shorter limit than the watchdog planned for
+  }
+}
+
+void DeadlineBoard::Disarm() { Publish(Phase::kNone, nullptr, 0, 0); }
+
+ArmedPhase DeadlineBoard::Read() const {
+  ArmedPhase snap;
+  for (;;) {
+    const uint64_t before = seq_.load(std::memory_order_acquire);
+    if (before & 1) continue;  // writer mid-publish: a few stores, retry
+    snap.phase = static_cast<Phase>(phase_.load(std::memory_order_relaxed));
+    snap.subject = subject_.load(std::memory_order_relaxed);
+    snap.start_ns = start_ns_.load(std::memory_order_relaxed);
+    snap.limit_ns = limit_ns_.load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (seq_.load(std::memory_order_relaxed) == before) {
+      snap.generation = before;
+      return snap;
+    }
+  }
+}
+
+uint32_t DeadlineBoard::PlanWake(int64_t wake_ns) {
+  const uint32_t seen = wake_word_.load(std::memory_order_seq_cst);
+  planned_wake_ns_.store(wake_ns, std::memory_order_seq_cst);
+  return seen;
+}
+
+void DeadlineBoard::WaitUntil(uint32_t seen, int64_t wake_ns) {
+  timespec abs;
+  abs.tv_sec = wake_ns / 1000000000;
+  abs.tv_nsec = wake_ns % 1000000000;
+  // FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC time, so spurious
+  // wake-ups and EINTR need no re-computation of a relative timeout.
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&wake_word_),
+          FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, seen,
+          wake_ns == INT64_MAX ? nullptr : &abs, nullptr,
+          FUTEX_BITSET_MATCH_ANY);
+}
+
+void DeadlineBoard::Kick() {
+  wake_word_.fetch_add(1, std::memory_order_seq_cst);
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&wake_word_),
+          FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, nullptr, nullptr, 0);
+}
+
+}  // namespace gtest_watchdog_internal

@@ -1,0 +1,69 @@
+// File: gtest_watchdog/watch/deadline_board.h
+//
+// The one place where the test thread tells the watchdog thread what is
+// running and until when. Arming and disarming are a handful of atomic
+// stores: no system call, no allocation, no lock, so a watched test costs
+// the same as an unwatched one. The watchdog thread reads a consistent
+// snapshot with a sequence lock.
+//
+// Waking the watchdog: it sleeps until the earliest deadline it knows of, or
+// for one shortest-possible limit when idle. A new deadline can only be
+// earlier than that planned wake-up when a phase has a shorter limit than
+// the one before; only then does Arm() pay for a futex wake.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "gtest_watchdog/watch/phase.h"
+
+namespace gtest_watchdog_internal {
+
+struct ArmedPhase {
+  uint64_t generation = 0;  // changes on every Arm/Disarm
+  Phase phase = Phase::kNone;
+  const void* subject = nullptr;  // testing::TestInfo* or TestSuite*
+  int64_t start_ns = 0;           // monotonic clock
+  int64_t limit_ns = 0;           // > 0 when armed
+  int64_t deadline_ns() const { return start_ns + limit_ns; }
+  bool armed() const { return phase != Phase::kNone && limit_ns > 0; }
+};
+
+class DeadlineBoard {
+ public:
+  // Test thread only (single writer). Lock-free, allocation-free; makes a
+  // system call only when the new deadline is earlier than the watchdog's
+  // planned wake-up. A limit_ns of 0 means "not watched".
+  void Arm(Phase phase, const void* subject, int64_t now_ns, int64_t limit_ns);
+  void Disarm();
+
+  // Any thread. Lock-free; returns a consistent snapshot. Signal-safe.
+  ArmedPhase Read() const;
+
+  // Watchdog thread: announce when it will next look at the board, then
+  // sleep until then unless Arm() wakes it. Returns the value to pass to the
+  // wait, read *before* the caller re-checks the board (no lost wake-ups).
+  uint32_t PlanWake(int64_t wake_ns);
+  // Futex wait on the wake word, absolute monotonic deadline.
+  void WaitUntil(uint32_t seen, int64_t wake_ns);
+  // Wakes the watchdog now (shutdown, tests).
+  void Kick();
+
+ private:
+  void Publish(Phase phase, const void* subject, int64_t start_ns,
+               int64_t limit_ns);
+
+  std::atomic<uint64_t> seq_{0};  // odd while the writer is publishing
+  std::atomic<int> phase_{0};
+  std::atomic<const void*> subject_{nullptr};
+  std::atomic<int64_t> start_ns_{0};
+  std::atomic<int64_t> limit_ns_{0};
+  std::atomic<int64_t> planned_wake_ns_{INT64_MAX};
+  std::atomic<uint32_t> wake_word_{0};
+};
+
+// CLOCK_MONOTONIC in nanoseconds, through the vDSO (no system call).
+// Signal-safe.
+int64_t MonotonicNowNs();
+
+}  // namespace gtest_watchdog_internal
