@@ -10,6 +10,7 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
@@ -180,33 +181,100 @@ void SetLineAt(Dwarf_Die* cu, Dwarf_Addr addr, SourceFrame* frame) {
   frame->column = column;
 }
 
+// Extracts the inline call chain from a physical DIE nesting given innermost
+// first: the DW_TAG_inlined_subroutine DIEs up to and including the first
+// DW_TAG_subprogram. Empty if there is no subprogram.
+std::vector<Dwarf_Die> ChainFromNesting(const Dwarf_Die* nesting, size_t n) {
+  std::vector<Dwarf_Die> chain;
+  for (size_t i = 0; i < n; ++i) {
+    Dwarf_Die die = nesting[i];
+    const int tag = dwarf_tag(&die);
+    if (tag == DW_TAG_inlined_subroutine) {
+      chain.push_back(die);
+    } else if (tag == DW_TAG_subprogram) {
+      chain.push_back(die);
+      return chain;
+    }
+  }
+  return {};
+}
+
+// Appends to `path` (outermost first) the code scopes below `parent` that
+// contain `addr`. Unlike dwarf_getscopes(), looks inside namespaces, classes
+// and imported units, which have no addresses but can own function
+// definitions. Returns whether any scope was found.
+bool FindCodeScopes(Dwarf_Die* parent, Dwarf_Addr addr, int depth,
+                    std::vector<Dwarf_Die>* path) {
+  // Bounds recursion on corrupt (cyclic) DWARF.
+  constexpr int kMaxDepth = 64;
+  Dwarf_Die child;
+  if (depth > kMaxDepth || dwarf_child(parent, &child) != 0) return false;
+  do {
+    switch (dwarf_tag(&child)) {
+      case DW_TAG_namespace:
+      case DW_TAG_class_type:
+      case DW_TAG_structure_type:
+      case DW_TAG_union_type:
+      case DW_TAG_module:
+        if (FindCodeScopes(&child, addr, depth + 1, path)) return true;
+        break;
+      case DW_TAG_imported_unit: {
+        Dwarf_Attribute attr;
+        Dwarf_Die unit;
+        if (dwarf_formref_die(dwarf_attr(&child, DW_AT_import, &attr), &unit) !=
+                nullptr &&
+            FindCodeScopes(&unit, addr, depth + 1, path)) {
+          return true;
+        }
+        break;
+      }
+      case DW_TAG_subprogram:
+      case DW_TAG_inlined_subroutine:
+      case DW_TAG_entry_point:
+      case DW_TAG_lexical_block:
+      case DW_TAG_try_block:
+      case DW_TAG_catch_block:
+      case DW_TAG_with_stmt:
+        if (dwarf_haspc(&child, addr) > 0) {
+          path->push_back(child);
+          FindCodeScopes(&child, addr, depth + 1, path);
+          return true;
+        }
+        break;
+      default:
+        break;
+    }
+  } while (dwarf_siblingof(&child, &child) == 0);
+  return false;
+}
+
 // The chain of function DIEs containing DWARF address `addr` in `cu`,
 // innermost first: zero or more DW_TAG_inlined_subroutine followed by the
 // enclosing DW_TAG_subprogram. Empty if no function covers `addr`.
 std::vector<Dwarf_Die> FunctionChain(Dwarf_Die* cu, Dwarf_Addr addr) {
   std::vector<Dwarf_Die> chain;
-
   Dwarf_Die* scopes = nullptr;
   const int nscopes = dwarf_getscopes(cu, addr, &scopes);
   if (nscopes > 0) {
-    // dwarf_getscopes() continues past the innermost inlined instance with
-    // the scopes of its *abstract* definition, not with the caller that it
-    // was inlined into. dwarf_getscopes_die() on the innermost scope yields
-    // the physical nesting instead, which is the inline call chain.
+    // Past the innermost inlined instance, dwarf_getscopes() continues with
+    // the scopes of its *abstract* definition, not with the function it was
+    // inlined into. dwarf_getscopes_die() on the innermost scope yields the
+    // physical nesting instead, which is the inline call chain.
     Dwarf_Die* nesting = nullptr;
     const int nnesting = dwarf_getscopes_die(&scopes[0], &nesting);
-    for (int i = 0; i < nnesting; ++i) {
-      const int tag = dwarf_tag(&nesting[i]);
-      if (tag == DW_TAG_inlined_subroutine) {
-        chain.push_back(nesting[i]);
-      } else if (tag == DW_TAG_subprogram) {
-        chain.push_back(nesting[i]);
-        break;
-      }
-    }
+    if (nnesting > 0) chain = ChainFromNesting(nesting, nnesting);
     std::free(nesting);
   }
   std::free(scopes);
+  if (chain.empty()) {
+    // dwarf_getscopes() prunes DIEs without addresses, such as namespaces,
+    // so it misses functions defined inside them (Clang puts them there;
+    // GCC emits them at CU level). Walk the whole CU instead.
+    std::vector<Dwarf_Die> path;
+    FindCodeScopes(cu, addr, 0, &path);
+    std::reverse(path.begin(), path.end());
+    chain = ChainFromNesting(path.data(), path.size());
+  }
   return chain;
 }
 

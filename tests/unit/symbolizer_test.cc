@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,15 @@ void CallOuterOfInline() { OuterOfInline(); }
 }  // namespace symbolizer_test
 
 namespace gtest_watchdog_internal {
+
+// Readable failure messages (found by gtest through ADL).
+void PrintTo(const SourceFrame& frame, std::ostream* os) {
+  *os << (frame.inlined ? "[inlined] " : "") << frame.function << " at "
+      << frame.file << ":" << frame.line << ":" << frame.column << " ("
+      << frame.module << "+0x" << std::hex << frame.module_offset << std::dec
+      << ")";
+}
+
 namespace {
 
 using ::testing::HasSubstr;

@@ -1,0 +1,115 @@
+#include "child_process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <map>
+
+extern char** environ;
+
+namespace gtest_watchdog_test {
+
+ChildResult RunChild(const std::vector<std::string>& argv,
+                     const std::vector<std::string>& env,
+                     double kill_after_s) {
+  std::map<std::string, std::string> vars;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string kv = *e;
+    vars[kv.substr(0, kv.find('='))] = kv;
+  }
+  for (const std::string& kv : env) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos) {
+      vars.erase(kv);
+    } else {
+      vars[kv.substr(0, eq)] = kv;
+    }
+  }
+  std::vector<char*> envp;
+  for (auto& [name, kv] : vars) envp.push_back(kv.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> args = argv;
+  std::vector<char*> argvp;
+  for (std::string& a : args) argvp.push_back(a.data());
+  argvp.push_back(nullptr);
+
+  int out_pipe[2], err_pipe[2];
+  pipe2(out_pipe, O_CLOEXEC);
+  pipe2(err_pipe, O_CLOEXEC);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  const auto start = std::chrono::steady_clock::now();
+  pid_t pid = -1;
+  ChildResult result;
+  if (posix_spawn(&pid, argvp[0], &actions, nullptr, argvp.data(),
+                  envp.data()) != 0) {
+    result.err = "spawn failed: " + argv[0];
+    return result;
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  std::string* sinks[2] = {&result.out, &result.err};
+  int open_fds = 2;
+  while (open_fds > 0) {
+    const double elapsed = std::chrono::duration<double>(
+                               std::chrono::steady_clock::now() - start)
+                               .count();
+    if (elapsed > kill_after_s && !result.killed_by_harness) {
+      kill(pid, SIGKILL);
+      result.killed_by_harness = true;
+    }
+    if (poll(fds, 2, 100) < 0) continue;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP)) == 0) continue;
+      char buf[65536];
+      const ssize_t n = read(fds[i].fd, buf, sizeof(buf));
+      if (n > 0) {
+        sinks[i]->append(buf, static_cast<size_t>(n));
+      } else {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  result.seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+  if (WIFSIGNALED(status)) {
+    result.signaled = true;
+    result.signal = WTERMSIG(status);
+  } else if (WIFEXITED(status)) {
+    result.exit_code = WEXITSTATUS(status);
+  }
+  return result;
+}
+
+int MarkerLine(const std::string& source, const std::string& name) {
+  std::ifstream in(source);
+  std::string line;
+  const std::string marker = "// @block:" + name;
+  for (int n = 1; std::getline(in, line); ++n) {
+    const size_t at = line.find(marker);
+    if (at != std::string::npos &&
+        line.size() == at + marker.size()) {  // exact, not a prefix
+      return n;
+    }
+  }
+  return 0;
+}
+
+}  // namespace gtest_watchdog_test

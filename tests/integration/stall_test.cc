@@ -1,0 +1,178 @@
+// Runs tests/programs/stall_program scenarios as child processes and checks
+// the watchdog's report: the headline (test, phase, limit, elapsed), the
+// stuck functions with file:line, death by SIGABRT, and prompt timing.
+#include <signal.h>
+
+#include <string>
+#include <vector>
+
+#include "child_process.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace gtest_watchdog_test {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Generous: shared, noisy machines. The point is "ends soon after the
+// limit", not a performance figure.
+constexpr double kSlack = 20.0;
+
+std::string Where(const std::string& marker) {
+  const int line = MarkerLine(STALL_SOURCE, marker);
+  EXPECT_GT(line, 0) << "marker " << marker << " not found";
+  return "stall_program.cc:" + std::to_string(line);
+}
+
+ChildResult RunStall(const std::string& filter, double limit_s = 1,
+                     const std::vector<std::string>& env = {}) {
+  return RunChild({STALL_PROGRAM, "--gtest_filter=" + filter,
+                   "--gtest_watchdog_timeout=" + std::to_string(limit_s)},
+                  env);
+}
+
+void ExpectAbortedPromptly(const ChildResult& r, double limit_s) {
+  EXPECT_FALSE(r.killed_by_harness) << r.err;
+  EXPECT_TRUE(r.signaled) << "exit code " << r.exit_code << "\n" << r.err;
+  EXPECT_EQ(r.signal, SIGABRT) << r.err;
+  EXPECT_GE(r.seconds, limit_s * 0.9);
+  EXPECT_LT(r.seconds, limit_s + kSlack);
+  // The closing line is written last: its presence means a complete report.
+  EXPECT_THAT(r.err, HasSubstr("[ ABORT    ] gtest_watchdog aborts"));
+  EXPECT_THAT(r.err, Not(HasSubstr("could not symbolize")));
+}
+
+TEST(Stall, SpinningBodyIsReportedWithFileAndLine) {
+  const ChildResult r = RunStall("Stall.SpinInBody");
+  ExpectAbortedPromptly(r, 1);
+  EXPECT_THAT(r.err, HasSubstr("[ TIMEOUT  ] Stall.SpinInBody: test body "
+                               "still running after 1."));
+  EXPECT_THAT(r.err, HasSubstr("(limit 1 s, from --gtest_watchdog_timeout)"));
+  EXPECT_THAT(r.err, HasSubstr("SpinForever()"));
+  EXPECT_THAT(r.err, HasSubstr(Where("spin")));
+  // The thread running the test is marked, and named in [ STALLED ].
+  EXPECT_THAT(r.err, HasSubstr("[runs Stall.SpinInBody]"));
+  EXPECT_THAT(r.err, HasSubstr("[ STALLED  ] thread"));
+  EXPECT_THAT(r.out, HasSubstr("[ RUN      ] Stall.SpinInBody"));
+}
+
+TEST(Stall, DeadlockShowsBothThreadsAtTheirLockLines) {
+  const ChildResult r = RunStall("Stall.Deadlock");
+  ExpectAbortedPromptly(r, 1);
+  EXPECT_THAT(r.err, HasSubstr("Stall.Deadlock: test body still running"));
+  EXPECT_THAT(r.err, HasSubstr("LockAThenB("));
+  EXPECT_THAT(r.err, HasSubstr("LockBThenA("));
+  EXPECT_THAT(r.err, HasSubstr(Where("lock_a_then_b")));
+  EXPECT_THAT(r.err, HasSubstr(Where("lock_b_then_a")));
+  EXPECT_THAT(r.err, HasSubstr(Where("join")));
+  // Inlined library frames are shown, and the user's line still is.
+  EXPECT_THAT(r.err, HasSubstr("std::mutex::lock() [inlined]"));
+  EXPECT_THAT(r.err, HasSubstr("futex wait (mutex"));
+}
+
+TEST(Stall, ThreadWithAllSignalsBlockedIsListedWithKernelState) {
+  const ChildResult r = RunStall("Stall.SignalsBlocked");
+  ExpectAbortedPromptly(r, 1);
+  EXPECT_THAT(r.err, HasSubstr("\"deaf_worker\""));
+  EXPECT_THAT(r.err, HasSubstr("its stack could not be taken: the thread "
+                               "blocks the signal"));
+  EXPECT_THAT(r.err, HasSubstr("program counter from the kernel"));
+  EXPECT_THAT(r.err, HasSubstr("in futex wait"));
+  // The main thread still answers and is unwound.
+  EXPECT_THAT(r.err, HasSubstr("Stall_SignalsBlocked_Test::TestBody()"));
+}
+
+TEST(Stall, ReportSurvivesAThreadHoldingTheStderrLock) {
+  const ChildResult r = RunStall("Stall.StderrLockHeld");
+  ExpectAbortedPromptly(r, 1);
+  EXPECT_THAT(r.err, HasSubstr("[ TIMEOUT  ] Stall.StderrLockHeld"));
+  EXPECT_THAT(r.err, HasSubstr(Where("sleep")));
+}
+
+TEST(Stall, ReportSurvivesAThreadHoldingTheMallocLock) {
+  const ChildResult r = RunStall("Stall.MallocLockHeld");
+  ExpectAbortedPromptly(r, 1);
+  EXPECT_THAT(r.err, HasSubstr("[ TIMEOUT  ] Stall.MallocLockHeld"));
+  EXPECT_THAT(r.err, HasSubstr("malloc_stats"));
+  EXPECT_THAT(r.err, HasSubstr(Where("malloc")));
+}
+
+TEST(Stall, ThousandBlockedThreadsAreAllReportedPromptly) {
+  const ChildResult r = RunStall("Stall.ThousandThreads", 3);
+  ExpectAbortedPromptly(r, 3);
+  EXPECT_THAT(r.err, HasSubstr("[ THREADS  ] 1002 threads"));
+  size_t count = 0;
+  const std::string where = Where("thousand");
+  for (size_t at = r.err.find(where); at != std::string::npos;
+       at = r.err.find(where, at + 1)) {
+    ++count;
+  }
+  EXPECT_GE(count, 1000u);
+}
+
+TEST(Stall, EnvironmentVariableSetsTheLimit) {
+  const ChildResult r = RunChild({STALL_PROGRAM, "--gtest_filter=Stall.SpinInBody"},
+                                 {"GTEST_WATCHDOG_TIMEOUT=0.5s"});
+  ExpectAbortedPromptly(r, 0.5);
+  EXPECT_THAT(r.err, HasSubstr("(limit 0.5 s, from GTEST_WATCHDOG_TIMEOUT)"));
+}
+
+struct PhaseCase {
+  const char* name;
+  const char* filter;
+  const char* env;  // STALL_ENV value or ""
+  const char* headline;
+};
+
+class PhaseStall : public testing::TestWithParam<PhaseCase> {};
+
+TEST_P(PhaseStall, ReportNamesThePhase) {
+  const PhaseCase& c = GetParam();
+  std::vector<std::string> env;
+  if (*c.env != '\0') env.push_back(std::string("STALL_ENV=") + c.env);
+  const ChildResult r = RunStall(c.filter, 1, env);
+  ExpectAbortedPromptly(r, 1);
+  EXPECT_THAT(r.err, HasSubstr(std::string("[ TIMEOUT  ] ") + c.headline +
+                               " still running after"));
+  EXPECT_THAT(r.err, HasSubstr("SleepForever()"));
+  EXPECT_THAT(r.err, HasSubstr(Where("sleep")));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllPhases, PhaseStall,
+    testing::Values(
+        PhaseCase{"EnvironmentSetUp", "Stall.Passes", "setup",
+                  "global test environment: SetUp()"},
+        PhaseCase{"EnvironmentTearDown", "Stall.Passes", "teardown",
+                  "global test environment: TearDown()"},
+        PhaseCase{"SetUpTestSuite", "HangInSetUpTestSuite.*", "",
+                  "HangInSetUpTestSuite: SetUpTestSuite()"},
+        PhaseCase{"TearDownTestSuite", "HangInTearDownTestSuite.*", "",
+                  "HangInTearDownTestSuite: TearDownTestSuite()"},
+        PhaseCase{"Constructor", "HangInConstructor.*", "",
+                  "HangInConstructor.Test: fixture constructor"},
+        PhaseCase{"SetUp", "HangInSetUp.*", "", "HangInSetUp.Test: SetUp()"},
+        PhaseCase{"TearDown", "HangInTearDown.*", "",
+                  "HangInTearDown.Test: TearDown()"}),
+    [](const testing::TestParamInfo<PhaseCase>& param_info) {
+      return std::string(param_info.param.name);
+    });
+
+TEST(NoFalseAlarm, EveryKindOfTestPassesUnderRepeatAndShuffle) {
+  const ChildResult r = RunChild({NO_FALSE_ALARM_PROGRAM, "--gtest_repeat=10",
+                                  "--gtest_shuffle",
+                                  "--gtest_watchdog_timeout=0.5s"});
+  EXPECT_FALSE(r.signaled) << r.err;
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.err, Not(HasSubstr("TIMEOUT")));
+  EXPECT_THAT(r.out, AllOf(HasSubstr("Short/Param.Sleeps/3"),
+                           HasSubstr("Typed/2.DefaultIsZero"),
+                           HasSubstr("My/TypeParameterized/1.Works"),
+                           HasSubstr("[  SKIPPED ] Plain.Skipped")));
+}
+
+}  // namespace
+}  // namespace gtest_watchdog_test

@@ -1,0 +1,261 @@
+// Tests for ExtractOptions (gtest_watchdog/config/options.h): argv surgery,
+// flag/environment precedence and error messages, with a fake getenv.
+
+#include "gtest_watchdog/config/options.h"
+
+#include <initializer_list>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace gtest_watchdog_internal {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+// The fake environment read by FakeGetEnv (a plain function pointer cannot
+// capture, so it reads this static map).
+std::map<std::string, std::string>& FakeEnv() {
+  static auto* env = new std::map<std::string, std::string>();
+  return *env;
+}
+
+const char* FakeGetEnv(const char* name) {
+  const auto it = FakeEnv().find(name);
+  return it == FakeEnv().end() ? nullptr : it->second.c_str();
+}
+
+// Owns mutable copies of the argument strings and a NULL-terminated argv.
+class Args {
+ public:
+  Args(std::initializer_list<const char*> args) {
+    for (const char* a : args) storage_.emplace_back(a);
+    for (std::string& s : storage_) argv_.push_back(&s[0]);
+    argv_.push_back(nullptr);
+    argc_ = static_cast<int>(storage_.size());
+  }
+  int* argc() { return &argc_; }
+  char** argv() { return argv_.data(); }
+  // The arguments left in argv[0..argc).
+  std::vector<std::string> Remaining() const {
+    return std::vector<std::string>(argv_.begin(), argv_.begin() + argc_);
+  }
+
+ private:
+  std::vector<std::string> storage_;
+  std::vector<char*> argv_;
+  int argc_ = 0;
+};
+
+class ExtractOptionsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { FakeEnv().clear(); }
+  void TearDown() override { FakeEnv().clear(); }
+
+  // Runs ExtractOptions on `args`; returns its result.
+  bool Extract(Args& args) {
+    error_.clear();
+    return ExtractOptions(args.argc(), args.argv(), &FakeGetEnv, &options_,
+                          &error_);
+  }
+
+  Options options_;
+  std::string error_;
+};
+
+TEST_F(ExtractOptionsTest, RemovesAllThreeSpellingsAndKeepsOthersInOrder) {
+  for (const char* flag :
+       {"--gtest_watchdog_timeout=5s", "-gtest_watchdog_timeout=5s",
+        "/gtest_watchdog_timeout=5s"}) {
+    SCOPED_TRACE(flag);
+    Args args({"prog", "--gtest_filter=Foo.*:Bar.Baz", "positional1", flag,
+               "--gtest_list_tests", "--my_flag=1", "positional2"});
+    ASSERT_TRUE(Extract(args)) << error_;
+    EXPECT_THAT(args.Remaining(),
+                ElementsAre("prog", "--gtest_filter=Foo.*:Bar.Baz",
+                            "positional1", "--gtest_list_tests", "--my_flag=1",
+                            "positional2"));
+    EXPECT_EQ(*args.argc(), 6);
+    EXPECT_EQ(args.argv()[*args.argc()], nullptr);
+    EXPECT_EQ(options_.timeout, absl::Seconds(5));
+    EXPECT_EQ(options_.timeout_source, Source::kFlag);
+    EXPECT_EQ(options_.timeout_origin, "--gtest_watchdog_timeout");
+  }
+}
+
+TEST_F(ExtractOptionsTest, FlagAtTheEndAndAtTheStart) {
+  Args args({"prog", "--gtest_watchdog_timeout=1s", "a", "b",
+             "--gtest_watchdog_timeout=2s"});
+  ASSERT_TRUE(Extract(args)) << error_;
+  EXPECT_THAT(args.Remaining(), ElementsAre("prog", "a", "b"));
+  EXPECT_EQ(args.argv()[3], nullptr);
+  // The last occurrence wins, as with GoogleTest's own flags.
+  EXPECT_EQ(options_.timeout, absl::Seconds(2));
+}
+
+TEST_F(ExtractOptionsTest, NoOurFlagsLeavesArgvUntouched) {
+  Args args({"prog", "--gtest_filter=A.B", "--gtest_repeat=3", "x",
+             "--gtest_watchdogtimeout=5s", "--gtest_watchdog"});
+  char** const before = args.argv();
+  std::vector<char*> pointers(before, before + 6);
+  ASSERT_TRUE(Extract(args)) << error_;
+  ASSERT_EQ(*args.argc(), 6);
+  EXPECT_THAT(std::vector<char*>(args.argv(), args.argv() + 6),
+              ElementsAreArray(pointers));
+  EXPECT_EQ(args.argv()[6], nullptr);
+}
+
+TEST_F(ExtractOptionsTest, ArgvZeroIsNeverRemoved) {
+  Args args({"--gtest_watchdog_timeout=5s", "--gtest_watchdog_timeout=7s"});
+  ASSERT_TRUE(Extract(args)) << error_;
+  EXPECT_THAT(args.Remaining(), ElementsAre("--gtest_watchdog_timeout=5s"));
+  EXPECT_EQ(args.argv()[1], nullptr);
+  EXPECT_EQ(options_.timeout, absl::Seconds(7));
+}
+
+TEST_F(ExtractOptionsTest, OnlyArgvZero) {
+  Args args({"prog"});
+  ASSERT_TRUE(Extract(args)) << error_;
+  EXPECT_THAT(args.Remaining(), ElementsAre("prog"));
+  EXPECT_EQ(args.argv()[1], nullptr);
+}
+
+TEST_F(ExtractOptionsTest, BuiltInDefaultWhenNeitherFlagNorEnv) {
+  Args args({"prog", "--gtest_filter=*"});
+  options_.timeout = absl::Seconds(1);  // must be overwritten
+  options_.timeout_source = Source::kFlag;
+  ASSERT_TRUE(Extract(args)) << error_;
+  EXPECT_EQ(options_.timeout, absl::Seconds(60));
+  EXPECT_EQ(options_.timeout_source, Source::kBuiltIn);
+  EXPECT_EQ(options_.timeout_origin, "built-in default");
+}
+
+TEST_F(ExtractOptionsTest, EnvironmentUsedWhenNoFlag) {
+  FakeEnv()["GTEST_WATCHDOG_TIMEOUT"] = "250ms";
+  Args args({"prog"});
+  ASSERT_TRUE(Extract(args)) << error_;
+  EXPECT_EQ(options_.timeout, absl::Milliseconds(250));
+  EXPECT_EQ(options_.timeout_source, Source::kEnvironment);
+  EXPECT_EQ(options_.timeout_origin, "GTEST_WATCHDOG_TIMEOUT");
+}
+
+TEST_F(ExtractOptionsTest, FlagWinsOverEnvironment) {
+  FakeEnv()["GTEST_WATCHDOG_TIMEOUT"] = "250ms";
+  Args args({"prog", "-gtest_watchdog_timeout=3m"});
+  ASSERT_TRUE(Extract(args)) << error_;
+  EXPECT_EQ(options_.timeout, absl::Minutes(3));
+  EXPECT_EQ(options_.timeout_source, Source::kFlag);
+  EXPECT_EQ(options_.timeout_origin, "--gtest_watchdog_timeout");
+}
+
+TEST_F(ExtractOptionsTest, ZeroSwitchesOffAndIsAccepted) {
+  Args args({"prog", "--gtest_watchdog_timeout=0"});
+  ASSERT_TRUE(Extract(args)) << error_;
+  EXPECT_EQ(options_.timeout, absl::ZeroDuration());
+  EXPECT_EQ(options_.timeout_source, Source::kFlag);
+}
+
+TEST_F(ExtractOptionsTest, OtherEnvironmentVariablesAreIgnored) {
+  FakeEnv()["GTEST_WATCHDOG_TIMEOUTX"] = "banana";
+  FakeEnv()["GTEST_TIMEOUT"] = "banana";
+  Args args({"prog"});
+  ASSERT_TRUE(Extract(args)) << error_;
+  EXPECT_EQ(options_.timeout_source, Source::kBuiltIn);
+}
+
+TEST_F(ExtractOptionsTest, BadFlagValueNamesFlagAndValue) {
+  const Options before = options_;
+  Args args({"prog", "a", "--gtest_watchdog_timeout=banana", "b"});
+  EXPECT_FALSE(Extract(args));
+  EXPECT_THAT(error_, HasSubstr("--gtest_watchdog_timeout"));
+  EXPECT_THAT(error_, HasSubstr("'banana'"));
+  EXPECT_THAT(args.Remaining(), ElementsAre("prog", "a", "b"));
+  EXPECT_EQ(args.argv()[3], nullptr);
+  EXPECT_EQ(options_.timeout, before.timeout);
+}
+
+TEST_F(ExtractOptionsTest, FlagWithoutValueIsAnError) {
+  Args args({"prog", "--gtest_watchdog_timeout", "5s"});
+  EXPECT_FALSE(Extract(args));
+  EXPECT_THAT(error_, HasSubstr("--gtest_watchdog_timeout"));
+  EXPECT_THAT(error_, HasSubstr("value"));
+  // Only our flag goes; the next argument is not swallowed as its value.
+  EXPECT_THAT(args.Remaining(), ElementsAre("prog", "5s"));
+  EXPECT_EQ(args.argv()[2], nullptr);
+}
+
+TEST_F(ExtractOptionsTest, FlagWithEmptyValueIsAnError) {
+  Args args({"prog", "--gtest_watchdog_timeout="});
+  EXPECT_FALSE(Extract(args));
+  EXPECT_THAT(error_, HasSubstr("--gtest_watchdog_timeout"));
+  EXPECT_THAT(error_, HasSubstr("empty"));
+  EXPECT_THAT(args.Remaining(), ElementsAre("prog"));
+}
+
+TEST_F(ExtractOptionsTest, BadEnvironmentValueNamesVariableAndValue) {
+  FakeEnv()["GTEST_WATCHDOG_TIMEOUT"] = "-5s";
+  Args args({"prog"});
+  EXPECT_FALSE(Extract(args));
+  EXPECT_THAT(error_, HasSubstr("GTEST_WATCHDOG_TIMEOUT"));
+  EXPECT_THAT(error_, HasSubstr("'-5s'"));
+  EXPECT_THAT(error_, HasSubstr("negative"));
+}
+
+TEST_F(ExtractOptionsTest, EmptyEnvironmentValueIsAnError) {
+  FakeEnv()["GTEST_WATCHDOG_TIMEOUT"] = "";
+  Args args({"prog"});
+  EXPECT_FALSE(Extract(args));
+  EXPECT_THAT(error_, HasSubstr("GTEST_WATCHDOG_TIMEOUT"));
+  EXPECT_THAT(error_, HasSubstr("empty"));
+}
+
+TEST_F(ExtractOptionsTest, UnknownFlagIsNamedAndRemoved) {
+  Args args({"prog", "--gtest_watchdog_bogus=1", "--keep"});
+  EXPECT_FALSE(Extract(args));
+  EXPECT_THAT(error_, HasSubstr("--gtest_watchdog_bogus=1"));
+  EXPECT_THAT(error_, HasSubstr("unknown"));
+  EXPECT_THAT(args.Remaining(), ElementsAre("prog", "--keep"));
+  EXPECT_EQ(args.argv()[2], nullptr);
+}
+
+TEST_F(ExtractOptionsTest, NotYetSupportedFlagSaysSo) {
+  Args args({"prog", "--gtest_watchdog_scale=2", "--gtest_filter=X.Y"});
+  EXPECT_FALSE(Extract(args));
+  EXPECT_THAT(error_, HasSubstr("--gtest_watchdog_scale"));
+  EXPECT_THAT(error_, HasSubstr("not supported"));
+  EXPECT_THAT(args.Remaining(), ElementsAre("prog", "--gtest_filter=X.Y"));
+}
+
+TEST_F(ExtractOptionsTest, AllOurFlagsRemovedEvenAfterAnError) {
+  Args args({"prog", "--gtest_watchdog_bogus=1", "x",
+             "/gtest_watchdog_timeout=5s", "-gtest_watchdog_slow=1", "y",
+             "--gtest_watchdog_timeout=banana"});
+  EXPECT_FALSE(Extract(args));
+  EXPECT_THAT(error_, Not(IsEmpty()));
+  EXPECT_THAT(args.Remaining(), ElementsAre("prog", "x", "y"));
+  EXPECT_EQ(args.argv()[3], nullptr);
+}
+
+TEST_F(ExtractOptionsTest, FirstProblemIsReported) {
+  Args args({"prog", "--gtest_watchdog_first=1", "--gtest_watchdog_second=2"});
+  EXPECT_FALSE(Extract(args));
+  EXPECT_THAT(error_, HasSubstr("first"));
+  EXPECT_THAT(error_, Not(HasSubstr("second")));
+}
+
+TEST(SourceNameTest, NamesEverySource) {
+  EXPECT_STREQ(SourceName(Source::kBuiltIn), "built-in default");
+  EXPECT_STREQ(SourceName(Source::kEnvironment), "environment");
+  EXPECT_STREQ(SourceName(Source::kFlag), "flag");
+}
+
+}  // namespace
+}  // namespace gtest_watchdog_internal
