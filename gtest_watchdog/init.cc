@@ -36,8 +36,12 @@ void Install(const wi::Options& options) {
   const int64_t limit_ns = absl::ToInt64Nanoseconds(options.timeout);
   if (limit_ns <= 0) return;  // switched off
 
-  // Intentionally leaked: the watchdog thread outlives static destruction.
-  auto* origin = new std::string(options.timeout_origin);
+  // Never destroyed: the watchdog thread outlives static destruction. Held
+  // by static pointers so leak checkers see them as reachable.
+  static std::string* origin = nullptr;
+  static wi::DeadlineBoard* board = nullptr;
+  static wi::Watchdog* watchdog = nullptr;
+  origin = new std::string(options.timeout_origin);
   wi::StallPathSettings settings;
   settings.limit_origin = origin->c_str();
   if (!wi::StallReporter::Prepare(settings)) {
@@ -47,8 +51,8 @@ void Install(const wi::Options& options) {
     wi::WriteAll(2, msg, sizeof(msg) - 1);
   }
   wi::StallReporter::SetTestThread(static_cast<pid_t>(syscall(SYS_gettid)));
-  auto* board = new wi::DeadlineBoard;
-  auto* watchdog = new wi::Watchdog(board, limit_ns,
+  board = new wi::DeadlineBoard;
+  watchdog = new wi::Watchdog(board, limit_ns,
                                     &wi::StallReporter::ReportAndAbort,
                                     &wi::StallReporter::AttachWatchdogThread);
   watchdog->Start();

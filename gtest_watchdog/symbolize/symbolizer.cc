@@ -27,6 +27,9 @@ const Dwfl_Callbacks kProcCallbacks = {
     nullptr,                       // debuginfo_path: null means the default
 };
 
+// Bounds DIE-tree recursion, so corrupt (cyclic) DWARF cannot overflow.
+constexpr int kMaxDieDepth = 64;
+
 // Returns the demangled form of `name`, or `name` itself when it is not a
 // mangled C++ name (C functions, "main", ...).
 std::string Demangle(const char* name) {
@@ -64,8 +67,7 @@ std::string LinkageName(Dwarf_Die* die) {
 // inlined instance to the DIE that declares the function, whose parents are
 // the namespaces and classes the function belongs to.
 Dwarf_Die DeclarationOf(Dwarf_Die die) {
-  // Bounded so that corrupt self-referencing DWARF cannot loop forever.
-  for (int hops = 0; hops < 16; ++hops) {
+  for (int hops = 0; hops < kMaxDieDepth; ++hops) {
     Dwarf_Attribute attr;
     Dwarf_Die next;
     if (dwarf_formref_die(dwarf_attr(&die, DW_AT_abstract_origin, &attr),
@@ -79,7 +81,7 @@ Dwarf_Die DeclarationOf(Dwarf_Die die) {
   return die;
 }
 
-// DW_AT_name of the function, e.g. "Bar" for ns::Foo::Bar(int), or "".
+// DW_AT_name of a DIE (through abstract origins), e.g. "Bar", or "".
 std::string BaseName(Dwarf_Die* die) {
   Dwarf_Attribute attr;
   const char* name =
@@ -87,40 +89,104 @@ std::string BaseName(Dwarf_Die* die) {
   return name == nullptr ? std::string() : std::string(name);
 }
 
-// "ns::Foo::Bar", built from the declaration's enclosing scopes. Used when
-// there is no linkage name: C functions (where it is just "bar") and, with
-// GCC, C++ functions with internal linkage (static, anonymous namespace).
-// Parameter types are not reconstructed.
-std::string QualifiedName(Dwarf_Die* die) {
-  Dwarf_Die decl = DeclarationOf(*die);
-  std::string name = BaseName(&decl);
-  if (name.empty()) return name;
-  Dwarf_Die* scopes = nullptr;
-  const int nscopes = dwarf_getscopes_die(&decl, &scopes);
-  // scopes[0] is `decl` itself; the rest are its parents, innermost first.
-  for (int i = 1; i < nscopes; ++i) {
-    const char* scope_name = dwarf_diename(&scopes[i]);
-    switch (dwarf_tag(&scopes[i])) {
-      case DW_TAG_namespace:
-        name.insert(
-            0, std::string(scope_name != nullptr ? scope_name
-                                                 : "(anonymous namespace)") +
-                   "::");
-        break;
-      case DW_TAG_class_type:
-      case DW_TAG_structure_type:
-      case DW_TAG_union_type:
-        name.insert(0, std::string(scope_name != nullptr ? scope_name
-                                                         : "{unnamed type}") +
-                           "::");
-        break;
-      default:
-        break;
-    }
+bool IsCodeScope(int tag) {
+  switch (tag) {
+    case DW_TAG_inlined_subroutine:
+    case DW_TAG_lexical_block:
+    case DW_TAG_try_block:
+    case DW_TAG_catch_block:
+    case DW_TAG_with_stmt:
+      return true;
+    default:
+      return false;
   }
-  std::free(scopes);
-  return name;
 }
+
+// Scopes that have no addresses but can own function definitions (Clang
+// defines namespace members inside DW_TAG_namespace; GCC at CU level) and
+// give functions their qualified names.
+bool IsNamingScope(int tag) {
+  switch (tag) {
+    case DW_TAG_namespace:
+    case DW_TAG_class_type:
+    case DW_TAG_structure_type:
+    case DW_TAG_union_type:
+    case DW_TAG_module:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Everything needed from one compile unit, gathered in a single walk over
+// its DIE tree. Per-address lookups with dwarf_getscopes() and
+// dwarf_getscopes_die() each re-walk the CU, which costs milliseconds per
+// address for CUs that include gtest and the STL; dwarf_getscopes() also
+// skips DIEs without addresses, so it misses Clang's functions defined inside
+// DW_TAG_namespace.
+class CuIndex {
+ public:
+  explicit CuIndex(Dwarf_Die* cu) {
+    IndexScope(cu, nullptr, 0);
+    std::sort(ranges_.begin(), ranges_.end(),
+              [](const Range& a, const Range& b) { return a.low < b.low; });
+  }
+
+  // The outermost (physical, not inlined) function containing `addr`.
+  const Dwarf_Die* FunctionAt(Dwarf_Addr addr) const {
+    auto it = std::upper_bound(
+        ranges_.begin(), ranges_.end(), addr,
+        [](Dwarf_Addr a, const Range& range) { return a < range.low; });
+    if (it == ranges_.begin()) return nullptr;
+    --it;
+    return addr < it->high ? &it->function : nullptr;
+  }
+
+  // The namespace or class directly enclosing `die`, if `die` is in this CU.
+  const Dwarf_Die* ParentOf(const Dwarf_Die& die) const {
+    auto it = parents_.find(die.addr);
+    return it == parents_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  struct Range {
+    Dwarf_Addr low;
+    Dwarf_Addr high;
+    Dwarf_Die function;
+  };
+
+  void IndexScope(Dwarf_Die* scope, const Dwarf_Die* naming_scope, int depth) {
+    Dwarf_Die child;
+    if (depth > kMaxDieDepth || dwarf_child(scope, &child) != 0) return;
+    do {
+      const int tag = dwarf_tag(&child);
+      if (IsNamingScope(tag)) {
+        if (naming_scope != nullptr)
+          parents_.emplace(child.addr, *naming_scope);
+        Dwarf_Die nested = child;
+        IndexScope(&nested, &nested, depth + 1);
+      } else if (tag == DW_TAG_subprogram) {
+        if (naming_scope != nullptr)
+          parents_.emplace(child.addr, *naming_scope);
+        // Declarations and abstract instances have no ranges; only concrete
+        // definitions do (possibly several, e.g. hot and cold parts).
+        Dwarf_Addr base = 0;
+        Dwarf_Addr low = 0;
+        Dwarf_Addr high = 0;
+        for (ptrdiff_t offset = dwarf_ranges(&child, 0, &base, &low, &high);
+             offset > 0;
+             offset = dwarf_ranges(&child, offset, &base, &low, &high)) {
+          if (low < high) ranges_.push_back({low, high, child});
+        }
+      }
+    } while (dwarf_siblingof(&child, &child) == 0);
+  }
+
+  std::vector<Range> ranges_;
+  // Keyed by Dwarf_Die::addr, the DIE's address in the mapped debug data,
+  // which is unique across all files libdw has open.
+  std::unordered_map<const void*, Dwarf_Die> parents_;
+};
 
 // Fills `frame` with the call site recorded on an inlined_subroutine DIE: the
 // location in the caller where the inlined function was "called".
@@ -181,113 +247,174 @@ void SetLineAt(Dwarf_Die* cu, Dwarf_Addr addr, SourceFrame* frame) {
   frame->column = column;
 }
 
-// Extracts the inline call chain from a physical DIE nesting given innermost
-// first: the DW_TAG_inlined_subroutine DIEs up to and including the first
-// DW_TAG_subprogram. Empty if there is no subprogram.
-std::vector<Dwarf_Die> ChainFromNesting(const Dwarf_Die* nesting, size_t n) {
+// The inline call chain at `addr`, innermost first: the nested
+// DW_TAG_inlined_subroutine DIEs containing `addr` inside `function`, then
+// `function` itself.
+std::vector<Dwarf_Die> InlineChain(const Dwarf_Die& function, Dwarf_Addr addr) {
   std::vector<Dwarf_Die> chain;
-  for (size_t i = 0; i < n; ++i) {
-    Dwarf_Die die = nesting[i];
-    const int tag = dwarf_tag(&die);
-    if (tag == DW_TAG_inlined_subroutine) {
-      chain.push_back(die);
-    } else if (tag == DW_TAG_subprogram) {
-      chain.push_back(die);
-      return chain;
-    }
-  }
-  return {};
-}
-
-// Appends to `path` (outermost first) the code scopes below `parent` that
-// contain `addr`. Unlike dwarf_getscopes(), looks inside namespaces, classes
-// and imported units, which have no addresses but can own function
-// definitions. Returns whether any scope was found.
-bool FindCodeScopes(Dwarf_Die* parent, Dwarf_Addr addr, int depth,
-                    std::vector<Dwarf_Die>* path) {
-  // Bounds recursion on corrupt (cyclic) DWARF.
-  constexpr int kMaxDepth = 64;
-  Dwarf_Die child;
-  if (depth > kMaxDepth || dwarf_child(parent, &child) != 0) return false;
-  do {
-    switch (dwarf_tag(&child)) {
-      case DW_TAG_namespace:
-      case DW_TAG_class_type:
-      case DW_TAG_structure_type:
-      case DW_TAG_union_type:
-      case DW_TAG_module:
-        if (FindCodeScopes(&child, addr, depth + 1, path)) return true;
-        break;
-      case DW_TAG_imported_unit: {
-        Dwarf_Attribute attr;
-        Dwarf_Die unit;
-        if (dwarf_formref_die(dwarf_attr(&child, DW_AT_import, &attr), &unit) !=
-                nullptr &&
-            FindCodeScopes(&unit, addr, depth + 1, path)) {
-          return true;
+  Dwarf_Die scope = function;
+  for (int depth = 0; depth < kMaxDieDepth; ++depth) {
+    Dwarf_Die child;
+    bool found = false;
+    if (dwarf_child(&scope, &child) == 0) {
+      do {
+        if (IsCodeScope(dwarf_tag(&child)) && dwarf_haspc(&child, addr) > 0) {
+          found = true;
+          break;
         }
-        break;
-      }
-      case DW_TAG_subprogram:
-      case DW_TAG_inlined_subroutine:
-      case DW_TAG_entry_point:
-      case DW_TAG_lexical_block:
-      case DW_TAG_try_block:
-      case DW_TAG_catch_block:
-      case DW_TAG_with_stmt:
-        if (dwarf_haspc(&child, addr) > 0) {
-          path->push_back(child);
-          FindCodeScopes(&child, addr, depth + 1, path);
-          return true;
-        }
-        break;
-      default:
-        break;
+      } while (dwarf_siblingof(&child, &child) == 0);
     }
-  } while (dwarf_siblingof(&child, &child) == 0);
-  return false;
-}
-
-// The chain of function DIEs containing DWARF address `addr` in `cu`,
-// innermost first: zero or more DW_TAG_inlined_subroutine followed by the
-// enclosing DW_TAG_subprogram. Empty if no function covers `addr`.
-std::vector<Dwarf_Die> FunctionChain(Dwarf_Die* cu, Dwarf_Addr addr) {
-  std::vector<Dwarf_Die> chain;
-  Dwarf_Die* scopes = nullptr;
-  const int nscopes = dwarf_getscopes(cu, addr, &scopes);
-  if (nscopes > 0) {
-    // Past the innermost inlined instance, dwarf_getscopes() continues with
-    // the scopes of its *abstract* definition, not with the function it was
-    // inlined into. dwarf_getscopes_die() on the innermost scope yields the
-    // physical nesting instead, which is the inline call chain.
-    Dwarf_Die* nesting = nullptr;
-    const int nnesting = dwarf_getscopes_die(&scopes[0], &nesting);
-    if (nnesting > 0) chain = ChainFromNesting(nesting, nnesting);
-    std::free(nesting);
+    if (!found) break;
+    scope = child;
+    if (dwarf_tag(&scope) == DW_TAG_inlined_subroutine) chain.push_back(scope);
   }
-  std::free(scopes);
-  if (chain.empty()) {
-    // dwarf_getscopes() prunes DIEs without addresses, such as namespaces,
-    // so it misses functions defined inside them (Clang puts them there;
-    // GCC emits them at CU level). Walk the whole CU instead.
-    std::vector<Dwarf_Die> path;
-    FindCodeScopes(cu, addr, 0, &path);
-    std::reverse(path.begin(), path.end());
-    chain = ChainFromNesting(path.data(), path.size());
-  }
+  std::reverse(chain.begin(), chain.end());
+  chain.push_back(function);
   return chain;
 }
 
-// ELF symbol-table name for `pc` (used when there is no DWARF, e.g. for a
-// stripped libc), demangled.
-std::string ElfSymbolName(Dwfl_Module* module, uint64_t pc) {
+// Raw (mangled) ELF symbol-table name for `pc`, or nullptr. Used when there
+// is no DWARF, e.g. for a library without debug info.
+const char* ElfSymbol(Dwfl_Module* module, uint64_t pc) {
   GElf_Off offset = 0;
   GElf_Sym sym;
-  return Demangle(dwfl_module_addrinfo(module, pc, &offset, &sym, nullptr,
-                                       nullptr, nullptr));
+  return dwfl_module_addrinfo(module, pc, &offset, &sym, nullptr, nullptr,
+                              nullptr);
 }
 
 }  // namespace
+
+// Owns the libdwfl session and the per-CU indexes built from it.
+class Symbolizer::Impl {
+ public:
+  explicit Impl(Dwfl* dwfl) : dwfl_(dwfl) {}
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  ~Impl() { dwfl_end(dwfl_); }
+
+  std::vector<SourceFrame> Symbolize(uint64_t pc);
+
+ private:
+  const CuIndex& IndexFor(Dwarf_Die* cu);
+  std::string QualifiedName(Dwarf_Die* die);
+
+  Dwfl* const dwfl_;
+  // Keyed by the CU DIE's Dwarf_Die::addr (unique across open files).
+  std::unordered_map<const void*, std::unique_ptr<CuIndex>> cu_indexes_;
+};
+
+const CuIndex& Symbolizer::Impl::IndexFor(Dwarf_Die* cu) {
+  std::unique_ptr<CuIndex>& index = cu_indexes_[cu->addr];
+  if (index == nullptr) index = std::make_unique<CuIndex>(cu);
+  return *index;
+}
+
+// "ns::Foo::Bar", built from the declaration's enclosing scopes. Used when
+// there is no linkage name: C functions (just "bar") and, with GCC, C++
+// functions with internal linkage (static, anonymous namespace). Parameter
+// types are not reconstructed.
+std::string Symbolizer::Impl::QualifiedName(Dwarf_Die* die) {
+  Dwarf_Die decl = DeclarationOf(*die);
+  std::string name = BaseName(&decl);
+  Dwarf_Die decl_cu;
+  if (name.empty() ||
+      dwarf_diecu(&decl, &decl_cu, nullptr, nullptr) == nullptr) {
+    return name;
+  }
+  const CuIndex& index = IndexFor(&decl_cu);
+  const Dwarf_Die* parent = index.ParentOf(decl);
+  for (int depth = 0; parent != nullptr && depth < kMaxDieDepth; ++depth) {
+    Dwarf_Die scope = *parent;
+    const char* scope_name = dwarf_diename(&scope);
+    if (scope_name == nullptr) {
+      scope_name = dwarf_tag(&scope) == DW_TAG_namespace
+                       ? "(anonymous namespace)"
+                       : "{unnamed type}";
+    }
+    name.insert(0, std::string(scope_name) + "::");
+    parent = index.ParentOf(scope);
+  }
+  return name;
+}
+
+std::vector<SourceFrame> Symbolizer::Impl::Symbolize(uint64_t pc) {
+  std::vector<SourceFrame> frames;
+  Dwfl_Module* module = dwfl_addrmodule(dwfl_, pc);
+  Dwarf_Addr start = 0;
+  Dwarf_Addr end = 0;
+  const char* module_name =
+      module == nullptr ? nullptr
+                        : dwfl_module_info(module, nullptr, &start, &end,
+                                           nullptr, nullptr, nullptr, nullptr);
+  // dwfl_addrmodule() returns the highest module for every address above it
+  // (e.g. 0xffff...), so the module's bounds are checked here.
+  if (module == nullptr || pc < start || pc >= end) {
+    // Garbage or unmapped address (or a module libdwfl could not report).
+    frames.emplace_back();
+    return frames;
+  }
+
+  // Module and offset are shared by every frame of this address.
+  SourceFrame base;
+  if (module_name != nullptr) base.module = module_name;
+  // The ELF load bias makes the offset match addr2line's addresses even for
+  // non-PIE executables (bias 0); without the ELF file, fall back to the
+  // lowest mapped address.
+  Dwarf_Addr elf_bias = 0;
+  base.module_offset = dwfl_module_getelf(module, &elf_bias) != nullptr
+                           ? pc - elf_bias
+                           : pc - start;
+
+  Dwarf_Addr dwarf_bias = 0;
+  Dwarf_Die* cu = FindCompileUnit(module, pc, &dwarf_bias);
+  const Dwarf_Addr dwarf_addr = pc - dwarf_bias;
+  const Dwarf_Die* function =
+      cu == nullptr ? nullptr : IndexFor(cu).FunctionAt(dwarf_addr);
+  if (function == nullptr) {
+    // No DWARF here (e.g. a library without debug info): symbol table only.
+    SourceFrame frame = base;
+    frame.function = Demangle(ElfSymbol(module, pc));
+    if (cu != nullptr) SetLineAt(cu, dwarf_addr, &frame);
+    frames.push_back(std::move(frame));
+    return frames;
+  }
+
+  std::vector<Dwarf_Die> chain = InlineChain(*function, dwarf_addr);
+  for (size_t i = 0; i < chain.size(); ++i) {
+    SourceFrame frame = base;
+    frame.inlined = i + 1 < chain.size();
+    frame.function = LinkageName(&chain[i]);
+    if (frame.function.empty() && !frame.inlined) {
+      // GCC omits DW_AT_linkage_name for internal-linkage functions, but the
+      // symbol table still has their mangled name, parameters included. The
+      // symbol must mention the DWARF name, so a stray neighbouring symbol
+      // (e.g. in a stripped binary) is not picked up instead.
+      const char* symbol = ElfSymbol(module, pc);
+      if (symbol != nullptr && std::strncmp(symbol, "_Z", 2) == 0) {
+        std::string demangled = Demangle(symbol);
+        Dwarf_Die decl = DeclarationOf(chain[i]);
+        const std::string base_name = BaseName(&decl);
+        if (!base_name.empty() &&
+            demangled.find(base_name) != std::string::npos) {
+          frame.function = std::move(demangled);
+        }
+      }
+    }
+    if (frame.function.empty()) frame.function = QualifiedName(&chain[i]);
+    if (frame.function.empty() && !frame.inlined) {
+      // Nameless DWARF (rare, e.g. compiler-made thunks).
+      frame.function = Demangle(ElfSymbol(module, pc));
+    }
+    if (i == 0) {
+      SetLineAt(cu, dwarf_addr, &frame);
+    } else {
+      // An outer frame is "at" the call site of the inlined code it contains.
+      SetCallSite(&chain[i - 1], &frame);
+    }
+    frames.push_back(std::move(frame));
+  }
+  return frames;
+}
 
 std::unique_ptr<Symbolizer> Symbolizer::ForProcess(pid_t pid,
                                                    std::string* error) {
@@ -322,94 +449,18 @@ std::unique_ptr<Symbolizer> Symbolizer::ForProcess(pid_t pid,
     dwfl_end(dwfl);
     return fail(std::move(message));
   }
-  return std::unique_ptr<Symbolizer>(new Symbolizer(dwfl));
+  return std::unique_ptr<Symbolizer>(
+      new Symbolizer(std::make_unique<Impl>(dwfl)));
 }
 
-Symbolizer::Symbolizer(Dwfl* dwfl) : dwfl_(dwfl) {}
+Symbolizer::Symbolizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Symbolizer::~Symbolizer() { dwfl_end(dwfl_); }
+Symbolizer::~Symbolizer() = default;
 
 const std::vector<SourceFrame>& Symbolizer::Symbolize(uint64_t pc) {
   auto it = cache_.find(pc);
-  if (it == cache_.end()) {
-    it = cache_.emplace(pc, SymbolizeUncached(pc)).first;
-  }
+  if (it == cache_.end()) it = cache_.emplace(pc, impl_->Symbolize(pc)).first;
   return it->second;
-}
-
-std::vector<SourceFrame> Symbolizer::SymbolizeUncached(uint64_t pc) {
-  std::vector<SourceFrame> frames;
-  Dwfl_Module* module = dwfl_addrmodule(dwfl_, pc);
-  Dwarf_Addr start = 0;
-  Dwarf_Addr end = 0;
-  const char* module_name =
-      module == nullptr ? nullptr
-                        : dwfl_module_info(module, nullptr, &start, &end,
-                                           nullptr, nullptr, nullptr, nullptr);
-  // dwfl_addrmodule() returns the highest module for every address above it
-  // (e.g. 0xffff...), so the module's bounds are checked here.
-  if (module == nullptr || pc < start || pc >= end) {
-    // Garbage or unmapped address (or a module libdwfl could not report).
-    frames.emplace_back();
-    return frames;
-  }
-
-  // Module and offset are shared by every frame of this address.
-  SourceFrame base;
-  if (module_name != nullptr) base.module = module_name;
-  // The ELF load bias makes the offset match addr2line's addresses even for
-  // non-PIE executables (bias 0); without the ELF file, fall back to the
-  // lowest mapped address.
-  Dwarf_Addr elf_bias = 0;
-  base.module_offset = dwfl_module_getelf(module, &elf_bias) != nullptr
-                           ? pc - elf_bias
-                           : pc - start;
-
-  Dwarf_Addr dwarf_bias = 0;
-  Dwarf_Die* cu = FindCompileUnit(module, pc, &dwarf_bias);
-  const Dwarf_Addr dwarf_addr = pc - dwarf_bias;
-  std::vector<Dwarf_Die> chain;
-  if (cu != nullptr) chain = FunctionChain(cu, dwarf_addr);
-  if (chain.empty()) {
-    // No DWARF here (e.g. a library without debug info): symbol table only.
-    SourceFrame frame = base;
-    frame.function = ElfSymbolName(module, pc);
-    if (cu != nullptr) SetLineAt(cu, dwarf_addr, &frame);
-    frames.push_back(std::move(frame));
-    return frames;
-  }
-
-  for (size_t i = 0; i < chain.size(); ++i) {
-    SourceFrame frame = base;
-    frame.inlined = dwarf_tag(&chain[i]) == DW_TAG_inlined_subroutine;
-    frame.function = LinkageName(&chain[i]);
-    if (frame.function.empty() && !frame.inlined) {
-      // GCC omits DW_AT_linkage_name for internal-linkage functions, but the
-      // symbol table still has their mangled name, parameters included. The
-      // symbol must mention the DWARF name, so a stray neighbouring symbol
-      // (e.g. in a stripped binary) is not picked up instead.
-      std::string symbol = ElfSymbolName(module, pc);
-      Dwarf_Die decl = DeclarationOf(chain[i]);
-      const std::string base_name = BaseName(&decl);
-      if (!base_name.empty() && symbol.find(base_name) != std::string::npos) {
-        frame.function = std::move(symbol);
-      }
-    }
-    if (frame.function.empty()) frame.function = QualifiedName(&chain[i]);
-    if (i == 0) {
-      SetLineAt(cu, dwarf_addr, &frame);
-    } else {
-      // An outer frame is "at" the call site of the inlined code it contains.
-      SetCallSite(&chain[i - 1], &frame);
-    }
-    frames.push_back(std::move(frame));
-  }
-  // Nameless DWARF for the physical function (rare, e.g. some compiler-made
-  // thunks): the symbol table still knows which function this is.
-  if (frames.back().function.empty() && !frames.back().inlined) {
-    frames.back().function = ElfSymbolName(module, pc);
-  }
-  return frames;
 }
 
 }  // namespace gtest_watchdog_internal

@@ -39,19 +39,18 @@
 #include <unordered_map>
 #include <vector>
 
-// Opaque libdwfl session; keeps <elfutils/libdwfl.h> out of our users'
-// includes.
-struct Dwfl;
-
 namespace gtest_watchdog_internal {
 
 // One source-level frame. A single code address yields several of these when
 // it lies in inlined code.
 struct SourceFrame {
-  // Demangled function name, e.g. "std::mutex::lock()"; empty if unknown.
-  std::string function;
-  // Source file path as recorded in DWARF (absolute when available); empty if
+  // Demangled function name with parameter list, e.g. "std::mutex::lock()".
+  // Just "name" for C functions, and "ns::name" for inlined C++ functions
+  // with internal linkage (GCC records no mangled name for those). Empty if
   // unknown.
+  std::string function;
+  // Source file path as recorded in DWARF: usually absolute, relative for
+  // builds with -fdebug-prefix-map (e.g. Debian's libc). Empty if unknown.
   std::string file;
   int line = 0;  // 0 if unknown.
   int column = 0;
@@ -89,11 +88,12 @@ class Symbolizer {
   const std::vector<SourceFrame>& Symbolize(uint64_t pc);
 
  private:
-  explicit Symbolizer(Dwfl* dwfl);
+  // Holds the libdwfl session; keeps elfutils headers out of this one.
+  class Impl;
 
-  std::vector<SourceFrame> SymbolizeUncached(uint64_t pc);
+  explicit Symbolizer(std::unique_ptr<Impl> impl);
 
-  Dwfl* dwfl_;
+  std::unique_ptr<Impl> impl_;
   // unordered_map never moves its values, so returned references are stable.
   std::unordered_map<uint64_t, std::vector<SourceFrame>> cache_;
 };

@@ -13,7 +13,6 @@
 namespace gtest_watchdog_test {
 namespace {
 
-using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -93,6 +92,9 @@ TEST(Stall, ReportSurvivesAThreadHoldingTheStderrLock) {
 }
 
 TEST(Stall, ReportSurvivesAThreadHoldingTheMallocLock) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "the sanitizer replaces glibc's malloc and malloc_stats";
+#endif
   const ChildResult r = RunStall("Stall.MallocLockHeld");
   ExpectAbortedPromptly(r, 1);
   EXPECT_THAT(r.err, HasSubstr("[ TIMEOUT  ] Stall.MallocLockHeld"));
@@ -161,17 +163,31 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(param_info.param.name);
     });
 
+std::string Defused(std::string text) {
+  const std::string marker = "[  SKIPPED ]";
+  for (size_t at = text.find(marker); at != std::string::npos;
+       at = text.find(marker, at)) {
+    text.replace(at, marker.size(), "[ (skipped) ]");
+  }
+  return text;
+}
+
 TEST(NoFalseAlarm, EveryKindOfTestPassesUnderRepeatAndShuffle) {
   const ChildResult r = RunChild({NO_FALSE_ALARM_PROGRAM, "--gtest_repeat=10",
                                   "--gtest_shuffle",
                                   "--gtest_watchdog_timeout=0.5s"});
-  EXPECT_FALSE(r.signaled) << r.err;
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_THAT(r.err, Not(HasSubstr("TIMEOUT")));
-  EXPECT_THAT(r.out, AllOf(HasSubstr("Short/Param.Sleeps/3"),
-                           HasSubstr("Typed/2.DefaultIsZero"),
-                           HasSubstr("My/TypeParameterized/1.Works"),
-                           HasSubstr("[  SKIPPED ] Plain.Skipped")));
+  // The child's output is shown with its "[  SKIPPED ]" lines defused:
+  // CTest would take that marker in our output for "this test skipped".
+  const std::string shown = Defused(r.out + r.err);
+  EXPECT_FALSE(r.signaled) << shown;
+  EXPECT_EQ(r.exit_code, 0) << shown;
+  EXPECT_EQ(r.err.find("TIMEOUT"), std::string::npos) << shown;
+  for (const char* expected :
+       {"Short/Param.Sleeps/3", "Typed/2.DefaultIsZero",
+        "My/TypeParameterized/1.Works", "[  SKIPPED ] Plain.Skipped"}) {
+    EXPECT_NE(r.out.find(expected), std::string::npos)
+        << Defused(expected) << " missing in:\n" << shown;
+  }
 }
 
 }  // namespace

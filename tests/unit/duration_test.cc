@@ -106,6 +106,18 @@ TEST(ParseDurationTest, OverflowErrorSaysTooLarge) {
   EXPECT_THAT(error, HasSubstr("too large"));
 }
 
+// A number after a unit is not a bare number of seconds, but ParseDuration
+// appends "s" to any text ending in a digit: "5s5" becomes "5s5s" = 10 s and
+// "1h30" becomes 1 h 30 s (surely meant as 1 h 30 min).
+TEST(ParseDurationTest, DISABLED_RejectsNumberWithoutUnitAfterAUnit) {
+  for (const char* text : {"5s5", "1h30", "1m30"}) {
+    absl::Duration d = absl::ZeroDuration();
+    std::string error;
+    EXPECT_FALSE(ParseDuration(text, &d, &error))
+        << "'" << text << "' parsed as " << absl::FormatDuration(d);
+  }
+}
+
 TEST(ParseDurationTest, AcceptsStringViewThatIsNotNulTerminated) {
   const char buffer[] = "250ms999";
   absl::Duration d;

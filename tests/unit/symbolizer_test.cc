@@ -72,6 +72,12 @@ void CallOuterOfInline() { OuterOfInline(); }
 
 }  // namespace symbolizer_test
 
+// C linkage: no mangled name at all, so no parameter list is expected.
+extern "C" SYMBOLIZER_TEST_NOINLINE void SymbolizerTestCFunction() {
+  symbolizer_test::RecordReturnAddress(__LINE__, 0);
+  SYMBOLIZER_TEST_NO_TAIL_CALL();
+}
+
 namespace gtest_watchdog_internal {
 
 // Readable failure messages (found by gtest through ADL).
@@ -127,6 +133,21 @@ TEST(SymbolizerTest, NoinlineFunctionHasNameFileAndLine) {
   ASSERT_NE(dladdr(reinterpret_cast<void*>(pc), &info), 0);
   EXPECT_EQ(frames[0].module_offset,
             pc - reinterpret_cast<uintptr_t>(info.dli_fbase));
+}
+
+TEST(SymbolizerTest, CFunctionHasPlainName) {
+  SymbolizerTestCFunction();
+  const uint64_t pc = symbolizer_test::g_return_address - 1;
+  const int line = symbolizer_test::g_inner_line;
+
+  std::unique_ptr<Symbolizer> symbolizer = SelfSymbolizer();
+  ASSERT_NE(symbolizer, nullptr);
+  const std::vector<SourceFrame>& frames = symbolizer->Symbolize(pc);
+
+  ASSERT_THAT(frames, SizeIs(1));
+  EXPECT_EQ(frames[0].function, "SymbolizerTestCFunction");
+  EXPECT_EQ(Basename(frames[0].file), "symbolizer_test.cc");
+  EXPECT_EQ(frames[0].line, line);
 }
 
 TEST(SymbolizerTest, InlinedFramesComeInnermostFirst) {

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine lacks to build and test
+# gtest_watchdog. Every dependency is a Debian package; nothing else is
+# downloaded. Safe to run again: installs only what is missing.
+set -euo pipefail
+
+packages=(cmake make g++ pkg-config
+          libgtest-dev libgmock-dev libabsl-dev libdw-dev
+          libspdlog-dev libtomlplusplus-dev libbenchmark-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "gtest_watchdog: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds gtest_watchdog and runs every test: the normal build (-O2 -g, the
+# way users build their tests), then AddressSanitizer+UndefinedBehaviorSanitizer
+# and ThreadSanitizer builds. Warnings are errors in our own targets.
+# Usage: scripts/test.sh [--quick]   (--quick: the normal build only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+run() {  # run NAME [cmake args...]
+  local name=$1; shift
+  echo "=== gtest_watchdog: $name build ==="
+  cmake -S . -B "build-$name" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" > /dev/null
+  cmake --build "build-$name" -j2
+  (cd "build-$name" && ctest -j2 --output-on-failure --timeout 300)
+}
+
+run default
+if [ "$quick" -eq 0 ]; then
+  run asan -DGTEST_WATCHDOG_SANITIZE=address,undefined
+  run tsan -DGTEST_WATCHDOG_SANITIZE=thread
+fi

@@ -1,0 +1,498 @@
+// Tests for the human report (gtest_watchdog/report/report_formatter.h), with
+// a fake symbolizer mapping made-up program counters to frames.
+
+#include "gtest_watchdog/report/report_formatter.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace gtest_watchdog_internal {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+SourceFrame Fn(const std::string& function, const std::string& file = "",
+               int line = 0, bool inlined = false) {
+  SourceFrame f;
+  f.function = function;
+  f.file = file;
+  f.line = line;
+  f.inlined = inlined;
+  return f;
+}
+
+// Frames as GoogleTest 1.12+ shows them under a test, outermost last.
+std::vector<SourceFrame> GtestTestRunFrames() {
+  return {
+      Fn("void testing::internal::HandleExceptionsInMethodIfSupported<testing::"
+         "Test, void>(testing::Test*, void (testing::Test::*)(), char const*)",
+         "/src/googletest/src/gtest.cc", 2650),
+      Fn("testing::Test::Run()", "/src/googletest/src/gtest.cc", 2687),
+      Fn("testing::TestInfo::Run()", "/src/googletest/src/gtest.cc", 2836),
+      Fn("testing::TestSuite::Run()", "/src/googletest/src/gtest.cc", 3015),
+      Fn("testing::internal::UnitTestImpl::RunAllTests()",
+         "/src/googletest/src/gtest.cc", 5920),
+      Fn("testing::UnitTest::Run()", "/src/googletest/src/gtest.cc", 5500),
+      Fn("RUN_ALL_TESTS()", "/usr/include/gtest/gtest.h", 2334, true),
+      Fn("main", "/src/gtest_watchdog/main.cc", 10),
+      Fn("__libc_start_call_main", "", 0),
+      Fn("_start", "", 0),
+  };
+}
+
+std::vector<SourceFrame> Concat(std::vector<SourceFrame> inner,
+                                const std::vector<SourceFrame>& outer) {
+  inner.insert(inner.end(), outer.begin(), outer.end());
+  return inner;
+}
+
+// ---- ClassifyTestPart ----
+
+TEST(ClassifyTestPartTest, Body) {
+  const auto frames = Concat(
+      {Fn("__futex_abstimed_wait_common", "", 0),
+       Fn("std::mutex::lock()", "/usr/include/c++/12/bits/std_mutex.h", 100,
+          true),
+       Fn("Foo_Bar_Test::TestBody()", "/src/foo_test.cc", 42)},
+      GtestTestRunFrames());
+  EXPECT_EQ(ClassifyTestPart(frames), TestPart::kBody);
+}
+
+TEST(ClassifyTestPartTest, TypedAndAnonymousNamespaceBody) {
+  EXPECT_EQ(ClassifyTestPart(Concat(
+                {Fn("(anonymous namespace)::Foo_Bar_Test<int>::TestBody()")},
+                GtestTestRunFrames())),
+            TestPart::kBody);
+}
+
+TEST(ClassifyTestPartTest, SetUp) {
+  const auto frames =
+      Concat({Fn("poll"), Fn("Server::WaitReady()", "/src/server.cc", 7),
+              Fn("MyFixture::SetUp()", "/src/foo_test.cc", 20)},
+             GtestTestRunFrames());
+  EXPECT_EQ(ClassifyTestPart(frames), TestPart::kSetUp);
+}
+
+TEST(ClassifyTestPartTest, TearDown) {
+  const auto frames =
+      Concat({Fn("nanosleep"), Fn("MyFixture::TearDown()", "/src/foo_test.cc",
+                                  30)},
+             GtestTestRunFrames());
+  EXPECT_EQ(ClassifyTestPart(frames), TestPart::kTearDown);
+}
+
+TEST(ClassifyTestPartTest, Constructor) {
+  const std::vector<SourceFrame> frames = {
+      Fn("read"),
+      Fn("MyFixture::MyFixture()", "/src/foo_test.cc", 12, true),
+      Fn("Foo_Bar_Test::Foo_Bar_Test()", "/src/foo_test.cc", 40),
+      Fn("testing::internal::TestFactoryImpl<Foo_Bar_Test>::CreateTest()",
+         "/usr/include/gtest/internal/gtest-internal.h", 457),
+      Fn("testing::Test* testing::internal::HandleExceptionsInMethodIfSupported"
+         "<testing::internal::TestFactoryBase, testing::Test*>(testing::"
+         "internal::TestFactoryBase*, testing::Test* (testing::internal::"
+         "TestFactoryBase::*)(), char const*)"),
+      Fn("testing::TestInfo::Run()"),
+      Fn("testing::TestSuite::Run()"),
+      Fn("main"),
+  };
+  EXPECT_EQ(ClassifyTestPart(frames), TestPart::kConstructor);
+}
+
+TEST(ClassifyTestPartTest, Destructor) {
+  const std::vector<SourceFrame> frames = {
+      Fn("__lll_lock_wait"),
+      Fn("std::thread::join()"),
+      Fn("Foo_Bar_Test::~Foo_Bar_Test()", "/src/foo_test.cc", 40),
+      Fn("testing::Test::DeleteSelf_()",
+         "/usr/include/gtest/gtest.h", 370, true),
+      Fn("void testing::internal::HandleExceptionsInMethodIfSupported<testing::"
+         "Test, void>(testing::Test*, void (testing::Test::*)(), char const*)"),
+      Fn("testing::TestInfo::Run()"),
+      Fn("main"),
+  };
+  EXPECT_EQ(ClassifyTestPart(frames), TestPart::kDestructor);
+}
+
+TEST(ClassifyTestPartTest, BodyCallingAnotherObjectsSetUpIsStillBody) {
+  const auto frames =
+      Concat({Fn("pause"), Fn("Database::SetUp()", "/src/db.cc", 5),
+              Fn("Helper::TearDown()", "/src/helper.cc", 9),
+              Fn("Foo_Bar_Test::TestBody()", "/src/foo_test.cc", 42)},
+             GtestTestRunFrames());
+  EXPECT_EQ(ClassifyTestPart(frames), TestPart::kBody);
+}
+
+TEST(ClassifyTestPartTest, SetUpCallingATestBodyNamedHelperIsStillSetUp) {
+  const auto frames =
+      Concat({Fn("Other_Test::TestBody()", "/src/other.cc", 1),
+              Fn("MyFixture::SetUp()", "/src/foo_test.cc", 20)},
+             GtestTestRunFrames());
+  EXPECT_EQ(ClassifyTestPart(frames), TestPart::kSetUp);
+}
+
+TEST(ClassifyTestPartTest, BodyCallingBackThroughGoogleTestIsStillBody) {
+  // e.g. EXPECT_PRED calling a user predicate that hangs.
+  const auto frames = Concat(
+      {Fn("IsReady(int)", "/src/foo_test.cc", 3),
+       Fn("testing::AssertionResult testing::internal::AssertPred1Helper<bool "
+          "(*)(int), int>(char const*, char const*, bool (*)(int), int)"),
+       Fn("Foo_Bar_Test::TestBody()", "/src/foo_test.cc", 42)},
+      GtestTestRunFrames());
+  EXPECT_EQ(ClassifyTestPart(frames), TestPart::kBody);
+}
+
+TEST(ClassifyTestPartTest, UnknownWithoutGoogleTestOrFrames) {
+  EXPECT_EQ(ClassifyTestPart({}), TestPart::kUnknown);
+  EXPECT_EQ(ClassifyTestPart({Fn("Foo_Bar_Test::TestBody()"), Fn("main")}),
+            TestPart::kUnknown);
+  EXPECT_EQ(ClassifyTestPart({Fn(""), Fn(""), Fn("")}), TestPart::kUnknown);
+}
+
+TEST(ClassifyTestPartTest, UnsymbolizedBodyIsUnknown) {
+  // The body frame has no name: guessing would be wrong.
+  const auto frames =
+      Concat({Fn("__lll_lock_wait"), Fn("")}, GtestTestRunFrames());
+  EXPECT_EQ(ClassifyTestPart(frames), TestPart::kUnknown);
+}
+
+TEST(TestPartNameTest, Names) {
+  EXPECT_STREQ(TestPartName(TestPart::kConstructor), "fixture constructor");
+  EXPECT_STREQ(TestPartName(TestPart::kSetUp), "SetUp()");
+  EXPECT_STREQ(TestPartName(TestPart::kBody), "test body");
+  EXPECT_STREQ(TestPartName(TestPart::kTearDown), "TearDown()");
+  EXPECT_STREQ(TestPartName(TestPart::kDestructor), "fixture destructor");
+  EXPECT_STREQ(TestPartName(TestPart::kUnknown), "test");
+}
+
+// ---- FirstUserFrame ----
+
+TEST(FirstUserFrameTest, SkipsLibcStdGtestAndSystemHeaders) {
+  const auto frames = Concat(
+      {Fn("__futex_abstimed_wait_common", "", 0),
+       Fn("pthread_mutex_lock", "/usr/src/glibc/nptl/pthread_mutex_lock.c", 80),
+       Fn("std::mutex::lock()", "/usr/include/c++/12/bits/std_mutex.h", 100),
+       Fn("gtest_watchdog_internal::Foo()", "/src/gtest_watchdog/x.cc", 1),
+       Fn("LockTwice(std::mutex&)", "/src/foo_test.cc", 17, true),
+       Fn("Foo_Bar_Test::TestBody()", "/src/foo_test.cc", 42)},
+      GtestTestRunFrames());
+  const SourceFrame* user = FirstUserFrame(frames);
+  ASSERT_NE(user, nullptr);
+  EXPECT_EQ(user->function, "LockTwice(std::mutex&)");
+  EXPECT_EQ(user->line, 17);
+}
+
+TEST(FirstUserFrameTest, NeedsAFile) {
+  const auto frames =
+      Concat({Fn("NoDebugInfo()"), Fn("Foo_Bar_Test::TestBody()",
+                                      "/src/foo_test.cc", 42)},
+             GtestTestRunFrames());
+  const SourceFrame* user = FirstUserFrame(frames);
+  ASSERT_NE(user, nullptr);
+  EXPECT_EQ(user->function, "Foo_Bar_Test::TestBody()");
+}
+
+TEST(FirstUserFrameTest, NoneInOnlyRuntimeFrames) {
+  EXPECT_EQ(FirstUserFrame(GtestTestRunFrames()), nullptr);
+  EXPECT_EQ(FirstUserFrame({}), nullptr);
+}
+
+// A user function whose name merely contains "_start" is user code; only the
+// process entry points (_start, __libc_start_main, ...) are runtime.
+TEST(FirstUserFrameTest, DISABLED_UserFunctionContainingStartIsUserCode) {
+  const auto frames = Concat(
+      {Fn("__futex_abstimed_wait_common"),
+       Fn("Server::wait_for_start()", "/src/server.cc", 77),
+       Fn("Foo_Bar_Test::TestBody()", "/src/foo_test.cc", 42)},
+      GtestTestRunFrames());
+  const SourceFrame* user = FirstUserFrame(frames);
+  ASSERT_NE(user, nullptr);
+  EXPECT_EQ(user->function, "Server::wait_for_start()");
+}
+
+// ---- FormatReport ----
+
+class FakeSymbolizer {
+ public:
+  void Add(uint64_t pc, std::vector<SourceFrame> frames) {
+    frames_[pc] = std::move(frames);
+  }
+  // Like the real one: always at least one frame, unnamed when unknown.
+  const std::vector<SourceFrame>& Symbolize(uint64_t pc) {
+    const auto it = frames_.find(pc);
+    if (it != frames_.end()) return it->second;
+    std::vector<SourceFrame>& unknown = frames_[pc];
+    unknown.push_back(SourceFrame());
+    return unknown;
+  }
+  SymbolizeFn AsFunction() {
+    return [this](uint64_t pc) -> const std::vector<SourceFrame>& {
+      return Symbolize(pc);
+    };
+  }
+
+ private:
+  std::map<uint64_t, std::vector<SourceFrame>> frames_;
+};
+
+SnapshotThread Thread(pid_t tid, char state, StackStatus status,
+                      const std::string& name) {
+  SnapshotThread t;
+  t.tid = tid;
+  t.state = state;
+  t.status = status;
+  t.name = name;
+  return t;
+}
+
+class FormatReportTest : public ::testing::Test {
+ protected:
+  FormatReportTest() {
+    // Test thread stack: pc 0x100 is libc, 0x200 has an inlined frame.
+    symbols_.Add(0x100, {Fn("__futex_abstimed_wait_common")});
+    symbols_.Add(0x200, {Fn("std::mutex::lock()",
+                            "/usr/include/c++/12/bits/std_mutex.h", 100, true),
+                         Fn("Foo_Bar_Test::TestBody()",
+                            "/src/tests/foo_test.cc", 42)});
+    uint64_t pc = 0x1000;
+    for (const SourceFrame& f : GtestTestRunFrames()) {
+      symbols_.Add(pc, {f});
+      gtest_pcs_.push_back(pc++);
+    }
+    // Blocked thread's kernel-reported pc.
+    symbols_.Add(0x300, {Fn("BlockAllSignalsAndWait()",
+                            "/src/tests/helpers.cc", 99)});
+    // Module-only frame.
+    SourceFrame lib;
+    lib.module = "/opt/lib/libthing.so";
+    lib.module_offset = 0x1a2b;
+    symbols_.Add(0x400, {lib});
+
+    snap_.version = kSnapshotVersion;
+    snap_.kind = "timeout";
+    snap_.phase_id = "test";
+    snap_.test_name = "Foo.Bar";
+    snap_.suite_name = "Foo";
+    snap_.limit_origin = "--gtest_watchdog_timeout";
+    snap_.limit_ns = 1'000'000'000;
+    snap_.elapsed_ns = 1'003'000'000;
+    snap_.pid = 100;
+    snap_.test_tid = 100;
+    snap_.watchdog_tid = 102;
+
+    SnapshotThread test = Thread(100, 'S', StackStatus::kOk, "unit_tests");
+    test.syscall_nr = 202;
+    test.syscall_args[0] = 0xabc0;
+    test.syscall_args[1] = 0x80;  // FUTEX_WAIT | FUTEX_PRIVATE_FLAG
+    test.kernel_pc = 0x100;
+    test.pcs = {0x100, 0x200};
+    test.pcs.insert(test.pcs.end(), gtest_pcs_.begin(), gtest_pcs_.end());
+    snap_.threads.push_back(test);
+
+    SnapshotThread blocked =
+        Thread(101, 'S', StackStatus::kSignalsBlocked, "blocker thread");
+    blocked.syscall_nr = 230;
+    blocked.kernel_pc = 0x300;
+    blocked.wchan = "hrtimer_nanosleep";
+    snap_.threads.push_back(blocked);
+
+    SnapshotThread self = Thread(102, 'R', StackStatus::kSelf, "gtest_watchdog");
+    self.syscall_nr = kSyscallRunning;
+    self.kernel_pc = 0x999;  // must not be shown
+    snap_.threads.push_back(self);
+  }
+
+  std::string Report() { return FormatReport(snap_, symbols_.AsFunction()); }
+
+  // The lines of the section for thread `tid`, up to the next blank line.
+  std::string Section(const std::string& report, pid_t tid) {
+    const size_t start = report.find("\nThread " + std::to_string(tid) + " ");
+    if (start == std::string::npos) return "";
+    const size_t end = report.find("\n\n", start + 1);
+    // Keeps the section's last newline.
+    return report.substr(start + 1, end == std::string::npos
+                                        ? std::string::npos
+                                        : end - start);
+  }
+
+  FakeSymbolizer symbols_;
+  std::vector<uint64_t> gtest_pcs_;
+  Snapshot snap_;
+};
+
+TEST_F(FormatReportTest, Headline) {
+  const std::string report = Report();
+  EXPECT_THAT(report,
+              StartsWith("[ TIMEOUT  ] Foo.Bar: test body still running after "
+                         "1.00 s (limit 1 s, from --gtest_watchdog_timeout)\n"));
+}
+
+TEST_F(FormatReportTest, HeadlineNamesEachPartOfATest) {
+  snap_.threads[0].pcs = {0x500};
+  symbols_.Add(0x500, {Fn("Fixture::SetUp()", "/src/f.cc", 1)});
+  snap_.threads[0].pcs.insert(snap_.threads[0].pcs.end(), gtest_pcs_.begin(),
+                              gtest_pcs_.end());
+  EXPECT_THAT(Report(), HasSubstr("Foo.Bar: SetUp() still running"));
+
+  symbols_.Add(0x500, {Fn("Fixture::TearDown()", "/src/f.cc", 1)});
+  EXPECT_THAT(Report(), HasSubstr("Foo.Bar: TearDown() still running"));
+}
+
+TEST_F(FormatReportTest, HeadlineElapsedAndLimitFormatting) {
+  snap_.elapsed_ns = 2'345'678'901;
+  snap_.limit_ns = 1'500'000'000;
+  snap_.limit_origin = "GTEST_WATCHDOG_TIMEOUT";
+  EXPECT_THAT(Report(), HasSubstr("still running after 2.35 s (limit 1.5 s, "
+                                  "from GTEST_WATCHDOG_TIMEOUT)"));
+}
+
+TEST_F(FormatReportTest, StalledLinePointsAtUserCode) {
+  EXPECT_THAT(Report(), HasSubstr("[ STALLED  ] thread 100 in "
+                                  "Foo_Bar_Test::TestBody() at foo_test.cc:42\n"));
+}
+
+TEST_F(FormatReportTest, NoStalledLineWithoutUserFrames) {
+  snap_.threads[0].pcs = gtest_pcs_;
+  EXPECT_THAT(Report(), Not(HasSubstr("[ STALLED  ]")));
+}
+
+TEST_F(FormatReportTest, ThreadCensus) {
+  EXPECT_THAT(Report(),
+              HasSubstr("[ THREADS  ] 3 threads: 1 running, 2 sleeping\n"));
+}
+
+TEST_F(FormatReportTest, TestThreadIsMarkedAndShowsFrames) {
+  const std::string section = Section(Report(), 100);
+  EXPECT_THAT(section, StartsWith("Thread 100 \"unit_tests\" [runs Foo.Bar]"));
+  EXPECT_THAT(section, HasSubstr("sleeping"));
+  EXPECT_THAT(section, HasSubstr("futex wait (mutex or similar) on 0xabc0"));
+  EXPECT_THAT(section, HasSubstr("#0  __futex_abstimed_wait_common\n"));
+  EXPECT_THAT(section,
+              HasSubstr("#1  std::mutex::lock() [inlined]  at "
+                        "/usr/include/c++/12/bits/std_mutex.h:100\n"));
+  EXPECT_THAT(section, HasSubstr("#2  Foo_Bar_Test::TestBody()  at "
+                                 "/src/tests/foo_test.cc:42\n"));
+  EXPECT_THAT(section, HasSubstr("  main  at /src/gtest_watchdog/main.cc:10\n"));
+  EXPECT_THAT(section, Not(HasSubstr("could not be taken")));
+  EXPECT_THAT(section, Not(HasSubstr("[gtest_watchdog]")));
+}
+
+TEST_F(FormatReportTest, ConditionVariableWait) {
+  snap_.threads[0].syscall_args[1] = 0x89;  // FUTEX_WAIT_BITSET | PRIVATE
+  EXPECT_THAT(Section(Report(), 100),
+              HasSubstr("futex wait (condition variable or similar) on 0xabc0"));
+}
+
+TEST_F(FormatReportTest, SignalsBlockedThreadShowsKernelPc) {
+  const std::string section = Section(Report(), 101);
+  EXPECT_THAT(section, StartsWith("Thread 101 \"blocker thread\""));
+  EXPECT_THAT(section, Not(HasSubstr("[runs")));
+  EXPECT_THAT(section, HasSubstr("in clock_nanosleep()"));
+  EXPECT_THAT(section, HasSubstr("(kernel: hrtimer_nanosleep)"));
+  EXPECT_THAT(section, HasSubstr("could not be taken"));
+  EXPECT_THAT(section, HasSubstr("blocks the signal"));
+  EXPECT_THAT(section, HasSubstr("program counter from the kernel"));
+  EXPECT_THAT(section, HasSubstr("#0  BlockAllSignalsAndWait()  at "
+                                 "/src/tests/helpers.cc:99\n"));
+}
+
+TEST_F(FormatReportTest, WatchdogThreadIsMarkedWithoutFrames) {
+  const std::string section = Section(Report(), 102);
+  EXPECT_THAT(section, StartsWith("Thread 102 \"gtest_watchdog\" "
+                                  "[gtest_watchdog]"));
+  EXPECT_THAT(section, HasSubstr("running"));
+  EXPECT_THAT(section, HasSubstr("on a CPU (not in a system call)"));
+  EXPECT_THAT(section, HasSubstr("watchdog thread writing the report"));
+  EXPECT_THAT(section, Not(HasSubstr("#0")));
+}
+
+TEST_F(FormatReportTest, UninterruptibleAndNoAnswerAndExited) {
+  SnapshotThread d = Thread(103, 'D', StackStatus::kUninterruptible, "nfs io");
+  d.syscall_nr = 0;
+  snap_.threads.push_back(d);
+  snap_.threads.push_back(Thread(104, 'S', StackStatus::kNoAnswer, "slow"));
+  SnapshotThread gone = Thread(105, '?', StackStatus::kExited, "");
+  gone.kernel_pc = 0x300;  // must not be shown
+  snap_.threads.push_back(gone);
+  const std::string report = Report();
+  EXPECT_THAT(Section(report, 103),
+              HasSubstr("uninterruptible sleep and cannot run a signal handler"));
+  EXPECT_THAT(Section(report, 103), HasSubstr("in read()"));
+  EXPECT_THAT(Section(report, 104), HasSubstr("did not answer"));
+  EXPECT_THAT(Section(report, 105), HasSubstr("exited"));
+  EXPECT_THAT(Section(report, 105), Not(HasSubstr("#0")));
+  EXPECT_THAT(report, HasSubstr("[ THREADS  ] 6 threads: 1 running, 3 "
+                                "sleeping, 1 uninterruptible sleep, 1 unknown "
+                                "state\n"));
+}
+
+TEST_F(FormatReportTest, ModuleOnlyAndUnknownFrames) {
+  snap_.threads[0].pcs = {0x400, 0xdead};
+  const std::string section = Section(Report(), 100);
+  EXPECT_THAT(section, HasSubstr("#0  ??  in libthing.so+0x1a2b\n"));
+  EXPECT_THAT(section, HasSubstr("#1  ??\n"));
+}
+
+TEST_F(FormatReportTest, UnknownSyscallNumber) {
+  snap_.threads[1].syscall_nr = 9999;
+  EXPECT_THAT(Section(Report(), 101), HasSubstr("in system call 9999"));
+}
+
+TEST_F(FormatReportTest, TruncatedStackIsSaid) {
+  snap_.threads[0].truncated = true;
+  EXPECT_THAT(Section(Report(), 100), HasSubstr("(deeper frames cut)"));
+}
+
+TEST_F(FormatReportTest, SuiteSetUpPhase) {
+  snap_.phase_id = "suite-setup";
+  snap_.test_name = "";
+  const std::string report = Report();
+  EXPECT_THAT(report, StartsWith("[ TIMEOUT  ] Foo: SetUpTestSuite() still "
+                                 "running after 1.00 s"));
+  EXPECT_THAT(report, HasSubstr("[runs suite-setup]"));
+}
+
+TEST_F(FormatReportTest, SuiteTearDownPhase) {
+  snap_.phase_id = "suite-teardown";
+  snap_.test_name = "";
+  EXPECT_THAT(Report(), StartsWith("[ TIMEOUT  ] Foo: TearDownTestSuite() "
+                                   "still running"));
+}
+
+TEST_F(FormatReportTest, EnvironmentPhases) {
+  snap_.test_name = "";
+  snap_.suite_name = "";
+  snap_.phase_id = "environment-setup";
+  EXPECT_THAT(Report(), StartsWith("[ TIMEOUT  ] global test environment: "
+                                   "SetUp() still running"));
+  snap_.phase_id = "environment-teardown";
+  EXPECT_THAT(Report(), StartsWith("[ TIMEOUT  ] global test environment: "
+                                   "TearDown() still running"));
+}
+
+TEST_F(FormatReportTest, TestThreadMissingFromSnapshot) {
+  snap_.test_tid = 999;
+  const std::string report = Report();
+  EXPECT_THAT(report, StartsWith("[ TIMEOUT  ] Foo.Bar: test still running"));
+  EXPECT_THAT(report, Not(HasSubstr("[runs")));
+  EXPECT_THAT(report, Not(HasSubstr("[ STALLED  ]")));
+}
+
+TEST(SyscallNameTest, KnownAndUnknown) {
+  EXPECT_STREQ(SyscallName(0), "read");
+  EXPECT_STREQ(SyscallName(202), "futex");
+  EXPECT_STREQ(SyscallName(230), "clock_nanosleep");
+  EXPECT_STREQ(SyscallName(-1), "");
+  EXPECT_STREQ(SyscallName(100000), "");
+}
+
+}  // namespace
+}  // namespace gtest_watchdog_internal
