@@ -1,6 +1,5 @@
 #include "gtest_watchdog/config/duration.h"
 
-#include <cctype>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -33,12 +32,14 @@ bool ParseDuration(absl::string_view text, absl::Duration* out,
   // A bare number is seconds. absl::ParseDuration wants a unit, so add one;
   // SimpleAtod alone would also accept "inf", "nan" and hex, which we refuse.
   std::string with_unit(trimmed);
-  const bool bare = std::isdigit(static_cast<unsigned char>(trimmed.back())) ||
-                    trimmed.back() == '.';
+  const bool bare = trimmed.find_first_not_of("0123456789.") ==
+                    absl::string_view::npos;
   if (bare) with_unit += "s";
   absl::Duration d;
-  if (with_unit.find_first_of("iInN") != std::string::npos ||
-      with_unit.find_first_of("+") != std::string::npos ||
+  const std::string lower = absl::AsciiStrToLower(with_unit);
+  if (lower.find("inf") != std::string::npos ||
+      lower.find("nan") != std::string::npos ||
+      with_unit.find('+') != std::string::npos ||
       !absl::ParseDuration(with_unit, &d)) {
     *error = kExpected;
     return false;

@@ -20,6 +20,8 @@ int g_fd = 2;
 int g_signal = 0;
 int64_t g_armed_for_ns = 0;
 timer_t g_timer;
+timer_t g_backstop;  // raw SIGABRT, no handler involved
+bool g_have_backstop = false;
 
 void OnExpiry(int, siginfo_t* info, void*) {
   if (info->si_code != SI_TIMER) return;
@@ -45,7 +47,11 @@ void AbortNow() {
   sigemptyset(&set);
   sigaddset(&set, SIGABRT);
   pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
-  abort();
+  // What abort() does, minus the stdio flush some runtimes add to it (the
+  // ThreadSanitizer runtime's abort() flushes stderr, and hangs when a stuck
+  // thread holds stderr's lock). The process dies by SIGABRT, core and all.
+  syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGABRT);
+  abort();  // not reached unless something re-blocked SIGABRT
 }
 
 bool DeadMan::InstallForThisThread(int stderr_fd) {
@@ -70,6 +76,13 @@ bool DeadMan::InstallForThisThread(int stderr_fd) {
   sev.sigev_signo = g_signal;
   sev._sigev_un._tid = static_cast<pid_t>(syscall(SYS_gettid));
   if (timer_create(CLOCK_MONOTONIC, &sev, &g_timer) != 0) return false;
+  // The backstop behind the backstop: if our handler cannot run (a runtime
+  // that defers signals, e.g. ThreadSanitizer's, while the thread is stuck
+  // in a lock), SIGABRT with its default action ends the process in the
+  // kernel, no user code involved.
+  sigevent raw = sev;
+  raw.sigev_signo = SIGABRT;
+  g_have_backstop = timer_create(CLOCK_MONOTONIC, &raw, &g_backstop) == 0;
   g_installed.store(true);
   return true;
 }
@@ -82,6 +95,16 @@ void DeadMan::Arm(int64_t after_ns) {
   its.it_value.tv_sec = after_ns / 1000000000;
   its.it_value.tv_nsec = after_ns % 1000000000;
   timer_settime(g_timer, 0, &its, nullptr);
+  if (g_have_backstop) {
+    // SIGABRT must have its default action for the backstop to work.
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGABRT, &sa, nullptr);
+    its.it_value.tv_sec += 2;
+    timer_settime(g_backstop, 0, &its, nullptr);
+  }
 }
 
 void DeadMan::SetHelperPid(pid_t pid) { g_helper.store(pid); }

@@ -19,14 +19,19 @@ class DeadMan {
   // once, from the thread that will write reports. `stderr_fd` is where the
   // last words go. Returns false if no timer could be created.
   static bool InstallForThisThread(int stderr_fd);
-  // Starts the countdown. Signal-safe (timer_settime). No-op if not
-  // installed.
+  // Starts the countdown: after `after_ns` our handler writes one line and
+  // aborts; 2 s later a raw SIGABRT (default action, no handler) ends the
+  // process even if the handler could not run. Resets SIGABRT to SIG_DFL:
+  // the process is about to abort anyway. Signal-safe (timer_settime,
+  // sigaction). No-op if not installed.
   static void Arm(int64_t after_ns);
   // The report helper's pid, killed when the dead-man fires. Signal-safe.
   static void SetHelperPid(pid_t pid);
 };
 
-// Resets SIGABRT to its default action, unblocks it and aborts. Used at the
+// Resets SIGABRT to its default action, unblocks it and sends it to the
+// calling thread (as abort() does, without the stdio flush some sanitizer
+// runtimes add). Used at the
 // end of every report so that a crash handler the program installed does
 // not start a second dump. Signal-safe.
 [[noreturn]] void AbortNow();

@@ -67,7 +67,8 @@ RawWriter& RawWriter::Hex(uint64_t v) {
 
 RawWriter& RawWriter::Seconds(int64_t ns) {
   if (ns < 0) ns = 0;
-  const int64_t centis = (ns + 5000000) / 10000000;
+  // Rounded to centiseconds without adding first: no overflow near INT64_MAX.
+  const int64_t centis = ns / 10000000 + (ns % 10000000 >= 5000000 ? 1 : 0);
   Dec(centis / 100).Char('.');
   const int64_t frac = centis % 100;
   if (frac < 10) Char('0');

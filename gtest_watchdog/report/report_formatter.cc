@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "gtest_watchdog/config/duration.h"
 
 namespace gtest_watchdog_internal {
 namespace {
@@ -21,7 +22,8 @@ bool IsRuntime(const SourceFrame& f) {
   return fn.empty() || IsGtest(fn) || absl::StartsWith(fn, "std::") ||
          absl::StartsWith(fn, "__") || absl::StartsWith(fn, "gtest_watchdog") ||
          absl::StartsWith(f.file, "/usr/") ||
-         absl::StrContains(fn, "_start") || fn == "main";
+         fn == "_start" || absl::StartsWith(fn, "__libc_start") ||
+         fn == "start_thread" || fn == "clone3" || fn == "main";
 }
 
 std::string Basename(const std::string& path) {
@@ -33,9 +35,7 @@ std::string Seconds(int64_t ns) {
   return absl::StrFormat("%.2f s", static_cast<double>(ns) / 1e9);
 }
 
-std::string LimitText(int64_t ns) {
-  return absl::StrFormat("%g s", static_cast<double>(ns) / 1e9);
-}
+std::string LimitText(int64_t ns) { return FormatLimit(absl::Nanoseconds(ns)); }
 
 const char* StateName(char s) {
   switch (s) {
@@ -103,7 +103,7 @@ std::string SyscallText(const SnapshotThread& t) {
   if (*name == '\0') return absl::StrCat("in system call ", t.syscall_nr);
   if (t.syscall_nr == 202) {  // futex: op tells mutex from condition variable
     const uint64_t op = t.syscall_args[1] & 0x7f;
-    const char* what = op == 9 ? "futex wait (condition variable or similar)"
+    const char* what = op == 9 ? "futex wait (condition variable, thread join or similar)"
                        : op == 0 ? "futex wait (mutex or similar)"
                                  : "futex";
     return absl::StrFormat("in %s on 0x%x", what, t.syscall_args[0]);
@@ -224,12 +224,18 @@ std::string FormatReport(const Snapshot& snap, const SymbolizeFn& symbolize) {
                     user->line, "\n");
   }
 
+  // The census leaves out the watchdog's own thread: it is busy writing
+  // this report, and counting it "running" would mislead.
   std::map<std::string, int> census;
-  for (const SnapshotThread& t : snap.threads) ++census[StateName(t.state)];
+  for (const SnapshotThread& t : snap.threads) {
+    if (t.status != StackStatus::kSelf) ++census[StateName(t.state)];
+  }
   std::vector<std::string> parts;
   for (const auto& [state, n] : census) parts.push_back(absl::StrCat(n, " ", state));
   absl::StrAppend(&out, "[ THREADS  ] ", snap.threads.size(), " threads: ",
-                  absl::StrJoin(parts, ", "), "\n");
+                  absl::StrJoin(parts, ", "),
+                  snap.watchdog_tid != 0 ? ", and the watchdog's own" : "",
+                  "\n");
 
   for (const SnapshotThread& t : snap.threads) {
     absl::StrAppend(&out, "\nThread ", t.tid, " \"", t.name, "\"");
@@ -238,7 +244,10 @@ std::string FormatReport(const Snapshot& snap, const SymbolizeFn& symbolize) {
                       snap.test_name.empty() ? snap.phase_id : snap.test_name,
                       "]");
     }
-    if (t.tid == snap.watchdog_tid) absl::StrAppend(&out, " [gtest_watchdog]");
+    if (t.status == StackStatus::kSelf) {
+      absl::StrAppend(&out, " — gtest_watchdog, writing this report\n");
+      continue;
+    }
     absl::StrAppend(&out, " — ", StateName(t.state));
     const std::string sc = SyscallText(t);
     if (!sc.empty()) absl::StrAppend(&out, ", ", sc);

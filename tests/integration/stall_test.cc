@@ -16,6 +16,16 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+// ThreadSanitizer's runtime never runs an asynchronous signal handler in a
+// thread blocked in pthread_mutex_lock, so such threads cannot unwind
+// themselves there: the report lists them with their kernel state only.
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kTsan = true;
+#else
+constexpr bool kTsan = false;
+#endif
+constexpr char kNoAnswer[] = "did not answer the watchdog's signal in time";
+
 // Generous: shared, noisy machines. The point is "ends soon after the
 // limit", not a performance figure.
 constexpr double kSlack = 20.0;
@@ -62,14 +72,18 @@ TEST(Stall, DeadlockShowsBothThreadsAtTheirLockLines) {
   const ChildResult r = RunStall("Stall.Deadlock");
   ExpectAbortedPromptly(r, 1);
   EXPECT_THAT(r.err, HasSubstr("Stall.Deadlock: test body still running"));
+  EXPECT_THAT(r.err, HasSubstr(Where("join")));
+  EXPECT_THAT(r.err, HasSubstr("futex wait (mutex"));
+  if (kTsan) {
+    EXPECT_THAT(r.err, HasSubstr(kNoAnswer));
+    return;
+  }
   EXPECT_THAT(r.err, HasSubstr("LockAThenB("));
   EXPECT_THAT(r.err, HasSubstr("LockBThenA("));
   EXPECT_THAT(r.err, HasSubstr(Where("lock_a_then_b")));
   EXPECT_THAT(r.err, HasSubstr(Where("lock_b_then_a")));
-  EXPECT_THAT(r.err, HasSubstr(Where("join")));
   // Inlined library frames are shown, and the user's line still is.
   EXPECT_THAT(r.err, HasSubstr("std::mutex::lock() [inlined]"));
-  EXPECT_THAT(r.err, HasSubstr("futex wait (mutex"));
 }
 
 TEST(Stall, ThreadWithAllSignalsBlockedIsListedWithKernelState) {
@@ -106,6 +120,10 @@ TEST(Stall, ThousandBlockedThreadsAreAllReportedPromptly) {
   const ChildResult r = RunStall("Stall.ThousandThreads", 3);
   ExpectAbortedPromptly(r, 3);
   EXPECT_THAT(r.err, HasSubstr("[ THREADS  ] 1002 threads"));
+  if (kTsan) {
+    EXPECT_THAT(r.err, HasSubstr(kNoAnswer));
+    return;
+  }
   size_t count = 0;
   const std::string where = Where("thousand");
   for (size_t at = r.err.find(where); at != std::string::npos;
@@ -119,7 +137,7 @@ TEST(Stall, EnvironmentVariableSetsTheLimit) {
   const ChildResult r = RunChild({STALL_PROGRAM, "--gtest_filter=Stall.SpinInBody"},
                                  {"GTEST_WATCHDOG_TIMEOUT=0.5s"});
   ExpectAbortedPromptly(r, 0.5);
-  EXPECT_THAT(r.err, HasSubstr("(limit 0.5 s, from GTEST_WATCHDOG_TIMEOUT)"));
+  EXPECT_THAT(r.err, HasSubstr("(limit 500 ms, from GTEST_WATCHDOG_TIMEOUT)"));
 }
 
 struct PhaseCase {

@@ -72,8 +72,8 @@ INSTANTIATE_TEST_SUITE_P(
                    kNeverFired, false, 1500},
         DecideCase{"PhaseSetButZeroLimit", MakeArmed(2, Phase::kTest, 100, 0),
                    1000, 500, kNeverFired, false, 1500},
-        DecideCase{"NoPhaseButLimit", MakeArmed(2, Phase::kNone, 100, 50),
-                   1000, 500, kNeverFired, false, 1500},
+        DecideCase{"NoPhaseButLimit", MakeArmed(2, Phase::kNone, 100, 50), 1000,
+                   500, kNeverFired, false, 1500},
         DecideCase{"ArmedBeforeDeadline", MakeArmed(4, Phase::kTest, 100, 900),
                    500, 10 * kSec, kNeverFired, false, 1000},
         DecideCase{"ArmedJustBeforeDeadline",
@@ -177,8 +177,7 @@ TEST(DeadlineBoardTest, ArmWithEarlierDeadlineThanPlannedWakesTheSleeper) {
   board.Arm(Phase::kTest, &subject, now, 50 * kMs);
   const auto start = std::chrono::steady_clock::now();
   board.WaitUntil(seen, now + 5 * kSec);  // must return at once
-  EXPECT_LT(std::chrono::steady_clock::now() - start,
-            std::chrono::seconds(1));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
 }
 
 TEST(DeadlineBoardTest, ArmWithLaterDeadlineThanPlannedDoesNotWake) {
@@ -198,8 +197,7 @@ TEST(DeadlineBoardTest, KickWakesTheSleeper) {
   board.Kick();
   const auto start = std::chrono::steady_clock::now();
   board.WaitUntil(seen, now + 5 * kSec);
-  EXPECT_LT(std::chrono::steady_clock::now() - start,
-            std::chrono::seconds(1));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
 }
 
 TEST(DeadlineBoardTest, KickFromAnotherThreadWakesAWaiter) {
@@ -229,15 +227,15 @@ TEST(DeadlineBoardTest, WaitUntilPastDeadlineReturns) {
   const uint32_t seen = board.PlanWake(0);
   const auto start = std::chrono::steady_clock::now();
   board.WaitUntil(seen, MonotonicNowNs() - kSec);
-  EXPECT_LT(std::chrono::steady_clock::now() - start,
-            std::chrono::seconds(1));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
 }
 
 TEST(MonotonicNowNsTest, TracksSteadyClock) {
   const int64_t a = MonotonicNowNs();
-  const int64_t steady = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                             std::chrono::steady_clock::now().time_since_epoch())
-                             .count();
+  const int64_t steady =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::steady_clock::now().time_since_epoch())
+          .count();
   const int64_t b = MonotonicNowNs();
   EXPECT_LE(a, b);
   // libstdc++'s steady_clock is CLOCK_MONOTONIC.

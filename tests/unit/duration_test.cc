@@ -20,8 +20,7 @@ struct AcceptCase {
   absl::Duration expected;
 };
 
-class ParseDurationAcceptsTest : public ::testing::TestWithParam<AcceptCase> {
-};
+class ParseDurationAcceptsTest : public ::testing::TestWithParam<AcceptCase> {};
 
 TEST_P(ParseDurationAcceptsTest, ParsesToExpectedDuration) {
   const AcceptCase& c = GetParam();
@@ -38,8 +37,7 @@ INSTANTIATE_TEST_SUITE_P(
         AcceptCase{"90s", absl::Seconds(90)},
         AcceptCase{"1.5s", absl::Milliseconds(1500)},
         AcceptCase{"250ms", absl::Milliseconds(250)},
-        AcceptCase{"2m", absl::Minutes(2)},
-        AcceptCase{"1h", absl::Hours(1)},
+        AcceptCase{"2m", absl::Minutes(2)}, AcceptCase{"1h", absl::Hours(1)},
         AcceptCase{"1m30s", absl::Seconds(90)},
         AcceptCase{"90", absl::Seconds(90)},
         AcceptCase{"0.5", absl::Milliseconds(500)},
@@ -109,7 +107,7 @@ TEST(ParseDurationTest, OverflowErrorSaysTooLarge) {
 // A number after a unit is not a bare number of seconds, but ParseDuration
 // appends "s" to any text ending in a digit: "5s5" becomes "5s5s" = 10 s and
 // "1h30" becomes 1 h 30 s (surely meant as 1 h 30 min).
-TEST(ParseDurationTest, DISABLED_RejectsNumberWithoutUnitAfterAUnit) {
+TEST(ParseDurationTest, RejectsNumberWithoutUnitAfterAUnit) {
   for (const char* text : {"5s5", "1h30", "1m30"}) {
     absl::Duration d = absl::ZeroDuration();
     std::string error;
@@ -122,8 +120,7 @@ TEST(ParseDurationTest, AcceptsStringViewThatIsNotNulTerminated) {
   const char buffer[] = "250ms999";
   absl::Duration d;
   std::string error;
-  ASSERT_TRUE(ParseDuration(absl::string_view(buffer, 5), &d, &error))
-      << error;
+  ASSERT_TRUE(ParseDuration(absl::string_view(buffer, 5), &d, &error)) << error;
   EXPECT_EQ(d, absl::Milliseconds(250));
 }
 

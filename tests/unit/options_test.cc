@@ -79,10 +79,10 @@ TEST_F(ExtractOptionsTest, RemovesAllThreeSpellingsAndKeepsOthersInOrder) {
     Args args({"prog", "--gtest_filter=Foo.*:Bar.Baz", "positional1", flag,
                "--gtest_list_tests", "--my_flag=1", "positional2"});
     ASSERT_TRUE(Extract(args)) << error_;
-    EXPECT_THAT(args.Remaining(),
-                ElementsAre("prog", "--gtest_filter=Foo.*:Bar.Baz",
-                            "positional1", "--gtest_list_tests", "--my_flag=1",
-                            "positional2"));
+    EXPECT_THAT(
+        args.Remaining(),
+        ElementsAre("prog", "--gtest_filter=Foo.*:Bar.Baz", "positional1",
+                    "--gtest_list_tests", "--my_flag=1", "positional2"));
     EXPECT_EQ(*args.argc(), 6);
     EXPECT_EQ(args.argv()[*args.argc()], nullptr);
     EXPECT_EQ(options_.timeout, absl::Seconds(5));

@@ -170,7 +170,8 @@ TEST(ParseSigBlkTest, AllBitsAndUpperCase) {
 }
 
 TEST(ParseSigBlkTest, KeyMustStartALine) {
-  const char status[] = "XSigBlk:\t00000000000000ff\nSigBlk:\t0000000000000002\n";
+  const char status[] =
+      "XSigBlk:\t00000000000000ff\nSigBlk:\t0000000000000002\n";
   EXPECT_EQ(ParseSigBlk(status, strlen(status)), 2u);
 }
 

@@ -71,7 +71,7 @@ class SnapshotRoundTripTest : public ::testing::Test {
     SetName(&test_, "unit tests");
     SetWchan(&test_, "futex_wait_queue");
     test_.syscall_nr = 202;
-    const uint64_t args[6] = {0x55d0c0a0e0a0, 0x80, 0x2, 0x0, 0x0,
+    const uint64_t args[6] = {0x55d0c0a0e0a0,    0x80, 0x2, 0x0, 0x0,
                               0xffffffffffffffff};
     memcpy(test_.syscall_args, args, sizeof(args));
     test_.sp = 0x7ffd00;
@@ -117,8 +117,8 @@ class SnapshotRoundTripTest : public ::testing::Test {
 };
 
 TEST_F(SnapshotRoundTripTest, HeaderFields) {
-  const std::string text =
-      WriteToString(header_, threads_.data(), static_cast<int>(threads_.size()));
+  const std::string text = WriteToString(header_, threads_.data(),
+                                         static_cast<int>(threads_.size()));
   EXPECT_THAT(text, StartsWith("gtest_watchdog-snapshot 1\n"));
   Snapshot snap;
   std::string error;
@@ -138,8 +138,8 @@ TEST_F(SnapshotRoundTripTest, HeaderFields) {
 }
 
 TEST_F(SnapshotRoundTripTest, ThreadWithStack) {
-  const std::string text =
-      WriteToString(header_, threads_.data(), static_cast<int>(threads_.size()));
+  const std::string text = WriteToString(header_, threads_.data(),
+                                         static_cast<int>(threads_.size()));
   Snapshot snap;
   std::string error;
   ASSERT_TRUE(ParseSnapshot(text, &snap, &error)) << error << "\n" << text;
@@ -160,8 +160,8 @@ TEST_F(SnapshotRoundTripTest, ThreadWithStack) {
 }
 
 TEST_F(SnapshotRoundTripTest, ThreadsWithoutStack) {
-  const std::string text =
-      WriteToString(header_, threads_.data(), static_cast<int>(threads_.size()));
+  const std::string text = WriteToString(header_, threads_.data(),
+                                         static_cast<int>(threads_.size()));
   Snapshot snap;
   std::string error;
   ASSERT_TRUE(ParseSnapshot(text, &snap, &error)) << error << "\n" << text;
@@ -196,8 +196,8 @@ TEST_F(SnapshotRoundTripTest, ThreadsWithoutStack) {
 TEST_F(SnapshotRoundTripTest, StackIgnoredUnlessStatusOk) {
   // A slot that answered late must not leak half-written frames.
   threads_[1].stack = &test_stack_;
-  const std::string text =
-      WriteToString(header_, threads_.data(), static_cast<int>(threads_.size()));
+  const std::string text = WriteToString(header_, threads_.data(),
+                                         static_cast<int>(threads_.size()));
   Snapshot snap;
   std::string error;
   ASSERT_TRUE(ParseSnapshot(text, &snap, &error)) << error;
@@ -207,8 +207,8 @@ TEST_F(SnapshotRoundTripTest, StackIgnoredUnlessStatusOk) {
 TEST_F(SnapshotRoundTripTest, NewlinesInValuesDoNotBreakTheFormat) {
   header_.test_name = "Suite.Name\nend";
   SetName(&blocked_, "a\nb c");
-  const std::string text =
-      WriteToString(header_, threads_.data(), static_cast<int>(threads_.size()));
+  const std::string text = WriteToString(header_, threads_.data(),
+                                         static_cast<int>(threads_.size()));
   Snapshot snap;
   std::string error;
   ASSERT_TRUE(ParseSnapshot(text, &snap, &error)) << error;
@@ -219,8 +219,8 @@ TEST_F(SnapshotRoundTripTest, NewlinesInValuesDoNotBreakTheFormat) {
 
 TEST_F(SnapshotRoundTripTest, LeadingAndTrailingSpacesInNameSurvive) {
   SetName(&test_, " lead trail ");
-  const std::string text =
-      WriteToString(header_, threads_.data(), static_cast<int>(threads_.size()));
+  const std::string text = WriteToString(header_, threads_.data(),
+                                         static_cast<int>(threads_.size()));
   Snapshot snap;
   std::string error;
   ASSERT_TRUE(ParseSnapshot(text, &snap, &error)) << error;
@@ -232,14 +232,15 @@ TEST_F(SnapshotRoundTripTest, FullDepthStack) {
   for (int i = 0; i < kMaxFrames; ++i) {
     test_stack_.pcs[i] = 0x400000 + static_cast<uint64_t>(i) * 0x10;
   }
-  const std::string text =
-      WriteToString(header_, threads_.data(), static_cast<int>(threads_.size()));
+  const std::string text = WriteToString(header_, threads_.data(),
+                                         static_cast<int>(threads_.size()));
   Snapshot snap;
   std::string error;
   ASSERT_TRUE(ParseSnapshot(text, &snap, &error)) << error;
   ASSERT_EQ(snap.threads[0].pcs.size(), static_cast<size_t>(kMaxFrames));
   for (int i = 0; i < kMaxFrames; ++i) {
-    EXPECT_EQ(snap.threads[0].pcs[i], 0x400000 + static_cast<uint64_t>(i) * 0x10);
+    EXPECT_EQ(snap.threads[0].pcs[i],
+              0x400000 + static_cast<uint64_t>(i) * 0x10);
   }
 }
 
@@ -289,10 +290,12 @@ TEST_F(SnapshotRoundTripTest, EmptyHeaderStrings) {
 }
 
 TEST(StackStatusIdTest, AllDistinct) {
-  const std::vector<StackStatus> all = {
-      StackStatus::kOk,         StackStatus::kSelf,
-      StackStatus::kSignalsBlocked, StackStatus::kUninterruptible,
-      StackStatus::kNoAnswer,   StackStatus::kExited};
+  const std::vector<StackStatus> all = {StackStatus::kOk,
+                                        StackStatus::kSelf,
+                                        StackStatus::kSignalsBlocked,
+                                        StackStatus::kUninterruptible,
+                                        StackStatus::kNoAnswer,
+                                        StackStatus::kExited};
   std::vector<std::string> ids;
   for (StackStatus s : all) ids.push_back(StackStatusId(s));
   EXPECT_THAT(ids, ElementsAre("ok", "self", "signals-blocked",
