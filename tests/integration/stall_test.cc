@@ -13,6 +13,7 @@
 namespace gtest_watchdog_test {
 namespace {
 
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -119,7 +120,8 @@ TEST(Stall, ReportSurvivesAThreadHoldingTheMallocLock) {
 TEST(Stall, ThousandBlockedThreadsAreAllReportedPromptly) {
   const ChildResult r = RunStall("Stall.ThousandThreads", 3);
   ExpectAbortedPromptly(r, 3);
-  EXPECT_THAT(r.err, HasSubstr("[ THREADS  ] 1002 threads"));
+  // 1000 + the test's + the watchdog's (+ a sanitizer runtime's own).
+  EXPECT_THAT(r.err, ContainsRegex("\\[ THREADS  \\] 100[2-4] threads"));
   if (kTsan) {
     EXPECT_THAT(r.err, HasSubstr(kNoAnswer));
     return;
