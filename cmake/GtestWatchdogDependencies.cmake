@@ -1,8 +1,12 @@
 # Every dependency comes from a Debian package; nothing is downloaded.
+# Imported targets are made global so a project that pulls us in with
+# add_subdirectory sees the same GTest::/absl:: targets we link (imported
+# targets are otherwise local to the directory that found them).
+set(CMAKE_FIND_PACKAGE_TARGETS_GLOBAL ON)
 set(THREADS_PREFER_PTHREAD_FLAG ON)
 find_package(Threads REQUIRED)
 find_package(GTest 1.12 CONFIG REQUIRED)
 find_package(absl CONFIG REQUIRED)
 find_package(PkgConfig REQUIRED)
 # elfutils' libdw symbolizes in the report helper process (file:line, inlined frames).
-pkg_check_modules(LIBDW REQUIRED IMPORTED_TARGET libdw)
+pkg_check_modules(LIBDW REQUIRED IMPORTED_TARGET GLOBAL libdw)

@@ -1,5 +1,7 @@
 #include "gtest_watchdog/report/report_helper.h"
 
+#include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -57,6 +59,8 @@ __attribute__((constructor(101))) void InterceptReportHelper(int argc,
   const size_t n = sizeof(kReportHelperFlag) - 1;
   if (strncmp(argv[1], kReportHelperFlag, n) != 0 || argv[1][n] != '=') return;
   const int fd = atoi(argv[1] + n + 1);
+  // Never outlive the stalled process (its dead-man timer may end it).
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
   _exit(RunReportHelper(fd, 2));
 }
 

@@ -39,6 +39,7 @@ const char* StackStatusId(StackStatus s);  // signal-safe
 struct SnapshotHeader {
   const char* kind = "timeout";  // "timeout"
   const char* phase_id = "none";
+  const char* phase_description = "";  // for the fallback headline
   const char* test_name = "";    // "Suite.Name" incl. parameter suffixes
   const char* suite_name = "";
   const char* limit_origin = "";  // "--gtest_watchdog_timeout", ...

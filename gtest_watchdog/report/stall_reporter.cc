@@ -109,8 +109,12 @@ bool FindModule(const char* maps, size_t len, uint64_t pc, const char** path,
 
 void WriteHeadline(RawWriter& w, const SnapshotHeader& h) {
   w.Str("[ TIMEOUT  ] ");
-  if (h.test_name[0] != '\0') w.Str(h.test_name).Str(": ");
-  w.Str("phase '").Str(h.phase_id).Str("' still running after ")
+  if (h.test_name[0] != '\0') {
+    w.Str(h.test_name).Str(": ");
+  } else if (h.suite_name[0] != '\0') {
+    w.Str(h.suite_name).Str(": ");
+  }
+  w.Str(h.phase_description).Str(" still running after ")
       .Seconds(h.elapsed_ns)
       .Str(" s (limit ")
       .Seconds(h.limit_ns)
@@ -232,6 +236,7 @@ void StallReporter::ReportAndAbort(const ArmedPhase& armed, int64_t now_ns) {
   DescribeSubject(armed, test_name, suite_name);
   SnapshotHeader header;
   header.phase_id = PhaseId(armed.phase);
+  header.phase_description = PhaseDescription(armed.phase);
   header.test_name = test_name;
   header.suite_name = suite_name;
   header.limit_origin = g_settings.limit_origin;

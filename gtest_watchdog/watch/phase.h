@@ -32,4 +32,18 @@ inline const char* PhaseId(Phase phase) {
   return "none";
 }
 
+// What the phase runs, for humans ("SetUpTestSuite()"). Signal-safe.
+inline const char* PhaseDescription(Phase phase) {
+  switch (phase) {
+    case Phase::kNone: return "nothing";
+    case Phase::kEnvironmentSetUp: return "global test environment: SetUp()";
+    case Phase::kTestSuiteSetUp: return "SetUpTestSuite()";
+    case Phase::kTest: return "test";
+    case Phase::kTestSuiteTearDown: return "TearDownTestSuite()";
+    case Phase::kEnvironmentTearDown:
+      return "global test environment: TearDown()";
+  }
+  return "nothing";
+}
+
 }  // namespace gtest_watchdog_internal

@@ -18,7 +18,7 @@ namespace gtest_watchdog_test {
 
 ChildResult RunChild(const std::vector<std::string>& argv,
                      const std::vector<std::string>& env,
-                     double kill_after_s) {
+                     double kill_after_s, bool read_stderr) {
   std::map<std::string, std::string> vars;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string kv = *e;
@@ -59,9 +59,10 @@ ChildResult RunChild(const std::vector<std::string>& argv,
   close(out_pipe[1]);
   close(err_pipe[1]);
 
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0},
+                   {read_stderr ? err_pipe[0] : -1, POLLIN, 0}};
   std::string* sinks[2] = {&result.out, &result.err};
-  int open_fds = 2;
+  int open_fds = read_stderr ? 2 : 1;
   while (open_fds > 0) {
     const double elapsed = std::chrono::duration<double>(
                                std::chrono::steady_clock::now() - start)
@@ -85,7 +86,22 @@ ChildResult RunChild(const std::vector<std::string>& argv,
     }
   }
   int status = 0;
-  waitpid(pid, &status, 0);
+  if (read_stderr) {
+    waitpid(pid, &status, 0);
+  } else {
+    // stdout may close before the child ends: keep the harness's limit.
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+      const double elapsed = std::chrono::duration<double>(
+                                 std::chrono::steady_clock::now() - start)
+                                 .count();
+      if (elapsed > kill_after_s && !result.killed_by_harness) {
+        kill(pid, SIGKILL);
+        result.killed_by_harness = true;
+      }
+      usleep(20000);
+    }
+    close(err_pipe[0]);
+  }
   result.seconds = std::chrono::duration<double>(
                        std::chrono::steady_clock::now() - start)
                        .count();

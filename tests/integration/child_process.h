@@ -22,9 +22,11 @@ struct ChildResult {
 // Runs argv[0] with argv, the current environment plus `env` (NAME=VALUE
 // entries override; "NAME" alone removes the variable). Kills the child
 // after `kill_after_s`.
+// With `read_stderr` false, the child's stderr is a pipe that is never read
+// (for tests of a blocked report).
 ChildResult RunChild(const std::vector<std::string>& argv,
                      const std::vector<std::string>& env = {},
-                     double kill_after_s = 60);
+                     double kill_after_s = 60, bool read_stderr = true);
 
 // The 1-based line of `source` holding the marker `// @block:NAME`, or 0.
 int MarkerLine(const std::string& source, const std::string& name);

@@ -2,6 +2,11 @@
 // the watchdog's report: the headline (test, phase, limit, elapsed), the
 // stuck functions with file:line, death by SIGABRT, and prompt timing.
 #include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <system_error>
 
 #include <string>
 #include <vector>
@@ -133,6 +138,51 @@ TEST(Stall, ThousandBlockedThreadsAreAllReportedPromptly) {
     ++count;
   }
   EXPECT_GE(count, 1000u);
+}
+
+TEST(Stall, ThreadsStartingAndExitingDuringTheDumpDoNotStopIt) {
+  const ChildResult r = RunStall("Stall.ThreadChurn");
+  ExpectAbortedPromptly(r, 1);
+  EXPECT_THAT(r.err, HasSubstr("[ TIMEOUT  ] Stall.ThreadChurn"));
+  EXPECT_THAT(r.err, HasSubstr(Where("sleep")));
+}
+
+// The report helper cannot start (the executable was deleted while the
+// tests ran): the stalled process writes the raw stacks itself.
+TEST(Stall, WithoutTheHelperTheRawReportStillComesOut) {
+  char dir_template[] = "/tmp/gtest_watchdog_test.XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string copy = std::string(dir_template) + "/stall_program";
+  std::error_code error;
+  ASSERT_TRUE(std::filesystem::copy_file(STALL_PROGRAM, copy, error))
+      << error.message();
+  // The program unlinks itself once running (see Stall.DeletesItself).
+  const ChildResult r =
+      RunChild({copy, "--gtest_filter=Stall.DeletesItself",
+                "--gtest_watchdog_timeout=1s"});
+  rmdir(dir_template);
+  EXPECT_TRUE(r.signaled) << r.err;
+  EXPECT_EQ(r.signal, SIGABRT);
+  EXPECT_LT(r.seconds, 1 + kSlack);
+  EXPECT_THAT(r.err, HasSubstr("[ TIMEOUT  ] Stall.DeletesItself: test "
+                               "still running after 1."));
+  EXPECT_THAT(r.err, HasSubstr("could not symbolize"));
+  EXPECT_THAT(r.err, ContainsRegex("#1  0x[0-9a-f]+  .*stall_program"));
+  EXPECT_THAT(r.err, HasSubstr("[ ABORT    ]"));
+}
+
+// stderr is full and never read: the report cannot be written. The dead-man
+// timer (30 s, then a raw SIGABRT 2 s later) must still end the process.
+TEST(Stall, DeadManEndsAReportThatCannotBeWritten) {
+  const ChildResult r =
+      RunChild({STALL_PROGRAM, "--gtest_filter=Stall.StderrBlocked",
+                "--gtest_watchdog_timeout=1s"},
+               {}, 90, /*read_stderr=*/false);
+  EXPECT_FALSE(r.killed_by_harness);
+  EXPECT_TRUE(r.signaled);
+  EXPECT_EQ(r.signal, SIGABRT);
+  EXPECT_GE(r.seconds, 30);
+  EXPECT_LT(r.seconds, 32 + kSlack);
 }
 
 TEST(Stall, EnvironmentVariableSetsTheLimit) {

@@ -183,6 +183,39 @@ TEST(Stall, ThousandThreads) {
   SleepForever();
 }
 
+// --- threads starting and exiting all through the dump ---
+TEST(Stall, ThreadChurn) {
+  std::thread churner([] {
+    for (;;) {
+      std::thread short_lived([] { g_sink.fetch_add(1); });
+      short_lived.join();
+    }
+  });
+  SleepForever();
+}
+
+// --- stderr is a pipe nobody reads, already full: every write blocks, so
+// the report cannot be written and the dead-man timer must end the process.
+TEST(Stall, StderrBlocked) {
+  const int flags = fcntl(2, F_GETFL);
+  fcntl(2, F_SETFL, flags | O_NONBLOCK);
+  char junk[4096];
+  memset(junk, 'x', sizeof(junk));
+  while (write(2, junk, sizeof(junk)) > 0) {
+  }
+  fcntl(2, F_SETFL, flags);
+  SleepForever();
+}
+
+// --- the executable is deleted while it runs, so the watchdog's report
+// helper (this same executable, re-executed) cannot start ---
+TEST(Stall, DeletesItself) {
+  char self[4096] = {};
+  ASSERT_GT(readlink("/proc/self/exe", self, sizeof(self) - 1), 0);
+  ASSERT_EQ(unlink(self), 0);
+  SleepForever();
+}
+
 // --- each phase of a test ---
 class HangInConstructor : public testing::Test {
  protected:
