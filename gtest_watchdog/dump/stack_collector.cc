@@ -46,17 +46,25 @@ _Unwind_Reason_Code OnFrame(_Unwind_Context* ctx, void* arg) {
 
 // Unwinds the current thread and copies into `slot` the frames from
 // `start_pc` (the interrupted instruction) outwards; with start_pc == 0, all
-// frames but this function's own. Signal-safe.
-void UnwindInto(ThreadStack* slot, uint64_t start_pc) {
+// frames but this function's own (hence noinline). Returns false if the
+// interrupted frame was not found (the frames would be the handler's own).
+// Signal-safe.
+__attribute__((noinline)) bool UnwindInto(ThreadStack* slot,
+                                          uint64_t start_pc) {
   UnwindState st;
   _Unwind_Backtrace(&OnFrame, &st);
   int first = 1;  // skip UnwindInto itself
   if (start_pc != 0) {
+    first = -1;
     for (int i = 0; i < st.n; ++i) {
       if (st.raw[i] == start_pc && st.exact[i]) {
         first = i;
         break;
       }
+    }
+    if (first < 0) {
+      slot->depth = 0;
+      return false;
     }
   }
   int depth = 0;
@@ -65,6 +73,7 @@ void UnwindInto(ThreadStack* slot, uint64_t start_pc) {
   }
   slot->depth = depth;
   slot->truncated = st.truncated || (st.n - first) > kMaxFrames;
+  return true;
 }
 
 void Handler(int, siginfo_t* info, void* ucontext) {
@@ -76,12 +85,15 @@ void Handler(int, siginfo_t* info, void* ucontext) {
       index < g_slot_count.load(std::memory_order_acquire)) {
     ThreadStack* slot = &slots[index];
     int expected = static_cast<int>(StackState::kRequested);
-    if (slot->state.compare_exchange_strong(
+    // The tid check guards against a late signal to a reused thread id.
+    if (slot->tid == static_cast<pid_t>(syscall(SYS_gettid)) &&
+        slot->state.compare_exchange_strong(
             expected, static_cast<int>(StackState::kWriting))) {
       const auto* uc = static_cast<const ucontext_t*>(ucontext);
-      UnwindInto(slot,
-                 static_cast<uint64_t>(uc->uc_mcontext.gregs[REG_RIP]));
-      slot->state.store(static_cast<int>(StackState::kDone),
+      const bool ok = UnwindInto(
+          slot, static_cast<uint64_t>(uc->uc_mcontext.gregs[REG_RIP]));
+      slot->state.store(static_cast<int>(ok ? StackState::kDone
+                                            : StackState::kAbandoned),
                         std::memory_order_release);
       g_answered.fetch_add(1, std::memory_order_release);
       syscall(SYS_futex, reinterpret_cast<uint32_t*>(&g_answered),
@@ -89,6 +101,16 @@ void Handler(int, siginfo_t* info, void* ucontext) {
     }
   }
   errno = saved_errno;
+}
+
+// Signal-safe (sigaction).
+bool InstallHandler(int sig) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_sigaction = &Handler;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+  return sigaction(sig, &sa, nullptr) == 0;
 }
 
 bool IsFree(int sig) {
@@ -111,13 +133,7 @@ int StackCollector::Install() {
       break;
     }
   }
-  if (chosen == 0) return 0;
-  struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_sigaction = &Handler;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-  if (sigaction(chosen, &sa, nullptr) != 0) return 0;
+  if (chosen == 0 || !InstallHandler(chosen)) return 0;
   // Warm-up: the first _Unwind_Backtrace may resolve symbols lazily.
   ThreadStack warm;
   UnwindInto(&warm, 0);
@@ -135,9 +151,18 @@ void StackCollector::CollectSelf(ThreadStack* slot) {
 int StackCollector::Collect(ThreadStack* slots, int count,
                             int64_t deadline_ns) {
   const int sig = g_signal.load();
+  // The program may have replaced or reset our handler since start-up;
+  // without it our signal would kill the process. Take it back.
+  struct sigaction current;
+  if (sig != 0 && sigaction(sig, nullptr, &current) == 0 &&
+      current.sa_sigaction != &Handler) {
+    InstallHandler(sig);
+  }
   g_answered.store(0);
-  g_slot_count.store(count, std::memory_order_release);
+  // Count last: a late handler must never pair new slots with an old count.
+  g_slot_count.store(0, std::memory_order_release);
   g_slots.store(slots, std::memory_order_release);
+  g_slot_count.store(count, std::memory_order_release);
   const uid_t uid = getuid();
   int sent = 0;
   for (int i = 0; i < count; ++i) {

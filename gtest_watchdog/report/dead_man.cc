@@ -87,8 +87,22 @@ bool DeadMan::InstallForThisThread(int stderr_fd) {
   return true;
 }
 
+int DeadMan::signal_number() { return g_signal; }
+
 void DeadMan::Arm(int64_t after_ns) {
   if (!g_installed.load()) return;
+  // The program may have taken over our signal since start-up: take it back
+  // (we are about to abort the process anyway).
+  struct sigaction current;
+  if (sigaction(g_signal, nullptr, &current) == 0 &&
+      current.sa_sigaction != &OnExpiry) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = &OnExpiry;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigaction(g_signal, &sa, nullptr);
+  }
   g_armed_for_ns = after_ns;
   itimerspec its;
   memset(&its, 0, sizeof(its));

@@ -25,6 +25,8 @@ class DeadMan {
   // the process is about to abort anyway. Signal-safe (timer_settime,
   // sigaction). No-op if not installed.
   static void Arm(int64_t after_ns);
+  // The signal the dead-man uses (0 if not installed). Signal-safe.
+  static int signal_number();
   // The report helper's pid, killed when the dead-man fires. Signal-safe.
   static void SetHelperPid(pid_t pid);
 };

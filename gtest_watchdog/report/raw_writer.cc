@@ -1,5 +1,6 @@
 #include "gtest_watchdog/report/raw_writer.h"
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +13,10 @@ bool WriteAll(int fd, const char* data, size_t size) {
     const ssize_t n = write(fd, data, size);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (errno == EAGAIN) {  // non-blocking stderr: wait until writable
+        pollfd p = {fd, POLLOUT, 0};
+        if (poll(&p, 1, 1000) >= 0) continue;
+      }
       return false;
     }
     data += n;

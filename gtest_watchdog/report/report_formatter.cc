@@ -90,6 +90,9 @@ std::string WhyNoStack(const SnapshotThread& t) {
       return "the thread exited while the report was being taken";
     case StackStatus::kSelf:
       return "this is the watchdog thread writing the report";
+    case StackStatus::kSmallStack:
+      return "its stack could not be taken: too little room is left on it "
+             "to run the watchdog's signal handler";
     case StackStatus::kOk:
       break;
   }

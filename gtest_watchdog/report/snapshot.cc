@@ -14,6 +14,7 @@ const char* StackStatusId(StackStatus s) {
     case StackStatus::kUninterruptible: return "uninterruptible";
     case StackStatus::kNoAnswer: return "no-answer";
     case StackStatus::kExited: return "exited";
+    case StackStatus::kSmallStack: return "small-stack";
   }
   return "no-answer";
 }
@@ -67,7 +68,7 @@ StackStatus StatusFromId(const std::string& id) {
   for (StackStatus s :
        {StackStatus::kOk, StackStatus::kSelf, StackStatus::kSignalsBlocked,
         StackStatus::kUninterruptible, StackStatus::kNoAnswer,
-        StackStatus::kExited}) {
+        StackStatus::kExited, StackStatus::kSmallStack}) {
     if (id == StackStatusId(s)) return s;
   }
   return StackStatus::kNoAnswer;

@@ -32,6 +32,7 @@ enum class StackStatus : int {
   kUninterruptible, // state D (or stopped/zombie): cannot run a handler
   kNoAnswer,        // signal sent, no answer in time
   kExited,          // gone while we looked
+  kSmallStack,      // too little stack left to run our signal handler
 };
 const char* StackStatusId(StackStatus s);  // signal-safe
 

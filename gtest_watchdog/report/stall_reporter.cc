@@ -1,6 +1,8 @@
 #include "gtest_watchdog/report/stall_reporter.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
+#include <link.h>
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
@@ -27,14 +29,31 @@ extern char** environ;
 namespace gtest_watchdog_internal {
 namespace {
 
-// Everything the stall path reads, set up front by Prepare().
+// Everything the stall path needs, set up front by Prepare() while
+// allocating and opening files is still safe: a stall caused by exhausted
+// descriptors or address space must not leave us without a report.
 StallPathSettings g_settings;
 int g_stderr_fd = 2;
-char g_exe[PATH_MAX] = {};
+char g_exe[PATH_MAX] = {};  // for messages; we exec /proc/self/exe
 pid_t g_pid = 0;
 std::atomic<pid_t> g_test_tid{0};
 pid_t g_watchdog_tid = 0;
 std::atomic<bool> g_reporting{false};
+int g_snapshot_fd = -1;  // memfd, CLOEXEC; dup'ed to kSnapshotFd in the helper
+int g_spare_fd = -1;     // closed first on the stall path: one free slot
+posix_spawn_file_actions_t g_spawn_actions;
+bool g_have_spawn_actions = false;
+// Preallocated per-thread storage; more is mapped only for bigger processes.
+constexpr int kPreallocatedThreads = 1024;
+pid_t* g_tids = nullptr;
+KernelThreadInfo* g_kernel = nullptr;
+ThreadStack* g_stacks = nullptr;
+SnapshotThreadIn* g_in = nullptr;
+// Where the helper finds the snapshot: after its stdin/stdout/stderr.
+constexpr int kSnapshotFd = 3;
+// A thread whose stack has less room than this below its SP is not asked
+// to unwind itself: the signal frame and the unwinder need ~4-5 KiB.
+constexpr uint64_t kMinStackRoom = 16 * 1024;
 
 // Anonymous memory: never malloc on this path. Never unmapped: a late signal
 // handler may still write into a stack slot.
@@ -67,44 +86,48 @@ void DescribeSubject(const ArmedPhase& a, char (&test)[1024],
   suite[sn] = '\0';
 }
 
-// Finds the mapping of `pc` in /proc/self/maps text. Signal-safe.
-bool FindModule(const char* maps, size_t len, uint64_t pc, const char** path,
-                size_t* path_len, uint64_t* offset) {
+// Room left below `sp` in its mapping, from /proc/self/maps text; 0 if the
+// mapping is not found. Signal-safe.
+uint64_t StackRoom(const char* maps, size_t len, uint64_t sp) {
   const char* p = maps;
   const char* end = maps + len;
   while (p < end) {
     const char* eol = static_cast<const char*>(memchr(p, '\n', end - p));
     if (eol == nullptr) eol = end;
-    // "start-end perms offset dev inode   path"
-    uint64_t fields[3] = {};
+    uint64_t range[2] = {};
     const char* q = p;
-    for (int f = 0; f < 3; ++f) {
-      while (q < eol && (*q == ' ' || *q == '-')) ++q;
-      if (f == 2) {  // skip perms
-        while (q < eol && *q != ' ') ++q;
-        while (q < eol && *q == ' ') ++q;
-      }
-      uint64_t v = 0;
+    for (uint64_t& v : range) {
       for (; q < eol; ++q) {
         const char c = *q;
-        if (c >= '0' && c <= '9') v = v * 16 + (c - '0');
-        else if (c >= 'a' && c <= 'f') v = v * 16 + (c - 'a' + 10);
-        else break;
+        if (c >= '0' && c <= '9') {
+          v = v * 16 + static_cast<uint64_t>(c - '0');
+        } else if (c >= 'a' && c <= 'f') {
+          v = v * 16 + static_cast<uint64_t>(c - 'a' + 10);
+        } else {
+          break;
+        }
       }
-      fields[f] = v;
+      ++q;  // the '-' or ' '
     }
-    if (pc >= fields[0] && pc < fields[1]) {
-      const char* slash = static_cast<const char*>(memchr(q, '/', eol - q));
-      const char* bracket = static_cast<const char*>(memchr(q, '[', eol - q));
-      const char* name = slash != nullptr ? slash : bracket;
-      *path = name;
-      *path_len = name != nullptr ? static_cast<size_t>(eol - name) : 0;
-      *offset = pc - fields[0] + fields[2];
-      return true;
-    }
+    if (sp >= range[0] && sp < range[1]) return sp - range[0];
     p = eol + 1;
   }
-  return false;
+  return 0;
+}
+
+// Module and the address addr2line wants for `pc` (relative to the
+// module's load bias, right for PIE, non-PIE and lld layouts alike).
+// _dl_find_object is lock-free and async-signal-safe (glibc >= 2.35).
+bool FindModule(uint64_t pc, const char** path, uint64_t* address) {
+  dl_find_object found;
+  if (_dl_find_object(reinterpret_cast<void*>(pc), &found) != 0 ||
+      found.dlfo_link_map == nullptr) {
+    return false;
+  }
+  const char* name = found.dlfo_link_map->l_name;
+  *path = (name != nullptr && name[0] != '\0') ? name : g_exe;
+  *address = pc - found.dlfo_link_map->l_addr;
+  return true;
 }
 
 void WriteHeadline(RawWriter& w, const SnapshotHeader& h) {
@@ -125,13 +148,11 @@ void WriteHeadline(RawWriter& w, const SnapshotHeader& h) {
 
 // The raw report, when the helper could not produce the symbolized one.
 void WriteFallback(const SnapshotHeader& h, const SnapshotThreadIn* threads,
-                   int count, bool helper_wrote_something) {
-  static char maps[1 << 20];
-  const ssize_t maps_len = ReadProcFile("/proc/self/maps", maps, sizeof(maps));
+                   int count) {
   RawWriter w(g_stderr_fd);
-  if (!helper_wrote_something) WriteHeadline(w, h);
+  WriteHeadline(w, h);
   w.Str("[ WATCHDOG ] could not symbolize (report helper failed); raw "
-        "stacks follow. Resolve with: addr2line -Cfi -e MODULE OFFSET\n");
+        "stacks follow. Resolve with: addr2line -Cfi -e MODULE ADDRESS\n");
   for (int i = 0; i < count; ++i) {
     const KernelThreadInfo& k = *threads[i].kernel;
     w.Str("\nThread ").Dec(k.tid).Str(" \"").Str(k.name).Str("\" state ")
@@ -147,13 +168,9 @@ void WriteFallback(const SnapshotHeader& h, const SnapshotThreadIn* threads,
       const uint64_t pc = have ? s->pcs[f] : k.pc;
       w.Str("    #").Dec(f).Str("  ").Hex(pc);
       const char* path;
-      size_t path_len;
-      uint64_t off;
-      if (maps_len > 0 &&
-          FindModule(maps, static_cast<size_t>(maps_len), pc, &path, &path_len,
-                     &off) &&
-          path != nullptr) {
-        w.Str("  ").Str(path, path_len).Str(" ").Hex(off);
+      uint64_t address;
+      if (FindModule(pc, &path, &address)) {
+        w.Str("  ").Str(path).Str(" ").Hex(address);
       }
       w.Char('\n');
     }
@@ -161,26 +178,34 @@ void WriteFallback(const SnapshotHeader& h, const SnapshotThreadIn* threads,
   w.Flush();
 }
 
-// Starts the report helper on the snapshot in `fd` and waits for it. True if
-// it exited 0 (report complete). Sets *started when it ran at all.
-bool RunHelper(int snapshot_fd, int64_t deadline_ns, bool* started) {
-  *started = false;
+// Starts the report helper on the snapshot and waits for it. True if it
+// exited 0 (report complete).
+bool RunHelper(int64_t deadline_ns) {
   static char arg[64];
   {
     RawWriter w(-1);
-    w.Str(kReportHelperFlag).Char('=').Dec(snapshot_fd);
+    w.Str(kReportHelperFlag).Char('=').Dec(kSnapshotFd);
     memcpy(arg, w.data(), w.size());
     arg[w.size()] = '\0';
   }
-  char* argv[] = {g_exe, arg, nullptr};
+  static char exe[] = "/proc/self/exe";
+  char* argv[] = {exe, arg, nullptr};
+  // A SIGCHLD disposition of SIG_IGN (or a handler reaping every child)
+  // would take the helper's exit status from us. We abort anyway.
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof(dfl));
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(SIGCHLD, &dfl, nullptr);
   pid_t pid = 0;
   // posix_spawn, not fork(): glibc's fork takes every malloc arena lock and
-  // hangs if a stuck thread holds one. No file actions: they allocate.
-  if (g_exe[0] == '\0' ||
-      posix_spawn(&pid, g_exe, nullptr, nullptr, argv, environ) != 0) {
+  // hangs if a stuck thread holds one. /proc/self/exe, not the path: the
+  // CLONE_VM child resolves it to our own executable even if the file was
+  // deleted or rebuilt meanwhile. The file actions were built in Prepare().
+  if (posix_spawn(&pid, exe, g_have_spawn_actions ? &g_spawn_actions : nullptr,
+                  nullptr, argv, environ) != 0) {
     return false;
   }
-  *started = true;
   DeadMan::SetHelperPid(pid);
   for (;;) {
     int status = 0;
@@ -201,6 +226,11 @@ bool RunHelper(int snapshot_fd, int64_t deadline_ns, bool* started) {
   }
 }
 
+template <typename T>
+T* MapArray(int n) {
+  return static_cast<T*>(MapZeroed(sizeof(T) * static_cast<size_t>(n)));
+}
+
 }  // namespace
 
 bool StallReporter::Prepare(const StallPathSettings& settings) {
@@ -210,12 +240,46 @@ bool StallReporter::Prepare(const StallPathSettings& settings) {
   if (g_stderr_fd < 0) g_stderr_fd = 2;
   const ssize_t n = readlink("/proc/self/exe", g_exe, sizeof(g_exe) - 1);
   g_exe[n > 0 ? n : 0] = '\0';
-  return ReportHelperLinked() && StackCollector::Install() != 0;
+
+  g_snapshot_fd = static_cast<int>(
+      syscall(SYS_memfd_create, "gtest_watchdog_snapshot", MFD_CLOEXEC));
+  g_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  // The helper gets the report's stderr (our copy of fd 2 as it was at
+  // start-up, not whatever a test redirected fd 2 to), the snapshot on
+  // kSnapshotFd, and no other descriptor of ours.
+  if (g_snapshot_fd >= 0 &&
+      posix_spawn_file_actions_init(&g_spawn_actions) == 0) {
+    g_have_spawn_actions =
+        posix_spawn_file_actions_adddup2(&g_spawn_actions, g_stderr_fd, 2) ==
+            0 &&
+        posix_spawn_file_actions_adddup2(&g_spawn_actions, g_snapshot_fd,
+                                         kSnapshotFd) == 0 &&
+        posix_spawn_file_actions_addclosefrom_np(&g_spawn_actions,
+                                                 kSnapshotFd + 1) == 0;
+  }
+  g_tids = MapArray<pid_t>(kPreallocatedThreads);
+  g_kernel = MapArray<KernelThreadInfo>(kPreallocatedThreads);
+  g_stacks = MapArray<ThreadStack>(kPreallocatedThreads);
+  g_in = MapArray<SnapshotThreadIn>(kPreallocatedThreads);
+  return ReportHelperLinked() && g_have_spawn_actions && g_tids != nullptr &&
+         g_kernel != nullptr && g_stacks != nullptr && g_in != nullptr &&
+         StackCollector::Install() != 0;
 }
 
 void StallReporter::AttachWatchdogThread() {
   g_watchdog_tid = static_cast<pid_t>(syscall(SYS_gettid));
   DeadMan::InstallForThisThread(g_stderr_fd);
+  // Only the signals the stall path relies on reach this thread: a
+  // program's own handlers (printf, malloc) must not run here mid-report,
+  // and a mask inherited from main() must not silence the dead-man.
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  sigset_t needed;
+  sigemptyset(&needed);
+  sigaddset(&needed, SIGABRT);
+  if (DeadMan::signal_number() != 0) sigaddset(&needed, DeadMan::signal_number());
+  pthread_sigmask(SIG_UNBLOCK, &needed, nullptr);
 }
 
 void StallReporter::SetTestThread(pid_t tid) { g_test_tid.store(tid); }
@@ -246,27 +310,36 @@ void StallReporter::ReportAndAbort(const ArmedPhase& armed, int64_t now_ns) {
   header.test_tid = g_test_tid.load();
   header.watchdog_tid = g_watchdog_tid;
 
-  // Threads. Capacity grows if threads appear between the two listings.
-  int capacity = 256;
-  pid_t* tids = nullptr;
-  int count = 0;
-  for (int attempt = 0; attempt < 4; ++attempt) {
-    tids = static_cast<pid_t*>(MapZeroed(sizeof(pid_t) * capacity));
-    if (tids == nullptr) break;
-    count = ListThreadIds(tids, capacity);
-    if (count <= capacity) break;
-    capacity = count + count / 2;
-  }
-  if (tids == nullptr || count < 0) count = 0;
-  if (count > capacity) count = capacity;
+  // One free descriptor even if the process ran out of them.
+  if (g_spare_fd >= 0) close(g_spare_fd);
 
-  auto* kernel = static_cast<KernelThreadInfo*>(
-      MapZeroed(sizeof(KernelThreadInfo) * (count > 0 ? count : 1)));
-  auto* stacks = static_cast<ThreadStack*>(
-      MapZeroed(sizeof(ThreadStack) * (count > 0 ? count : 1)));
-  auto* in = static_cast<SnapshotThreadIn*>(
-      MapZeroed(sizeof(SnapshotThreadIn) * (count > 0 ? count : 1)));
+  // Threads: preallocated storage; map more only for bigger processes.
+  int capacity = kPreallocatedThreads;
+  pid_t* tids = g_tids;
+  KernelThreadInfo* kernel = g_kernel;
+  ThreadStack* stacks = g_stacks;
+  SnapshotThreadIn* in = g_in;
+  int count = tids != nullptr ? ListThreadIds(tids, capacity) : -1;
+  for (int attempt = 0; count > capacity && attempt < 3; ++attempt) {
+    const int want = count + count / 2;
+    pid_t* more = MapArray<pid_t>(want);
+    if (more == nullptr) break;
+    tids = more;
+    capacity = want;
+    count = ListThreadIds(tids, capacity);
+  }
+  if (count < 0) count = 0;
+  if (count > capacity) count = capacity;  // the rest go unlisted
+  if (count > kPreallocatedThreads) {
+    kernel = MapArray<KernelThreadInfo>(count);
+    stacks = MapArray<ThreadStack>(count);
+    in = MapArray<SnapshotThreadIn>(count);
+  }
   if (kernel == nullptr || stacks == nullptr || in == nullptr) count = 0;
+
+  // The room left on each blocked thread's stack, from the mappings.
+  static char maps[1 << 20];
+  const ssize_t maps_len = ReadProcFile("/proc/self/maps", maps, sizeof(maps));
 
   const int sig = StackCollector::signal_number();
   for (int i = 0; i < count; ++i) {
@@ -285,6 +358,10 @@ void StallReporter::ReportAndAbort(const ArmedPhase& armed, int64_t now_ns) {
     } else if (st == 'D' || st == 'T' || st == 't' || st == 'Z' ||
                st == 'X') {
       status = StackStatus::kUninterruptible;
+    } else if (kernel[i].sp != 0 && maps_len > 0 &&
+               StackRoom(maps, static_cast<size_t>(maps_len), kernel[i].sp) <
+                   kMinStackRoom) {
+      status = StackStatus::kSmallStack;  // a handler would overflow it
     } else {
       stacks[i].state.store(static_cast<int>(StackState::kRequested));
     }
@@ -311,17 +388,13 @@ void StallReporter::ReportAndAbort(const ArmedPhase& armed, int64_t now_ns) {
     }
   }
 
-  const int snap_fd = static_cast<int>(syscall(SYS_memfd_create,
-                                               "gtest_watchdog_snapshot", 0));
   bool ok = false;
-  bool started = false;
-  if (snap_fd >= 0) {
-    WriteSnapshot(snap_fd, header, in, count);
-    lseek(snap_fd, 0, SEEK_SET);
-    ok = RunHelper(snap_fd, MonotonicNowNs() + g_settings.helper_timeout_ns,
-                   &started);
+  if (g_snapshot_fd >= 0) {
+    WriteSnapshot(g_snapshot_fd, header, in, count);
+    lseek(g_snapshot_fd, 0, SEEK_SET);
+    ok = RunHelper(MonotonicNowNs() + g_settings.helper_timeout_ns);
   }
-  if (!ok) WriteFallback(header, in, count, started);
+  if (!ok) WriteFallback(header, in, count);
 
   RawWriter w(g_stderr_fd);
   w.Str("[ ABORT    ] gtest_watchdog aborts the test program (SIGABRT). "

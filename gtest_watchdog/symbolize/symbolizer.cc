@@ -13,15 +13,47 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <utility>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace gtest_watchdog_internal {
 namespace {
 
+// The process being symbolized; set by ForProcess (the helper is
+// single-threaded, and libdwfl's callback has no room for it).
+pid_t g_target_pid = 0;
+
+// Like dwfl_linux_proc_find_elf, and also finds the main executable when
+// its file was deleted or replaced while the tests ran (rebuilt during the
+// run): /proc/PID/exe still opens the file the process runs.
+int FindElf(Dwfl_Module* mod, void** userdata, const char* name,
+            Dwarf_Addr base, char** file_name, Elf** elfp) {
+  static constexpr char kDeleted[] = " (deleted)";
+  const size_t n = strlen(name);
+  const size_t d = sizeof(kDeleted) - 1;
+  if (g_target_pid > 0 && n > d && strcmp(name + n - d, kDeleted) == 0) {
+    const std::string exe = "/proc/" + std::to_string(g_target_pid) + "/exe";
+    char target[4096];
+    const ssize_t len = readlink(exe.c_str(), target, sizeof(target) - 1);
+    if (len > 0 && static_cast<size_t>(len) == n &&
+        memcmp(target, name, n) == 0) {
+      const int fd = open(exe.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd >= 0) {
+        *file_name = strdup(exe.c_str());  // libdwfl frees it
+        return fd;
+      }
+    }
+  }
+  return dwfl_linux_proc_find_elf(mod, userdata, name, base, file_name, elfp);
+}
+
 // Modules come from /proc/PID/maps; separate debug info is searched in the
 // default local path (next to the file, /usr/lib/debug, build-id links).
 const Dwfl_Callbacks kProcCallbacks = {
-    dwfl_linux_proc_find_elf,      // find_elf
+    FindElf,                       // find_elf
     dwfl_standard_find_debuginfo,  // find_debuginfo
     nullptr,                       // section_address: only for ET_REL files
     nullptr,                       // debuginfo_path: null means the default
@@ -430,6 +462,7 @@ std::unique_ptr<Symbolizer> Symbolizer::ForProcess(pid_t pid,
     return nullptr;
   };
 
+  g_target_pid = pid;
   Dwfl* dwfl = dwfl_begin(&kProcCallbacks);
   if (dwfl == nullptr) {
     return fail(std::string("dwfl_begin: ") + dwfl_errmsg(-1));

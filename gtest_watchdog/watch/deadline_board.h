@@ -39,6 +39,9 @@ class DeadlineBoard {
 
   // Any thread. Lock-free; returns a consistent snapshot. Signal-safe.
   ArmedPhase Read() const;
+  // The current generation, read with sequential consistency: the watchdog's
+  // re-check after PlanWake() (Dekker-style with Arm's read of the plan).
+  uint64_t Generation() const { return seq_.load(std::memory_order_seq_cst); }
 
   // Watchdog thread: announce when it will next look at the board, then
   // sleep until then unless Arm() wakes it. Returns the value to pass to the

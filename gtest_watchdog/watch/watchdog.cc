@@ -54,7 +54,7 @@ void Watchdog::Run() {
     const uint32_t seen = board_->PlanWake(d.wake_ns);
     // Re-read after announcing the wake-up: an Arm() that raced with us is
     // either seen here or saw our plan and kicked the futex word.
-    if (board_->Read().generation != armed.generation) continue;
+    if (board_->Generation() != armed.generation) continue;
     if (stop_.load()) break;
     board_->WaitUntil(seen, d.wake_ns);
   }

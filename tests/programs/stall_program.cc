@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -213,6 +215,29 @@ TEST(Stall, DeletesItself) {
   char self[4096] = {};
   ASSERT_GT(readlink("/proc/self/exe", self, sizeof(self) - 1), 0);
   ASSERT_EQ(unlink(self), 0);
+  SleepForever();
+}
+
+// --- no address space left: the report helper cannot start, so the
+// stalled process must write the raw report itself ---
+TEST(Stall, AddressSpaceExhausted) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "sanitizers reserve terabytes of address space";
+#endif
+  long pages = 0;
+  FILE* statm = fopen("/proc/self/statm", "r");
+  ASSERT_NE(statm, nullptr);
+  ASSERT_EQ(fscanf(statm, "%ld", &pages), 1);
+  fclose(statm);
+  rlimit limit;
+  ASSERT_EQ(getrlimit(RLIMIT_AS, &limit), 0);
+  limit.rlim_cur = static_cast<rlim_t>(pages) * 4096 + (64 << 20);
+  ASSERT_EQ(setrlimit(RLIMIT_AS, &limit), 0);
+  for (size_t size = 1 << 20; size >= 4096; size /= 2) {
+    while (mmap(nullptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+                0) != MAP_FAILED) {
+    }
+  }
   SleepForever();
 }
 
