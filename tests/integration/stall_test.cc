@@ -198,17 +198,44 @@ TEST(Stall, WithoutTheHelperTheRawReportStillComesOut) {
 }
 
 // stderr is full and never read: the report cannot be written. The dead-man
-// timer (30 s, then a raw SIGABRT 2 s later) must still end the process.
+// timer (30 s, then a raw SIGABRT 2 s later) must still end the process —
+// even though main() blocked every signal before the watchdog thread began.
 TEST(Stall, DeadManEndsAReportThatCannotBeWritten) {
   const ChildResult r =
       RunChild({STALL_PROGRAM, "--gtest_filter=Stall.StderrBlocked",
                 "--gtest_watchdog_timeout=1s"},
-               {}, 90, /*read_stderr=*/false);
+               {"STALL_BLOCK_ALL=1"}, 90, /*read_stderr=*/false);
   EXPECT_FALSE(r.killed_by_harness);
   EXPECT_TRUE(r.signaled);
   EXPECT_EQ(r.signal, SIGABRT);
   EXPECT_GE(r.seconds, 30);
   EXPECT_LT(r.seconds, 32 + kSlack);
+}
+
+TEST(Stall, ReportReachesTheRealStderrWhenATestCapturedIt) {
+  const ChildResult r = RunStall("Stall.StderrCaptured");
+  ExpectAbortedPromptly(r, 1);
+  EXPECT_THAT(r.err, HasSubstr("[ TIMEOUT  ] Stall.StderrCaptured"));
+  EXPECT_THAT(r.err, HasSubstr(Where("sleep")));
+}
+
+TEST(Stall, ProgramResettingOurSignalStillGetsStacks) {
+  const ChildResult r = RunStall("Stall.RealTimeSignalsReset");
+  ExpectAbortedPromptly(r, 1);
+  EXPECT_THAT(r.err, HasSubstr(Where("sleep")));
+}
+
+TEST(Stall, IgnoredChildSignalDoesNotLoseTheReport) {
+  const ChildResult r = RunStall("Stall.ChildSignalIgnored");
+  ExpectAbortedPromptly(r, 1);  // includes: no raw fallback
+  EXPECT_THAT(r.err, HasSubstr(Where("sleep")));
+}
+
+TEST(Stall, ThreadWithATinyStackIsNotAskedToUnwind) {
+  const ChildResult r = RunStall("Stall.SmallStackThread");
+  ExpectAbortedPromptly(r, 1);  // not SIGSEGV from an overflowing handler
+  EXPECT_THAT(r.err, HasSubstr("\"tiny_stack\""));
+  EXPECT_THAT(r.err, HasSubstr("too little room is left on it"));
 }
 
 TEST(Stall, EnvironmentVariableSetsTheLimit) {

@@ -55,6 +55,17 @@ class HangingEnvironment : public testing::Environment {
 testing::Environment* const g_env =
     testing::AddGlobalTestEnvironment(new HangingEnvironment);
 
+// STALL_BLOCK_ALL=1: block every signal before main(), as some servers do;
+// threads started later (the watchdog's) inherit that mask.
+const bool g_blocked_all = [] {
+  const char* b = std::getenv("STALL_BLOCK_ALL");
+  if (b == nullptr || *b != '1') return false;
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  return true;
+}();
+
 TEST(Stall, SpinInBody) { SpinForever(); }
 
 TEST(Stall, Passes) { SUCCEED(); }
@@ -238,6 +249,59 @@ TEST(Stall, AddressSpaceExhausted) {
                 0) != MAP_FAILED) {
     }
   }
+  SleepForever();
+}
+
+// --- the test redirects fd 2 (gtest's CaptureStderr) and then hangs: the
+// report must still reach the real stderr ---
+TEST(Stall, StderrCaptured) {
+  testing::internal::CaptureStderr();
+  SleepForever();
+}
+
+// --- the program resets every real-time signal after start-up ---
+TEST(Stall, RealTimeSignalsReset) {
+  for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) signal(sig, SIG_DFL);
+  SleepForever();
+}
+
+// --- SIGCHLD ignored: children are reaped by the kernel ---
+TEST(Stall, ChildSignalIgnored) {
+  signal(SIGCHLD, SIG_IGN);
+  SleepForever();
+}
+
+// --- a thread with a tiny stack, deep in it: a signal handler would
+// overflow it ---
+// GCC sees that the recursion ends only in a function that never returns.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winfinite-recursion"
+__attribute__((noinline)) void DeepThenSleep(int depth) {
+  volatile char pad[1024];
+  pad[0] = static_cast<char>(depth);
+  if (depth > 0) {
+    DeepThenSleep(depth - 1);
+  } else {
+    SleepForever();
+  }
+  g_sink += pad[0];
+}
+#pragma GCC diagnostic pop
+
+TEST(Stall, SmallStackThread) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 16384);
+  pthread_t thread;
+  ASSERT_EQ(pthread_create(
+                &thread, &attr,
+                [](void*) -> void* {
+                  pthread_setname_np(pthread_self(), "tiny_stack");
+                  DeepThenSleep(4);  // ~5 KiB of its 16 KiB
+                  return nullptr;
+                },
+                nullptr),
+            0);
   SleepForever();
 }
 
