@@ -13,8 +13,8 @@
 //   #include <gtest_watchdog/gtest_watchdog.h>
 //
 //   int main(int argc, char** argv) {
-//     gtest_watchdog::InitGoogleTest(&argc, argv);  // not testing::InitGoogleTest
-//     return RUN_ALL_TESTS();
+//     gtest_watchdog::InitGoogleTest(&argc, argv);  // not
+//     testing::InitGoogleTest return RUN_ALL_TESTS();
 //   }
 //
 // Then run with `--gtest_watchdog_timeout=30s` (or GTEST_WATCHDOG_TIMEOUT=30s

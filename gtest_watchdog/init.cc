@@ -52,9 +52,9 @@ void Install(const wi::Options& options) {
   }
   wi::StallReporter::SetTestThread(static_cast<pid_t>(syscall(SYS_gettid)));
   board = new wi::DeadlineBoard;
-  watchdog = new wi::Watchdog(board, limit_ns,
-                                    &wi::StallReporter::ReportAndAbort,
-                                    &wi::StallReporter::AttachWatchdogThread);
+  watchdog =
+      new wi::Watchdog(board, limit_ns, &wi::StallReporter::ReportAndAbort,
+                       &wi::StallReporter::AttachWatchdogThread);
   watchdog->Start();
   testing::UnitTest::GetInstance()->listeners().Append(
       new wi::WatchdogListener(board, limit_ns));
@@ -65,7 +65,9 @@ void Install(const wi::Options& options) {
 void InitGoogleTest(int* argc, char** argv) {
   wi::Options options;
   std::string error;
-  if (!wi::ExtractOptions(argc, argv, [](const char* name) -> const char* { return std::getenv(name); },
+  if (!wi::ExtractOptions(
+          argc, argv,
+          [](const char* name) -> const char* { return std::getenv(name); },
           &options, &error)) {
     FailStartup(error);
   }

@@ -1,6 +1,5 @@
 #include "gtest_watchdog/config/duration.h"
 
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -19,8 +18,7 @@ constexpr char kExpected[] =
 
 bool ParseDuration(absl::string_view text, absl::Duration* out,
                    std::string* error) {
-  const absl::string_view trimmed =
-      absl::StripAsciiWhitespace(text);
+  const absl::string_view trimmed = absl::StripAsciiWhitespace(text);
   if (trimmed.empty()) {
     *error = absl::StrCat("it is empty; ", kExpected);
     return false;
@@ -32,8 +30,8 @@ bool ParseDuration(absl::string_view text, absl::Duration* out,
   // A bare number is seconds. absl::ParseDuration wants a unit, so add one;
   // SimpleAtod alone would also accept "inf", "nan" and hex, which we refuse.
   std::string with_unit(trimmed);
-  const bool bare = trimmed.find_first_not_of("0123456789.") ==
-                    absl::string_view::npos;
+  const bool bare =
+      trimmed.find_first_not_of("0123456789.") == absl::string_view::npos;
   if (bare) with_unit += "s";
   absl::Duration d;
   const std::string lower = absl::AsciiStrToLower(with_unit);

@@ -2,18 +2,17 @@
 
 #include <cstring>
 #include <optional>
-#include "absl/strings/string_view.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "gtest_watchdog/config/duration.h"
 
 namespace gtest_watchdog_internal {
 namespace {
 
-constexpr absl::string_view kFlagPrefixes[] = {"--gtest_watchdog_",
-                                              "-gtest_watchdog_",
-                                              "/gtest_watchdog_"};
+constexpr absl::string_view kFlagPrefixes[] = {
+    "--gtest_watchdog_", "-gtest_watchdog_", "/gtest_watchdog_"};
 
 // Flags named by the contract that this version does not implement yet. They
 // are refused loudly rather than ignored, so nobody believes they took effect.

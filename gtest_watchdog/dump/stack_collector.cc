@@ -92,9 +92,9 @@ void Handler(int, siginfo_t* info, void* ucontext) {
       const auto* uc = static_cast<const ucontext_t*>(ucontext);
       const bool ok = UnwindInto(
           slot, static_cast<uint64_t>(uc->uc_mcontext.gregs[REG_RIP]));
-      slot->state.store(static_cast<int>(ok ? StackState::kDone
-                                            : StackState::kAbandoned),
-                        std::memory_order_release);
+      slot->state.store(
+          static_cast<int>(ok ? StackState::kDone : StackState::kAbandoned),
+          std::memory_order_release);
       g_answered.fetch_add(1, std::memory_order_release);
       syscall(SYS_futex, reinterpret_cast<uint32_t*>(&g_answered),
               FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, nullptr, nullptr, 0);
@@ -176,8 +176,8 @@ int StackCollector::Collect(ThreadStack* slots, int count,
     info.si_uid = uid;
     info.si_value.sival_int = i;
     // Thread-directed (sigqueue would be process-directed).
-    if (sig == 0 || syscall(SYS_rt_tgsigqueueinfo, g_pid, s.tid, sig,
-                            &info) != 0) {
+    if (sig == 0 ||
+        syscall(SYS_rt_tgsigqueueinfo, g_pid, s.tid, sig, &info) != 0) {
       s.state.store(static_cast<int>(StackState::kNotSent));
       continue;
     }

@@ -14,8 +14,8 @@
 // Usage (stall path):
 //   StackCollector::Install();                       // once, at start-up
 //   ...
-//   ThreadStack* slots = ...;                        // caller-owned, never freed
-//   StackCollector::Collect(slots, n, deadline_ns);
+//   ThreadStack* slots = ...;                        // caller-owned, never
+//   freed StackCollector::Collect(slots, n, deadline_ns);
 #pragma once
 
 #include <sys/types.h>

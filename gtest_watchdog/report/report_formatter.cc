@@ -21,9 +21,9 @@ bool IsRuntime(const SourceFrame& f) {
   const std::string& fn = f.function;
   return fn.empty() || IsGtest(fn) || absl::StartsWith(fn, "std::") ||
          absl::StartsWith(fn, "__") || absl::StartsWith(fn, "gtest_watchdog") ||
-         absl::StartsWith(f.file, "/usr/") ||
-         fn == "_start" || absl::StartsWith(fn, "__libc_start") ||
-         fn == "start_thread" || fn == "clone3" || fn == "main";
+         absl::StartsWith(f.file, "/usr/") || fn == "_start" ||
+         absl::StartsWith(fn, "__libc_start") || fn == "start_thread" ||
+         fn == "clone3" || fn == "main";
 }
 
 std::string Basename(const std::string& path) {
@@ -39,15 +39,24 @@ std::string LimitText(int64_t ns) { return FormatLimit(absl::Nanoseconds(ns)); }
 
 const char* StateName(char s) {
   switch (s) {
-    case 'R': return "running";
-    case 'S': return "sleeping";
-    case 'D': return "uninterruptible sleep";
-    case 'T': return "stopped";
-    case 't': return "stopped by a tracer";
-    case 'Z': return "zombie";
-    case 'X': return "dead";
-    case 'I': return "idle";
-    default: return "unknown state";
+    case 'R':
+      return "running";
+    case 'S':
+      return "sleeping";
+    case 'D':
+      return "uninterruptible sleep";
+    case 'T':
+      return "stopped";
+    case 't':
+      return "stopped by a tracer";
+    case 'Z':
+      return "zombie";
+    case 'X':
+      return "dead";
+    case 'I':
+      return "idle";
+    default:
+      return "unknown state";
   }
 }
 
@@ -106,9 +115,10 @@ std::string SyscallText(const SnapshotThread& t) {
   if (*name == '\0') return absl::StrCat("in system call ", t.syscall_nr);
   if (t.syscall_nr == 202) {  // futex: op tells mutex from condition variable
     const uint64_t op = t.syscall_args[1] & 0x7f;
-    const char* what = op == 9 ? "futex wait (condition variable, thread join or similar)"
-                       : op == 0 ? "futex wait (mutex or similar)"
-                                 : "futex";
+    const char* what =
+        op == 9   ? "futex wait (condition variable, thread join or similar)"
+        : op == 0 ? "futex wait (mutex or similar)"
+                  : "futex";
     return absl::StrFormat("in %s on 0x%x", what, t.syscall_args[0]);
   }
   return absl::StrCat("in ", name, "()");
@@ -118,34 +128,62 @@ std::string SyscallText(const SnapshotThread& t) {
 
 const char* SyscallName(long nr) {
   switch (nr) {
-    case 0: return "read";
-    case 1: return "write";
-    case 7: return "poll";
-    case 23: return "select";
-    case 24: return "sched_yield";
-    case 34: return "pause";
-    case 35: return "nanosleep";
-    case 42: return "connect";
-    case 43: return "accept";
-    case 44: return "sendto";
-    case 45: return "recvfrom";
-    case 46: return "sendmsg";
-    case 47: return "recvmsg";
-    case 61: return "wait4";
-    case 72: return "fcntl";
-    case 73: return "flock";
-    case 128: return "rt_sigtimedwait";
-    case 130: return "rt_sigsuspend";
-    case 202: return "futex";
-    case 230: return "clock_nanosleep";
-    case 232: return "epoll_wait";
-    case 247: return "waitid";
-    case 257: return "openat";
-    case 270: return "pselect6";
-    case 271: return "ppoll";
-    case 281: return "epoll_pwait";
-    case 288: return "accept4";
-    default: return "";
+    case 0:
+      return "read";
+    case 1:
+      return "write";
+    case 7:
+      return "poll";
+    case 23:
+      return "select";
+    case 24:
+      return "sched_yield";
+    case 34:
+      return "pause";
+    case 35:
+      return "nanosleep";
+    case 42:
+      return "connect";
+    case 43:
+      return "accept";
+    case 44:
+      return "sendto";
+    case 45:
+      return "recvfrom";
+    case 46:
+      return "sendmsg";
+    case 47:
+      return "recvmsg";
+    case 61:
+      return "wait4";
+    case 72:
+      return "fcntl";
+    case 73:
+      return "flock";
+    case 128:
+      return "rt_sigtimedwait";
+    case 130:
+      return "rt_sigsuspend";
+    case 202:
+      return "futex";
+    case 230:
+      return "clock_nanosleep";
+    case 232:
+      return "epoll_wait";
+    case 247:
+      return "waitid";
+    case 257:
+      return "openat";
+    case 270:
+      return "pselect6";
+    case 271:
+      return "ppoll";
+    case 281:
+      return "epoll_pwait";
+    case 288:
+      return "accept4";
+    default:
+      return "";
   }
 }
 
@@ -165,7 +203,8 @@ TestPart ClassifyTestPart(const std::vector<SourceFrame>& frames) {
     if (absl::StrContains(fn, "::TestBody(")) return TestPart::kBody;
     if (absl::StrContains(fn, "::SetUp(")) return TestPart::kSetUp;
     if (absl::StrContains(fn, "::TearDown(")) return TestPart::kTearDown;
-    if (saw_delete || absl::StrContains(fn, "::~")) return TestPart::kDestructor;
+    if (saw_delete || absl::StrContains(fn, "::~"))
+      return TestPart::kDestructor;
     if (saw_create) return TestPart::kConstructor;
     return TestPart::kUnknown;
   }
@@ -174,12 +213,18 @@ TestPart ClassifyTestPart(const std::vector<SourceFrame>& frames) {
 
 const char* TestPartName(TestPart part) {
   switch (part) {
-    case TestPart::kConstructor: return "fixture constructor";
-    case TestPart::kSetUp: return "SetUp()";
-    case TestPart::kBody: return "test body";
-    case TestPart::kTearDown: return "TearDown()";
-    case TestPart::kDestructor: return "fixture destructor";
-    case TestPart::kUnknown: break;
+    case TestPart::kConstructor:
+      return "fixture constructor";
+    case TestPart::kSetUp:
+      return "SetUp()";
+    case TestPart::kBody:
+      return "test body";
+    case TestPart::kTearDown:
+      return "TearDown()";
+    case TestPart::kDestructor:
+      return "fixture destructor";
+    case TestPart::kUnknown:
+      break;
   }
   return "test";
 }
@@ -193,7 +238,8 @@ const SourceFrame* FirstUserFrame(const std::vector<SourceFrame>& frames) {
 
 std::string FormatReport(const Snapshot& snap, const SymbolizeFn& symbolize) {
   std::map<pid_t, std::vector<SourceFrame>> stacks;
-  for (const SnapshotThread& t : snap.threads) stacks[t.tid] = Flatten(t, symbolize);
+  for (const SnapshotThread& t : snap.threads)
+    stacks[t.tid] = Flatten(t, symbolize);
   const auto test_it = stacks.find(snap.test_tid);
   const std::vector<SourceFrame> no_frames;
   const std::vector<SourceFrame>& test_frames =
@@ -215,10 +261,10 @@ std::string FormatReport(const Snapshot& snap, const SymbolizeFn& symbolize) {
   } else {
     what = snap.phase_id;
   }
-  std::string out = absl::StrCat(
-      "[ TIMEOUT  ] ", what, " still running after ", Seconds(snap.elapsed_ns),
-      " (limit ", LimitText(snap.limit_ns), ", from ", snap.limit_origin,
-      ")\n");
+  std::string out = absl::StrCat("[ TIMEOUT  ] ", what, " still running after ",
+                                 Seconds(snap.elapsed_ns), " (limit ",
+                                 LimitText(snap.limit_ns), ", from ",
+                                 snap.limit_origin, ")\n");
 
   // Where the thread running it is, in the user's code.
   if (const SourceFrame* user = FirstUserFrame(test_frames)) {
@@ -234,9 +280,10 @@ std::string FormatReport(const Snapshot& snap, const SymbolizeFn& symbolize) {
     if (t.status != StackStatus::kSelf) ++census[StateName(t.state)];
   }
   std::vector<std::string> parts;
-  for (const auto& [state, n] : census) parts.push_back(absl::StrCat(n, " ", state));
-  absl::StrAppend(&out, "[ THREADS  ] ", snap.threads.size(), " threads: ",
-                  absl::StrJoin(parts, ", "),
+  for (const auto& [state, n] : census)
+    parts.push_back(absl::StrCat(n, " ", state));
+  absl::StrAppend(&out, "[ THREADS  ] ", snap.threads.size(),
+                  " threads: ", absl::StrJoin(parts, ", "),
                   snap.watchdog_tid != 0 ? ", and the watchdog's own" : "",
                   "\n");
 
@@ -258,7 +305,8 @@ std::string FormatReport(const Snapshot& snap, const SymbolizeFn& symbolize) {
     absl::StrAppend(&out, "\n");
     if (t.status != StackStatus::kOk) {
       absl::StrAppend(&out, "    (", WhyNoStack(t), ")\n");
-      if (t.status == StackStatus::kSelf || t.status == StackStatus::kExited) continue;
+      if (t.status == StackStatus::kSelf || t.status == StackStatus::kExited)
+        continue;
       if (t.kernel_pc != 0) {
         absl::StrAppend(&out, "    program counter from the kernel:\n");
       }

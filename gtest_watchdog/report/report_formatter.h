@@ -21,8 +21,14 @@ namespace gtest_watchdog_internal {
 
 // Which part of a test was running, told from the test thread's stack
 // (GoogleTest emits no event between constructor, SetUp, body, TearDown).
-enum class TestPart { kUnknown, kConstructor, kSetUp, kBody, kTearDown,
-                      kDestructor };
+enum class TestPart {
+  kUnknown,
+  kConstructor,
+  kSetUp,
+  kBody,
+  kTearDown,
+  kDestructor
+};
 // `frames` innermost first, as symbolized.
 TestPart ClassifyTestPart(const std::vector<SourceFrame>& frames);
 const char* TestPartName(TestPart part);
@@ -33,7 +39,8 @@ const SourceFrame* FirstUserFrame(const std::vector<SourceFrame>& frames);
 
 using SymbolizeFn = std::function<const std::vector<SourceFrame>&(uint64_t)>;
 
-std::string FormatReport(const Snapshot& snapshot, const SymbolizeFn& symbolize);
+std::string FormatReport(const Snapshot& snapshot,
+                         const SymbolizeFn& symbolize);
 
 // Name of an x86-64 system call number, or "" if not in our table.
 const char* SyscallName(long nr);

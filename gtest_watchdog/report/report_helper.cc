@@ -38,8 +38,8 @@ int RunReportHelper(int fd, int out_fd) {
     WriteAll(out_fd, msg.data(), msg.size());
     return 4;
   }
-  const std::string report = FormatReport(
-      snap, [&](uint64_t pc) -> const std::vector<SourceFrame>& {
+  const std::string report =
+      FormatReport(snap, [&](uint64_t pc) -> const std::vector<SourceFrame>& {
         return symbolizer->Symbolize(pc);
       });
   return WriteAll(out_fd, report.data(), report.size()) ? 0 : 5;

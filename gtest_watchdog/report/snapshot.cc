@@ -8,13 +8,20 @@ namespace gtest_watchdog_internal {
 
 const char* StackStatusId(StackStatus s) {
   switch (s) {
-    case StackStatus::kOk: return "ok";
-    case StackStatus::kSelf: return "self";
-    case StackStatus::kSignalsBlocked: return "signals-blocked";
-    case StackStatus::kUninterruptible: return "uninterruptible";
-    case StackStatus::kNoAnswer: return "no-answer";
-    case StackStatus::kExited: return "exited";
-    case StackStatus::kSmallStack: return "small-stack";
+    case StackStatus::kOk:
+      return "ok";
+    case StackStatus::kSelf:
+      return "self";
+    case StackStatus::kSignalsBlocked:
+      return "signals-blocked";
+    case StackStatus::kUninterruptible:
+      return "uninterruptible";
+    case StackStatus::kNoAnswer:
+      return "no-answer";
+    case StackStatus::kExited:
+      return "exited";
+    case StackStatus::kSmallStack:
+      return "small-stack";
   }
   return "no-answer";
 }
@@ -82,8 +89,7 @@ std::string RestOfLine(std::istringstream& in) {
 }
 }  // namespace
 
-bool ParseSnapshot(const std::string& text, Snapshot* out,
-                   std::string* error) {
+bool ParseSnapshot(const std::string& text, Snapshot* out, std::string* error) {
   std::istringstream lines(text);
   std::string line;
   Snapshot snap;
@@ -144,12 +150,14 @@ bool ParseSnapshot(const std::string& text, Snapshot* out,
       break;
     }
     if (in.fail() && !in.eof()) {
-      *error = "snapshot line " + std::to_string(lineno) + " malformed: " + line;
+      *error =
+          "snapshot line " + std::to_string(lineno) + " malformed: " + line;
       return false;
     }
   }
   if (snap.version != kSnapshotVersion) {
-    *error = "snapshot version " + std::to_string(snap.version) + " unsupported";
+    *error =
+        "snapshot version " + std::to_string(snap.version) + " unsupported";
     return false;
   }
   if (!ended) {

@@ -26,13 +26,13 @@ constexpr int kSnapshotVersion = 1;
 
 // How a thread's stack was obtained, or why not.
 enum class StackStatus : int {
-  kOk = 0,          // unwound by the thread itself, in our signal handler
-  kSelf,            // the watchdog thread writing this report
-  kSignalsBlocked,  // the thread blocks our signal
-  kUninterruptible, // state D (or stopped/zombie): cannot run a handler
-  kNoAnswer,        // signal sent, no answer in time
-  kExited,          // gone while we looked
-  kSmallStack,      // too little stack left to run our signal handler
+  kOk = 0,           // unwound by the thread itself, in our signal handler
+  kSelf,             // the watchdog thread writing this report
+  kSignalsBlocked,   // the thread blocks our signal
+  kUninterruptible,  // state D (or stopped/zombie): cannot run a handler
+  kNoAnswer,         // signal sent, no answer in time
+  kExited,           // gone while we looked
+  kSmallStack,       // too little stack left to run our signal handler
 };
 const char* StackStatusId(StackStatus s);  // signal-safe
 
@@ -41,7 +41,7 @@ struct SnapshotHeader {
   const char* kind = "timeout";  // "timeout"
   const char* phase_id = "none";
   const char* phase_description = "";  // for the fallback headline
-  const char* test_name = "";    // "Suite.Name" incl. parameter suffixes
+  const char* test_name = "";          // "Suite.Name" incl. parameter suffixes
   const char* suite_name = "";
   const char* limit_origin = "";  // "--gtest_watchdog_timeout", ...
   int64_t limit_ns = 0;

@@ -2,8 +2,8 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
-#include <link.h>
 #include <limits.h>
+#include <link.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
@@ -137,7 +137,8 @@ void WriteHeadline(RawWriter& w, const SnapshotHeader& h) {
   } else if (h.suite_name[0] != '\0') {
     w.Str(h.suite_name).Str(": ");
   }
-  w.Str(h.phase_description).Str(" still running after ")
+  w.Str(h.phase_description)
+      .Str(" still running after ")
       .Seconds(h.elapsed_ns)
       .Str(" s (limit ")
       .Seconds(h.limit_ns)
@@ -151,11 +152,16 @@ void WriteFallback(const SnapshotHeader& h, const SnapshotThreadIn* threads,
                    int count) {
   RawWriter w(g_stderr_fd);
   WriteHeadline(w, h);
-  w.Str("[ WATCHDOG ] could not symbolize (report helper failed); raw "
-        "stacks follow. Resolve with: addr2line -Cfi -e MODULE ADDRESS\n");
+  w.Str(
+      "[ WATCHDOG ] could not symbolize (report helper failed); raw "
+      "stacks follow. Resolve with: addr2line -Cfi -e MODULE ADDRESS\n");
   for (int i = 0; i < count; ++i) {
     const KernelThreadInfo& k = *threads[i].kernel;
-    w.Str("\nThread ").Dec(k.tid).Str(" \"").Str(k.name).Str("\" state ")
+    w.Str("\nThread ")
+        .Dec(k.tid)
+        .Str(" \"")
+        .Str(k.name)
+        .Str("\" state ")
         .Char(k.state);
     if (k.tid == h.test_tid) w.Str(" (runs the test)");
     w.Str(" stack: ").Str(StackStatusId(threads[i].status));
@@ -278,7 +284,8 @@ void StallReporter::AttachWatchdogThread() {
   sigset_t needed;
   sigemptyset(&needed);
   sigaddset(&needed, SIGABRT);
-  if (DeadMan::signal_number() != 0) sigaddset(&needed, DeadMan::signal_number());
+  if (DeadMan::signal_number() != 0)
+    sigaddset(&needed, DeadMan::signal_number());
   pthread_sigmask(SIG_UNBLOCK, &needed, nullptr);
 }
 
@@ -355,8 +362,7 @@ void StallReporter::ReportAndAbort(const ArmedPhase& armed, int64_t now_ns) {
       status = StackStatus::kSelf;
     } else if (sig != 0 && (kernel[i].sig_blocked >> (sig - 1)) & 1) {
       status = StackStatus::kSignalsBlocked;
-    } else if (st == 'D' || st == 'T' || st == 't' || st == 'Z' ||
-               st == 'X') {
+    } else if (st == 'D' || st == 'T' || st == 't' || st == 'Z' || st == 'X') {
       status = StackStatus::kUninterruptible;
     } else if (kernel[i].sp != 0 && maps_len > 0 &&
                StackRoom(maps, static_cast<size_t>(maps_len), kernel[i].sp) <
@@ -397,9 +403,10 @@ void StallReporter::ReportAndAbort(const ArmedPhase& armed, int64_t now_ns) {
   if (!ok) WriteFallback(header, in, count);
 
   RawWriter w(g_stderr_fd);
-  w.Str("[ ABORT    ] gtest_watchdog aborts the test program (SIGABRT). "
-        "Raise the limit with --gtest_watchdog_timeout=DURATION or "
-        "GTEST_WATCHDOG_TIMEOUT=DURATION.\n");
+  w.Str(
+      "[ ABORT    ] gtest_watchdog aborts the test program (SIGABRT). "
+      "Raise the limit with --gtest_watchdog_timeout=DURATION or "
+      "GTEST_WATCHDOG_TIMEOUT=DURATION.\n");
   w.Flush();
   AbortNow();
 }

@@ -15,8 +15,8 @@ int64_t MonotonicNowNs() {
   return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
 }
 
-void DeadlineBoard::Publish(Phase phase, const void* subject,
-                            int64_t start_ns, int64_t limit_ns) {
+void DeadlineBoard::Publish(Phase phase, const void* subject, int64_t start_ns,
+                            int64_t limit_ns) {
   const uint64_t s = seq_.load(std::memory_order_relaxed);
   seq_.store(s + 1, std::memory_order_relaxed);
   // Release stores (no fences, which ThreadSanitizer does not model): a

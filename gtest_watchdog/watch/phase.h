@@ -22,12 +22,18 @@ enum class Phase : int {
 // Signal-safe: returns a string literal.
 inline const char* PhaseId(Phase phase) {
   switch (phase) {
-    case Phase::kNone: return "none";
-    case Phase::kEnvironmentSetUp: return "environment-setup";
-    case Phase::kTestSuiteSetUp: return "suite-setup";
-    case Phase::kTest: return "test";
-    case Phase::kTestSuiteTearDown: return "suite-teardown";
-    case Phase::kEnvironmentTearDown: return "environment-teardown";
+    case Phase::kNone:
+      return "none";
+    case Phase::kEnvironmentSetUp:
+      return "environment-setup";
+    case Phase::kTestSuiteSetUp:
+      return "suite-setup";
+    case Phase::kTest:
+      return "test";
+    case Phase::kTestSuiteTearDown:
+      return "suite-teardown";
+    case Phase::kEnvironmentTearDown:
+      return "environment-teardown";
   }
   return "none";
 }
@@ -35,11 +41,16 @@ inline const char* PhaseId(Phase phase) {
 // What the phase runs, for humans ("SetUpTestSuite()"). Signal-safe.
 inline const char* PhaseDescription(Phase phase) {
   switch (phase) {
-    case Phase::kNone: return "nothing";
-    case Phase::kEnvironmentSetUp: return "global test environment: SetUp()";
-    case Phase::kTestSuiteSetUp: return "SetUpTestSuite()";
-    case Phase::kTest: return "test";
-    case Phase::kTestSuiteTearDown: return "TearDownTestSuite()";
+    case Phase::kNone:
+      return "nothing";
+    case Phase::kEnvironmentSetUp:
+      return "global test environment: SetUp()";
+    case Phase::kTestSuiteSetUp:
+      return "SetUpTestSuite()";
+    case Phase::kTest:
+      return "test";
+    case Phase::kTestSuiteTearDown:
+      return "TearDownTestSuite()";
     case Phase::kEnvironmentTearDown:
       return "global test environment: TearDown()";
   }

@@ -20,8 +20,8 @@ Decision DecideNext(const ArmedPhase& armed, int64_t now_ns, int64_t idle_ns,
   return d;
 }
 
-Watchdog::Watchdog(DeadlineBoard* board, int64_t idle_ns,
-                   StallHandler on_stall, ThreadStartHook on_start)
+Watchdog::Watchdog(DeadlineBoard* board, int64_t idle_ns, StallHandler on_stall,
+                   ThreadStartHook on_start)
     : board_(board),
       idle_ns_(idle_ns),
       on_stall_(on_stall),
@@ -29,7 +29,9 @@ Watchdog::Watchdog(DeadlineBoard* board, int64_t idle_ns,
 
 Watchdog::~Watchdog() { Stop(); }
 
-void Watchdog::Start() { thread_ = std::thread([this] { Run(); }); }
+void Watchdog::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void Watchdog::Stop() {
   if (!thread_.joinable()) return;

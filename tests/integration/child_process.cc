@@ -17,8 +17,8 @@ extern char** environ;
 namespace gtest_watchdog_test {
 
 ChildResult RunChild(const std::vector<std::string>& argv,
-                     const std::vector<std::string>& env,
-                     double kill_after_s, bool read_stderr) {
+                     const std::vector<std::string>& env, double kill_after_s,
+                     bool read_stderr) {
   std::map<std::string, std::string> vars;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string kv = *e;
@@ -64,9 +64,9 @@ ChildResult RunChild(const std::vector<std::string>& argv,
   std::string* sinks[2] = {&result.out, &result.err};
   int open_fds = read_stderr ? 2 : 1;
   while (open_fds > 0) {
-    const double elapsed = std::chrono::duration<double>(
-                               std::chrono::steady_clock::now() - start)
-                               .count();
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     if (elapsed > kill_after_s && !result.killed_by_harness) {
       kill(pid, SIGKILL);
       result.killed_by_harness = true;
@@ -102,9 +102,9 @@ ChildResult RunChild(const std::vector<std::string>& argv,
     }
     close(err_pipe[0]);
   }
-  result.seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   if (WIFSIGNALED(status)) {
     result.signaled = true;
     result.signal = WTERMSIG(status);

@@ -6,9 +6,8 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <system_error>
-
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "child_process.h"
@@ -157,8 +156,8 @@ TEST(Stall, DeletedExecutableIsStillSymbolized) {
   ASSERT_TRUE(std::filesystem::copy_file(STALL_PROGRAM, copy, error))
       << error.message();
   // The program unlinks itself once running (see Stall.DeletesItself).
-  const ChildResult r = RunChild(
-      {copy, "--gtest_filter=Stall.DeletesItself", "--gtest_watchdog_timeout=1s"});
+  const ChildResult r = RunChild({copy, "--gtest_filter=Stall.DeletesItself",
+                                  "--gtest_watchdog_timeout=1s"});
   rmdir(dir_template);
   ExpectAbortedPromptly(r, 1);
   EXPECT_THAT(r.err, HasSubstr("[ TIMEOUT  ] Stall.DeletesItself: test body "
@@ -192,8 +191,8 @@ TEST(Stall, WithoutTheHelperTheRawReportStillComesOut) {
   ASSERT_NE(module_at, std::string::npos) << line;
   const std::string module =
       line.substr(module_at + 2, addr_at - module_at - 2);
-  const ChildResult resolved = RunChild(
-      {"/usr/bin/addr2line", "-f", "-C", "-e", module, line.substr(addr_at + 1)});
+  const ChildResult resolved = RunChild({"/usr/bin/addr2line", "-f", "-C", "-e",
+                                         module, line.substr(addr_at + 1)});
   EXPECT_THAT(resolved.out, HasSubstr("SleepForever()")) << line;
 }
 
@@ -239,8 +238,9 @@ TEST(Stall, ThreadWithATinyStackIsNotAskedToUnwind) {
 }
 
 TEST(Stall, EnvironmentVariableSetsTheLimit) {
-  const ChildResult r = RunChild({STALL_PROGRAM, "--gtest_filter=Stall.SpinInBody"},
-                                 {"GTEST_WATCHDOG_TIMEOUT=0.5s"});
+  const ChildResult r =
+      RunChild({STALL_PROGRAM, "--gtest_filter=Stall.SpinInBody"},
+               {"GTEST_WATCHDOG_TIMEOUT=0.5s"});
   ExpectAbortedPromptly(r, 0.5);
   EXPECT_THAT(r.err, HasSubstr("(limit 500 ms, from GTEST_WATCHDOG_TIMEOUT)"));
 }
@@ -296,9 +296,9 @@ std::string Defused(std::string text) {
 }
 
 TEST(NoFalseAlarm, EveryKindOfTestPassesUnderRepeatAndShuffle) {
-  const ChildResult r = RunChild({NO_FALSE_ALARM_PROGRAM, "--gtest_repeat=10",
-                                  "--gtest_shuffle",
-                                  "--gtest_watchdog_timeout=0.5s"});
+  const ChildResult r =
+      RunChild({NO_FALSE_ALARM_PROGRAM, "--gtest_repeat=10", "--gtest_shuffle",
+                "--gtest_watchdog_timeout=0.5s"});
   // The child's output is shown with its "[  SKIPPED ]" lines defused:
   // CTest would take that marker in our output for "this test skipped".
   const std::string shown = Defused(r.out + r.err);
@@ -309,7 +309,8 @@ TEST(NoFalseAlarm, EveryKindOfTestPassesUnderRepeatAndShuffle) {
        {"Short/Param.Sleeps/3", "Typed/2.DefaultIsZero",
         "My/TypeParameterized/1.Works", "[  SKIPPED ] Plain.Skipped"}) {
     EXPECT_NE(r.out.find(expected), std::string::npos)
-        << Defused(expected) << " missing in:\n" << shown;
+        << Defused(expected) << " missing in:\n"
+        << shown;
   }
 }
 

@@ -39,27 +39,46 @@ TEST_P(BadInputTest, StopsBeforeAnyTestWithAClearMessage) {
 
 INSTANTIATE_TEST_SUITE_P(
     Startup, BadInputTest,
-    testing::Values(
-        BadInput{"FlagBanana", {"--gtest_watchdog_timeout=banana"}, {},
-                 {"--gtest_watchdog_timeout", "'banana'"}},
-        BadInput{"FlagNegative", {"--gtest_watchdog_timeout=-5s"}, {},
-                 {"--gtest_watchdog_timeout", "'-5s'", "negative"}},
-        BadInput{"FlagEmpty", {"--gtest_watchdog_timeout="}, {},
-                 {"--gtest_watchdog_timeout", "empty"}},
-        BadInput{"FlagOverflow", {"--gtest_watchdog_timeout=99999999999999h"},
-                 {}, {"--gtest_watchdog_timeout", "'99999999999999h'"}},
-        BadInput{"FlagWithoutValue", {"--gtest_watchdog_timeout"}, {},
-                 {"--gtest_watchdog_timeout", "needs a value"}},
-        BadInput{"EnvBanana", {}, {"GTEST_WATCHDOG_TIMEOUT=banana"},
-                 {"GTEST_WATCHDOG_TIMEOUT", "'banana'"}},
-        BadInput{"EnvNegative", {}, {"GTEST_WATCHDOG_TIMEOUT=-5s"},
-                 {"GTEST_WATCHDOG_TIMEOUT", "'-5s'"}},
-        BadInput{"EnvEmpty", {}, {"GTEST_WATCHDOG_TIMEOUT="},
-                 {"GTEST_WATCHDOG_TIMEOUT", "empty"}},
-        BadInput{"EnvOverflow", {}, {"GTEST_WATCHDOG_TIMEOUT=1e30"},
-                 {"GTEST_WATCHDOG_TIMEOUT", "'1e30'"}},
-        BadInput{"UnknownFlag", {"--gtest_watchdog_bogus=1"}, {},
-                 {"unknown flag '--gtest_watchdog_bogus=1'"}}),
+    testing::Values(BadInput{"FlagBanana",
+                             {"--gtest_watchdog_timeout=banana"},
+                             {},
+                             {"--gtest_watchdog_timeout", "'banana'"}},
+                    BadInput{"FlagNegative",
+                             {"--gtest_watchdog_timeout=-5s"},
+                             {},
+                             {"--gtest_watchdog_timeout", "'-5s'", "negative"}},
+                    BadInput{"FlagEmpty",
+                             {"--gtest_watchdog_timeout="},
+                             {},
+                             {"--gtest_watchdog_timeout", "empty"}},
+                    BadInput{"FlagOverflow",
+                             {"--gtest_watchdog_timeout=99999999999999h"},
+                             {},
+                             {"--gtest_watchdog_timeout", "'99999999999999h'"}},
+                    BadInput{"FlagWithoutValue",
+                             {"--gtest_watchdog_timeout"},
+                             {},
+                             {"--gtest_watchdog_timeout", "needs a value"}},
+                    BadInput{"EnvBanana",
+                             {},
+                             {"GTEST_WATCHDOG_TIMEOUT=banana"},
+                             {"GTEST_WATCHDOG_TIMEOUT", "'banana'"}},
+                    BadInput{"EnvNegative",
+                             {},
+                             {"GTEST_WATCHDOG_TIMEOUT=-5s"},
+                             {"GTEST_WATCHDOG_TIMEOUT", "'-5s'"}},
+                    BadInput{"EnvEmpty",
+                             {},
+                             {"GTEST_WATCHDOG_TIMEOUT="},
+                             {"GTEST_WATCHDOG_TIMEOUT", "empty"}},
+                    BadInput{"EnvOverflow",
+                             {},
+                             {"GTEST_WATCHDOG_TIMEOUT=1e30"},
+                             {"GTEST_WATCHDOG_TIMEOUT", "'1e30'"}},
+                    BadInput{"UnknownFlag",
+                             {"--gtest_watchdog_bogus=1"},
+                             {},
+                             {"unknown flag '--gtest_watchdog_bogus=1'"}}),
     [](const testing::TestParamInfo<BadInput>& param_info) {
       return std::string(param_info.param.name);
     });
@@ -88,9 +107,9 @@ TEST(Startup, FlagWinsOverEnvironmentAndZeroSwitchesOff) {
 }
 
 TEST(Startup, EnvironmentZeroSwitchesOff) {
-  const ChildResult r = RunChild(
-      {STALL_PROGRAM, "--gtest_filter=Stall.TakesAWhile"},
-      {"GTEST_WATCHDOG_TIMEOUT=0"});
+  const ChildResult r =
+      RunChild({STALL_PROGRAM, "--gtest_filter=Stall.TakesAWhile"},
+               {"GTEST_WATCHDOG_TIMEOUT=0"});
   EXPECT_FALSE(r.signaled) << r.err;
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }

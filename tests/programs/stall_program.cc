@@ -2,9 +2,10 @@
 // with --gtest_filter and asserts on the watchdog's report. Lines marked
 // `// @block:NAME` are where a thread blocks: the harness looks them up in
 // this file and expects `stall_program.cc:LINE` in the report.
-#include <gtest/gtest.h>
-#include <pthread.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -17,7 +18,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <malloc.h>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -245,8 +245,8 @@ TEST(Stall, AddressSpaceExhausted) {
   limit.rlim_cur = static_cast<rlim_t>(pages) * 4096 + (64 << 20);
   ASSERT_EQ(setrlimit(RLIMIT_AS, &limit), 0);
   for (size_t size = 1 << 20; size >= 4096; size /= 2) {
-    while (mmap(nullptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-                0) != MAP_FAILED) {
+    while (mmap(nullptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) !=
+           MAP_FAILED) {
     }
   }
   SleepForever();

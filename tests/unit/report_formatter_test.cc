@@ -365,9 +365,8 @@ TEST_F(FormatReportTest, NoStalledLineWithoutUserFrames) {
 }
 
 TEST_F(FormatReportTest, ThreadCensus) {
-  EXPECT_THAT(Report(),
-              HasSubstr("[ THREADS  ] 3 threads: 2 sleeping, and the "
-                        "watchdog's own\n"));
+  EXPECT_THAT(Report(), HasSubstr("[ THREADS  ] 3 threads: 2 sleeping, and the "
+                                  "watchdog's own\n"));
 }
 
 TEST_F(FormatReportTest, TestThreadIsMarkedAndShowsFrames) {
