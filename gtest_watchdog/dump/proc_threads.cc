@@ -30,9 +30,12 @@ void TaskPath(pid_t tid, const char* leaf, char (&out)[64]) {
   out[n] = '\0';
 }
 
-bool IsHex(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-         (c >= 'A' && c <= 'F');
+// Value of a hex digit, or -1. Signal-safe.
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
 }
 
 // Parses one number (decimal, "-1", or "0x" hex) at *p; advances past it.
@@ -48,13 +51,7 @@ bool NextNumber(const char*& p, const char* end, int64_t* out) {
   bool any = false;
   if (end - p > 2 && p[0] == '0' && p[1] == 'x') {
     p += 2;
-    while (p < end && IsHex(*p)) {
-      const char c = *p++;
-      v = v * 16 + static_cast<uint64_t>(c <= '9'   ? c - '0'
-                                         : c <= 'F' ? c - 'A' + 10
-                                                    : c - 'a' + 10);
-      any = true;
-    }
+    any = ParseHex(p, end, &v);
   } else {
     while (p < end && *p >= '0' && *p <= '9') {
       v = v * 10 + static_cast<uint64_t>(*p++ - '0');
@@ -74,6 +71,17 @@ void CopyTrimmed(const char* src, ssize_t n, char* dst, size_t cap) {
 }
 
 }  // namespace
+
+bool ParseHex(const char*& p, const char* end, uint64_t* out) {
+  uint64_t v = 0;
+  bool any = false;
+  for (int d; p < end && (d = HexValue(*p)) >= 0; ++p) {
+    v = v * 16 + static_cast<uint64_t>(d);
+    any = true;
+  }
+  *out = v;
+  return any;
+}
 
 ssize_t ReadProcFile(const char* path, char* buf, size_t cap) {
   const int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -152,12 +160,7 @@ uint64_t ParseSigBlk(const char* status, size_t len) {
       const char* p = status + i + sizeof(kKey) - 1;
       while (p < status + len && (*p == ' ' || *p == '\t')) ++p;
       uint64_t v = 0;
-      for (; p < status + len && IsHex(*p); ++p) {
-        const char c = *p;
-        v = v * 16 + static_cast<uint64_t>(c <= '9'   ? c - '0'
-                                           : c <= 'F' ? c - 'A' + 10
-                                                      : c - 'a' + 10);
-      }
+      ParseHex(p, status + len, &v);
       return v;
     }
   }

@@ -52,6 +52,10 @@ void ParseSyscallLine(const char* text, size_t len, KernelThreadInfo* info);
 // Finds "SigBlk:\t<hex>" in /proc/.../status content.
 uint64_t ParseSigBlk(const char* status, size_t len);
 
+// Parses hex digits (no "0x") at p, advancing past them. False if none.
+// Signal-safe.
+bool ParseHex(const char*& p, const char* end, uint64_t* out);
+
 // Reads a small /proc file into buf (NUL-terminated). Returns bytes read or
 // -1. Signal-safe.
 ssize_t ReadProcFile(const char* path, char* buf, size_t cap);

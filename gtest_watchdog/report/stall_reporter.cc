@@ -97,16 +97,7 @@ uint64_t StackRoom(const char* maps, size_t len, uint64_t sp) {
     uint64_t range[2] = {};
     const char* q = p;
     for (uint64_t& v : range) {
-      for (; q < eol; ++q) {
-        const char c = *q;
-        if (c >= '0' && c <= '9') {
-          v = v * 16 + static_cast<uint64_t>(c - '0');
-        } else if (c >= 'a' && c <= 'f') {
-          v = v * 16 + static_cast<uint64_t>(c - 'a' + 10);
-        } else {
-          break;
-        }
-      }
+      ParseHex(q, eol, &v);
       ++q;  // the '-' or ' '
     }
     if (sp >= range[0] && sp < range[1]) return sp - range[0];
