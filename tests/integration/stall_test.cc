@@ -281,7 +281,9 @@ INSTANTIATE_TEST_SUITE_P(
                   "HangInConstructor.Test: fixture constructor"},
         PhaseCase{"SetUp", "HangInSetUp.*", "", "HangInSetUp.Test: SetUp()"},
         PhaseCase{"TearDown", "HangInTearDown.*", "",
-                  "HangInTearDown.Test: TearDown()"}),
+                  "HangInTearDown.Test: TearDown()"},
+        PhaseCase{"Destructor", "HangInDestructor.*", "",
+                  "HangInDestructor.Test: fixture destructor"}),
     [](const testing::TestParamInfo<PhaseCase>& param_info) {
       return std::string(param_info.param.name);
     });

@@ -335,6 +335,15 @@ class HangInTearDown : public testing::Test {
 };
 TEST_F(HangInTearDown, Test) {}
 
+class HangInDestructor : public testing::Test {
+ protected:
+  ~HangInDestructor() override {
+    g_sink += 6;
+    SleepForever();
+  }
+};
+TEST_F(HangInDestructor, Test) {}
+
 class HangInSetUpTestSuite : public testing::Test {
  protected:
   static void SetUpTestSuite() {
