@@ -300,7 +300,7 @@ std::string Defused(std::string text) {
 TEST(NoFalseAlarm, EveryKindOfTestPassesUnderRepeatAndShuffle) {
   const ChildResult r =
       RunChild({NO_FALSE_ALARM_PROGRAM, "--gtest_repeat=10", "--gtest_shuffle",
-                "--gtest_watchdog_timeout=0.5s"});
+                "--gtest_watchdog_timeout=1s"});
   // The child's output is shown with its "[  SKIPPED ]" lines defused:
   // CTest would take that marker in our output for "this test skipped".
   const std::string shown = Defused(r.out + r.err);
