@@ -57,7 +57,7 @@ void Install(const wi::Options& options) {
                        &wi::StallReporter::AttachWatchdogThread);
   watchdog->Start();
   testing::UnitTest::GetInstance()->listeners().Append(
-      new wi::WatchdogListener(board, limit_ns));
+      new wi::WatchdogListener(board, limit_ns, origin->c_str()));
 }
 
 }  // namespace

@@ -89,6 +89,8 @@ void DescribeSubject(const ArmedPhase& a, char (&test)[1024],
 // Room left below `sp` in its mapping, from /proc/self/maps text; 0 if the
 // mapping is not found. Signal-safe.
 uint64_t StackRoom(const char* maps, size_t len, uint64_t sp) {
+  // The main thread's "[stack]" grows on demand: its mapping's start says
+  // nothing about the room left, so it is never "small".
   const char* p = maps;
   const char* end = maps + len;
   while (p < end) {
@@ -100,7 +102,13 @@ uint64_t StackRoom(const char* maps, size_t len, uint64_t sp) {
       ParseHex(q, eol, &v);
       ++q;  // the '-' or ' '
     }
-    if (sp >= range[0] && sp < range[1]) return sp - range[0];
+    if (sp >= range[0] && sp < range[1]) {
+      const char* name = static_cast<const char*>(memchr(q, '[', eol - q));
+      if (name != nullptr && eol - name >= 7 && memcmp(name, "[stack]", 7) == 0) {
+        return UINT64_MAX;
+      }
+      return sp - range[0];
+    }
     p = eol + 1;
   }
   return 0;
@@ -123,6 +131,15 @@ bool FindModule(uint64_t pc, const char** path, uint64_t* address) {
 
 void WriteHeadline(RawWriter& w, const SnapshotHeader& h) {
   w.Str("[ TIMEOUT  ] ");
+  if (strcmp(h.kind, "total-timeout") == 0) {
+    w.Str("the whole test run still running after ")
+        .Seconds(h.elapsed_ns)
+        .Str(" s (limit ")
+        .Seconds(h.limit_ns)
+        .Str(" s, from ")
+        .Str(h.limit_origin)
+        .Str(")\n[ TIMEOUT  ] running now: ");
+  }
   if (h.test_name[0] != '\0') {
     w.Str(h.test_name).Str(": ");
   } else if (h.suite_name[0] != '\0') {
@@ -282,7 +299,52 @@ void StallReporter::AttachWatchdogThread() {
 
 void StallReporter::SetTestThread(pid_t tid) { g_test_tid.store(tid); }
 
-void StallReporter::ReportAndAbort(const ArmedPhase& armed, int64_t now_ns) {
+bool StallReporter::DebuggerAttached() {
+  char status[4096];
+  const ssize_t n = ReadProcFile("/proc/self/status", status, sizeof(status));
+  if (n <= 0) return false;
+  const char* p = strstr(status, "TracerPid:");
+  if (p == nullptr) return false;
+  p += sizeof("TracerPid:") - 1;
+  while (*p == ' ' || *p == '\t') ++p;
+  return *p >= '1' && *p <= '9';
+}
+
+void StallReporter::WarnSlow(const ArmedPhase& armed, int64_t now_ns) {
+  static char test_name[1024];
+  static char suite_name[512];
+  DescribeSubject(armed, test_name, suite_name);
+  RawWriter w(g_stderr_fd);
+  w.Str("[  SLOW    ] ").Str(test_name).Str(" still running after ")
+      .Seconds(now_ns - armed.start_ns).Str(" s");
+  if (armed.limit_ns > 0) {
+    w.Str(" (limit ").Seconds(armed.limit_ns).Str(" s)");
+  }
+  w.Char('\n');
+}
+
+void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& armed,
+                                   const TotalLimit& total, int64_t now_ns) {
+  static char test_name[1024];
+  static char suite_name[512];
+  DescribeSubject(armed, test_name, suite_name);
+  if (DebuggerAttached()) {
+    RawWriter w(g_stderr_fd);
+    w.Str("[ WATCHDOG ] ");
+    if (kind == Action::kFireTotal) {
+      w.Str("the whole run");
+    } else if (test_name[0] != '\0') {
+      w.Str(test_name);
+    } else {
+      if (suite_name[0] != '\0') w.Str(suite_name).Str(": ");
+      w.Str(PhaseDescription(armed.phase));
+    }
+    w.Str(" passed its limit of ")
+        .Seconds(kind == Action::kFireTotal ? total.limit_ns : armed.limit_ns)
+        .Str(" s, but a debugger is attached: gtest_watchdog stands down "
+             "(no report, no abort) while it is\n");
+    return;
+  }
   if (g_reporting.exchange(true)) {
     for (;;) pause();  // another report is being written; it will abort
   }
@@ -293,17 +355,21 @@ void StallReporter::ReportAndAbort(const ArmedPhase& armed, int64_t now_ns) {
   sigaddset(&pipe_set, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
 
-  static char test_name[1024];
-  static char suite_name[512];
-  DescribeSubject(armed, test_name, suite_name);
   SnapshotHeader header;
+  header.kind = kind == Action::kFireTotal ? "total-timeout" : "timeout";
   header.phase_id = PhaseId(armed.phase);
   header.phase_description = PhaseDescription(armed.phase);
   header.test_name = test_name;
   header.suite_name = suite_name;
-  header.limit_origin = g_settings.limit_origin;
-  header.limit_ns = armed.limit_ns;
-  header.elapsed_ns = now_ns - armed.start_ns;
+  if (kind == Action::kFireTotal) {
+    header.limit_origin = total.origin;
+    header.limit_ns = total.limit_ns;
+    header.elapsed_ns = now_ns - total.start_ns;
+  } else {
+    header.limit_origin = armed.origin;
+    header.limit_ns = armed.limit_ns;
+    header.elapsed_ns = now_ns - armed.start_ns;
+  }
   header.pid = g_pid;
   header.test_tid = g_test_tid.load();
   header.watchdog_tid = g_watchdog_tid;

@@ -19,6 +19,7 @@
 #include <cstdint>
 
 #include "gtest_watchdog/watch/deadline_board.h"
+#include "gtest_watchdog/watch/watchdog.h"
 
 namespace gtest_watchdog_internal {
 
@@ -45,10 +46,21 @@ class StallReporter {
   // The thread running tests (gettid of the caller). Once per program.
   static void SetTestThread(pid_t tid);
 
-  // Writes the report for `armed` (which overran at `now_ns`) and aborts.
-  // Signal-safe in the sense above; never returns.
-  [[noreturn]] static void ReportAndAbort(const ArmedPhase& armed,
-                                          int64_t now_ns);
+  // Writes the report for `armed` (kFire: it overran at `now_ns`) or for
+  // the whole run (kFireTotal: `total` overran; `armed` is what was
+  // running) and aborts. Returns only when a debugger is attached: then it
+  // prints one notice and the watchdog stands down for this event.
+  // Signal-safe in the sense above.
+  static void ReportAndAbort(Action kind, const ArmedPhase& armed,
+                             const TotalLimit& total, int64_t now_ns);
+
+  // One "[  SLOW    ]" line for a test past the slow-test mark. write(2)
+  // only: never blocks on a stdio lock a stuck test may hold.
+  static void WarnSlow(const ArmedPhase& armed, int64_t now_ns);
+
+  // Whether a debugger (any tracer) is attached: TracerPid in
+  // /proc/self/status. Signal-safe.
+  static bool DebuggerAttached();
 };
 
 }  // namespace gtest_watchdog_internal

@@ -16,7 +16,7 @@ int64_t MonotonicNowNs() {
 }
 
 void DeadlineBoard::Publish(Phase phase, const void* subject, int64_t start_ns,
-                            int64_t limit_ns) {
+                            int64_t limit_ns, const char* origin) {
   const uint64_t s = seq_.load(std::memory_order_relaxed);
   seq_.store(s + 1, std::memory_order_relaxed);
   // Release stores (no fences, which ThreadSanitizer does not model): a
@@ -26,24 +26,27 @@ void DeadlineBoard::Publish(Phase phase, const void* subject, int64_t start_ns,
   subject_.store(subject, std::memory_order_release);
   start_ns_.store(start_ns, std::memory_order_release);
   limit_ns_.store(limit_ns, std::memory_order_release);
+  origin_.store(origin, std::memory_order_release);
   // seq_cst pairs with PlanWake(): either the watchdog sees this phase when
   // it re-reads the board, or we see its planned wake-up below.
   seq_.store(s + 2, std::memory_order_seq_cst);
 }
 
 void DeadlineBoard::Arm(Phase phase, const void* subject, int64_t now_ns,
-                        int64_t limit_ns) {
-  if (limit_ns <= 0) {
-    Publish(Phase::kNone, nullptr, now_ns, 0);
-    return;
+                        int64_t limit_ns, const char* origin) {
+  if (limit_ns < 0) limit_ns = 0;
+  Publish(phase, subject, now_ns, limit_ns, origin);
+  int64_t first_event = limit_ns > 0 ? limit_ns : INT64_MAX;
+  if (phase == Phase::kTest && slow_ns_ > 0 && slow_ns_ < first_event) {
+    first_event = slow_ns_;
   }
-  Publish(phase, subject, now_ns, limit_ns);
-  if (now_ns + limit_ns < planned_wake_ns_.load(std::memory_order_seq_cst)) {
-    Kick();  // rare: a shorter limit than the watchdog planned for
+  if (first_event != INT64_MAX &&
+      now_ns + first_event < planned_wake_ns_.load(std::memory_order_seq_cst)) {
+    Kick();  // rare: an earlier event than the watchdog planned for
   }
 }
 
-void DeadlineBoard::Disarm() { Publish(Phase::kNone, nullptr, 0, 0); }
+void DeadlineBoard::Disarm() { Publish(Phase::kNone, nullptr, 0, 0, ""); }
 
 ArmedPhase DeadlineBoard::Read() const {
   ArmedPhase snap;
@@ -54,6 +57,7 @@ ArmedPhase DeadlineBoard::Read() const {
     snap.subject = subject_.load(std::memory_order_acquire);
     snap.start_ns = start_ns_.load(std::memory_order_acquire);
     snap.limit_ns = limit_ns_.load(std::memory_order_acquire);
+    snap.origin = origin_.load(std::memory_order_acquire);
     if (seq_.load(std::memory_order_relaxed) == before) {
       snap.generation = before;
       return snap;

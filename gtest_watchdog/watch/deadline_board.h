@@ -24,18 +24,26 @@ struct ArmedPhase {
   Phase phase = Phase::kNone;
   const void* subject = nullptr;  // testing::TestInfo* or TestSuite*
   int64_t start_ns = 0;           // monotonic clock
-  int64_t limit_ns = 0;           // > 0 when armed
+  int64_t limit_ns = 0;           // 0: running, but no limit (unwatched)
+  const char* origin = "";        // where the limit came from, for reports
   int64_t deadline_ns() const { return start_ns + limit_ns; }
-  bool armed() const { return phase != Phase::kNone && limit_ns > 0; }
+  bool running() const { return phase != Phase::kNone; }
+  bool armed() const { return running() && limit_ns > 0; }
 };
 
 class DeadlineBoard {
  public:
   // Test thread only (single writer). Lock-free, allocation-free; makes a
-  // system call only when the new deadline is earlier than the watchdog's
-  // planned wake-up. A limit_ns of 0 means "not watched".
-  void Arm(Phase phase, const void* subject, int64_t now_ns, int64_t limit_ns);
+  // system call only when the phase's first event (its deadline, or its
+  // slow-test mark) is earlier than the watchdog's planned wake-up. A
+  // limit_ns of 0 means "running, no limit". `origin` must be a string that
+  // lives as long as the process.
+  void Arm(Phase phase, const void* subject, int64_t now_ns, int64_t limit_ns,
+           const char* origin = "");
   void Disarm();
+  // The slow-test mark for kTest phases (0 = none). Set before tests run.
+  void set_slow_ns(int64_t slow_ns) { slow_ns_ = slow_ns; }
+  int64_t slow_ns() const { return slow_ns_; }
 
   // Any thread. Lock-free; returns a consistent snapshot. Signal-safe.
   ArmedPhase Read() const;
@@ -54,13 +62,15 @@ class DeadlineBoard {
 
  private:
   void Publish(Phase phase, const void* subject, int64_t start_ns,
-               int64_t limit_ns);
+               int64_t limit_ns, const char* origin);
 
   std::atomic<uint64_t> seq_{0};  // odd while the writer is publishing
   std::atomic<int> phase_{0};
   std::atomic<const void*> subject_{nullptr};
   std::atomic<int64_t> start_ns_{0};
   std::atomic<int64_t> limit_ns_{0};
+  std::atomic<const char*> origin_{""};
+  int64_t slow_ns_ = 0;
   std::atomic<int64_t> planned_wake_ns_{INT64_MAX};
   std::atomic<uint32_t> wake_word_{0};
 };

@@ -20,8 +20,8 @@ namespace gtest_watchdog_internal {
 
 class WatchdogListener : public testing::EmptyTestEventListener {
  public:
-  WatchdogListener(DeadlineBoard* board, int64_t limit_ns)
-      : board_(board), limit_ns_(limit_ns) {}
+  WatchdogListener(DeadlineBoard* board, int64_t limit_ns, const char* origin)
+      : board_(board), limit_ns_(limit_ns), origin_(origin) {}
 
   void OnTestProgramStart(const testing::UnitTest&) override;
   void OnEnvironmentsSetUpStart(const testing::UnitTest&) override;
@@ -35,11 +35,12 @@ class WatchdogListener : public testing::EmptyTestEventListener {
 
  private:
   void Arm(Phase phase, const void* subject) {
-    board_->Arm(phase, subject, MonotonicNowNs(), limit_ns_);
+    board_->Arm(phase, subject, MonotonicNowNs(), limit_ns_, origin_);
   }
 
   DeadlineBoard* board_;
   int64_t limit_ns_;
+  const char* origin_;
   const testing::TestSuite* suite_ = nullptr;
 };
 

@@ -2,36 +2,65 @@
 
 #include <pthread.h>
 
+#include <algorithm>
+
 namespace gtest_watchdog_internal {
 
 Decision DecideNext(const ArmedPhase& armed, int64_t now_ns, int64_t idle_ns,
-                    uint64_t already_fired_generation) {
+                    const WatchState& state, int64_t slow_ns,
+                    int64_t total_deadline_ns) {
   Decision d;
-  if (!armed.armed() || armed.generation == already_fired_generation) {
-    d.wake_ns = now_ns + idle_ns;
-    return d;
+  d.wake_ns = now_ns + idle_ns;
+  if (!state.total_fired && total_deadline_ns != INT64_MAX) {
+    if (now_ns >= total_deadline_ns) {
+      d.action = Action::kFireTotal;
+      d.wake_ns = now_ns;
+      return d;
+    }
+    d.wake_ns = std::min(d.wake_ns, total_deadline_ns);
   }
-  if (now_ns >= armed.deadline_ns()) {
-    d.fire = true;
-    d.wake_ns = now_ns;
-    return d;
+  if (armed.armed() && armed.generation != state.fired_generation) {
+    if (now_ns >= armed.deadline_ns()) {
+      d.action = Action::kFire;
+      d.fire = true;
+      d.wake_ns = now_ns;
+      return d;
+    }
+    d.wake_ns = std::min(d.wake_ns, armed.deadline_ns());
   }
-  d.wake_ns = armed.deadline_ns();
+  if (slow_ns > 0 && armed.phase == Phase::kTest &&
+      armed.generation != state.slow_warned_generation) {
+    const int64_t mark = armed.start_ns + slow_ns;
+    if (now_ns >= mark) {
+      d.action = Action::kWarnSlow;
+      d.wake_ns = now_ns;
+      return d;
+    }
+    d.wake_ns = std::min(d.wake_ns, mark);
+  }
   return d;
 }
 
-Watchdog::Watchdog(DeadlineBoard* board, int64_t idle_ns, StallHandler on_stall,
-                   ThreadStartHook on_start)
+Decision DecideNext(const ArmedPhase& armed, int64_t now_ns, int64_t idle_ns,
+                    uint64_t already_fired_generation) {
+  WatchState state;
+  state.fired_generation = already_fired_generation;
+  return DecideNext(armed, now_ns, idle_ns, state, 0, INT64_MAX);
+}
+
+Watchdog::Watchdog(DeadlineBoard* board, int64_t idle_ns,
+                   StallHandler on_stall, ThreadStartHook on_start,
+                   SlowHandler on_slow, TotalLimit total)
     : board_(board),
       idle_ns_(idle_ns),
       on_stall_(on_stall),
-      on_start_(on_start) {}
+      on_start_(on_start),
+      on_slow_(on_slow),
+      total_(total) {}
 
 Watchdog::~Watchdog() { Stop(); }
 
-void Watchdog::Start() {
-  thread_ = std::thread([this] { Run(); });
-}
+void Watchdog::Start() { thread_ = std::thread([this] { Run(); }); }
 
 void Watchdog::Stop() {
   if (!thread_.joinable()) return;
@@ -43,18 +72,30 @@ void Watchdog::Stop() {
 void Watchdog::Run() {
   pthread_setname_np(pthread_self(), "gtest_watchdog");
   if (on_start_ != nullptr) on_start_();
-  uint64_t fired = ~uint64_t{0};
+  WatchState state;
   while (!stop_.load()) {
     const ArmedPhase armed = board_->Read();
     const int64_t now = MonotonicNowNs();
-    const Decision d = DecideNext(armed, now, idle_ns_, fired);
-    if (d.fire) {
-      fired = armed.generation;
-      on_stall_(armed, now);  // normally never returns (abort)
-      continue;
+    const Decision d = DecideNext(armed, now, idle_ns_, state,
+                                  board_->slow_ns(), total_.deadline_ns());
+    switch (d.action) {
+      case Action::kFire:
+        state.fired_generation = armed.generation;
+        on_stall_(Action::kFire, armed, total_, now);  // aborts, normally
+        continue;
+      case Action::kFireTotal:
+        state.total_fired = true;
+        on_stall_(Action::kFireTotal, armed, total_, now);
+        continue;
+      case Action::kWarnSlow:
+        state.slow_warned_generation = armed.generation;
+        if (on_slow_ != nullptr) on_slow_(armed, now);
+        continue;
+      case Action::kSleep:
+        break;
     }
     const uint32_t seen = board_->PlanWake(d.wake_ns);
-    // Re-read after announcing the wake-up: an Arm() that raced with us is
+    // Re-check after announcing the wake-up: an Arm() that raced with us is
     // either seen here or saw our plan and kicked the futex word.
     if (board_->Generation() != armed.generation) continue;
     if (stop_.load()) break;

@@ -1,10 +1,11 @@
 // File: gtest_watchdog/watch/watchdog.h
 //
-// The one long-lived watchdog thread. It sleeps until the deadline on the
-// board (or, when nothing is armed, for one shortest limit), and when a
-// deadline has passed and the phase is still the same one, calls the stall
-// handler. The decision is a pure function (`DecideNext`) so the deadline
-// arithmetic is unit-tested with a fake clock.
+// The one long-lived watchdog thread. It sleeps until the next event it
+// knows of — the running phase's deadline, the running test's slow-test
+// mark, the whole run's deadline — or, when nothing is due, for one shortest
+// limit; Arm() wakes it early only when a phase's first event comes sooner.
+// What to do next is a pure function (`DecideNext`) so the arithmetic is
+// unit-tested with a fake clock.
 #pragma once
 
 #include <atomic>
@@ -15,23 +16,57 @@
 
 namespace gtest_watchdog_internal {
 
+enum class Action {
+  kSleep,      // nothing due: sleep until wake_ns
+  kFire,       // the running phase passed its limit
+  kFireTotal,  // the whole run passed its limit
+  kWarnSlow,   // the running test passed the slow-test mark
+};
+
 struct Decision {
-  bool fire = false;
+  Action action = Action::kSleep;
+  bool fire = false;    // action == kFire (kept for brevity in callers)
   int64_t wake_ns = 0;  // when to look again (absolute, monotonic)
 };
 
-// Pure. `idle_ns`: how long to sleep when nothing is armed; an Arm() whose
-// deadline is earlier than the planned wake-up wakes the thread itself.
+// What the watchdog has already acted on, so nothing is reported twice.
+struct WatchState {
+  uint64_t fired_generation = ~uint64_t{0};
+  uint64_t slow_warned_generation = ~uint64_t{0};
+  bool total_fired = false;
+};
+
+// Pure. `slow_ns` 0 = no slow mark; `total_deadline_ns` INT64_MAX = none.
+Decision DecideNext(const ArmedPhase& armed, int64_t now_ns, int64_t idle_ns,
+                    const WatchState& state, int64_t slow_ns,
+                    int64_t total_deadline_ns);
+// The phase deadline alone.
 Decision DecideNext(const ArmedPhase& armed, int64_t now_ns, int64_t idle_ns,
                     uint64_t already_fired_generation);
 
+// The whole-run limit, if any.
+struct TotalLimit {
+  int64_t start_ns = 0;
+  int64_t limit_ns = 0;  // 0 = none
+  const char* origin = "";
+  int64_t deadline_ns() const {
+    return limit_ns > 0 ? start_ns + limit_ns : INT64_MAX;
+  }
+};
+
 class Watchdog {
  public:
-  using StallHandler = void (*)(const ArmedPhase& armed, int64_t now_ns);
+  // Called on the watchdog thread. For kFireTotal, `armed` is what was
+  // running. A handler that returns (a debugger is attached) lets the
+  // watchdog go on watching.
+  using StallHandler = void (*)(Action kind, const ArmedPhase& armed,
+                                const TotalLimit& total, int64_t now_ns);
+  using SlowHandler = void (*)(const ArmedPhase& armed, int64_t now_ns);
   using ThreadStartHook = void (*)();
 
   Watchdog(DeadlineBoard* board, int64_t idle_ns, StallHandler on_stall,
-           ThreadStartHook on_start);
+           ThreadStartHook on_start, SlowHandler on_slow = nullptr,
+           TotalLimit total = {});
   ~Watchdog();
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
@@ -48,6 +83,8 @@ class Watchdog {
   int64_t idle_ns_;
   StallHandler on_stall_;
   ThreadStartHook on_start_;
+  SlowHandler on_slow_;
+  TotalLimit total_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

@@ -329,7 +329,8 @@ void ResetLog() {
   memset(log.thread_name, 0, sizeof(log.thread_name));
 }
 
-void RecordStall(const ArmedPhase& armed, int64_t now_ns) {
+void RecordStall(Action, const ArmedPhase& armed, const TotalLimit&,
+                 int64_t now_ns) {
   StallLog& log = Log();
   std::lock_guard<std::mutex> lock(log.mu);
   ++log.calls;

@@ -1,0 +1,334 @@
+#include "gtest_watchdog/config/config_file.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "gtest_watchdog/config/duration.h"
+#include "toml++/toml.h"
+
+namespace gtest_watchdog_internal {
+namespace {
+
+constexpr char kTopLevelKeys[] =
+    "timeout, total_timeout, scale, slow, suite_timeout, "
+    "environment_timeout, override";
+constexpr char kOverrideKeys[] = "filter, timeout";
+
+// Numbers of seconds beyond this are clamped before ParseDuration sees them,
+// so they are reported as "too large" instead of as unparsable. Far above
+// ParseDuration's own ceiling (100 years, about 3.2e9 s).
+constexpr int64_t kClampSeconds = 1000000000000;
+
+absl::string_view ToAbsl(std::string_view s) {
+  return absl::string_view(s.data(), s.size());
+}
+
+int LineOf(const toml::source_region& region) {
+  return static_cast<int>(region.begin.line);
+}
+
+// "PATH:LINE: " for messages.
+std::string At(const std::string& path, const toml::source_region& region) {
+  return absl::StrCat(path, ":", LineOf(region), ": ");
+}
+
+const char* TypeName(toml::node_type type) {
+  switch (type) {
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    case toml::node_type::none:
+      break;
+  }
+  return "nothing";
+}
+
+// A table's entries in file order; toml::table iterates in key order, but
+// the first problem in the file is the one to report.
+struct Entry {
+  const toml::key* key;
+  const toml::node* node;
+};
+std::vector<Entry> InFileOrder(const toml::table& table) {
+  std::vector<Entry> entries;
+  for (auto&& [key, node] : table) entries.push_back({&key, &node});
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) {
+              const toml::source_position& pa = a.key->source().begin;
+              const toml::source_position& pb = b.key->source().begin;
+              return pa.line != pb.line ? pa.line < pb.line
+                                        : pa.column < pb.column;
+            });
+  return entries;
+}
+
+// Reads a duration: a string for ParseDuration, or a number of seconds.
+bool ReadDuration(const std::string& path, absl::string_view name,
+                  const toml::node& node, absl::Duration* out,
+                  std::string* error) {
+  std::string shown;  // the value as the user wrote it, for messages
+  std::string parsed;
+  if (const auto* s = node.as_string()) {
+    shown = s->get();
+    parsed = shown;
+  } else if (const auto* i = node.as_integer()) {
+    const int64_t seconds = i->get();
+    shown = absl::StrCat(seconds);
+    parsed = absl::StrCat(std::min(seconds, kClampSeconds));
+  } else if (const auto* f = node.as_floating_point()) {
+    const double seconds = f->get();
+    shown = absl::StrCat(seconds);
+    if (!std::isfinite(seconds)) {
+      *error = absl::StrCat(At(path, node.source()), "'", name,
+                            "': invalid value '", shown,
+                            "': not a finite number of seconds");
+      return false;
+    }
+    // Fixed notation: ParseDuration takes no exponents.
+    parsed = absl::StrFormat(
+        "%.9f", std::min(seconds, static_cast<double>(kClampSeconds)));
+  } else {
+    *error = absl::StrCat(At(path, node.source()), "'", name,
+                          "' must be a duration string like \"90s\" or a "
+                          "number of seconds, not ",
+                          TypeName(node.type()));
+    return false;
+  }
+  std::string reason;
+  if (!ParseDuration(parsed, out, &reason)) {
+    *error = absl::StrCat(At(path, node.source()), "'", name,
+                          "': invalid value '", shown, "': ", reason);
+    return false;
+  }
+  return true;
+}
+
+bool ReadScale(const std::string& path, const toml::node& node, double* out,
+               std::string* error) {
+  std::string shown;
+  double value = 0;
+  if (const auto* i = node.as_integer()) {
+    value = static_cast<double>(i->get());
+    shown = absl::StrCat(i->get());
+  } else if (const auto* f = node.as_floating_point()) {
+    value = f->get();
+    shown = absl::StrCat(value);
+  } else {
+    shown = TypeName(node.type());
+  }
+  // !(value > 0) also catches nan and non-numbers (value stays 0).
+  if (!(value > 0) || !std::isfinite(value)) {
+    *error = absl::StrCat(At(path, node.source()),
+                          "'scale' must be a number greater than 0, not ",
+                          shown);
+    return false;
+  }
+  *out = value;
+  return true;
+}
+
+bool ReadOverride(const std::string& path, const toml::table& table,
+                  ConfigOverride* out, std::string* error) {
+  bool has_filter = false;
+  bool has_timeout = false;
+  for (const Entry& entry : InFileOrder(table)) {
+    const std::string_view key = entry.key->str();
+    const toml::node& node = *entry.node;
+    if (key == "filter") {
+      const auto* s = node.as_string();
+      if (s == nullptr) {
+        *error = absl::StrCat(At(path, node.source()),
+                              "override 'filter' must be a string in "
+                              "--gtest_filter syntax such as \"Suite.*\", "
+                              "not ",
+                              TypeName(node.type()));
+        return false;
+      }
+      std::string reason;
+      if (!FilterPattern::Parse(s->get(), &out->filter, &reason)) {
+        *error = absl::StrCat(At(path, node.source()),
+                              "override filter: bad pattern '", s->get(),
+                              "': ", reason);
+        return false;
+      }
+      has_filter = true;
+    } else if (key == "timeout") {
+      if (!ReadDuration(path, "timeout", node, &out->timeout, error)) {
+        return false;
+      }
+      has_timeout = true;
+    } else {
+      *error = absl::StrCat(At(path, entry.key->source()), "unknown key '",
+                            ToAbsl(key), "' in [[override]] (known keys: ",
+                            kOverrideKeys, ")");
+      return false;
+    }
+  }
+  if (!has_filter || !has_timeout) {
+    *error = absl::StrCat(At(path, table.source()), "[[override]] has no '",
+                          has_filter ? "timeout" : "filter",
+                          "'; each override needs both 'filter' and "
+                          "'timeout'");
+    return false;
+  }
+  out->line = LineOf(table.source());
+  return true;
+}
+
+bool ReadOverrides(const std::string& path, const toml::node& node,
+                   std::vector<ConfigOverride>* out, std::string* error) {
+  constexpr char kShape[] =
+      "'override' must be an array of tables written as [[override]]";
+  const auto* array = node.as_array();
+  if (array == nullptr) {
+    *error = absl::StrCat(At(path, node.source()), kShape, ", not ",
+                          TypeName(node.type()));
+    return false;
+  }
+  for (const toml::node& element : *array) {
+    const auto* table = element.as_table();
+    if (table == nullptr) {
+      *error = absl::StrCat(At(path, element.source()), kShape,
+                            ", but an element is ", TypeName(element.type()));
+      return false;
+    }
+    ConfigOverride entry;
+    if (!ReadOverride(path, *table, &entry, error)) return false;
+    out->push_back(std::move(entry));
+  }
+  return true;
+}
+
+bool ReadTopLevel(const std::string& path, const toml::table& root,
+                  ConfigFile* config, std::string* error) {
+  for (const Entry& entry : InFileOrder(root)) {
+    const std::string_view key = entry.key->str();
+    const toml::node& node = *entry.node;
+    std::optional<absl::Duration>* duration = nullptr;
+    if (key == "timeout") {
+      duration = &config->timeout;
+      config->timeout_line = LineOf(entry.key->source());
+    } else if (key == "total_timeout") {
+      duration = &config->total_timeout;
+    } else if (key == "slow") {
+      duration = &config->slow;
+    } else if (key == "suite_timeout") {
+      duration = &config->suite_timeout;
+    } else if (key == "environment_timeout") {
+      duration = &config->environment_timeout;
+    } else if (key == "scale") {
+      double scale = 0;
+      if (!ReadScale(path, node, &scale, error)) return false;
+      config->scale = scale;
+      continue;
+    } else if (key == "override") {
+      if (!ReadOverrides(path, node, &config->overrides, error)) return false;
+      continue;
+    } else {
+      *error = absl::StrCat(At(path, entry.key->source()), "unknown key '",
+                            ToAbsl(key), "' (known keys: ", kTopLevelKeys,
+                            ")");
+      return false;
+    }
+    absl::Duration d;
+    if (!ReadDuration(path, ToAbsl(key), node, &d, error)) return false;
+    *duration = d;
+  }
+  return true;
+}
+
+std::string SyntaxError(const std::string& path,
+                        const toml::parse_error& e) {
+  return absl::StrCat(path, ":", e.source().begin.line, ":",
+                      e.source().begin.column, ": ", ToAbsl(e.description()));
+}
+
+}  // namespace
+
+const ConfigOverride* ConfigFile::FindOverride(
+    absl::string_view full_test_name) const {
+  for (const ConfigOverride& o : overrides) {
+    if (o.filter.Matches(full_test_name)) return &o;
+  }
+  return nullptr;
+}
+
+bool ParseConfigText(absl::string_view text, const std::string& path,
+                     ConfigFile* out, std::string* error) {
+  const std::string_view doc(text.data(), text.size());
+  const std::string_view source_path(path);
+  toml::table root;
+  // Debian's libtomlplusplus.so is built with exceptions and exports only the
+  // throwing parser (toml::ex::parse); the non-throwing branch serves builds
+  // with TOML_EXCEPTIONS=0 against a header-only or exception-free toml++.
+#if TOML_EXCEPTIONS
+  try {
+    root = toml::parse(doc, source_path);
+  } catch (const toml::parse_error& e) {
+    *error = SyntaxError(path, e);
+    return false;
+  }
+#else
+  toml::parse_result result = toml::parse(doc, source_path);
+  if (!result) {
+    *error = SyntaxError(path, result.error());
+    return false;
+  }
+  root = std::move(result).table();
+#endif
+  ConfigFile config;
+  config.path = path;
+  if (!ReadTopLevel(path, root, &config, error)) return false;
+  *out = std::move(config);
+  return true;
+}
+
+bool LoadConfigFile(const std::string& path, ConfigFile* out,
+                    std::string* error) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    const int err = errno;
+    *error = absl::StrCat("cannot read config file '", path,
+                          "': ", std::strerror(err));
+    return false;
+  }
+  std::string text;
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), file)) > 0) {
+    text.append(buffer, n);
+  }
+  const int err = std::ferror(file) ? errno : 0;
+  std::fclose(file);
+  if (err != 0) {  // e.g. EISDIR: fopen succeeds on a directory
+    *error = absl::StrCat("cannot read config file '", path,
+                          "': ", std::strerror(err));
+    return false;
+  }
+  return ParseConfigText(text, path, out, error);
+}
+
+}  // namespace gtest_watchdog_internal

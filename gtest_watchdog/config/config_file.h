@@ -1,0 +1,85 @@
+// File: gtest_watchdog/config/config_file.h
+//
+// The watchdog's TOML config file. Every key is optional; a duration is a
+// string ParseDuration accepts ("90s", "1m30s", "250ms", "0") or a TOML number
+// of seconds (`timeout = 90`, `timeout = 1.5`). Zero means "off"; it is kept
+// as zero and the callers decide what off means for each setting.
+//
+//   timeout = "60s"             # default limit for each test
+//   total_timeout = "30m"       # limit for the whole run
+//   scale = 2.0                 # multiplies every limit; a number > 0
+//   slow = "10s"                # warn when a test runs this long
+//   suite_timeout = "2m"        # SetUpTestSuite/TearDownTestSuite limit
+//   environment_timeout = "5m"  # global environment SetUp/TearDown limit
+//
+//   [[override]]                # the first matching override wins
+//   filter = "Network.*:Db.*-Db.Fast"   # --gtest_filter syntax (pattern.h)
+//   timeout = "5m"
+//
+// Validation is strict: an unknown key or table anywhere (a typo such as
+// `timout`), a value of the wrong type, a bad duration or filter, or an
+// incomplete override is an error naming the file and line, never ignored.
+// When a file has several problems, the one nearest its top is reported.
+//
+// Example:
+//
+//   ConfigFile config;
+//   std::string error;
+//   if (!LoadConfigFile(path, &config, &error)) Die(error);
+//   absl::Duration limit = config.timeout.value_or(absl::Seconds(60));
+//   if (const ConfigOverride* o = config.FindOverride("Db.Slow")) {
+//     limit = o->timeout;
+//   }
+//
+// Loading runs at start-up only: it allocates and is not signal-safe.
+// FindOverride does not allocate.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "gtest_watchdog/config/pattern.h"
+
+namespace gtest_watchdog_internal {
+
+// One [[override]] table.
+struct ConfigOverride {
+  FilterPattern filter;
+  absl::Duration timeout;
+  int line = 0;  // line of the [[override]] header (1-based)
+};
+
+struct ConfigFile {
+  std::string path;
+  std::optional<absl::Duration> timeout;
+  std::optional<absl::Duration> total_timeout;
+  std::optional<absl::Duration> slow;
+  std::optional<absl::Duration> suite_timeout;
+  std::optional<absl::Duration> environment_timeout;
+  std::optional<double> scale;
+  // Line of the top-level `timeout` key, 0 if absent; lets a report say where
+  // a limit came from.
+  int timeout_line = 0;
+  // In file order.
+  std::vector<ConfigOverride> overrides;
+
+  // The first override whose filter matches `full_test_name` ("Suite.Name"
+  // as GoogleTest prints it), or nullptr. Does not allocate.
+  const ConfigOverride* FindOverride(absl::string_view full_test_name) const;
+};
+
+// Reads and validates the config file at `path`. On any problem returns false
+// with `*error` naming the file, usually the line, and the culprit; `*out` is
+// then left alone.
+bool LoadConfigFile(const std::string& path, ConfigFile* out,
+                    std::string* error);
+
+// Same as LoadConfigFile, from `text`; `path` is used only in messages and
+// stored in `out->path`.
+bool ParseConfigText(absl::string_view text, const std::string& path,
+                     ConfigFile* out, std::string* error);
+
+}  // namespace gtest_watchdog_internal
