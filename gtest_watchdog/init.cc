@@ -1,19 +1,30 @@
-// InitGoogleTest: flags first, then GoogleTest, then the watchdog.
+// InitGoogleTest: flags first, then GoogleTest, then the limits, then the
+// watchdog.
 
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "gtest_watchdog/config/config_file.h"
+#include "gtest_watchdog/config/duration.h"
+#include "gtest_watchdog/config/limits.h"
 #include "gtest_watchdog/config/options.h"
+#include "gtest_watchdog/config/pattern.h"
 #include "gtest_watchdog/gtest_watchdog.h"
 #include "gtest_watchdog/report/raw_writer.h"
 #include "gtest_watchdog/report/stall_reporter.h"
 #include "gtest_watchdog/watch/deadline_board.h"
 #include "gtest_watchdog/watch/listener.h"
 #include "gtest_watchdog/watch/watchdog.h"
+#include "spdlog/sinks/stdout_sinks.h"
+#include "spdlog/spdlog.h"
 
 namespace gtest_watchdog {
 namespace {
@@ -26,53 +37,145 @@ namespace wi = ::gtest_watchdog_internal;
   std::exit(2);
 }
 
-void Install(const wi::Options& options) {
+// Ordinary start-up notices (never used on the stall path).
+void Notice(const std::string& text) {
+  static auto logger = [] {
+    auto l = std::make_shared<spdlog::logger>(
+        "gtest_watchdog", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    l->set_pattern("%v");
+    return l;
+  }();
+  logger->info(text);
+  logger->flush();
+}
+
+std::string LimitText(int64_t ns) {
+  return ns == 0 ? "off" : wi::FormatLimit(absl::Nanoseconds(ns));
+}
+
+// --gtest_watchdog_list_timeouts: every test --gtest_filter selects, with its
+// limit and where it came from, then the other phases.
+void ListTimeouts(const wi::LimitPlan& plan, const wi::TestLimits& tests) {
+  wi::FilterPattern filter;
+  std::string ignored;
+  const std::string gtest_filter = GTEST_FLAG_GET(filter);
+  const bool use_filter = wi::FilterPattern::Parse(
+      gtest_filter.empty() ? "*" : gtest_filter, &filter, &ignored);
+  const testing::UnitTest& unit = *testing::UnitTest::GetInstance();
+  std::string out;
+  for (int i = 0; i < unit.total_test_suite_count(); ++i) {
+    const testing::TestSuite& suite = *unit.GetTestSuite(i);
+    for (int j = 0; j < suite.total_test_count(); ++j) {
+      const testing::TestInfo& info = *suite.GetTestInfo(j);
+      const std::string name =
+          absl::StrCat(info.test_suite_name(), ".", info.name());
+      if (use_filter && !filter.Matches(name)) continue;
+      const wi::Limit& l = tests.at(&info);
+      absl::StrAppendFormat(&out, "%-50s %-12s %s\n", name, LimitText(l.ns),
+                            l.origin);
+    }
+  }
+  absl::StrAppendFormat(&out, "%-50s %-12s %s\n", "(SetUpTestSuite/TearDownTestSuite)",
+                        LimitText(plan.suite().ns), plan.suite().origin);
+  absl::StrAppendFormat(&out, "%-50s %-12s %s\n", "(global environment SetUp/TearDown)",
+                        LimitText(plan.environment().ns), plan.environment().origin);
+  absl::StrAppendFormat(&out, "%-50s %-12s %s\n", "(whole run)",
+                        LimitText(plan.total().ns), plan.total().origin);
+  absl::StrAppendFormat(&out, "%-50s %-12s %s\n", "(slow-test warning)",
+                        LimitText(plan.slow().ns), plan.slow().origin);
+  fwrite(out.data(), 1, out.size(), stdout);
+  fflush(stdout);
+}
+
+void Install(const wi::LimitPlan* plan, const wi::TestLimits* tests) {
   static bool installed = false;
   if (installed) return;
   installed = true;
-  // A threadsafe-style death test child runs one statement for its parent,
-  // which is already watching the whole test: no second watchdog.
-  if (!GTEST_FLAG_GET(internal_run_death_test).empty()) return;
-  const int64_t limit_ns = absl::ToInt64Nanoseconds(options.timeout);
-  if (limit_ns <= 0) return;  // switched off
+
+  bool anything = plan->total().ns > 0 || plan->slow().ns > 0 ||
+                  plan->suite().ns > 0 || plan->environment().ns > 0;
+  for (const auto& [info, limit] : *tests) anything |= limit.ns > 0;
+  if (!anything) return;  // switched off everywhere
 
   // Never destroyed: the watchdog thread outlives static destruction. Held
   // by static pointers so leak checkers see them as reachable.
-  static std::string* origin = nullptr;
   static wi::DeadlineBoard* board = nullptr;
   static wi::Watchdog* watchdog = nullptr;
-  origin = new std::string(options.timeout_origin);
-  wi::StallPathSettings settings;
-  settings.limit_origin = origin->c_str();
-  if (!wi::StallReporter::Prepare(settings)) {
-    const char msg[] =
-        "gtest_watchdog: no free real-time signal; stall reports will list "
-        "threads without their stacks\n";
-    wi::WriteAll(2, msg, sizeof(msg) - 1);
+  if (!wi::StallReporter::Prepare(wi::StallPathSettings{})) {
+    Notice(
+        "[ WATCHDOG ] no free real-time signal or resources for the stall "
+        "report; stall reports will list threads without their stacks");
   }
   wi::StallReporter::SetTestThread(static_cast<pid_t>(syscall(SYS_gettid)));
   board = new wi::DeadlineBoard;
-  watchdog =
-      new wi::Watchdog(board, limit_ns, &wi::StallReporter::ReportAndAbort,
-                       &wi::StallReporter::AttachWatchdogThread);
+  board->set_slow_ns(plan->slow().ns);
+  wi::TotalLimit total;
+  total.start_ns = wi::MonotonicNowNs();
+  total.limit_ns = plan->total().ns;
+  total.origin = plan->total().origin;
+  watchdog = new wi::Watchdog(board, plan->ShortestEvent(),
+                              &wi::StallReporter::ReportAndAbort,
+                              &wi::StallReporter::AttachWatchdogThread,
+                              &wi::StallReporter::WarnSlow, total);
+  wi::SetInstalledBoard(board);
   watchdog->Start();
   testing::UnitTest::GetInstance()->listeners().Append(
-      new wi::WatchdogListener(board, limit_ns, origin->c_str()));
+      new wi::WatchdogListener(board, plan, tests));
 }
 
 }  // namespace
 
 void InitGoogleTest(int* argc, char** argv) {
-  wi::Options options;
+  auto* options = new wi::Options;
   std::string error;
   if (!wi::ExtractOptions(
           argc, argv,
           [](const char* name) -> const char* { return std::getenv(name); },
-          &options, &error)) {
+          options, &error)) {
     FailStartup(error);
   }
   testing::InitGoogleTest(argc, argv);
-  Install(options);
+
+  // A death-test child of either style never reports: the "threadsafe"
+  // child (re-executed with --gtest_internal_run_death_test) installs no
+  // watchdog, and a "fast" (forked) child has no watchdog thread. The
+  // parent's watchdog covers the whole death test, child included.
+  if (!GTEST_FLAG_GET(internal_run_death_test).empty()) return;
+
+  wi::ConfigFile* file = nullptr;
+  if (options->config) {
+    file = new wi::ConfigFile;
+    if (!wi::LoadConfigFile(*options->config.value, file, &error)) {
+      FailStartup(absl::StrCat(error, " (config file from ",
+                               options->config.origin, ")"));
+    }
+  }
+  wi::LimitPlan::Inputs inputs;
+  inputs.options = options;
+  inputs.file = file;
+  inputs.annotations = wi::RegisteredAnnotations();
+  inputs.runtime = wi::DetectSlowRuntime();
+  inputs.bazel_test_timeout = std::getenv("TEST_TIMEOUT");
+  auto* plan = new wi::LimitPlan;
+  if (!plan->Build(inputs, &error)) FailStartup(error);
+
+  // Every test's limit, once, so the test's path is a hash lookup.
+  auto* tests = new wi::TestLimits;
+  const testing::UnitTest& unit = *testing::UnitTest::GetInstance();
+  for (int i = 0; i < unit.total_test_suite_count(); ++i) {
+    const testing::TestSuite& suite = *unit.GetTestSuite(i);
+    for (int j = 0; j < suite.total_test_count(); ++j) {
+      const testing::TestInfo* info = suite.GetTestInfo(j);
+      (*tests)[info] = plan->ForTest(
+          absl::StrCat(info->test_suite_name(), ".", info->name()));
+    }
+  }
+  if (options->list_timeouts) {
+    ListTimeouts(*plan, *tests);
+    std::exit(0);
+  }
+  if (!plan->notice().empty()) Notice(plan->notice());
+  Install(plan, tests);
 }
 
 }  // namespace gtest_watchdog

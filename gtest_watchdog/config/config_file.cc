@@ -75,13 +75,11 @@ struct Entry {
 std::vector<Entry> InFileOrder(const toml::table& table) {
   std::vector<Entry> entries;
   for (auto&& [key, node] : table) entries.push_back({&key, &node});
-  std::sort(entries.begin(), entries.end(),
-            [](const Entry& a, const Entry& b) {
-              const toml::source_position& pa = a.key->source().begin;
-              const toml::source_position& pb = b.key->source().begin;
-              return pa.line != pb.line ? pa.line < pb.line
-                                        : pa.column < pb.column;
-            });
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    const toml::source_position& pa = a.key->source().begin;
+    const toml::source_position& pb = b.key->source().begin;
+    return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
+  });
   return entries;
 }
 
@@ -102,9 +100,9 @@ bool ReadDuration(const std::string& path, absl::string_view name,
     const double seconds = f->get();
     shown = absl::StrCat(seconds);
     if (!std::isfinite(seconds)) {
-      *error = absl::StrCat(At(path, node.source()), "'", name,
-                            "': invalid value '", shown,
-                            "': not a finite number of seconds");
+      *error =
+          absl::StrCat(At(path, node.source()), "'", name, "': invalid value '",
+                       shown, "': not a finite number of seconds");
       return false;
     }
     // Fixed notation: ParseDuration takes no exponents.
@@ -141,9 +139,9 @@ bool ReadScale(const std::string& path, const toml::node& node, double* out,
   }
   // !(value > 0) also catches nan and non-numbers (value stays 0).
   if (!(value > 0) || !std::isfinite(value)) {
-    *error = absl::StrCat(At(path, node.source()),
-                          "'scale' must be a number greater than 0, not ",
-                          shown);
+    *error =
+        absl::StrCat(At(path, node.source()),
+                     "'scale' must be a number greater than 0, not ", shown);
     return false;
   }
   *out = value;
@@ -181,9 +179,9 @@ bool ReadOverride(const std::string& path, const toml::table& table,
       }
       has_timeout = true;
     } else {
-      *error = absl::StrCat(At(path, entry.key->source()), "unknown key '",
-                            ToAbsl(key), "' in [[override]] (known keys: ",
-                            kOverrideKeys, ")");
+      *error = absl::StrCat(
+          At(path, entry.key->source()), "unknown key '", ToAbsl(key),
+          "' in [[override]] (known keys: ", kOverrideKeys, ")");
       return false;
     }
   }
@@ -249,8 +247,7 @@ bool ReadTopLevel(const std::string& path, const toml::table& root,
       continue;
     } else {
       *error = absl::StrCat(At(path, entry.key->source()), "unknown key '",
-                            ToAbsl(key), "' (known keys: ", kTopLevelKeys,
-                            ")");
+                            ToAbsl(key), "' (known keys: ", kTopLevelKeys, ")");
       return false;
     }
     absl::Duration d;
@@ -260,8 +257,7 @@ bool ReadTopLevel(const std::string& path, const toml::table& root,
   return true;
 }
 
-std::string SyntaxError(const std::string& path,
-                        const toml::parse_error& e) {
+std::string SyntaxError(const std::string& path, const toml::parse_error& e) {
   return absl::StrCat(path, ":", e.source().begin.line, ":",
                       e.source().begin.column, ": ", ToAbsl(e.description()));
 }

@@ -1,10 +1,15 @@
 #include "gtest_watchdog/config/options.h"
 
+#include <cmath>
 #include <cstring>
+#include <functional>
 #include <optional>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "gtest_watchdog/config/duration.h"
 
@@ -14,11 +19,6 @@ namespace {
 constexpr absl::string_view kFlagPrefixes[] = {
     "--gtest_watchdog_", "-gtest_watchdog_", "/gtest_watchdog_"};
 
-// Flags named by the contract that this version does not implement yet. They
-// are refused loudly rather than ignored, so nobody believes they took effect.
-constexpr absl::string_view kNotYetSupported[] = {
-    "total_timeout", "scale", "slow", "config", "report", "list_timeouts"};
-
 // Returns the part after the prefix ("timeout=5s") if `arg` is one of ours.
 std::optional<absl::string_view> StripOurPrefix(absl::string_view arg) {
   for (absl::string_view prefix : kFlagPrefixes) {
@@ -27,18 +27,101 @@ std::optional<absl::string_view> StripOurPrefix(absl::string_view arg) {
   return std::nullopt;
 }
 
-bool ParseTimeout(absl::string_view value, absl::string_view origin,
-                  Source source, Options* options, std::string* error) {
+// Applies one value to `options`; `origin` names the flag or variable.
+using Apply = std::function<bool(const std::string& value,
+                                 const std::string& origin, Options* options,
+                                 std::string* why)>;
+
+struct FlagSpec {
+  const char* name;  // after "gtest_watchdog_"
+  bool is_bool;
+  Apply apply;
+};
+
+bool SetDuration(Given<absl::Duration> Options::*field, const std::string& v,
+                 const std::string& origin, Options* o, std::string* why) {
   absl::Duration d;
-  std::string why;
-  if (!ParseDuration(value, &d, &why)) {
-    *error = absl::StrCat(origin, ": invalid value '", value, "': ", why);
+  if (!ParseDuration(v, &d, why)) return false;
+  (o->*field).value = d;
+  (o->*field).origin = origin;
+  return true;
+}
+
+Apply DurationSetter(Given<absl::Duration> Options::*field) {
+  return [field](const std::string& v, const std::string& origin, Options* o,
+                 std::string* why) { return SetDuration(field, v, origin, o, why); };
+}
+
+bool ParseBool(const std::string& text, bool* out) {
+  const std::string v = absl::AsciiStrToLower(text);
+  if (v.empty() || v == "1" || v == "true" || v == "yes") {
+    *out = true;
+  } else if (v == "0" || v == "false" || v == "no") {
+    *out = false;
+  } else {
     return false;
   }
-  options->timeout = d;
-  options->timeout_source = source;
-  options->timeout_origin = std::string(origin);
   return true;
+}
+
+const std::vector<FlagSpec>& Flags() {
+  static const auto* flags = new std::vector<FlagSpec>{
+      {"timeout", false,
+       [](const std::string& v, const std::string& origin, Options* o,
+          std::string* why) {
+         absl::Duration d;
+         if (!ParseDuration(v, &d, why)) return false;
+         o->timeout = d;
+         o->timeout_source = absl::StartsWith(origin, "--")
+                                 ? Source::kFlag
+                                 : Source::kEnvironment;
+         o->timeout_origin = origin;
+         return true;
+       }},
+      {"total_timeout", false, DurationSetter(&Options::total_timeout)},
+      {"slow", false, DurationSetter(&Options::slow)},
+      {"suite_timeout", false, DurationSetter(&Options::suite_timeout)},
+      {"environment_timeout", false,
+       DurationSetter(&Options::environment_timeout)},
+      {"scale", false,
+       [](const std::string& v, const std::string& origin, Options* o,
+          std::string* why) {
+         double d;
+         if (!ParseScale(v, &d, why)) return false;
+         o->scale.value = d;
+         o->scale.origin = origin;
+         return true;
+       }},
+      {"config", false,
+       [](const std::string& v, const std::string& origin, Options* o,
+          std::string* why) {
+         if (v.empty()) {
+           *why = "it is empty; expected the path of a TOML file";
+           return false;
+         }
+         o->config.value = v;
+         o->config.origin = origin;
+         return true;
+       }},
+      {"list_timeouts", true,
+       [](const std::string& v, const std::string&, Options* o,
+          std::string* why) {
+         if (!ParseBool(v, &o->list_timeouts)) {
+           *why = "expected nothing, 1/0, true/false or yes/no";
+           return false;
+         }
+         return true;
+       }},
+  };
+  return *flags;
+}
+
+// Contract flags this version does not implement yet: refused loudly, so
+// nobody believes they took effect.
+constexpr absl::string_view kNotYetSupported[] = {"report"};
+
+std::string Upper(absl::string_view name) {
+  return absl::AsciiStrToUpper(absl::StrCat("GTEST_WATCHDOG_", name));
 }
 
 }  // namespace
@@ -55,9 +138,28 @@ const char* SourceName(Source source) {
   return "?";
 }
 
+bool ParseScale(const std::string& text, double* out, std::string* error) {
+  const std::string t(absl::StripAsciiWhitespace(text));
+  double d = 0;
+  const std::string lower = absl::AsciiStrToLower(t);
+  if (t.empty() || lower.find("inf") != std::string::npos ||
+      lower.find("nan") != std::string::npos || lower.find('x') != std::string::npos ||
+      !absl::SimpleAtod(t, &d) || !std::isfinite(d) || d <= 0) {
+    *error = "a scale must be a number greater than 0, such as 2 or 1.5";
+    return false;
+  }
+  *out = d;
+  return true;
+}
+
 bool ExtractOptions(int* argc, char** argv, GetEnvFn getenv_fn,
                     Options* options, std::string* error) {
-  std::optional<std::string> timeout_flag;
+  struct FlagValue {
+    const FlagSpec* spec;
+    std::string value;
+    std::string arg;
+  };
+  std::vector<FlagValue> given;
   std::string first_error;
   int kept = 0;
   for (int i = 0; i < *argc; ++i) {
@@ -72,22 +174,32 @@ bool ExtractOptions(int* argc, char** argv, GetEnvFn getenv_fn,
     const absl::string_view name = rest->substr(0, eq);
     const std::string flag = absl::StrCat("--gtest_watchdog_", name);
     std::string problem;
-    if (name == "timeout") {
-      if (eq == absl::string_view::npos) {
-        problem = absl::StrCat(flag, " needs a value, e.g. ", flag, "=90s");
+    const FlagSpec* spec = nullptr;
+    for (const FlagSpec& f : Flags()) {
+      if (name == f.name) spec = &f;
+    }
+    if (spec != nullptr) {
+      if (eq == absl::string_view::npos && !spec->is_bool) {
+        problem = absl::StrCat(flag, " needs a value, e.g. ", flag, "=",
+                               name == "scale" ? "2" : name == "config" ? "watchdog.toml" : "90s");
       } else {
-        timeout_flag = std::string(rest->substr(eq + 1));
+        given.push_back({spec,
+                         eq == absl::string_view::npos
+                             ? ""
+                             : std::string(rest->substr(eq + 1)),
+                         std::string(arg)});
       }
     } else {
-      bool known = false;
-      for (absl::string_view n : kNotYetSupported) known |= (n == name);
-      problem = known ? absl::StrCat(flag,
+      bool later = false;
+      for (absl::string_view n : kNotYetSupported) later |= (n == name);
+      std::vector<std::string> names;
+      for (const FlagSpec& f : Flags()) names.push_back(absl::StrCat("--gtest_watchdog_", f.name));
+      problem = later ? absl::StrCat(flag,
                                      " is not supported by this version of "
                                      "gtest_watchdog (argument '",
                                      arg, "')")
                       : absl::StrCat("unknown flag '", arg,
-                                     "'; the supported flag is "
-                                     "--gtest_watchdog_timeout=DURATION");
+                                     "'; the flags are ", absl::StrJoin(names, ", "));
     }
     if (!problem.empty() && first_error.empty()) first_error = problem;
   }
@@ -99,15 +211,26 @@ bool ExtractOptions(int* argc, char** argv, GetEnvFn getenv_fn,
   }
 
   Options parsed;
-  if (const char* env = getenv_fn("GTEST_WATCHDOG_TIMEOUT"); env != nullptr) {
-    if (!ParseTimeout(env, "GTEST_WATCHDOG_TIMEOUT", Source::kEnvironment,
-                      &parsed, error)) {
+  // Environment first, then flags over it: the flag wins. A bad variable is
+  // an error even when a flag overrides it: never silently ignored.
+  for (const FlagSpec& f : Flags()) {
+    const std::string var = Upper(f.name);
+    const char* env = getenv_fn(var.c_str());
+    if (env == nullptr) continue;
+    std::string why;
+    if (f.is_bool && *env == '\0') why = "it is empty; expected 1/0, true/false or yes/no";
+    if (!why.empty() || !f.apply(env, var, &parsed, &why)) {
+      *error = absl::StrCat(var, ": invalid value '", env, "': ", why);
       return false;
     }
   }
-  if (timeout_flag && !ParseTimeout(*timeout_flag, "--gtest_watchdog_timeout",
-                                    Source::kFlag, &parsed, error)) {
-    return false;
+  for (const FlagValue& g : given) {
+    std::string why;
+    const std::string flag = absl::StrCat("--gtest_watchdog_", g.spec->name);
+    if (!g.spec->apply(g.value, flag, &parsed, &why)) {
+      *error = absl::StrCat(flag, ": invalid value '", g.value, "': ", why);
+      return false;
+    }
   }
   *options = parsed;
   return true;

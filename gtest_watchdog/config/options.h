@@ -1,16 +1,18 @@
 // File: gtest_watchdog/config/options.h
 //
-// The watchdog's settings, and how they are read from argv and the
+// The watchdog's settings as given on the command line and in the
 // environment. `ExtractOptions` REMOVES every `--gtest_watchdog_*` argument
 // (also the `-gtest_watchdog_*` and `/gtest_watchdog_*` spellings GoogleTest
 // accepts) from argv, because GoogleTest treats any unknown `--gtest_` flag as
 // a request for help and then runs no test. All other arguments keep their
 // order. Each flag has an environment variable (upper-cased name); the flag
-// wins, as in GoogleTest.
+// wins, as in GoogleTest. The config file, annotations and built-in defaults
+// are layered on top by config/limits.h.
 //
 // Not on the stall path: allocates, not signal-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "absl/time/time.h"
@@ -22,13 +24,28 @@ namespace gtest_watchdog_internal {
 enum class Source { kBuiltIn, kEnvironment, kFlag };
 const char* SourceName(Source source);
 
+// A setting given on the command line or in the environment.
+template <typename T>
+struct Given {
+  std::optional<T> value;
+  std::string origin;  // "--gtest_watchdog_x" or "GTEST_WATCHDOG_X"
+  explicit operator bool() const { return value.has_value(); }
+};
+
 struct Options {
-  // Limit for each watched phase; zero switches the watchdog off.
+  // Limit for each test. kBuiltIn means "not given": the config file's
+  // `timeout`, then the built-in 60 s, apply (config/limits.h).
   absl::Duration timeout = absl::Seconds(60);
   Source timeout_source = Source::kBuiltIn;
-  // Text naming the origin, e.g. "--gtest_watchdog_timeout" or
-  // "GTEST_WATCHDOG_TIMEOUT"; used in the report headline.
   std::string timeout_origin = "built-in default";
+
+  Given<absl::Duration> total_timeout;
+  Given<absl::Duration> slow;
+  Given<absl::Duration> suite_timeout;
+  Given<absl::Duration> environment_timeout;
+  Given<double> scale;
+  Given<std::string> config;
+  bool list_timeouts = false;
 };
 
 // Seam over getenv so tests need not touch the real environment.
@@ -39,5 +56,9 @@ using GetEnvFn = const char* (*)(const char* name);
 // variable and the value; argv is then left with our flags removed anyway.
 bool ExtractOptions(int* argc, char** argv, GetEnvFn getenv_fn,
                     Options* options, std::string* error);
+
+// "2", "0.5", "1.5e1": a finite number > 0. Error phrased like
+// ParseDuration's.
+bool ParseScale(const std::string& text, double* out, std::string* error);
 
 }  // namespace gtest_watchdog_internal

@@ -52,9 +52,9 @@ bool SplitAlternatives(absl::string_view part, const char* what,
     const size_t colon = part.find(':');
     const absl::string_view alternative = part.substr(0, colon);
     if (alternative.empty()) {
-      *error = absl::StrCat(
-          "alternative ", index, " of the ", what,
-          " part is empty (look for '::' or a ':' at either end)");
+      *error =
+          absl::StrCat("alternative ", index, " of the ", what,
+                       " part is empty (look for '::' or a ':' at either end)");
       return false;
     }
     out->emplace_back(alternative);
@@ -76,7 +76,8 @@ bool FilterPattern::Parse(absl::string_view text, FilterPattern* out,
     const unsigned char c = static_cast<unsigned char>(text[i]);
     if (c <= ' ' || c == 0x7f) {
       *error = absl::StrCat(
-          "it contains ", c == ' ' ? "a space" : "whitespace or a control character",
+          "it contains ",
+          c == ' ' ? "a space" : "whitespace or a control character",
           " at offset ", i, "; test names never do");
       return false;
     }
@@ -100,8 +101,8 @@ bool FilterPattern::Parse(absl::string_view text, FilterPattern* out,
     return false;
   }
   if (dash != absl::string_view::npos &&
-      !SplitAlternatives(text.substr(dash + 1), "negative",
-                         &result.negatives_, error)) {
+      !SplitAlternatives(text.substr(dash + 1), "negative", &result.negatives_,
+                         error)) {
     return false;
   }
   *out = std::move(result);

@@ -9,6 +9,18 @@
 
 namespace gtest_watchdog_internal {
 
+namespace {
+std::atomic<DeadlineBoard*> g_installed_board{nullptr};
+}  // namespace
+
+DeadlineBoard* InstalledBoard() {
+  return g_installed_board.load(std::memory_order_acquire);
+}
+
+void SetInstalledBoard(DeadlineBoard* board) {
+  g_installed_board.store(board, std::memory_order_release);
+}
+
 int64_t MonotonicNowNs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

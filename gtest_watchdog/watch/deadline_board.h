@@ -75,6 +75,11 @@ class DeadlineBoard {
   std::atomic<uint32_t> wake_word_{0};
 };
 
+// The board of the installed watchdog, or null while it is off. Set once at
+// start-up. Signal-safe to read.
+DeadlineBoard* InstalledBoard();
+void SetInstalledBoard(DeadlineBoard* board);
+
 // CLOCK_MONOTONIC in nanoseconds, through the vDSO (no system call).
 // Signal-safe.
 int64_t MonotonicNowNs();

@@ -13,7 +13,7 @@ void WatchdogListener::OnTestProgramStart(const testing::UnitTest&) {
 }
 
 void WatchdogListener::OnEnvironmentsSetUpStart(const testing::UnitTest&) {
-  Arm(Phase::kEnvironmentSetUp, nullptr);
+  Arm(Phase::kEnvironmentSetUp, nullptr, plan_->environment());
 }
 
 void WatchdogListener::OnEnvironmentsSetUpEnd(const testing::UnitTest&) {
@@ -22,17 +22,24 @@ void WatchdogListener::OnEnvironmentsSetUpEnd(const testing::UnitTest&) {
 
 void WatchdogListener::OnTestSuiteStart(const testing::TestSuite& suite) {
   suite_ = &suite;
-  Arm(Phase::kTestSuiteSetUp, &suite);
+  Arm(Phase::kTestSuiteSetUp, &suite, plan_->suite());
 }
 
 void WatchdogListener::OnTestStart(const testing::TestInfo& test) {
-  Arm(Phase::kTest, &test);
+  const auto it = tests_->find(&test);
+  if (it != tests_->end()) {
+    Arm(Phase::kTest, &test, it->second);
+  } else {  // registered after start-up (testing::RegisterTest): rare
+    Arm(Phase::kTest, &test,
+        plan_->ForTest(std::string(test.test_suite_name()) + "." +
+                       test.name()));
+  }
 }
 
 void WatchdogListener::OnTestEnd(const testing::TestInfo&) {
   // Until the next OnTestStart or OnTestSuiteEnd only TearDownTestSuite()
   // (after the last test) runs user code.
-  Arm(Phase::kTestSuiteTearDown, suite_);
+  Arm(Phase::kTestSuiteTearDown, suite_, plan_->suite());
 }
 
 void WatchdogListener::OnTestSuiteEnd(const testing::TestSuite&) {
@@ -40,7 +47,7 @@ void WatchdogListener::OnTestSuiteEnd(const testing::TestSuite&) {
 }
 
 void WatchdogListener::OnEnvironmentsTearDownStart(const testing::UnitTest&) {
-  Arm(Phase::kEnvironmentTearDown, nullptr);
+  Arm(Phase::kEnvironmentTearDown, nullptr, plan_->environment());
 }
 
 void WatchdogListener::OnEnvironmentsTearDownEnd(const testing::UnitTest&) {

@@ -1,7 +1,8 @@
 // File: gtest_watchdog/watch/listener.h
 //
 // Maps GoogleTest's event stream onto watched phases: every event that
-// starts a phase arms the board, every event that ends one disarms it.
+// starts a phase arms the board with that phase's limit, every event that
+// ends one disarms it.
 //
 //   OnEnvironmentsSetUpStart ... End      global Environment::SetUp
 //   OnTestSuiteStart ... first OnTestStart SetUpTestSuite
@@ -9,19 +10,25 @@
 //   last OnTestEnd ... OnTestSuiteEnd     TearDownTestSuite
 //   OnEnvironmentsTearDownStart ... End   global Environment::TearDown
 //
-// Each callback is a few atomic stores (DeadlineBoard::Arm): no allocation,
-// no system call, no lock.
+// Each callback is a hash lookup (the per-test limits are computed at
+// start-up) and a few atomic stores: no allocation, no system call, no lock.
 #pragma once
 
+#include <unordered_map>
+
 #include "gtest/gtest.h"
+#include "gtest_watchdog/config/limits.h"
 #include "gtest_watchdog/watch/deadline_board.h"
 
 namespace gtest_watchdog_internal {
 
+using TestLimits = std::unordered_map<const testing::TestInfo*, Limit>;
+
 class WatchdogListener : public testing::EmptyTestEventListener {
  public:
-  WatchdogListener(DeadlineBoard* board, int64_t limit_ns, const char* origin)
-      : board_(board), limit_ns_(limit_ns), origin_(origin) {}
+  WatchdogListener(DeadlineBoard* board, const LimitPlan* plan,
+                   const TestLimits* tests)
+      : board_(board), plan_(plan), tests_(tests) {}
 
   void OnTestProgramStart(const testing::UnitTest&) override;
   void OnEnvironmentsSetUpStart(const testing::UnitTest&) override;
@@ -34,13 +41,13 @@ class WatchdogListener : public testing::EmptyTestEventListener {
   void OnEnvironmentsTearDownEnd(const testing::UnitTest&) override;
 
  private:
-  void Arm(Phase phase, const void* subject) {
-    board_->Arm(phase, subject, MonotonicNowNs(), limit_ns_, origin_);
+  void Arm(Phase phase, const void* subject, const Limit& limit) {
+    board_->Arm(phase, subject, MonotonicNowNs(), limit.ns, limit.origin);
   }
 
   DeadlineBoard* board_;
-  int64_t limit_ns_;
-  const char* origin_;
+  const LimitPlan* plan_;
+  const TestLimits* tests_;
   const testing::TestSuite* suite_ = nullptr;
 };
 

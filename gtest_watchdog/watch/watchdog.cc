@@ -10,7 +10,7 @@ Decision DecideNext(const ArmedPhase& armed, int64_t now_ns, int64_t idle_ns,
                     const WatchState& state, int64_t slow_ns,
                     int64_t total_deadline_ns) {
   Decision d;
-  d.wake_ns = now_ns + idle_ns;
+  d.wake_ns = INT64_MAX;  // the earliest pending event; idle if none
   if (!state.total_fired && total_deadline_ns != INT64_MAX) {
     if (now_ns >= total_deadline_ns) {
       d.action = Action::kFireTotal;
@@ -38,6 +38,7 @@ Decision DecideNext(const ArmedPhase& armed, int64_t now_ns, int64_t idle_ns,
     }
     d.wake_ns = std::min(d.wake_ns, mark);
   }
+  if (d.wake_ns == INT64_MAX) d.wake_ns = now_ns + idle_ns;
   return d;
 }
 

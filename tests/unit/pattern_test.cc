@@ -2,6 +2,7 @@
 
 #include "gtest_watchdog/config/pattern.h"
 
+#include <ostream>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -164,6 +165,10 @@ struct BadCase {
   const char* message_part;
 };
 
+void PrintTo(const BadCase& c, std::ostream* os) {
+  *os << "pattern: " << ::testing::PrintToString(std::string(c.text));
+}
+
 class PatternRejectsTest : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(PatternRejectsTest, FailsWithReasonAndLeavesOutputAlone) {
@@ -172,8 +177,7 @@ TEST_P(PatternRejectsTest, FailsWithReasonAndLeavesOutputAlone) {
   std::string error;
   EXPECT_FALSE(FilterPattern::Parse(c.text, &pattern, &error))
       << "pattern '" << c.text << "'";
-  EXPECT_THAT(error, HasSubstr(c.message_part)) << "pattern '" << c.text
-                                                << "'";
+  EXPECT_THAT(error, HasSubstr(c.message_part)) << "pattern '" << c.text << "'";
   EXPECT_EQ(pattern.text(), "Keep.Me");
   EXPECT_TRUE(pattern.Matches("Keep.Me"));
 }
@@ -181,8 +185,7 @@ TEST_P(PatternRejectsTest, FailsWithReasonAndLeavesOutputAlone) {
 INSTANTIATE_TEST_SUITE_P(
     Pattern, PatternRejectsTest,
     ::testing::Values(
-        BadCase{"", "it is empty"},
-        BadCase{"A.B C.D", "a space at offset 3"},
+        BadCase{"", "it is empty"}, BadCase{"A.B C.D", "a space at offset 3"},
         BadCase{" A.B", "a space at offset 0"},
         BadCase{"A.B\t", "whitespace or a control character at offset 3"},
         BadCase{"A.\nB", "whitespace or a control character at offset 2"},
