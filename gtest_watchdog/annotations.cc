@@ -36,8 +36,8 @@ constexpr char kScopedOrigin[] = "gtest_watchdog::ScopedTimeout";
 }  // namespace
 
 AnnotationRegistrar::AnnotationRegistrar(const char* pattern,
-                                         long double limit_ns,
-                                         const char* file, int line) {
+                                         long double limit_ns, const char* file,
+                                         int line) {
   wi::RegisteredAnnotations().push_back(
       {pattern == nullptr ? "" : pattern, limit_ns, file, line});
 }
@@ -50,8 +50,8 @@ void ScopedTimeoutEnter(long double limit_ns, void* saved) {
   if (!s->phase.running()) return;
   s->valid = true;
   s->entered_ns = wi::MonotonicNowNs();
-  board->Arm(s->phase.phase, s->phase.subject, s->entered_ns,
-             ClampNs(limit_ns), kScopedOrigin);
+  board->Arm(s->phase.phase, s->phase.subject, s->entered_ns, ClampNs(limit_ns),
+             kScopedOrigin);
 }
 
 void ScopedTimeoutLeave(const void* saved) {

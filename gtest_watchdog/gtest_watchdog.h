@@ -13,8 +13,8 @@
 //   #include <gtest_watchdog/gtest_watchdog.h>
 //
 //   int main(int argc, char** argv) {
-//     gtest_watchdog::InitGoogleTest(&argc, argv);  // not testing::InitGoogleTest
-//     return RUN_ALL_TESTS();
+//     gtest_watchdog::InitGoogleTest(&argc, argv);  // not
+//     testing::InitGoogleTest return RUN_ALL_TESTS();
 //   }
 //
 // Limits: `--gtest_watchdog_timeout=30s` (or GTEST_WATCHDOG_TIMEOUT=30s; the
@@ -115,9 +115,9 @@ void ExtendTimeout(std::chrono::duration<Rep, Period> extra) {
 // ("Instantiation/Suite.Name/Param"); `duration` is any std::chrono::duration;
 // zero switches the watchdog off for the matching tests. A config file
 // [[override]] beats an annotation; an annotation beats every other source.
-#define GTEST_WATCHDOG_TIMEOUT(pattern, duration)                            \
-  static const ::gtest_watchdog::internal_api::AnnotationRegistrar          \
-      GTEST_WATCHDOG_CONCAT_(gtest_watchdog_annotation_, __COUNTER__)(       \
-          pattern, duration, __FILE__, __LINE__)
+#define GTEST_WATCHDOG_TIMEOUT(pattern, duration)                  \
+  static const ::gtest_watchdog::internal_api::AnnotationRegistrar \
+  GTEST_WATCHDOG_CONCAT_(gtest_watchdog_annotation_, __COUNTER__)( \
+      pattern, duration, __FILE__, __LINE__)
 
 #endif  // GTEST_WATCHDOG_GTEST_WATCHDOG_H_

@@ -75,10 +75,12 @@ void ListTimeouts(const wi::LimitPlan& plan, const wi::TestLimits& tests) {
                             l.origin);
     }
   }
-  absl::StrAppendFormat(&out, "%-50s %-12s %s\n", "(SetUpTestSuite/TearDownTestSuite)",
+  absl::StrAppendFormat(&out, "%-50s %-12s %s\n",
+                        "(SetUpTestSuite/TearDownTestSuite)",
                         LimitText(plan.suite().ns), plan.suite().origin);
-  absl::StrAppendFormat(&out, "%-50s %-12s %s\n", "(global environment SetUp/TearDown)",
-                        LimitText(plan.environment().ns), plan.environment().origin);
+  absl::StrAppendFormat(
+      &out, "%-50s %-12s %s\n", "(global environment SetUp/TearDown)",
+      LimitText(plan.environment().ns), plan.environment().origin);
   absl::StrAppendFormat(&out, "%-50s %-12s %s\n", "(whole run)",
                         LimitText(plan.total().ns), plan.total().origin);
   absl::StrAppendFormat(&out, "%-50s %-12s %s\n", "(slow-test warning)",

@@ -6,7 +6,8 @@ set -euo pipefail
 
 packages=(cmake make g++ pkg-config
           libgtest-dev libgmock-dev libabsl-dev libdw-dev
-          libspdlog-dev libtomlplusplus-dev libbenchmark-dev)
+          libspdlog-dev libtomlplusplus-dev libbenchmark-dev
+          gdb)  # gdb: the debugger stand-down test
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

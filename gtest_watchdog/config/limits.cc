@@ -61,9 +61,8 @@ bool BazelCap(const char* text, int64_t* cap_ns, std::string* error) {
     return false;
   }
   const int64_t total = seconds * 1000000000;
-  const int64_t margin =
-      std::clamp<int64_t>(total / 10, int64_t{2} * 1000000000,
-                          int64_t{30} * 1000000000);
+  const int64_t margin = std::clamp<int64_t>(
+      total / 10, int64_t{2} * 1000000000, int64_t{30} * 1000000000);
   *cap_ns = total > 2 * margin ? total - margin : total / 2;
   return true;
 }
@@ -75,10 +74,12 @@ const char* LimitPlan::Intern(std::string text) {
 
 Limit LimitPlan::Scaled(int64_t ns, const std::string& origin) {
   if (scale_ == 1 || ns == 0) return {ns, Intern(origin)};
-  const long double scaled = std::min<long double>(ns * (long double)scale_, kMaxNs);
-  return {static_cast<int64_t>(std::llround(scaled)),
-          Intern(absl::StrCat(origin, ", scaled ×", absl::StrFormat("%g", scale_),
-                              " (", scale_origin_, ")"))};
+  const long double scaled =
+      std::min<long double>(ns * (long double)scale_, kMaxNs);
+  return {
+      static_cast<int64_t>(std::llround(scaled)),
+      Intern(absl::StrCat(origin, ", scaled ×", absl::StrFormat("%g", scale_),
+                          " (", scale_origin_, ")"))};
 }
 
 bool LimitPlan::Build(const Inputs& in, std::string* error) {
@@ -123,9 +124,9 @@ bool LimitPlan::Build(const Inputs& in, std::string* error) {
     }
     return test_default_;
   };
-  suite_ = phase_limit(o.suite_timeout,
-                       file_ ? file_->suite_timeout : std::nullopt,
-                       "suite_timeout");
+  suite_ =
+      phase_limit(o.suite_timeout, file_ ? file_->suite_timeout : std::nullopt,
+                  "suite_timeout");
   environment_ = phase_limit(o.environment_timeout,
                              file_ ? file_->environment_timeout : std::nullopt,
                              "environment_timeout");
@@ -146,9 +147,9 @@ bool LimitPlan::Build(const Inputs& in, std::string* error) {
     int64_t cap = 0;
     if (!BazelCap(in.bazel_test_timeout, &cap, error)) return false;
     if (total_.ns == 0 || cap < total_.ns) {
-      total_ = {cap, Intern(absl::StrCat("Bazel's TEST_TIMEOUT=",
-                                         in.bazel_test_timeout,
-                                         " minus a safety margin"))};
+      total_ = {cap, Intern(absl::StrCat(
+                         "Bazel's TEST_TIMEOUT=", in.bazel_test_timeout,
+                         " minus a safety margin"))};
     }
   }
 
@@ -165,7 +166,8 @@ bool LimitPlan::Build(const Inputs& in, std::string* error) {
   std::vector<Annotation> sorted = in.annotations;
   std::stable_sort(sorted.begin(), sorted.end(),
                    [](const Annotation& a, const Annotation& b) {
-                     return a.file != b.file ? a.file < b.file : a.line < b.line;
+                     return a.file != b.file ? a.file < b.file
+                                             : a.line < b.line;
                    });
   for (const Annotation& a : sorted) {
     const std::string where = absl::StrCat(Basename(a.file), ":", a.line);
@@ -177,12 +179,12 @@ bool LimitPlan::Build(const Inputs& in, std::string* error) {
       return false;
     }
     if (!(a.limit_ns >= 0) || a.limit_ns > kMaxNs) {
-      *error = absl::StrCat(
-          "GTEST_WATCHDOG_TIMEOUT(\"", a.pattern, "\") at ", a.file, ":",
-          a.line, ": invalid duration ",
-          absl::StrFormat("%.9Lg s", a.limit_ns / 1e9L),
-          a.limit_ns < 0 ? ": a limit cannot be negative"
-                         : ": it is too large (at most 100 years)");
+      *error = absl::StrCat("GTEST_WATCHDOG_TIMEOUT(\"", a.pattern, "\") at ",
+                            a.file, ":", a.line, ": invalid duration ",
+                            absl::StrFormat("%.9Lg s", a.limit_ns / 1e9L),
+                            a.limit_ns < 0
+                                ? ": a limit cannot be negative"
+                                : ": it is too large (at most 100 years)");
       return false;
     }
     const Limit l = Scaled(

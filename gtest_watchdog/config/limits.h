@@ -70,7 +70,7 @@ class LimitPlan {
     const Options* options = nullptr;
     const ConfigFile* file = nullptr;  // may be null
     std::vector<Annotation> annotations;
-    RuntimeSlowdown runtime;       // used when no scale was given
+    RuntimeSlowdown runtime;                   // used when no scale was given
     const char* bazel_test_timeout = nullptr;  // $TEST_TIMEOUT or null
   };
   // Resolves everything but per-test limits. False with *error naming the

@@ -28,9 +28,9 @@ std::optional<absl::string_view> StripOurPrefix(absl::string_view arg) {
 }
 
 // Applies one value to `options`; `origin` names the flag or variable.
-using Apply = std::function<bool(const std::string& value,
-                                 const std::string& origin, Options* options,
-                                 std::string* why)>;
+using Apply =
+    std::function<bool(const std::string& value, const std::string& origin,
+                       Options* options, std::string* why)>;
 
 struct FlagSpec {
   const char* name;  // after "gtest_watchdog_"
@@ -49,7 +49,9 @@ bool SetDuration(Given<absl::Duration> Options::*field, const std::string& v,
 
 Apply DurationSetter(Given<absl::Duration> Options::*field) {
   return [field](const std::string& v, const std::string& origin, Options* o,
-                 std::string* why) { return SetDuration(field, v, origin, o, why); };
+                 std::string* why) {
+    return SetDuration(field, v, origin, o, why);
+  };
 }
 
 bool ParseBool(const std::string& text, bool* out) {
@@ -143,8 +145,9 @@ bool ParseScale(const std::string& text, double* out, std::string* error) {
   double d = 0;
   const std::string lower = absl::AsciiStrToLower(t);
   if (t.empty() || lower.find("inf") != std::string::npos ||
-      lower.find("nan") != std::string::npos || lower.find('x') != std::string::npos ||
-      !absl::SimpleAtod(t, &d) || !std::isfinite(d) || d <= 0) {
+      lower.find("nan") != std::string::npos ||
+      lower.find('x') != std::string::npos || !absl::SimpleAtod(t, &d) ||
+      !std::isfinite(d) || d <= 0) {
     *error = "a scale must be a number greater than 0, such as 2 or 1.5";
     return false;
   }
@@ -181,7 +184,9 @@ bool ExtractOptions(int* argc, char** argv, GetEnvFn getenv_fn,
     if (spec != nullptr) {
       if (eq == absl::string_view::npos && !spec->is_bool) {
         problem = absl::StrCat(flag, " needs a value, e.g. ", flag, "=",
-                               name == "scale" ? "2" : name == "config" ? "watchdog.toml" : "90s");
+                               name == "scale"    ? "2"
+                               : name == "config" ? "watchdog.toml"
+                                                  : "90s");
       } else {
         given.push_back({spec,
                          eq == absl::string_view::npos
@@ -193,13 +198,14 @@ bool ExtractOptions(int* argc, char** argv, GetEnvFn getenv_fn,
       bool later = false;
       for (absl::string_view n : kNotYetSupported) later |= (n == name);
       std::vector<std::string> names;
-      for (const FlagSpec& f : Flags()) names.push_back(absl::StrCat("--gtest_watchdog_", f.name));
+      for (const FlagSpec& f : Flags())
+        names.push_back(absl::StrCat("--gtest_watchdog_", f.name));
       problem = later ? absl::StrCat(flag,
                                      " is not supported by this version of "
                                      "gtest_watchdog (argument '",
                                      arg, "')")
-                      : absl::StrCat("unknown flag '", arg,
-                                     "'; the flags are ", absl::StrJoin(names, ", "));
+                      : absl::StrCat("unknown flag '", arg, "'; the flags are ",
+                                     absl::StrJoin(names, ", "));
     }
     if (!problem.empty() && first_error.empty()) first_error = problem;
   }
@@ -218,7 +224,8 @@ bool ExtractOptions(int* argc, char** argv, GetEnvFn getenv_fn,
     const char* env = getenv_fn(var.c_str());
     if (env == nullptr) continue;
     std::string why;
-    if (f.is_bool && *env == '\0') why = "it is empty; expected 1/0, true/false or yes/no";
+    if (f.is_bool && *env == '\0')
+      why = "it is empty; expected 1/0, true/false or yes/no";
     if (!why.empty() || !f.apply(env, var, &parsed, &why)) {
       *error = absl::StrCat(var, ": invalid value '", env, "': ", why);
       return false;

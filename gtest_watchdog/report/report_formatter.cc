@@ -263,15 +263,16 @@ std::string FormatReport(const Snapshot& snap, const SymbolizeFn& symbolize) {
   }
   std::string out;
   if (snap.kind == "total-timeout") {
-    absl::StrAppend(&out, "[ TIMEOUT  ] the whole test run still running after ",
-                    Seconds(snap.elapsed_ns), " (limit ", LimitText(snap.limit_ns),
-                    ", from ", snap.limit_origin, "); running now: ",
-                    snap.phase_id == "none" ? "nothing (between phases)" : what,
-                    "\n");
+    absl::StrAppend(
+        &out, "[ TIMEOUT  ] the whole test run still running after ",
+        Seconds(snap.elapsed_ns), " (limit ", LimitText(snap.limit_ns),
+        ", from ", snap.limit_origin, "); running now: ",
+        snap.phase_id == "none" ? "nothing (between phases)" : what, "\n");
   } else {
     absl::StrAppend(&out, "[ TIMEOUT  ] ", what, " still running after ",
-                    Seconds(snap.elapsed_ns), " (limit ", LimitText(snap.limit_ns),
-                    ", from ", snap.limit_origin, ")\n");
+                    Seconds(snap.elapsed_ns), " (limit ",
+                    LimitText(snap.limit_ns), ", from ", snap.limit_origin,
+                    ")\n");
   }
 
   // Where the thread running it is, in the user's code.

@@ -104,7 +104,8 @@ uint64_t StackRoom(const char* maps, size_t len, uint64_t sp) {
     }
     if (sp >= range[0] && sp < range[1]) {
       const char* name = static_cast<const char*>(memchr(q, '[', eol - q));
-      if (name != nullptr && eol - name >= 7 && memcmp(name, "[stack]", 7) == 0) {
+      if (name != nullptr && eol - name >= 7 &&
+          memcmp(name, "[stack]", 7) == 0) {
         return UINT64_MAX;
       }
       return sp - range[0];
@@ -315,8 +316,11 @@ void StallReporter::WarnSlow(const ArmedPhase& armed, int64_t now_ns) {
   static char suite_name[512];
   DescribeSubject(armed, test_name, suite_name);
   RawWriter w(g_stderr_fd);
-  w.Str("[  SLOW    ] ").Str(test_name).Str(" still running after ")
-      .Seconds(now_ns - armed.start_ns).Str(" s");
+  w.Str("[  SLOW    ] ")
+      .Str(test_name)
+      .Str(" still running after ")
+      .Seconds(now_ns - armed.start_ns)
+      .Str(" s");
   if (armed.limit_ns > 0) {
     w.Str(" (limit ").Seconds(armed.limit_ns).Str(" s)");
   }
@@ -341,8 +345,9 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& armed,
     }
     w.Str(" passed its limit of ")
         .Seconds(kind == Action::kFireTotal ? total.limit_ns : armed.limit_ns)
-        .Str(" s, but a debugger is attached: gtest_watchdog stands down "
-             "(no report, no abort) while it is\n");
+        .Str(
+            " s, but a debugger is attached: gtest_watchdog stands down "
+            "(no report, no abort) while it is\n");
     return;
   }
   if (g_reporting.exchange(true)) {

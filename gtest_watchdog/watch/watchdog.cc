@@ -49,9 +49,9 @@ Decision DecideNext(const ArmedPhase& armed, int64_t now_ns, int64_t idle_ns,
   return DecideNext(armed, now_ns, idle_ns, state, 0, INT64_MAX);
 }
 
-Watchdog::Watchdog(DeadlineBoard* board, int64_t idle_ns,
-                   StallHandler on_stall, ThreadStartHook on_start,
-                   SlowHandler on_slow, TotalLimit total)
+Watchdog::Watchdog(DeadlineBoard* board, int64_t idle_ns, StallHandler on_stall,
+                   ThreadStartHook on_start, SlowHandler on_slow,
+                   TotalLimit total)
     : board_(board),
       idle_ns_(idle_ns),
       on_stall_(on_stall),
@@ -61,7 +61,9 @@ Watchdog::Watchdog(DeadlineBoard* board, int64_t idle_ns,
 
 Watchdog::~Watchdog() { Stop(); }
 
-void Watchdog::Start() { thread_ = std::thread([this] { Run(); }); }
+void Watchdog::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void Watchdog::Stop() {
   if (!thread_.joinable()) return;

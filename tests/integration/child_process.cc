@@ -24,6 +24,9 @@ ChildResult RunChild(const std::vector<std::string>& argv,
     const std::string kv = *e;
     vars[kv.substr(0, kv.find('='))] = kv;
   }
+  // Deterministic limits in sanitizer builds too; a test about scaling
+  // overrides this with its own entry (or a flag, which wins).
+  vars["GTEST_WATCHDOG_SCALE"] = "GTEST_WATCHDOG_SCALE=1";
   for (const std::string& kv : env) {
     const size_t eq = kv.find('=');
     if (eq == std::string::npos) {
@@ -47,18 +50,27 @@ ChildResult RunChild(const std::vector<std::string>& argv,
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  // Its own process group: whatever it leaves behind (a death-test child,
+  // the report helper) is killed with it at the end.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
   const auto start = std::chrono::steady_clock::now();
   pid_t pid = -1;
   ChildResult result;
-  if (posix_spawn(&pid, argvp[0], &actions, nullptr, argvp.data(),
-                  envp.data()) != 0) {
+  if (posix_spawn(&pid, argvp[0], &actions, &attr, argvp.data(), envp.data()) !=
+      0) {
     result.err = "spawn failed: " + argv[0];
     return result;
   }
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
   close(out_pipe[1]);
   close(err_pipe[1]);
 
+  bool reaped = false;
+  int status = 0;
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0},
                    {read_stderr ? err_pipe[0] : -1, POLLIN, 0}};
   std::string* sinks[2] = {&result.out, &result.err};
@@ -68,8 +80,15 @@ ChildResult RunChild(const std::vector<std::string>& argv,
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count();
     if (elapsed > kill_after_s && !result.killed_by_harness) {
-      kill(pid, SIGKILL);
+      kill(-pid, SIGKILL);
       result.killed_by_harness = true;
+    }
+    // The child ended but something it left holds our pipes: end that too.
+    int ended = 0;
+    if (waitpid(pid, &ended, WNOHANG) == pid) {
+      reaped = true;
+      status = ended;
+      kill(-pid, SIGKILL);
     }
     if (poll(fds, 2, 100) < 0) continue;
     for (int i = 0; i < 2; ++i) {
@@ -85,8 +104,9 @@ ChildResult RunChild(const std::vector<std::string>& argv,
       }
     }
   }
-  int status = 0;
-  if (read_stderr) {
+  if (reaped) {
+    // status is already set
+  } else if (read_stderr) {
     waitpid(pid, &status, 0);
   } else {
     // stdout may close before the child ends: keep the harness's limit.
@@ -95,7 +115,7 @@ ChildResult RunChild(const std::vector<std::string>& argv,
                                  std::chrono::steady_clock::now() - start)
                                  .count();
       if (elapsed > kill_after_s && !result.killed_by_harness) {
-        kill(pid, SIGKILL);
+        kill(-pid, SIGKILL);
         result.killed_by_harness = true;
       }
       usleep(20000);

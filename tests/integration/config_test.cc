@@ -1,0 +1,254 @@
+// Where limits come from, end to end: annotations, the config file, flags,
+// environment, scale, the whole-run limit, Bazel's TEST_TIMEOUT, slow-test
+// warnings, the listing, the debugger stand-down and death tests. The
+// program is tests/programs/config_program.cc; every test there takes a
+// known time.
+#include <signal.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "child_process.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace gtest_watchdog_test {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr double kSlack = 20.0;
+const std::string kData = TEST_DATA_DIR;
+
+ChildResult RunConfig(const std::string& filter,
+                      std::vector<std::string> args = {},
+                      const std::vector<std::string>& env = {}) {
+  std::vector<std::string> argv = {CONFIG_PROGRAM, "--gtest_filter=" + filter};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunChild(argv, env);
+}
+
+void ExpectPassed(const ChildResult& r) {
+  EXPECT_FALSE(r.signaled) << r.err;
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.err, Not(HasSubstr("[ TIMEOUT  ]")));
+}
+
+void ExpectAborted(const ChildResult& r) {
+  EXPECT_TRUE(r.signaled) << r.out << r.err;
+  EXPECT_EQ(r.signal, SIGABRT);
+  EXPECT_LT(r.seconds, kSlack);
+  EXPECT_THAT(r.err, HasSubstr("[ ABORT    ]"));
+}
+
+TEST(Config, AnnotatedSlowTestPassesWhileItsTwinIsAborted) {
+  ExpectPassed(RunConfig("Annotated.Slow", {"--gtest_watchdog_timeout=1s"}));
+  const ChildResult r =
+      RunConfig("Unannotated.Slow", {"--gtest_watchdog_timeout=1s"});
+  ExpectAborted(r);
+  EXPECT_THAT(r.err, HasSubstr("Unannotated.Slow: test body still running"));
+}
+
+TEST(Config, AnnotationWithZeroSwitchesTheWatchdogOff) {
+  ExpectPassed(RunConfig("Unlimited.Slow", {"--gtest_watchdog_timeout=1s"}));
+}
+
+TEST(Config, AnnotationMatchesParameterizedFullNames) {
+  ExpectPassed(
+      RunConfig("Inst/Param.Sleeps/0", {"--gtest_watchdog_timeout=1s"}));
+}
+
+TEST(Config, ConfigOverrideBeatsAnnotation) {
+  const ChildResult r =
+      RunConfig("Overridden.Slow",
+                {"--gtest_watchdog_config=" + kData + "/override.toml"});
+  ExpectAborted(r);
+  EXPECT_THAT(r.err, HasSubstr("(limit 500 ms, from [[override]] "
+                               "\"Overridden.*\" at "));
+  EXPECT_THAT(r.err, HasSubstr("override.toml:4)"));
+}
+
+TEST(Config, ConfigFileTimeoutAppliesWhenNoFlagOrVariable) {
+  const ChildResult r =
+      RunConfig("Unannotated.Slow", {},
+                {"GTEST_WATCHDOG_CONFIG=" + kData + "/override.toml"});
+  ExpectAborted(r);
+  EXPECT_THAT(r.err, HasSubstr("from timeout in "));
+  EXPECT_THAT(r.err, HasSubstr("override.toml:2"));
+}
+
+TEST(Config, FlagBeatsEnvironmentBeatsConfigFile) {
+  // File says 10 s, environment 1 s: the environment wins and fires.
+  ChildResult r =
+      RunConfig("Unannotated.Slow",
+                {"--gtest_watchdog_config=" + kData + "/defaults.toml"},
+                {"GTEST_WATCHDOG_TIMEOUT=1s"});
+  ExpectAborted(r);
+  EXPECT_THAT(r.err, HasSubstr("from GTEST_WATCHDOG_TIMEOUT)"));
+  // ... and the flag beats the environment.
+  r = RunConfig("Unannotated.Slow",
+                {"--gtest_watchdog_config=" + kData + "/defaults.toml",
+                 "--gtest_watchdog_timeout=5s"},
+                {"GTEST_WATCHDOG_TIMEOUT=1s"});
+  ExpectPassed(r);
+}
+
+TEST(Config, ScaleMultipliesEveryLimit) {
+  ExpectPassed(RunConfig("Unannotated.Slow", {"--gtest_watchdog_timeout=0.5s",
+                                              "--gtest_watchdog_scale=4"}));
+  const ChildResult r =
+      RunConfig("Unannotated.Slow",
+                {"--gtest_watchdog_timeout=0.5s", "--gtest_watchdog_scale=2"});
+  ExpectAborted(r);
+  EXPECT_THAT(r.err, HasSubstr("(limit 1 s, from --gtest_watchdog_timeout, "
+                               "scaled ×2 (--gtest_watchdog_scale))"));
+}
+
+TEST(Config, ScopedTimeoutGivesBackTheRemainingTime) {
+  ExpectPassed(RunConfig("Scoped.SlowStretchDoesNotCount",
+                         {"--gtest_watchdog_timeout=1s"}));
+  const ChildResult r = RunConfig("Scoped.TimeAfterTheStretchStillCounts",
+                                  {"--gtest_watchdog_timeout=1s"});
+  ExpectAborted(r);
+  EXPECT_THAT(r.err, HasSubstr("Scoped.TimeAfterTheStretchStillCounts: test "
+                               "body still running"));
+}
+
+TEST(Config, ExtendTimeoutAddsTime) {
+  ExpectPassed(
+      RunConfig("Extended.ByTwoSeconds", {"--gtest_watchdog_timeout=1s"}));
+}
+
+TEST(Config, WholeRunLimitNamesTheRunningTest) {
+  const ChildResult r =
+      RunConfig("Total.*", {"--gtest_watchdog_total_timeout=1.5s"});
+  ExpectAborted(r);
+  EXPECT_GE(r.seconds, 1.4);
+  EXPECT_THAT(r.err, HasSubstr("[ TIMEOUT  ] the whole test run still running "
+                               "after 1.5"));
+  EXPECT_THAT(r.err, HasSubstr("from --gtest_watchdog_total_timeout); running "
+                               "now: Total.Third: test body"));
+}
+
+TEST(Config, BazelTestTimeoutCapsTheWholeRun) {
+  // TEST_TIMEOUT=3: the margin (at least 2 s) leaves half, 1.5 s.
+  const ChildResult r = RunConfig("Total.*", {}, {"TEST_TIMEOUT=3"});
+  ExpectAborted(r);
+  EXPECT_THAT(r.err, HasSubstr("the whole test run still running after 1.5"));
+  EXPECT_THAT(r.err,
+              HasSubstr("from Bazel's TEST_TIMEOUT=3 minus a safety margin"));
+  EXPECT_LT(r.seconds, 3.0);  // before Bazel would have sent SIGTERM
+}
+
+TEST(Config, SlowTestIsReportedOnceAndGoesOn) {
+  const ChildResult r =
+      RunConfig("Annotated.Slow", {"--gtest_watchdog_slow=0.3s"});
+  ExpectPassed(r);
+  EXPECT_THAT(r.err,
+              HasSubstr("[  SLOW    ] Annotated.Slow still running after 0.3"));
+  EXPECT_EQ(r.err.find("[  SLOW    ]"), r.err.rfind("[  SLOW    ]"));
+}
+
+TEST(Config, ListTimeoutsShowsEveryLimitAndItsSourceWithoutRunning) {
+  const ChildResult r = RunConfig(
+      "*", {"--gtest_watchdog_list_timeouts", "--gtest_watchdog_timeout=2s",
+            "--gtest_watchdog_config=" + kData + "/override.toml"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, Not(HasSubstr("[ RUN")));
+  EXPECT_THAT(r.out, testing::ContainsRegex(
+                         "Overridden.Slow +500 ms +\\[\\[override\\]\\]"));
+  EXPECT_THAT(
+      r.out,
+      testing::ContainsRegex(
+          "Annotated.Slow +5 s +GTEST_WATCHDOG_TIMEOUT\\(\"Annotated.Slow\"\\) "
+          "at config_program.cc:[0-9]+"));
+  EXPECT_THAT(r.out, testing::ContainsRegex("Unlimited.Slow +off"));
+  EXPECT_THAT(r.out, testing::ContainsRegex(
+                         "Unannotated.Slow +2 s +--gtest_watchdog_timeout"));
+  EXPECT_THAT(r.out, testing::ContainsRegex("Inst/Param.Sleeps/0 +4.5 s"));
+  EXPECT_THAT(r.out, HasSubstr("(whole run)"));
+}
+
+TEST(Config, DebuggerAttachedMeansNoticeAndNoAbort) {
+  if (access("/usr/bin/gdb", X_OK) != 0) GTEST_SKIP() << "gdb is not installed";
+  const ChildResult r = RunChild(
+      {"/usr/bin/gdb", "-batch", "-nx", "-ex", "run", "--args", CONFIG_PROGRAM,
+       "--gtest_filter=Unannotated.Slow", "--gtest_watchdog_timeout=0.5s"});
+  EXPECT_THAT(r.out + r.err,
+              HasSubstr("Unannotated.Slow passed its limit of 0.50 s, "
+                        "but a debugger is attached"));
+  EXPECT_THAT(r.out, HasSubstr("[  PASSED  ] 1 test"));
+  EXPECT_THAT(r.err, Not(HasSubstr("[ ABORT")));
+}
+
+TEST(Config, DeathTestsOfBothStylesRaiseNoFalseAlarm) {
+  const ChildResult r =
+      RunConfig("DeathTests.*Passes", {"--gtest_watchdog_timeout=2s"});
+  ExpectPassed(r);
+  EXPECT_THAT(r.out, HasSubstr("[  PASSED  ] 2 tests"));
+}
+
+TEST(Config, AHangingDeathTestChildIsReportedByTheParentOnce) {
+  const ChildResult r = RunConfig("DeathTests.ChildTakesTooLong",
+                                  {"--gtest_watchdog_timeout=1s"});
+  ExpectAborted(r);
+  EXPECT_THAT(r.err, HasSubstr("[ TIMEOUT  ] DeathTests.ChildTakesTooLong"));
+  EXPECT_EQ(r.err.find("[ TIMEOUT  ]"), r.err.rfind("[ TIMEOUT  ]"));
+}
+
+// --- bad configuration stops the program before any test runs ---
+
+void ExpectRefused(const ChildResult& r,
+                   const std::vector<std::string>& parts) {
+  EXPECT_FALSE(r.signaled) << r.err;
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_THAT(r.out, Not(HasSubstr("[ RUN")));
+  for (const std::string& p : parts) EXPECT_THAT(r.err, HasSubstr(p));
+}
+
+TEST(ConfigErrors, MissingFile) {
+  ExpectRefused(RunConfig("*", {"--gtest_watchdog_config=/nonexistent/w.toml"}),
+                {"/nonexistent/w.toml", "No such file"});
+}
+TEST(ConfigErrors, UnknownKeyNamesFileLineAndKey) {
+  ExpectRefused(
+      RunConfig("*", {"--gtest_watchdog_config=" + kData + "/typo.toml"}),
+      {"typo.toml:2", "unknown key 'timout'"});
+}
+TEST(ConfigErrors, SyntaxErrorNamesFileAndLine) {
+  ExpectRefused(
+      RunConfig("*", {}, {"GTEST_WATCHDOG_CONFIG=" + kData + "/syntax.toml"}),
+      {"syntax.toml:2", "GTEST_WATCHDOG_CONFIG"});
+}
+TEST(ConfigErrors, BadScale) {
+  ExpectRefused(RunConfig("*", {"--gtest_watchdog_scale=0"}),
+                {"--gtest_watchdog_scale", "'0'", "greater than 0"});
+  ExpectRefused(RunConfig("*", {}, {"GTEST_WATCHDOG_SCALE=fast"}),
+                {"GTEST_WATCHDOG_SCALE", "'fast'"});
+}
+TEST(ConfigErrors, BadSlowAndTotal) {
+  ExpectRefused(RunConfig("*", {"--gtest_watchdog_slow=soon"}),
+                {"--gtest_watchdog_slow", "'soon'"});
+  ExpectRefused(RunConfig("*", {"--gtest_watchdog_total_timeout=-1m"}),
+                {"--gtest_watchdog_total_timeout", "'-1m'"});
+}
+TEST(ConfigErrors, BadBazelTestTimeout) {
+  ExpectRefused(RunConfig("*", {}, {"TEST_TIMEOUT=soon"}),
+                {"TEST_TIMEOUT", "'soon'"});
+}
+TEST(ConfigErrors, BadAnnotationPatternNamesFileAndLine) {
+  const int line = MarkerLine(BAD_ANNOTATION_SOURCE, "bad");
+  ASSERT_GT(line, 0);
+  ExpectRefused(RunChild({BAD_ANNOTATION_PROGRAM}),
+                {"bad_annotation_program.cc:" + std::to_string(line),
+                 "'Broken::Pattern'"});
+}
+TEST(ConfigErrors, NegativeAnnotation) {
+  ExpectRefused(RunChild({NEGATIVE_ANNOTATION_PROGRAM}),
+                {"negative_annotation_program.cc", "negative"});
+}
+
+}  // namespace
+}  // namespace gtest_watchdog_test

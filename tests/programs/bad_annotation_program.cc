@@ -1,0 +1,10 @@
+// An annotation with a bad pattern: the program must stop before any test
+// runs, naming this file and line.
+#include <gtest/gtest.h>
+#include <gtest_watchdog/gtest_watchdog.h>
+
+#include <chrono>
+
+GTEST_WATCHDOG_TIMEOUT("Broken::Pattern",
+                       std::chrono::seconds(5));  // @block:bad
+TEST(Never, Runs) { FAIL() << "no test may run"; }
