@@ -27,6 +27,13 @@ void OnExpiry(int, siginfo_t* info, void*) {
   if (info->si_code != SI_TIMER) return;
   const pid_t helper = g_helper.load();
   if (helper > 0) kill(helper, SIGKILL);
+  // Runtimes that wrap handlers (ThreadSanitizer's) run them with every
+  // signal blocked: let the SIGABRT backstop through in case the write
+  // below blocks too.
+  sigset_t abrt;
+  sigemptyset(&abrt);
+  sigaddset(&abrt, SIGABRT);
+  pthread_sigmask(SIG_UNBLOCK, &abrt, nullptr);
   RawWriter w(g_fd);
   w.Str("\n[ WATCHDOG ] the report did not finish within ")
       .Seconds(g_armed_for_ns)

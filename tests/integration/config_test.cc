@@ -243,7 +243,7 @@ TEST(ConfigErrors, BadAnnotationPatternNamesFileAndLine) {
   ASSERT_GT(line, 0);
   ExpectRefused(RunChild({BAD_ANNOTATION_PROGRAM}),
                 {"bad_annotation_program.cc:" + std::to_string(line),
-                 "'Broken::Pattern'"});
+                 "'Bad::Pat'"});
 }
 TEST(ConfigErrors, NegativeAnnotation) {
   ExpectRefused(RunChild({NEGATIVE_ANNOTATION_PROGRAM}),

@@ -5,6 +5,7 @@
 
 #include <chrono>
 
-GTEST_WATCHDOG_TIMEOUT("Broken::Pattern",
-                       std::chrono::seconds(5));  // @block:bad
+using namespace std::chrono_literals;
+
+GTEST_WATCHDOG_TIMEOUT("Bad::Pat", 5s);  // @block:bad
 TEST(Never, Runs) { FAIL() << "no test may run"; }
