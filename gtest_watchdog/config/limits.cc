@@ -77,7 +77,8 @@ Limit LimitPlan::Scaled(int64_t ns, const std::string& origin) {
   const long double scaled =
       std::min<long double>(ns * (long double)scale_, kMaxNs);
   return {
-      static_cast<int64_t>(std::llround(scaled)),
+      // A positive limit stays positive however small the scale.
+      std::max<int64_t>(static_cast<int64_t>(std::llround(scaled)), 1),
       Intern(absl::StrCat(origin, ", scaled ×", absl::StrFormat("%g", scale_),
                           " (", scale_origin_, ")"))};
 }
@@ -176,6 +177,12 @@ bool LimitPlan::Build(const Inputs& in, std::string* error) {
     if (!FilterPattern::Parse(a.pattern, &r.pattern, &why)) {
       *error = absl::StrCat("GTEST_WATCHDOG_TIMEOUT at ", a.file, ":", a.line,
                             ": bad pattern '", a.pattern, "': ", why);
+      return false;
+    }
+    if (std::isnan(a.limit_ns)) {
+      *error = absl::StrCat("GTEST_WATCHDOG_TIMEOUT(\"", a.pattern, "\") at ",
+                            a.file, ":", a.line,
+                            ": invalid duration: it is not a number");
       return false;
     }
     if (!(a.limit_ns >= 0) || a.limit_ns > kMaxNs) {

@@ -242,7 +242,9 @@ TEST(Stall, ThreadWithATinyStackIsNotAskedToUnwind) {
   ExpectAbortedPromptly(r, 1);  // not SIGSEGV from an overflowing handler
   EXPECT_THAT(r.err, HasSubstr("\"tiny_stack\""));
   // ThreadSanitizer gives threads bigger stacks than asked for.
-  if (!kTsan) EXPECT_THAT(r.err, HasSubstr("too little room is left on it"));
+  if (!kTsan) {
+    EXPECT_THAT(r.err, HasSubstr("too little room is left on it"));
+  }
 }
 
 TEST(Stall, EnvironmentVariableSetsTheLimit) {
