@@ -198,6 +198,43 @@ TEST(Config, AHangingDeathTestChildIsReportedByTheParentOnce) {
   EXPECT_EQ(r.err.find("[ TIMEOUT  ]"), r.err.rfind("[ TIMEOUT  ]"));
 }
 
+TEST(Config, SuiteSetUpHasItsOwnLimit) {
+  const ChildResult r = RunChild(
+      {STALL_PROGRAM, "--gtest_filter=HangInSetUpTestSuite.*",
+       "--gtest_watchdog_timeout=30s", "--gtest_watchdog_suite_timeout=0.5s"});
+  ExpectAborted(r);
+  EXPECT_LT(r.seconds, 10);
+  EXPECT_THAT(r.err, HasSubstr("HangInSetUpTestSuite: SetUpTestSuite() still "
+                               "running after 0.5"));
+  EXPECT_THAT(r.err, HasSubstr("from --gtest_watchdog_suite_timeout)"));
+}
+
+TEST(Config, SanitizerBuildsScaleEveryLimitByDefault) {
+  // Without GTEST_WATCHDOG_SCALE (the harness normally pins it to 1).
+  const ChildResult r = RunConfig("Annotated.Slow", {"--gtest_watchdog_list_timeouts"},
+                                  {"GTEST_WATCHDOG_SCALE"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+#if defined(__SANITIZE_THREAD__)
+  EXPECT_THAT(r.out, HasSubstr("scaled ×5 (ThreadSanitizer default)"));
+#elif defined(__SANITIZE_ADDRESS__)
+  EXPECT_THAT(r.out, HasSubstr("scaled ×2 (AddressSanitizer default)"));
+#else
+  EXPECT_THAT(r.out, Not(HasSubstr("scaled")));
+#endif
+}
+
+TEST(Config, SanitizerNoticeIsOneLineAtStartUp) {
+  const ChildResult r = RunConfig("Unlimited.Slow", {}, {"GTEST_WATCHDOG_SCALE"});
+  ExpectPassed(r);
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+  EXPECT_THAT(r.err, testing::ContainsRegex(
+                         "\\[ WATCHDOG \\] [A-Za-z]+Sanitizer detected: every "
+                         "limit is scaled by [0-9]+"));
+#else
+  EXPECT_THAT(r.err, Not(HasSubstr("detected")));
+#endif
+}
+
 // --- bad configuration stops the program before any test runs ---
 
 void ExpectRefused(const ChildResult& r,
