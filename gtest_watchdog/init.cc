@@ -128,7 +128,13 @@ void Install(const wi::LimitPlan* plan, const wi::TestLimits* tests) {
 }  // namespace
 
 void InitGoogleTest(int* argc, char** argv) {
-  auto* options = new wi::Options;
+  // Everything below lives as long as the process (the watchdog thread and
+  // listener read it). Static pointers keep it reachable for leak checkers.
+  static wi::Options* options = nullptr;
+  static wi::ConfigFile* file = nullptr;
+  static wi::LimitPlan* plan = nullptr;
+  static wi::TestLimits* tests = nullptr;
+  options = new wi::Options;
   std::string error;
   if (!wi::ExtractOptions(
           argc, argv,
@@ -144,7 +150,6 @@ void InitGoogleTest(int* argc, char** argv) {
   // parent's watchdog covers the whole death test, child included.
   if (!GTEST_FLAG_GET(internal_run_death_test).empty()) return;
 
-  wi::ConfigFile* file = nullptr;
   if (options->config) {
     file = new wi::ConfigFile;
     if (!wi::LoadConfigFile(*options->config.value, file, &error)) {
@@ -158,11 +163,11 @@ void InitGoogleTest(int* argc, char** argv) {
   inputs.annotations = wi::RegisteredAnnotations();
   inputs.runtime = wi::DetectSlowRuntime();
   inputs.bazel_test_timeout = std::getenv("TEST_TIMEOUT");
-  auto* plan = new wi::LimitPlan;
+  plan = new wi::LimitPlan;
   if (!plan->Build(inputs, &error)) FailStartup(error);
 
   // Every test's limit, once, so the test's path is a hash lookup.
-  auto* tests = new wi::TestLimits;
+  tests = new wi::TestLimits;
   const testing::UnitTest& unit = *testing::UnitTest::GetInstance();
   for (int i = 0; i < unit.total_test_suite_count(); ++i) {
     const testing::TestSuite& suite = *unit.GetTestSuite(i);

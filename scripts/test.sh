@@ -20,6 +20,9 @@ run() {  # run NAME [cmake args...]
 
 run default
 if [ "$quick" -eq 0 ]; then
+  # The benchmarks must keep working: a short smoke run, no timing asserted.
+  echo "=== gtest_watchdog: benchmark smoke run ==="
+  bench/run.sh --quick
   run asan -DGTEST_WATCHDOG_SANITIZE=address,undefined
   run tsan -DGTEST_WATCHDOG_SANITIZE=thread
 fi

@@ -1,0 +1,95 @@
+// What the watchdog costs on the test's path: arming and disarming a phase
+// (what the listener does around every test), with the watchdog thread
+// running as in real use. Counts heap allocations made inside the timed
+// loop: there must be none.
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <unordered_map>
+
+#include "gtest_watchdog/config/limits.h"
+#include "gtest_watchdog/watch/deadline_board.h"
+#include "gtest_watchdog/watch/watchdog.h"
+
+namespace {
+
+namespace wi = ::gtest_watchdog_internal;
+
+std::atomic<long> g_allocations{0};
+
+void NoStall(wi::Action, const wi::ArmedPhase&, const wi::TotalLimit&,
+             int64_t) {
+  std::abort();  // a 60 s limit never expires here
+}
+
+// Board + a running watchdog thread, set up once.
+struct Fixture {
+  wi::DeadlineBoard board;
+  wi::Watchdog watchdog{&board, int64_t{60} * 1000000000, &NoStall, nullptr};
+  std::unordered_map<const void*, wi::Limit> limits;
+  int tests[1000];
+  Fixture() {
+    for (int& t : tests) limits[&t] = {int64_t{60} * 1000000000, "bench"};
+    watchdog.Start();
+  }
+};
+
+Fixture& Shared() {
+  static auto* f = new Fixture;
+  return *f;
+}
+
+// One test's worth of listener work: look up the limit, arm the test phase,
+// then arm the suite tear-down phase at OnTestEnd.
+void BM_TestStartAndEnd(benchmark::State& state) {
+  Fixture& f = Shared();
+  int i = 0;
+  const long before = g_allocations.load();
+  for (auto _ : state) {
+    const void* test = &f.tests[i++ % 1000];
+    const wi::Limit& limit = f.limits.find(test)->second;
+    f.board.Arm(wi::Phase::kTest, test, wi::MonotonicNowNs(), limit.ns,
+                limit.origin);
+    f.board.Arm(wi::Phase::kTestSuiteTearDown, nullptr, wi::MonotonicNowNs(),
+                limit.ns, limit.origin);
+  }
+  state.counters["allocations_per_test"] = benchmark::Counter(
+      static_cast<double>(g_allocations.load() - before) /
+      static_cast<double>(state.iterations()));
+}
+BENCHMARK(BM_TestStartAndEnd);
+
+void BM_ArmDisarm(benchmark::State& state) {
+  Fixture& f = Shared();
+  const long before = g_allocations.load();
+  for (auto _ : state) {
+    f.board.Arm(wi::Phase::kTest, &f, wi::MonotonicNowNs(),
+                int64_t{60} * 1000000000, "bench");
+    f.board.Disarm();
+  }
+  state.counters["allocations_per_iteration"] = benchmark::Counter(
+      static_cast<double>(g_allocations.load() - before) /
+      static_cast<double>(state.iterations()));
+}
+BENCHMARK(BM_ArmDisarm);
+
+// For scale: reading the clock, which every arm does once.
+void BM_MonotonicNow(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(wi::MonotonicNowNs());
+}
+BENCHMARK(BM_MonotonicNow);
+
+}  // namespace
+
+// Counting allocator: every operator new in this process.
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+BENCHMARK_MAIN();

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Drives the benchmarks of docs/benchmarks.md and prints Markdown tables.
+
+Run through bench/run.sh, which builds the binaries first. --quick runs tiny
+sizes once (the CI smoke test); nothing here asserts on time.
+"""
+import json
+import os
+import select
+import statistics
+import subprocess
+import sys
+import time
+
+QUICK = "--quick" in sys.argv
+B = "build-bench/bench/"
+
+
+def loadavg():
+    return open("/proc/loadavg").read().split()[0]
+
+
+def run_timed(cmd, env=None):
+    start = time.monotonic()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env=env, check=False)
+    return time.monotonic() - start
+
+
+def section(title):
+    print(f"\n## {title}\n", flush=True)
+
+
+def arm_disarm():
+    section("Cost on the test's path")
+    out = subprocess.run(
+        [B + "arm_disarm_bench", "--benchmark_format=json",
+         "--benchmark_min_time=" + ("0.01" if QUICK else "0.5")],
+        capture_output=True, text=True, check=True).stdout
+    print("| benchmark | ns per iteration | heap allocations per iteration |")
+    print("|---|---|---|")
+    for b in json.loads(out)["benchmarks"]:
+        allocs = b.get("allocations_per_test", b.get("allocations_per_iteration", "–"))
+        print(f"| {b['name']} | {b['real_time']:.1f} | {allocs} |")
+
+
+def end_to_end():
+    n = 2000 if QUICK else 100000
+    reps = 1 if QUICK else 7
+    section(f"{n:,} trivial tests, {reps} interleaved runs")
+    variants = ["plain", "watchdog", "thread_per_test"]
+    times = {v: [] for v in variants}
+    env = dict(os.environ, BENCH_TESTS=str(n))
+    for _ in range(reps):
+        for v in variants:
+            times[v].append(run_timed([B + "trivial_tests_" + v], env))
+    base = statistics.median(times["plain"])
+    print("| binary | median wall time | min – max | ratio to plain (median) |")
+    print("|---|---|---|---|")
+    for v in variants:
+        med = statistics.median(times[v])
+        print(f"| {v} | {med:.3f} s | {min(times[v]):.3f} – {max(times[v]):.3f} s "
+              f"| {med / base:.3f} |")
+
+
+def syscalls():
+    sizes = [100, 1000] if QUICK else [1000, 100000]
+    section("System calls (strace -f -c)")
+    print("| tests | plain | watchdog | difference |")
+    print("|---|---|---|---|")
+    for n in sizes:
+        counts = {}
+        for v in ["plain", "watchdog"]:
+            r = subprocess.run(
+                ["strace", "-f", "-c", "-o", "/dev/stderr", B + "trivial_tests_" + v],
+                env=dict(os.environ, BENCH_TESTS=str(n)),
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            total = [l for l in r.stderr.splitlines() if l.rstrip().endswith("total")]
+            counts[v] = int(total[-1].split()[3])
+        print(f"| {n:,} | {counts['plain']:,} | {counts['watchdog']:,} "
+              f"| {counts['watchdog'] - counts['plain']:,} |")
+
+
+def stalled_report(threads, limit_s):
+    """Deadline -> report complete ([ ABORT line) -> process gone, in s."""
+    env = dict(os.environ, BENCH_THREADS=str(threads))
+    p = subprocess.Popen([B + "blocked_threads", f"--gtest_watchdog_timeout={limit_s}s"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    start_ns = None
+    rss = {}
+    report_done = None
+    err_bytes = 0
+    buf = b""
+    streams = [p.stdout, p.stderr]
+    while streams:
+        ready, _, _ = select.select(streams, [], [], 60)
+        if not ready:
+            p.kill()
+            break
+        for s in ready:
+            data = os.read(s.fileno(), 1 << 16)
+            now = time.monotonic()
+            if not data:
+                streams.remove(s)
+                continue
+            if s is p.stdout:
+                for line in data.decode().splitlines():
+                    parts = line.split()
+                    if parts and parts[0] == "start":
+                        start_ns = int(parts[1])
+                    elif parts and parts[0].startswith("rss_"):
+                        rss[parts[0]] = int(parts[1])
+            else:
+                err_bytes += len(data)
+                buf = (buf + data)[-4096:]
+                if report_done is None and b"[ ABORT    ]" in buf:
+                    report_done = now
+    p.wait()
+    gone = time.monotonic()
+    deadline = start_ns / 1e9 + limit_s
+    return (report_done - deadline if report_done else float("nan"),
+            gone - deadline, err_bytes, rss)
+
+
+def attach_time(threads, tool):
+    env = dict(os.environ, BENCH_THREADS=str(threads))
+    p = subprocess.Popen([B + "blocked_threads", "--gtest_watchdog_timeout=0"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    for line in p.stdout:
+        if line.startswith(b"ready"):
+            break
+    cmd = (["gdb", "-batch", "-nx", "-p", str(p.pid), "-ex", "thread apply all bt"]
+           if tool == "gdb" else ["eu-stack", "-p", str(p.pid)])
+    t = run_timed(cmd)
+    p.kill()
+    p.wait()
+    return t
+
+
+def latency():
+    sizes = [10, 100] if QUICK else [10, 100, 1000, 5000]
+    section("Report latency (from the deadline), and the same stacks by gdb and eu-stack")
+    print("| blocked threads | report complete | process gone | report size "
+          "| gdb `thread apply all bt` | eu-stack -p | gdb / watchdog |")
+    print("|---|---|---|---|---|---|---|")
+    for n in sizes:
+        limit = 1 + n / 2000
+        done, gone, size, _ = stalled_report(n, limit)
+        gdb = attach_time(n, "gdb")
+        eu = attach_time(n, "eu-stack")
+        print(f"| {n:,} | {done:.3f} s | {gone:.3f} s | {size / 1024:.0f} KiB "
+              f"| {gdb:.2f} s | {eu:.2f} s | {gdb / done:.1f}× |")
+
+
+def memory():
+    section("Resident memory (KiB)")
+    print("| | watchdog off | watchdog on | added |")
+    print("|---|---|---|---|")
+    n = 100 if QUICK else 1000
+    off = {}
+    env = dict(os.environ, BENCH_THREADS=str(n))
+    for timeout, store in [("0", off)]:
+        p = subprocess.Popen([B + "blocked_threads", f"--gtest_watchdog_timeout={timeout}"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        for line in p.stdout:
+            parts = line.decode().split()
+            if parts[0].startswith("rss_"):
+                store[parts[0]] = int(parts[1])
+            if parts[0] == "rss_threads_kib":
+                break
+        p.kill()
+        p.wait()
+    _, _, _, on = stalled_report(n, 1 + n / 2000)
+    for key, label in [("rss_start_kib", "at start-up"),
+                       ("rss_threads_kib", f"with {n:,} threads")]:
+        print(f"| {label} | {off[key]:,} | {on[key]:,} | {on[key] - off[key]:,} |")
+
+
+def main():
+    print(f"# gtest_watchdog benchmarks ({'quick' if QUICK else 'full'} run)")
+    print(f"\nload average before: {loadavg()}; CPUs: {os.cpu_count()}")
+    arm_disarm()
+    end_to_end()
+    syscalls()
+    latency()
+    memory()
+    print(f"\nload average after: {loadavg()}")
+
+
+if __name__ == "__main__":
+    main()

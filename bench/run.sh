@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Every benchmark of docs/benchmarks.md, on this machine, in one run:
+#   bench/run.sh            full run (a few minutes)
+#   bench/run.sh --quick    smoke test: tiny sizes, one repetition (CI)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+missing=()
+for p in strace elfutils gdb python3; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" > /dev/null
+fi
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DGTEST_WATCHDOG_BENCH=ON > /dev/null
+cmake --build build-bench -j2 --target arm_disarm_bench trivial_tests_plain \
+  trivial_tests_watchdog trivial_tests_thread_per_test blocked_threads
+exec python3 bench/run.py "$@"
