@@ -179,10 +179,20 @@ void ReadKernelThreadInfo(pid_t tid, KernelThreadInfo* info) {
     return;
   }
   info->state = ParseStatState(buf, static_cast<size_t>(n));
-
-  TaskPath(tid, "comm", path);
-  n = ReadProcFile(path, buf, sizeof(buf));
-  CopyTrimmed(buf, n, info->name, sizeof(info->name));
+  // The name is in stat too ("pid (name) S ..."): one file fewer per thread.
+  const char* open_paren = static_cast<const char*>(memchr(buf, '(', n));
+  const char* close_paren = nullptr;
+  for (ssize_t i = n - 1; i >= 0; --i) {
+    if (buf[i] == ')') {
+      close_paren = buf + i;
+      break;
+    }
+  }
+  if (open_paren != nullptr && close_paren != nullptr &&
+      close_paren > open_paren) {
+    CopyTrimmed(open_paren + 1, close_paren - open_paren - 1, info->name,
+                sizeof(info->name));
+  }
 
   TaskPath(tid, "wchan", path);
   n = ReadProcFile(path, buf, sizeof(buf));

@@ -86,33 +86,51 @@ void DescribeSubject(const ArmedPhase& a, char (&test)[1024],
   suite[sn] = '\0';
 }
 
-// Room left below `sp` in its mapping, from /proc/self/maps text; 0 if the
-// mapping is not found. Signal-safe.
-uint64_t StackRoom(const char* maps, size_t len, uint64_t sp) {
-  // The main thread's "[stack]" grows on demand: its mapping's start says
-  // nothing about the room left, so it is never "small".
+// One line of /proc/self/maps, as much as the stall path needs.
+struct Mapping {
+  uint64_t start;
+  uint64_t end;
+  bool grows_down;  // the main thread's "[stack]"
+};
+
+// Parses /proc/self/maps text (sorted by address) into `out`. Returns the
+// number of mappings. Signal-safe.
+int ParseMappings(const char* maps, size_t len, Mapping* out, int capacity) {
+  int n = 0;
   const char* p = maps;
   const char* end = maps + len;
-  while (p < end) {
+  while (p < end && n < capacity) {
     const char* eol = static_cast<const char*>(memchr(p, '\n', end - p));
     if (eol == nullptr) eol = end;
-    uint64_t range[2] = {};
     const char* q = p;
-    for (uint64_t& v : range) {
-      ParseHex(q, eol, &v);
-      ++q;  // the '-' or ' '
-    }
-    if (sp >= range[0] && sp < range[1]) {
-      const char* name = static_cast<const char*>(memchr(q, '[', eol - q));
-      if (name != nullptr && eol - name >= 7 &&
-          memcmp(name, "[stack]", 7) == 0) {
-        return UINT64_MAX;
-      }
-      return sp - range[0];
-    }
+    ParseHex(q, eol, &out[n].start);
+    ++q;  // '-'
+    ParseHex(q, eol, &out[n].end);
+    const char* name = static_cast<const char*>(memchr(q, '[', eol - q));
+    out[n].grows_down =
+        name != nullptr && eol - name >= 7 && memcmp(name, "[stack]", 7) == 0;
+    ++n;
     p = eol + 1;
   }
-  return 0;
+  return n;
+}
+
+// Room left below `sp` in its mapping (binary search); 0 if no mapping
+// holds it. The main thread's "[stack]" grows on demand, so its mapping's
+// start says nothing about the room left: never "small". Signal-safe.
+uint64_t StackRoom(const Mapping* maps, int n, uint64_t sp) {
+  int lo = 0;
+  int hi = n;
+  while (lo < hi) {  // first mapping with start > sp
+    const int mid = lo + (hi - lo) / 2;
+    if (maps[mid].start <= sp) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  if (lo == 0 || sp >= maps[lo - 1].end) return 0;
+  return maps[lo - 1].grows_down ? UINT64_MAX : sp - maps[lo - 1].start;
 }
 
 // Module and the address addr2line wants for `pc` (relative to the
@@ -407,8 +425,17 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& armed,
   if (kernel == nullptr || stacks == nullptr || in == nullptr) count = 0;
 
   // The room left on each blocked thread's stack, from the mappings.
-  static char maps[1 << 20];
+  // Parsed once, searched per thread: with thousands of threads the maps
+  // have thousands of lines.
+  static char maps[4 << 20];
   const ssize_t maps_len = ReadProcFile("/proc/self/maps", maps, sizeof(maps));
+  int lines = 0;
+  for (ssize_t c = 0; c < maps_len; ++c) lines += maps[c] == '\n';
+  Mapping* mappings = maps_len > 0 ? MapArray<Mapping>(lines + 1) : nullptr;
+  const int mapping_count =
+      mappings != nullptr ? ParseMappings(maps, static_cast<size_t>(maps_len),
+                                          mappings, lines + 1)
+                          : 0;
 
   const int sig = StackCollector::signal_number();
   for (int i = 0; i < count; ++i) {
@@ -426,8 +453,8 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& armed,
       status = StackStatus::kSignalsBlocked;
     } else if (st == 'D' || st == 'T' || st == 't' || st == 'Z' || st == 'X') {
       status = StackStatus::kUninterruptible;
-    } else if (kernel[i].sp != 0 && maps_len > 0 &&
-               StackRoom(maps, static_cast<size_t>(maps_len), kernel[i].sp) <
+    } else if (kernel[i].sp != 0 && mapping_count > 0 &&
+               StackRoom(mappings, mapping_count, kernel[i].sp) <
                    kMinStackRoom) {
       status = StackStatus::kSmallStack;  // a handler would overflow it
     } else {
