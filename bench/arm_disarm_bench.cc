@@ -7,8 +7,9 @@
 #include <atomic>
 #include <cstdlib>
 #include <new>
-#include <unordered_map>
+#include <string>
 
+#include "gtest_watchdog/config/config_file.h"
 #include "gtest_watchdog/config/limits.h"
 #include "gtest_watchdog/watch/deadline_board.h"
 #include "gtest_watchdog/watch/watchdog.h"
@@ -28,12 +29,8 @@ void NoStall(wi::Action, const wi::ArmedPhase&, const wi::TotalLimit&,
 struct Fixture {
   wi::DeadlineBoard board;
   wi::Watchdog watchdog{&board, int64_t{60} * 1000000000, &NoStall, nullptr};
-  std::unordered_map<const void*, wi::Limit> limits;
   int tests[1000];
-  Fixture() {
-    for (int& t : tests) limits[&t] = {int64_t{60} * 1000000000, "bench"};
-    watchdog.Start();
-  }
+  Fixture() { watchdog.Start(); }
 };
 
 Fixture& Shared() {
@@ -41,15 +38,15 @@ Fixture& Shared() {
   return *f;
 }
 
-// One test's worth of listener work: look up the limit, arm the test phase,
-// then arm the suite tear-down phase at OnTestEnd.
+// One test's worth of listener work without overrides or annotations: arm
+// the test phase, then the suite tear-down phase at OnTestEnd.
 void BM_TestStartAndEnd(benchmark::State& state) {
   Fixture& f = Shared();
   int i = 0;
   const long before = g_allocations.load();
+  const wi::Limit limit{int64_t{60} * 1000000000, "bench"};
   for (auto _ : state) {
     const void* test = &f.tests[i++ % 1000];
-    const wi::Limit& limit = f.limits.find(test)->second;
     f.board.Arm(wi::Phase::kTest, test, wi::MonotonicNowNs(), limit.ns,
                 limit.origin);
     f.board.Arm(wi::Phase::kTestSuiteTearDown, nullptr, wi::MonotonicNowNs(),
@@ -60,6 +57,51 @@ void BM_TestStartAndEnd(benchmark::State& state) {
       static_cast<double>(state.iterations()));
 }
 BENCHMARK(BM_TestStartAndEnd);
+
+// With three annotations and one override: the listener builds the full
+// name in a reused buffer and matches the patterns.
+void BM_TestStartAndEndWithPatterns(benchmark::State& state) {
+  Fixture& f = Shared();
+  static wi::Options* options = new wi::Options;
+  static wi::ConfigFile* file = [] {
+    auto* cf = new wi::ConfigFile;
+    std::string error;
+    wi::ParseConfigText("[[override]]\nfilter = \"Db.*\"\ntimeout = \"5m\"\n",
+                        "bench.toml", cf, &error);
+    return cf;
+  }();
+  static wi::LimitPlan* plan = [] {
+    wi::LimitPlan::Inputs in;
+    in.options = options;
+    in.file = file;
+    in.annotations = {{"Network.*", 1e11L, "a.cc", 1},
+                      {"Inst/Codec.*/*", 1e11L, "a.cc", 2},
+                      {"Fuzz.Forever", 0, "a.cc", 3}};
+    auto* p = new wi::LimitPlan;
+    std::string error;
+    p->Build(in, &error);
+    return p;
+  }();
+  std::string name;
+  name.reserve(256);
+  int i = 0;
+  const long before = g_allocations.load();
+  for (auto _ : state) {
+    const void* test = &f.tests[i++ % 1000];
+    name.assign("Inst/Storage");
+    name.push_back('.');
+    name.append("ReadsBackWhatItWrote/17");
+    const wi::Limit limit = plan->ForTest(name);
+    f.board.Arm(wi::Phase::kTest, test, wi::MonotonicNowNs(), limit.ns,
+                limit.origin);
+    f.board.Arm(wi::Phase::kTestSuiteTearDown, nullptr, wi::MonotonicNowNs(),
+                limit.ns, limit.origin);
+  }
+  state.counters["allocations_per_test"] = benchmark::Counter(
+      static_cast<double>(g_allocations.load() - before) /
+      static_cast<double>(state.iterations()));
+}
+BENCHMARK(BM_TestStartAndEndWithPatterns);
 
 void BM_ArmDisarm(benchmark::State& state) {
   Fixture& f = Shared();

@@ -55,7 +55,7 @@ std::string LimitText(int64_t ns) {
 
 // --gtest_watchdog_list_timeouts: every test --gtest_filter selects, with its
 // limit and where it came from, then the other phases.
-void ListTimeouts(const wi::LimitPlan& plan, const wi::TestLimits& tests) {
+void ListTimeouts(const wi::LimitPlan& plan) {
   wi::FilterPattern filter;
   std::string ignored;
   const std::string gtest_filter = GTEST_FLAG_GET(filter);
@@ -67,10 +67,10 @@ void ListTimeouts(const wi::LimitPlan& plan, const wi::TestLimits& tests) {
     const testing::TestSuite& suite = *unit.GetTestSuite(i);
     for (int j = 0; j < suite.total_test_count(); ++j) {
       const testing::TestInfo& info = *suite.GetTestInfo(j);
-      const std::string name =
-          absl::StrCat(info.test_suite_name(), ".", info.name());
+      std::string name;
+      wi::FullName(info, &name);
       if (use_filter && !filter.Matches(name)) continue;
-      const wi::Limit& l = tests.at(&info);
+      const wi::Limit l = plan.ForTest(name);
       absl::StrAppendFormat(&out, "%-50s %-12s %s\n", name, LimitText(l.ns),
                             l.origin);
     }
@@ -89,15 +89,12 @@ void ListTimeouts(const wi::LimitPlan& plan, const wi::TestLimits& tests) {
   fflush(stdout);
 }
 
-void Install(const wi::LimitPlan* plan, const wi::TestLimits* tests) {
+void Install(const wi::LimitPlan* plan) {
   static bool installed = false;
   if (installed) return;
   installed = true;
 
-  bool anything = plan->total().ns > 0 || plan->slow().ns > 0 ||
-                  plan->suite().ns > 0 || plan->environment().ns > 0;
-  for (const auto& [info, limit] : *tests) anything |= limit.ns > 0;
-  if (!anything) return;  // switched off everywhere
+  if (!plan->AnyLimit()) return;  // switched off everywhere
 
   // Never destroyed: the watchdog thread outlives static destruction. Held
   // by static pointers so leak checkers see them as reachable.
@@ -122,7 +119,7 @@ void Install(const wi::LimitPlan* plan, const wi::TestLimits* tests) {
   wi::SetInstalledBoard(board);
   watchdog->Start();
   testing::UnitTest::GetInstance()->listeners().Append(
-      new wi::WatchdogListener(board, plan, tests));
+      new wi::WatchdogListener(board, plan));
 }
 
 }  // namespace
@@ -133,7 +130,6 @@ void InitGoogleTest(int* argc, char** argv) {
   static wi::Options* options = nullptr;
   static wi::ConfigFile* file = nullptr;
   static wi::LimitPlan* plan = nullptr;
-  static wi::TestLimits* tests = nullptr;
   options = new wi::Options;
   std::string error;
   if (!wi::ExtractOptions(
@@ -166,23 +162,12 @@ void InitGoogleTest(int* argc, char** argv) {
   plan = new wi::LimitPlan;
   if (!plan->Build(inputs, &error)) FailStartup(error);
 
-  // Every test's limit, once, so the test's path is a hash lookup.
-  tests = new wi::TestLimits;
-  const testing::UnitTest& unit = *testing::UnitTest::GetInstance();
-  for (int i = 0; i < unit.total_test_suite_count(); ++i) {
-    const testing::TestSuite& suite = *unit.GetTestSuite(i);
-    for (int j = 0; j < suite.total_test_count(); ++j) {
-      const testing::TestInfo* info = suite.GetTestInfo(j);
-      (*tests)[info] = plan->ForTest(
-          absl::StrCat(info->test_suite_name(), ".", info->name()));
-    }
-  }
   if (options->list_timeouts) {
-    ListTimeouts(*plan, *tests);
+    ListTimeouts(*plan);
     std::exit(0);
   }
   if (!plan->notice().empty()) Notice(plan->notice());
-  Install(plan, tests);
+  Install(plan);
 }
 
 }  // namespace gtest_watchdog

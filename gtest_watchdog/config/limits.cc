@@ -225,6 +225,14 @@ Limit LimitPlan::ForTest(absl::string_view full_name) const {
   return test_default_;
 }
 
+bool LimitPlan::AnyLimit() const {
+  bool any = test_default_.ns > 0 || suite_.ns > 0 || environment_.ns > 0 ||
+             total_.ns > 0 || slow_.ns > 0;
+  for (const Limit& l : override_limits_) any |= l.ns > 0;
+  for (const ResolvedAnnotation& a : annotations_) any |= a.ns > 0;
+  return any;
+}
+
 int64_t LimitPlan::ShortestEvent() const {
   int64_t shortest = INT64_MAX;
   auto consider = [&](int64_t ns) {

@@ -78,7 +78,15 @@ class LimitPlan {
   bool Build(const Inputs& inputs, std::string* error);
 
   // The limit for the test with this full name ("Inst/Suite.Name/0").
+  // Does not allocate.
   Limit ForTest(absl::string_view full_name) const;
+  // Whether any override or annotation exists; without, every test gets
+  // test_default() and no name needs matching.
+  bool has_patterns() const {
+    return !annotations_.empty() || !override_limits_.empty();
+  }
+  // Whether any limit or mark is set at all (else the watchdog stays off).
+  bool AnyLimit() const;
   const Limit& test_default() const { return test_default_; }
   const Limit& suite() const { return suite_; }
   const Limit& environment() const { return environment_; }

@@ -6,15 +6,18 @@
 //
 //   OnEnvironmentsSetUpStart ... End      global Environment::SetUp
 //   OnTestSuiteStart ... first OnTestStart SetUpTestSuite
-//   OnTestStart ... OnTestEnd             constructor, SetUp, body, TearDown
+//   OnTestStart ... next OnTestStart      constructor, SetUp, body, TearDown
+//                                         (the gap between tests is gtest's)
 //   last OnTestEnd ... OnTestSuiteEnd     TearDownTestSuite
 //   OnEnvironmentsTearDownStart ... End   global Environment::TearDown
 //
-// Each callback is a hash lookup (the per-test limits are computed at
-// start-up) and a few atomic stores: no allocation, no system call, no lock.
+// Each callback is a few atomic stores: no system call, no lock. With
+// overrides or annotations, OnTestStart also matches the test's full name,
+// built in a reused buffer (no allocation once it has grown to the longest
+// name); without, every test simply gets the default limit.
 #pragma once
 
-#include <unordered_map>
+#include <string>
 
 #include "gtest/gtest.h"
 #include "gtest_watchdog/config/limits.h"
@@ -22,13 +25,15 @@
 
 namespace gtest_watchdog_internal {
 
-using TestLimits = std::unordered_map<const testing::TestInfo*, Limit>;
+// "Suite.Name" of a test into `out`, reusing its buffer.
+void FullName(const testing::TestInfo& test, std::string* out);
 
 class WatchdogListener : public testing::EmptyTestEventListener {
  public:
-  WatchdogListener(DeadlineBoard* board, const LimitPlan* plan,
-                   const TestLimits* tests)
-      : board_(board), plan_(plan), tests_(tests) {}
+  WatchdogListener(DeadlineBoard* board, const LimitPlan* plan)
+      : board_(board), plan_(plan) {
+    name_.reserve(256);
+  }
 
   void OnTestProgramStart(const testing::UnitTest&) override;
   void OnEnvironmentsSetUpStart(const testing::UnitTest&) override;
@@ -47,8 +52,10 @@ class WatchdogListener : public testing::EmptyTestEventListener {
 
   DeadlineBoard* board_;
   const LimitPlan* plan_;
-  const TestLimits* tests_;
+  std::string name_;  // reused for every test's full name
   const testing::TestSuite* suite_ = nullptr;
+  int tests_ended_in_suite_ = 0;
+  int tests_to_run_in_suite_ = 0;
 };
 
 }  // namespace gtest_watchdog_internal
