@@ -235,6 +235,19 @@ TEST(Config, SanitizerNoticeIsOneLineAtStartUp) {
 #endif
 }
 
+TEST(Config, ValgrindScalesEveryLimitByDefault) {
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "valgrind does not run sanitizer builds";
+#endif
+  if (access("/usr/bin/valgrind", X_OK) != 0) GTEST_SKIP() << "no valgrind";
+  const ChildResult r = RunChild(
+      {"/usr/bin/valgrind", "-q", CONFIG_PROGRAM, "--gtest_filter=Annotated.Slow",
+       "--gtest_watchdog_list_timeouts"},
+      {"GTEST_WATCHDOG_SCALE"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("scaled ×10 (valgrind default)"));
+}
+
 // --- bad configuration stops the program before any test runs ---
 
 void ExpectRefused(const ChildResult& r,
