@@ -52,9 +52,9 @@ void BM_TestStartAndEnd(benchmark::State& state) {
     f.board.Arm(wi::Phase::kTestSuiteTearDown, nullptr, wi::MonotonicNowNs(),
                 limit.ns, limit.origin);
   }
-  state.counters["allocations_per_test"] = benchmark::Counter(
-      static_cast<double>(g_allocations.load() - before) /
-      static_cast<double>(state.iterations()));
+  state.counters["allocations_per_test"] =
+      benchmark::Counter(static_cast<double>(g_allocations.load() - before) /
+                         static_cast<double>(state.iterations()));
 }
 BENCHMARK(BM_TestStartAndEnd);
 
@@ -97,9 +97,9 @@ void BM_TestStartAndEndWithPatterns(benchmark::State& state) {
     f.board.Arm(wi::Phase::kTestSuiteTearDown, nullptr, wi::MonotonicNowNs(),
                 limit.ns, limit.origin);
   }
-  state.counters["allocations_per_test"] = benchmark::Counter(
-      static_cast<double>(g_allocations.load() - before) /
-      static_cast<double>(state.iterations()));
+  state.counters["allocations_per_test"] =
+      benchmark::Counter(static_cast<double>(g_allocations.load() - before) /
+                         static_cast<double>(state.iterations()));
 }
 BENCHMARK(BM_TestStartAndEndWithPatterns);
 
@@ -111,9 +111,9 @@ void BM_ArmDisarm(benchmark::State& state) {
                 int64_t{60} * 1000000000, "bench");
     f.board.Disarm();
   }
-  state.counters["allocations_per_iteration"] = benchmark::Counter(
-      static_cast<double>(g_allocations.load() - before) /
-      static_cast<double>(state.iterations()));
+  state.counters["allocations_per_iteration"] =
+      benchmark::Counter(static_cast<double>(g_allocations.load() - before) /
+                         static_cast<double>(state.iterations()));
 }
 BENCHMARK(BM_ArmDisarm);
 

@@ -17,7 +17,8 @@ class ThreadPerTestListener : public testing::EmptyTestEventListener {
     done_ = false;
     timer_ = std::thread([this] {
       std::unique_lock<std::mutex> lock(mu_);
-      if (!cv_.wait_for(lock, std::chrono::seconds(60), [this] { return done_; })) {
+      if (!cv_.wait_for(lock, std::chrono::seconds(60),
+                        [this] { return done_; })) {
         std::abort();
       }
     });
@@ -42,6 +43,7 @@ class ThreadPerTestListener : public testing::EmptyTestEventListener {
 
 int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
-  testing::UnitTest::GetInstance()->listeners().Append(new ThreadPerTestListener);
+  testing::UnitTest::GetInstance()->listeners().Append(
+      new ThreadPerTestListener);
   return RUN_ALL_TESTS();
 }

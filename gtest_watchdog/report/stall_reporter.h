@@ -27,7 +27,6 @@ struct StallPathSettings {
   int64_t answer_timeout_ns = 1000000000;   // threads' signal handlers
   int64_t helper_timeout_ns = 15000000000;  // symbolizing helper process
   int64_t dead_man_ns = 30000000000;        // everything
-  const char* limit_origin = "";            // must outlive the process
 };
 
 class StallReporter {

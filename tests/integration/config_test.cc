@@ -211,8 +211,9 @@ TEST(Config, SuiteSetUpHasItsOwnLimit) {
 
 TEST(Config, SanitizerBuildsScaleEveryLimitByDefault) {
   // Without GTEST_WATCHDOG_SCALE (the harness normally pins it to 1).
-  const ChildResult r = RunConfig("Annotated.Slow", {"--gtest_watchdog_list_timeouts"},
-                                  {"GTEST_WATCHDOG_SCALE"});
+  const ChildResult r =
+      RunConfig("Annotated.Slow", {"--gtest_watchdog_list_timeouts"},
+                {"GTEST_WATCHDOG_SCALE"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
 #if defined(__SANITIZE_THREAD__)
   EXPECT_THAT(r.out, HasSubstr("scaled ×5 (ThreadSanitizer default)"));
@@ -224,7 +225,8 @@ TEST(Config, SanitizerBuildsScaleEveryLimitByDefault) {
 }
 
 TEST(Config, SanitizerNoticeIsOneLineAtStartUp) {
-  const ChildResult r = RunConfig("Unlimited.Slow", {}, {"GTEST_WATCHDOG_SCALE"});
+  const ChildResult r =
+      RunConfig("Unlimited.Slow", {}, {"GTEST_WATCHDOG_SCALE"});
   ExpectPassed(r);
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
   EXPECT_THAT(r.err, testing::ContainsRegex(
@@ -241,8 +243,8 @@ TEST(Config, ValgrindScalesEveryLimitByDefault) {
 #endif
   if (access("/usr/bin/valgrind", X_OK) != 0) GTEST_SKIP() << "no valgrind";
   const ChildResult r = RunChild(
-      {"/usr/bin/valgrind", "-q", CONFIG_PROGRAM, "--gtest_filter=Annotated.Slow",
-       "--gtest_watchdog_list_timeouts"},
+      {"/usr/bin/valgrind", "-q", CONFIG_PROGRAM,
+       "--gtest_filter=Annotated.Slow", "--gtest_watchdog_list_timeouts"},
       {"GTEST_WATCHDOG_SCALE"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("scaled ×10 (valgrind default)"));
@@ -291,9 +293,9 @@ TEST(ConfigErrors, BadBazelTestTimeout) {
 TEST(ConfigErrors, BadAnnotationPatternNamesFileAndLine) {
   const int line = MarkerLine(BAD_ANNOTATION_SOURCE, "bad");
   ASSERT_GT(line, 0);
-  ExpectRefused(RunChild({BAD_ANNOTATION_PROGRAM}),
-                {"bad_annotation_program.cc:" + std::to_string(line),
-                 "'Bad::Pat'"});
+  ExpectRefused(
+      RunChild({BAD_ANNOTATION_PROGRAM}),
+      {"bad_annotation_program.cc:" + std::to_string(line), "'Bad::Pat'"});
 }
 TEST(ConfigErrors, NegativeAnnotation) {
   ExpectRefused(RunChild({NEGATIVE_ANNOTATION_PROGRAM}),
