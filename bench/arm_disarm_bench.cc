@@ -38,30 +38,42 @@ Fixture& Shared() {
   return *f;
 }
 
-// One test's worth of listener work without overrides or annotations: arm
-// the test phase, then the suite tear-down phase at OnTestEnd.
-void BM_TestStartAndEnd(benchmark::State& state) {
+// Allocations per iteration since `before`, as a benchmark counter.
+benchmark::Counter AllocationsSince(long before,
+                                    const benchmark::State& state) {
+  return benchmark::Counter(static_cast<double>(g_allocations.load() - before) /
+                            static_cast<double>(state.iterations()));
+}
+
+// One test's worth of listener work, as WatchdogListener::OnTestStart does
+// it: find the test's limit (`limit_for` gets a reused name buffer) and arm
+// the test phase. OnTestEnd publishes nothing but after a suite's last test.
+template <typename LimitFor>
+void RunTests(benchmark::State& state, LimitFor limit_for) {
   Fixture& f = Shared();
+  std::string name;
+  name.reserve(256);
   int i = 0;
   const long before = g_allocations.load();
-  const wi::Limit limit{int64_t{60} * 1000000000, "bench"};
   for (auto _ : state) {
     const void* test = &f.tests[i++ % 1000];
+    const wi::Limit limit = limit_for(&name);
     f.board.Arm(wi::Phase::kTest, test, wi::MonotonicNowNs(), limit.ns,
                 limit.origin);
-    f.board.Arm(wi::Phase::kTestSuiteTearDown, nullptr, wi::MonotonicNowNs(),
-                limit.ns, limit.origin);
   }
-  state.counters["allocations_per_test"] =
-      benchmark::Counter(static_cast<double>(g_allocations.load() - before) /
-                         static_cast<double>(state.iterations()));
+  state.counters["allocations_per_test"] = AllocationsSince(before, state);
+}
+
+// Without overrides or annotations: every test gets the default limit.
+void BM_TestStartAndEnd(benchmark::State& state) {
+  const wi::Limit limit{int64_t{60} * 1000000000, "bench"};
+  RunTests(state, [&](std::string*) { return limit; });
 }
 BENCHMARK(BM_TestStartAndEnd);
 
-// With three annotations and one override: the listener builds the full
-// name in a reused buffer and matches the patterns.
+// With three annotations and one override: the full name is built in the
+// reused buffer and matched against the patterns.
 void BM_TestStartAndEndWithPatterns(benchmark::State& state) {
-  Fixture& f = Shared();
   static wi::Options* options = new wi::Options;
   static wi::ConfigFile* file = [] {
     auto* cf = new wi::ConfigFile;
@@ -82,24 +94,12 @@ void BM_TestStartAndEndWithPatterns(benchmark::State& state) {
     p->Build(in, &error);
     return p;
   }();
-  std::string name;
-  name.reserve(256);
-  int i = 0;
-  const long before = g_allocations.load();
-  for (auto _ : state) {
-    const void* test = &f.tests[i++ % 1000];
-    name.assign("Inst/Storage");
-    name.push_back('.');
-    name.append("ReadsBackWhatItWrote/17");
-    const wi::Limit limit = plan->ForTest(name);
-    f.board.Arm(wi::Phase::kTest, test, wi::MonotonicNowNs(), limit.ns,
-                limit.origin);
-    f.board.Arm(wi::Phase::kTestSuiteTearDown, nullptr, wi::MonotonicNowNs(),
-                limit.ns, limit.origin);
-  }
-  state.counters["allocations_per_test"] =
-      benchmark::Counter(static_cast<double>(g_allocations.load() - before) /
-                         static_cast<double>(state.iterations()));
+  RunTests(state, [](std::string* name) {
+    name->assign("Inst/Storage");
+    name->push_back('.');
+    name->append("ReadsBackWhatItWrote/17");
+    return plan->ForTest(*name);
+  });
 }
 BENCHMARK(BM_TestStartAndEndWithPatterns);
 
@@ -111,9 +111,7 @@ void BM_ArmDisarm(benchmark::State& state) {
                 int64_t{60} * 1000000000, "bench");
     f.board.Disarm();
   }
-  state.counters["allocations_per_iteration"] =
-      benchmark::Counter(static_cast<double>(g_allocations.load() - before) /
-                         static_cast<double>(state.iterations()));
+  state.counters["allocations_per_iteration"] = AllocationsSince(before, state);
 }
 BENCHMARK(BM_ArmDisarm);
 

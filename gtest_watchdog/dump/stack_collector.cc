@@ -143,11 +143,6 @@ int StackCollector::Install() {
 
 int StackCollector::signal_number() { return g_signal.load(); }
 
-void StackCollector::CollectSelf(ThreadStack* slot) {
-  UnwindInto(slot, 0);
-  slot->state.store(static_cast<int>(StackState::kDone));
-}
-
 int StackCollector::Collect(ThreadStack* slots, int count,
                             int64_t deadline_ns) {
   const int sig = g_signal.load();

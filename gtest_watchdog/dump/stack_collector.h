@@ -60,10 +60,6 @@ class StackCollector {
   // lock. `slots` must stay valid for the life of the process (a handler may
   // run late). Returns the number of slots that answered.
   static int Collect(ThreadStack* slots, int count, int64_t deadline_ns);
-
-  // Unwinds the calling thread (for the watchdog's own bookkeeping and
-  // tests). Signal-safe.
-  static void CollectSelf(ThreadStack* slot);
 };
 
 }  // namespace gtest_watchdog_internal

@@ -22,7 +22,6 @@ Decision DecideNext(const ArmedPhase& armed, int64_t now_ns, int64_t idle_ns,
   if (armed.armed() && armed.generation != state.fired_generation) {
     if (now_ns >= armed.deadline_ns()) {
       d.action = Action::kFire;
-      d.fire = true;
       d.wake_ns = now_ns;
       return d;
     }

@@ -25,7 +25,6 @@ enum class Action {
 
 struct Decision {
   Action action = Action::kSleep;
-  bool fire = false;    // action == kFire (kept for brevity in callers)
   int64_t wake_ns = 0;  // when to look again (absolute, monotonic)
 };
 

@@ -59,7 +59,7 @@ class DecideNextTest : public ::testing::TestWithParam<DecideCase> {};
 TEST_P(DecideNextTest, Decides) {
   const DecideCase& c = GetParam();
   const Decision d = DecideNext(c.armed, c.now_ns, c.idle_ns, c.already_fired);
-  EXPECT_EQ(d.fire, c.want_fire);
+  EXPECT_EQ(d.action == Action::kFire, c.want_fire);
   EXPECT_EQ(d.wake_ns, c.want_wake_ns);
 }
 
