@@ -48,7 +48,7 @@ def end_to_end():
     n = 2000 if QUICK else 100000
     reps = 1 if QUICK else 7
     section(f"{n:,} trivial tests, {reps} interleaved runs")
-    variants = ["plain", "watchdog", "thread_per_test"]
+    variants = ["plain", "idle_thread", "watchdog", "thread_per_test"]
     times = {v: [] for v in variants}
     env = dict(os.environ, BENCH_TESTS=str(n))
     for _ in range(reps):

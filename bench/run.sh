@@ -14,5 +14,6 @@ if ((${#missing[@]})); then
 fi
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DGTEST_WATCHDOG_BENCH=ON > /dev/null
 cmake --build build-bench -j2 --target arm_disarm_bench trivial_tests_plain \
-  trivial_tests_watchdog trivial_tests_thread_per_test blocked_threads
+  trivial_tests_watchdog trivial_tests_thread_per_test trivial_tests_idle_thread \
+  blocked_threads
 exec python3 bench/run.py "$@"
