@@ -9,6 +9,8 @@ find_package(GTest 1.12 CONFIG REQUIRED)
 find_package(absl CONFIG REQUIRED)
 find_package(spdlog CONFIG REQUIRED)
 find_package(tomlplusplus CONFIG REQUIRED)
+# The JSON report (--gtest_watchdog_report), written by the report helper.
+find_package(nlohmann_json 3 CONFIG REQUIRED)
 find_package(PkgConfig REQUIRED)
 # elfutils' libdw symbolizes in the report helper process (file:line, inlined frames).
 pkg_check_modules(LIBDW REQUIRED IMPORTED_TARGET GLOBAL libdw)

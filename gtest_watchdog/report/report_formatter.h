@@ -14,21 +14,12 @@
 #include <string>
 #include <vector>
 
+#include "gtest_watchdog/report/report_model.h"
 #include "gtest_watchdog/report/snapshot.h"
 #include "gtest_watchdog/symbolize/symbolizer.h"
 
 namespace gtest_watchdog_internal {
 
-// Which part of a test was running, told from the test thread's stack
-// (GoogleTest emits no event between constructor, SetUp, body, TearDown).
-enum class TestPart {
-  kUnknown,
-  kConstructor,
-  kSetUp,
-  kBody,
-  kTearDown,
-  kDestructor
-};
 // `frames` innermost first, as symbolized.
 TestPart ClassifyTestPart(const std::vector<SourceFrame>& frames);
 const char* TestPartName(TestPart part);

@@ -49,6 +49,14 @@ void WriteSnapshot(int fd, const SnapshotHeader& h,
   w.Str("pid ").Dec(h.pid).Char('\n');
   w.Str("test_tid ").Dec(h.test_tid).Char('\n');
   w.Str("watchdog_tid ").Dec(h.watchdog_tid).Char('\n');
+  w.Str("color ").Dec(h.color ? 1 : 0).Char('\n');
+  // Hex: a path may hold any byte but NUL, the format is line-based.
+  w.Str("json_report ");
+  for (const char* p = h.json_report; *p != '\0'; ++p) {
+    const unsigned char c = static_cast<unsigned char>(*p);
+    w.Char("0123456789abcdef"[c >> 4]).Char("0123456789abcdef"[c & 15]);
+  }
+  w.Char('\n');
   for (int i = 0; i < count; ++i) {
     const KernelThreadInfo& k = *threads[i].kernel;
     const ThreadStack* s = threads[i].stack;
@@ -65,6 +73,15 @@ void WriteSnapshot(int fd, const SnapshotHeader& h,
     w.Str("pcs ").Dec(depth);
     for (int f = 0; f < depth; ++f) w.Char(' ').Hex(s->pcs[f]);
     w.Char('\n');
+    const FutexWindow* fw = threads[i].futex;
+    if (fw != nullptr && fw->size > 0) {
+      w.Str("futex ").Hex(fw->base).Char(' ');
+      for (int b = 0; b < fw->size && b < kFutexWindowSize; ++b) {
+        w.Char("0123456789abcdef"[fw->bytes[b] >> 4])
+            .Char("0123456789abcdef"[fw->bytes[b] & 15]);
+      }
+      w.Char('\n');
+    }
   }
   w.Str("end\n");
   w.Flush();
@@ -79,6 +96,24 @@ StackStatus StatusFromId(const std::string& id) {
     if (id == StackStatusId(s)) return s;
   }
   return StackStatus::kNoAnswer;
+}
+
+// Decodes the hex digits of `hex` into bytes; false on odd length or a
+// non-hex character.
+bool FromHex(const std::string& hex, std::string* out) {
+  if (hex.size() % 2 != 0) return false;
+  out->clear();
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = digit(hex[i]), lo = digit(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return true;
 }
 
 std::string RestOfLine(std::istringstream& in) {
@@ -122,6 +157,25 @@ bool ParseSnapshot(const std::string& text, Snapshot* out, std::string* error) {
       in >> snap.test_tid;
     } else if (key == "watchdog_tid") {
       in >> snap.watchdog_tid;
+    } else if (key == "color") {
+      int color = 0;
+      in >> color;
+      snap.color = color != 0;
+    } else if (key == "json_report") {
+      if (!FromHex(RestOfLine(in), &snap.json_report)) {
+        *error = "snapshot line " + std::to_string(lineno) +
+                 " malformed (json_report): " + line;
+        return false;
+      }
+    } else if (key == "futex" && !snap.threads.empty()) {
+      std::string hex, bytes;
+      in >> std::hex >> snap.threads.back().futex_base >> hex;
+      if (!FromHex(hex, &bytes)) {
+        *error = "snapshot line " + std::to_string(lineno) +
+                 " malformed (futex): " + line;
+        return false;
+      }
+      snap.threads.back().futex_bytes.assign(bytes.begin(), bytes.end());
     } else if (key == "thread") {
       SnapshotThread t;
       std::string status;

@@ -22,7 +22,18 @@
 
 namespace gtest_watchdog_internal {
 
-constexpr int kSnapshotVersion = 1;
+constexpr int kSnapshotVersion = 2;
+
+// Bytes of memory around the futex a thread waits on, read by the stalled
+// process itself (process_vm_readv: a bad address fails, never faults), so
+// the helper can find a lock's owner. Covers [uaddr - 16, uaddr + 48).
+constexpr int kFutexWindowBefore = 16;
+constexpr int kFutexWindowSize = 64;
+struct FutexWindow {
+  uint64_t base = 0;  // address of bytes[0]
+  int size = 0;       // bytes read; 0 = unreadable / not in a futex
+  unsigned char bytes[kFutexWindowSize] = {};
+};
 
 // How a thread's stack was obtained, or why not.
 enum class StackStatus : int {
@@ -49,12 +60,15 @@ struct SnapshotHeader {
   pid_t pid = 0;
   pid_t test_tid = 0;
   pid_t watchdog_tid = 0;
+  bool color = false;            // the report may use ANSI colours
+  const char* json_report = "";  // absolute path for the JSON report, or ""
 };
 
 struct SnapshotThreadIn {
   const KernelThreadInfo* kernel;
   const ThreadStack* stack;  // may be null
   StackStatus status;
+  const FutexWindow* futex = nullptr;  // may be null
 };
 
 // Writes the snapshot as text to fd. Signal-safe: RawWriter only.
@@ -74,6 +88,8 @@ struct SnapshotThread {
   std::string name;
   std::string wchan;
   std::vector<uint64_t> pcs;  // pcs[0] exact, others already minus one
+  uint64_t futex_base = 0;    // address of futex_bytes[0]
+  std::vector<unsigned char> futex_bytes;  // empty: not read
 };
 
 struct Snapshot {
@@ -88,6 +104,8 @@ struct Snapshot {
   pid_t pid = 0;
   pid_t test_tid = 0;
   pid_t watchdog_tid = 0;
+  bool color = false;
+  std::string json_report;  // absolute path, or empty
   std::vector<SnapshotThread> threads;
 };
 

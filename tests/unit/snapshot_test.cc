@@ -119,7 +119,7 @@ class SnapshotRoundTripTest : public ::testing::Test {
 TEST_F(SnapshotRoundTripTest, HeaderFields) {
   const std::string text = WriteToString(header_, threads_.data(),
                                          static_cast<int>(threads_.size()));
-  EXPECT_THAT(text, StartsWith("gtest_watchdog-snapshot 1\n"));
+  EXPECT_THAT(text, StartsWith("gtest_watchdog-snapshot 2\n"));
   Snapshot snap;
   std::string error;
   ASSERT_TRUE(ParseSnapshot(text, &snap, &error)) << error << "\n" << text;
@@ -135,6 +135,40 @@ TEST_F(SnapshotRoundTripTest, HeaderFields) {
   EXPECT_EQ(snap.test_tid, 4242);
   EXPECT_EQ(snap.watchdog_tid, 4250);
   ASSERT_EQ(snap.threads.size(), 4u);
+}
+
+TEST_F(SnapshotRoundTripTest, ColourJsonPathAndFutexWindow) {
+  header_.color = true;
+  // Spaces, a newline and non-ASCII bytes survive the line-based format.
+  header_.json_report = "/tmp/a dir/r\xc3\xa9port\n.json";
+  FutexWindow fw;
+  fw.base = 0x55d0c0a0e090;
+  fw.size = kFutexWindowSize;
+  for (int i = 0; i < fw.size; ++i)
+    fw.bytes[i] = static_cast<unsigned char>(i * 7);
+  threads_[0].futex = &fw;
+  const std::string text = WriteToString(header_, threads_.data(),
+                                         static_cast<int>(threads_.size()));
+  Snapshot snap;
+  std::string error;
+  ASSERT_TRUE(ParseSnapshot(text, &snap, &error)) << error << "\n" << text;
+  EXPECT_TRUE(snap.color);
+  EXPECT_EQ(snap.json_report, "/tmp/a dir/r\xc3\xa9port\n.json");
+  ASSERT_EQ(snap.threads.size(), 4u);
+  EXPECT_EQ(snap.threads[0].futex_base, 0x55d0c0a0e090u);
+  ASSERT_EQ(snap.threads[0].futex_bytes.size(), size_t{kFutexWindowSize});
+  EXPECT_EQ(snap.threads[0].futex_bytes[3], 21);
+  EXPECT_EQ(snap.threads[0].futex_bytes[63],
+            static_cast<unsigned char>(63 * 7));
+  EXPECT_TRUE(snap.threads[1].futex_bytes.empty());
+}
+
+TEST(ParseSnapshotTest, BadHexInJsonPathIsAnError) {
+  std::string text = "gtest_watchdog-snapshot 2\njson_report 2g\nend\n";
+  Snapshot snap;
+  std::string error;
+  EXPECT_FALSE(ParseSnapshot(text, &snap, &error));
+  EXPECT_THAT(error, HasSubstr("json_report"));
 }
 
 TEST_F(SnapshotRoundTripTest, ThreadWithStack) {
@@ -303,7 +337,7 @@ TEST(StackStatusIdTest, AllDistinct) {
 }
 
 constexpr char kMinimal[] =
-    "gtest_watchdog-snapshot 1\n"
+    "gtest_watchdog-snapshot 2\n"
     "kind timeout\n"
     "phase test\n"
     "test A.B\n"
@@ -351,8 +385,8 @@ TEST(ParseSnapshotTest, CutInTheMiddleIsAnError) {
 
 TEST(ParseSnapshotTest, WrongVersionIsAnError) {
   std::string text = kMinimal;
-  text.replace(0, strlen("gtest_watchdog-snapshot 1"),
-               "gtest_watchdog-snapshot 2");
+  text.replace(0, strlen("gtest_watchdog-snapshot 2"),
+               "gtest_watchdog-snapshot 9");
   Snapshot snap;
   std::string error;
   EXPECT_FALSE(ParseSnapshot(text, &snap, &error));
