@@ -1,12 +1,14 @@
 #include "gtest_watchdog/report/report_formatter.h"
 
 #include <map>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "gtest_watchdog/config/duration.h"
+#include "gtest_watchdog/report/analysis.h"
 
 namespace gtest_watchdog_internal {
 namespace {
@@ -70,17 +72,6 @@ std::string FrameText(const SourceFrame& f) {
                           f.module_offset);
   }
   return text;
-}
-
-std::vector<SourceFrame> Flatten(const SnapshotThread& t,
-                                 const SymbolizeFn& symbolize) {
-  std::vector<SourceFrame> out;
-  std::vector<uint64_t> pcs = t.pcs;
-  if (pcs.empty() && t.kernel_pc != 0) pcs.push_back(t.kernel_pc);
-  for (uint64_t pc : pcs) {
-    for (const SourceFrame& f : symbolize(pc)) out.push_back(f);
-  }
-  return out;
 }
 
 std::string WhyNoStack(const SnapshotThread& t) {
@@ -237,19 +228,302 @@ const SourceFrame* FirstUserFrame(const std::vector<SourceFrame>& frames) {
 }
 
 std::string FormatReport(const Snapshot& snap, const SymbolizeFn& symbolize) {
-  std::map<pid_t, std::vector<SourceFrame>> stacks;
-  for (const SnapshotThread& t : snap.threads)
-    stacks[t.tid] = Flatten(t, symbolize);
-  const auto test_it = stacks.find(snap.test_tid);
+  AnalysisInput input;
+  input.snapshot = &snap;
+  input.symbolize = symbolize;
+  return FormatReport(Analyze(input), FormatOptions());
+}
+
+namespace {
+
+// ANSI colours, only when the report goes to a terminal that wants them.
+class Painter {
+ public:
+  explicit Painter(bool on) : on_(on) {}
+  std::string Red(const std::string& s) const { return Wrap("1;31", s); }
+  std::string Green(const std::string& s) const { return Wrap("32", s); }
+  std::string Yellow(const std::string& s) const { return Wrap("33", s); }
+  std::string Bold(const std::string& s) const { return Wrap("1", s); }
+  std::string Dim(const std::string& s) const { return Wrap("2", s); }
+
+ private:
+  std::string Wrap(const char* code, const std::string& s) const {
+    return on_ ? absl::StrCat("\033[", code, "m", s, "\033[0m") : s;
+  }
+  bool on_;
+};
+
+std::string ThreadLabel(const ThreadModel& t) {
+  return absl::StrCat("thread ", t.raw->tid, " \"", t.raw->name, "\"");
+}
+
+const ThreadModel* ByTid(const ReportModel& m, pid_t tid) {
+  for (const ThreadModel& t : m.threads) {
+    if (t.raw->tid == tid) return &t;
+  }
+  return nullptr;
+}
+
+std::string LockText(const LockWait& w) {
+  const char* what =
+      w.kind == WaitKind::kMutex ? "mutex"
+      : w.kind == WaitKind::kRwlockWrite || w.kind == WaitKind::kRwlockRead
+          ? "rwlock"
+      : w.kind == WaitKind::kCondition ? "condition variable"
+                                       : "futex";
+  if (!w.lock_name.empty()) {
+    return absl::StrFormat("%s %s (0x%x)", what, w.lock_name, w.lock_addr);
+  }
+  return absl::StrFormat("%s 0x%x", what, w.lock_addr);
+}
+
+// What the thread waits for, in words; "" when it is not waiting on a
+// futex we understand (then the system call says it).
+std::string WaitText(const ReportModel& m, const ThreadModel& t) {
+  const LockWait& w = t.wait;
+  std::string owner;
+  if (w.owner != 0) {
+    const ThreadModel* o = ByTid(m, w.owner);
+    owner = o != nullptr ? ThreadLabel(*o) : absl::StrCat("thread ", w.owner);
+  }
+  switch (w.kind) {
+    case WaitKind::kMutex:
+      return absl::StrCat(
+          "blocked on ", LockText(w), ", ",
+          owner.empty() ? "owner unknown" : absl::StrCat("owned by ", owner));
+    case WaitKind::kRwlockWrite:
+    case WaitKind::kRwlockRead:
+      return absl::StrCat(
+          "waiting to ",
+          w.kind == WaitKind::kRwlockWrite ? "write-lock " : "read-lock ",
+          LockText(w), ", ",
+          owner.empty() ? "no writer known (held by readers?)"
+                        : absl::StrCat("held for writing by ", owner));
+    case WaitKind::kCondition:
+      return absl::StrCat("waiting on ", LockText(w),
+                          " (for a notify; holds no lock while waiting)");
+    case WaitKind::kJoin:
+      return "waiting to join another thread";
+    case WaitKind::kOtherFutex:
+    case WaitKind::kNone:
+      break;
+  }
+  return "";
+}
+
+std::string StackSourceText(const ThreadModel& t) {
+  switch (t.source) {
+    case StackSource::kPtrace:
+      return absl::StrCat("(", WhyNoStack(*t.raw),
+                          "; stack taken from outside with ptrace instead)");
+    case StackSource::kKernelPc:
+    case StackSource::kNone: {
+      std::string why = WhyNoStack(*t.raw);
+      if (!t.stack_note.empty()) {
+        absl::StrAppend(&why, "; ptrace could not help: ", t.stack_note);
+      }
+      return why.empty() ? "" : absl::StrCat("(", why, ")");
+    }
+    case StackSource::kSignal:
+      break;
+  }
+  return "";
+}
+
+// Frames past the first GoogleTest frame, when nothing but GoogleTest, the
+// runtime and main follow, are folded into one line: the user's code
+// stands out, and the JSON report keeps every frame.
+size_t FoldAt(const std::vector<SourceFrame>& frames) {
+  for (size_t i = 0; i < frames.size(); ++i) {
+    if (!IsGtest(frames[i].function)) continue;
+    bool rest_runtime = true;
+    for (size_t j = i + 1; j < frames.size() && rest_runtime; ++j) {
+      rest_runtime = IsRuntime(frames[j]);
+    }
+    if (rest_runtime && frames.size() - i - 1 >= 2) return i + 1;
+    if (rest_runtime) break;
+  }
+  return frames.size();
+}
+
+void AppendFrames(std::string* out, const std::vector<SourceFrame>& frames,
+                  const Painter& paint) {
+  const size_t shown = FoldAt(frames);
+  for (size_t i = 0; i < shown; ++i) {
+    const std::string text = FrameText(frames[i]);
+    absl::StrAppend(out, "    #", i, "  ",
+                    IsRuntime(frames[i]) ? text : paint.Bold(text), "\n");
+  }
+  if (shown < frames.size()) {
+    absl::StrAppend(out, "    ",
+                    paint.Dim(absl::StrCat("... ", frames.size() - shown,
+                                           " more frames in GoogleTest and "
+                                           "main")),
+                    "\n");
+  }
+}
+
+// "4812-4815, 4820" for a sorted list; long lists end with a count.
+std::string TidRanges(const std::vector<pid_t>& tids) {
+  std::vector<std::string> runs;
+  size_t i = 0;
+  constexpr size_t kMaxRuns = 48;
+  while (i < tids.size() && runs.size() < kMaxRuns) {
+    size_t j = i;
+    while (j + 1 < tids.size() && tids[j + 1] == tids[j] + 1) ++j;
+    runs.push_back(j == i ? absl::StrCat(tids[i])
+                          : absl::StrCat(tids[i], "-", tids[j]));
+    i = j + 1;
+  }
+  std::string text = absl::StrJoin(runs, ", ");
+  if (i < tids.size()) {
+    absl::StrAppend(&text, " and ", tids.size() - i, " more");
+  }
+  return text;
+}
+
+std::string WhereText(const ThreadModel& t) {
+  const SourceFrame* user = FirstUserFrame(t.frames);
+  if (user == nullptr) return "";
+  return absl::StrCat(user->function, " at ", Basename(user->file), ":",
+                      user->line);
+}
+
+void AppendDeadlocks(std::string* out, const ReportModel& m,
+                     const Painter& paint) {
+  for (const DeadlockCycle& c : m.cycles) {
+    std::vector<std::string> lines;
+    for (size_t k = 0; k < c.threads.size(); ++k) {
+      const ThreadModel& t = m.threads[c.threads[k]];
+      const ThreadModel& next =
+          m.threads[c.threads[(k + 1) % c.threads.size()]];
+      lines.push_back(absl::StrCat(ThreadLabel(t), " waits for ",
+                                   LockText(t.wait), " held by ",
+                                   &t == &next ? "itself" : ThreadLabel(next)));
+    }
+    std::vector<std::string> wheres;
+    for (int idx : c.threads) {
+      const std::string where = WhereText(m.threads[idx]);
+      if (!where.empty())
+        wheres.push_back(absl::StrCat(m.threads[idx].raw->tid, " in ", where));
+    }
+    if (!wheres.empty()) lines.push_back(absl::StrJoin(wheres, " · "));
+    absl::StrAppend(out, paint.Red("[ DEADLOCK ]"), " ",
+                    absl::StrJoin(lines, "\n             "), "\n");
+  }
+}
+
+}  // namespace
+
+std::string FormatReport(const ReportModel& m, const FormatOptions& options) {
+  const Snapshot& snap = *m.snapshot;
+  const Painter paint(options.color);
   const std::vector<SourceFrame> no_frames;
   const std::vector<SourceFrame>& test_frames =
-      test_it != stacks.end() ? test_it->second : no_frames;
+      m.test_thread >= 0 ? m.threads[m.test_thread].frames : no_frames;
 
-  // Headline: what stalled, for how long, which limit.
+  std::string out;
+  absl::StrAppend(&out, paint.Red("[ TIMEOUT  ]"), " ", Headline(m), "\n");
+
+  // Where the thread running it is, in the user's code.
+  if (const SourceFrame* user = FirstUserFrame(test_frames)) {
+    absl::StrAppend(&out, paint.Green("[ STALLED  ]"), " thread ",
+                    snap.test_tid, " in ", user->function, " at ",
+                    Basename(user->file), ":", user->line, "\n");
+  }
+  AppendDeadlocks(&out, m, paint);
+
+  // The census leaves out the watchdog's own thread: it is busy writing
+  // this report, and counting it "running" would mislead.
+  std::map<std::string, int> census;
+  for (const SnapshotThread& t : snap.threads) {
+    if (t.status != StackStatus::kSelf) ++census[StateName(t.state)];
+  }
+  std::vector<std::string> parts;
+  for (const auto& [state, n] : census)
+    parts.push_back(absl::StrCat(n, " ", state));
+  absl::StrAppend(&out, paint.Green("[ THREADS  ]"), " ", snap.threads.size(),
+                  " threads: ", absl::StrJoin(parts, ", "),
+                  snap.watchdog_tid != 0 ? ", and the watchdog's own" : "");
+  if (m.groups.size() < m.threads.size()) {
+    absl::StrAppend(&out, "; ", m.groups.size(), " distinct stacks");
+  }
+  absl::StrAppend(&out, "\n");
+  if (!m.children.empty()) {
+    absl::StrAppend(
+        &out, paint.Green("[ CHILDREN ]"), " ", m.children.size(),
+        m.children.size() == 1 ? " child process" : " child processes",
+        " of the test program, terminated before the abort:\n");
+    for (const ChildProcess& c : m.children) {
+      absl::StrAppend(&out, "             pid ", c.pid, " (",
+                      StateName(c.state),
+                      c.ppid != snap.pid ? absl::StrCat(", child of ", c.ppid)
+                                         : std::string(),
+                      "): ", c.command, "\n");
+    }
+  }
+  if (!m.ptrace_note.empty()) {
+    absl::StrAppend(&out, paint.Yellow("[ WATCHDOG ]"), " ", m.ptrace_note,
+                    "\n");
+  }
+
+  for (const ThreadGroup& g : m.groups) {
+    const ThreadModel& t = m.threads[g.members[0]];
+    if (g.members.size() == 1) {
+      std::string head =
+          absl::StrCat("Thread ", t.raw->tid, " \"", t.raw->name, "\"");
+      if (t.raw->tid == snap.test_tid) {
+        absl::StrAppend(&head, " [runs ",
+                        snap.test_name.empty() ? snap.phase_id : snap.test_name,
+                        "]");
+      }
+      absl::StrAppend(&out, "\n", paint.Bold(head));
+    } else {
+      std::vector<pid_t> tids;
+      std::set<std::string> names;
+      for (int idx : g.members) {
+        tids.push_back(m.threads[idx].raw->tid);
+        names.insert(m.threads[idx].raw->name);
+      }
+      std::string head = absl::StrCat(
+          g.members.size(), " threads with the same stack: ", TidRanges(tids));
+      if (names.size() == 1) {
+        absl::StrAppend(&head, " \"", *names.begin(), "\"");
+      } else {
+        absl::StrAppend(&head, " (", names.size(), " different names)");
+      }
+      absl::StrAppend(&out, "\n", paint.Bold(head));
+    }
+    if (t.raw->status == StackStatus::kSelf) {
+      absl::StrAppend(&out, " — gtest_watchdog, writing this report\n");
+      continue;
+    }
+    absl::StrAppend(&out, " — ", StateName(t.raw->state));
+    std::string what = WaitText(m, t);
+    if (what.empty()) what = SyscallText(*t.raw);
+    if (!what.empty()) absl::StrAppend(&out, ", ", what);
+    if (!t.raw->wchan.empty())
+      absl::StrAppend(&out, " (kernel: ", t.raw->wchan, ")");
+    absl::StrAppend(&out, "\n");
+    const std::string source = StackSourceText(t);
+    if (!source.empty()) absl::StrAppend(&out, "    ", source, "\n");
+    if (t.raw->status == StackStatus::kExited) continue;
+    if (t.source == StackSource::kKernelPc) {
+      absl::StrAppend(&out, "    program counter from the kernel:\n");
+    }
+    AppendFrames(&out, t.frames, paint);
+    if (t.raw->truncated)
+      absl::StrAppend(&out, "    ... (deeper frames cut)\n");
+  }
+  absl::StrAppend(&out, "\n");
+  return out;
+}
+
+std::string Headline(const ReportModel& m) {
+  const Snapshot& snap = *m.snapshot;
   std::string what;
   if (snap.phase_id == "test") {
-    what = absl::StrCat(snap.test_name, ": ",
-                        TestPartName(ClassifyTestPart(test_frames)));
+    what = absl::StrCat(snap.test_name, ": ", TestPartName(m.part));
   } else if (snap.phase_id == "suite-setup") {
     what = absl::StrCat(snap.suite_name, ": SetUpTestSuite()");
   } else if (snap.phase_id == "suite-teardown") {
@@ -261,72 +535,26 @@ std::string FormatReport(const Snapshot& snap, const SymbolizeFn& symbolize) {
   } else {
     what = snap.phase_id;
   }
-  std::string out;
   if (snap.kind == "total-timeout") {
-    absl::StrAppend(
-        &out, "[ TIMEOUT  ] the whole test run still running after ",
-        Seconds(snap.elapsed_ns), " (limit ", LimitText(snap.limit_ns),
-        ", from ", snap.limit_origin, "); running now: ",
-        snap.phase_id == "none" ? "nothing (between phases)" : what, "\n");
-  } else {
-    absl::StrAppend(&out, "[ TIMEOUT  ] ", what, " still running after ",
-                    Seconds(snap.elapsed_ns), " (limit ",
-                    LimitText(snap.limit_ns), ", from ", snap.limit_origin,
-                    ")\n");
+    return absl::StrCat(
+        "the whole test run still running after ", Seconds(snap.elapsed_ns),
+        " (limit ", LimitText(snap.limit_ns), ", from ", snap.limit_origin,
+        "); running now: ",
+        snap.phase_id == "none" ? "nothing (between phases)" : what);
   }
+  return absl::StrCat(what, " still running after ", Seconds(snap.elapsed_ns),
+                      " (limit ", LimitText(snap.limit_ns), ", from ",
+                      snap.limit_origin, ")");
+}
 
-  // Where the thread running it is, in the user's code.
-  if (const SourceFrame* user = FirstUserFrame(test_frames)) {
-    absl::StrAppend(&out, "[ STALLED  ] thread ", snap.test_tid, " in ",
-                    user->function, " at ", Basename(user->file), ":",
-                    user->line, "\n");
+std::string FormatFailureMessage(const ReportModel& m) {
+  std::string out = absl::StrCat("gtest_watchdog: ", Headline(m), "\n");
+  if (m.test_thread >= 0) {
+    const ThreadModel& t = m.threads[m.test_thread];
+    absl::StrAppend(&out, "Thread ", t.raw->tid, " \"", t.raw->name,
+                    "\", which runs the test:\n");
+    AppendFrames(&out, t.frames, Painter(false));
   }
-
-  // The census leaves out the watchdog's own thread: it is busy writing
-  // this report, and counting it "running" would mislead.
-  std::map<std::string, int> census;
-  for (const SnapshotThread& t : snap.threads) {
-    if (t.status != StackStatus::kSelf) ++census[StateName(t.state)];
-  }
-  std::vector<std::string> parts;
-  for (const auto& [state, n] : census)
-    parts.push_back(absl::StrCat(n, " ", state));
-  absl::StrAppend(&out, "[ THREADS  ] ", snap.threads.size(),
-                  " threads: ", absl::StrJoin(parts, ", "),
-                  snap.watchdog_tid != 0 ? ", and the watchdog's own" : "",
-                  "\n");
-
-  for (const SnapshotThread& t : snap.threads) {
-    absl::StrAppend(&out, "\nThread ", t.tid, " \"", t.name, "\"");
-    if (t.tid == snap.test_tid) {
-      absl::StrAppend(&out, " [runs ",
-                      snap.test_name.empty() ? snap.phase_id : snap.test_name,
-                      "]");
-    }
-    if (t.status == StackStatus::kSelf) {
-      absl::StrAppend(&out, " — gtest_watchdog, writing this report\n");
-      continue;
-    }
-    absl::StrAppend(&out, " — ", StateName(t.state));
-    const std::string sc = SyscallText(t);
-    if (!sc.empty()) absl::StrAppend(&out, ", ", sc);
-    if (!t.wchan.empty()) absl::StrAppend(&out, " (kernel: ", t.wchan, ")");
-    absl::StrAppend(&out, "\n");
-    if (t.status != StackStatus::kOk) {
-      absl::StrAppend(&out, "    (", WhyNoStack(t), ")\n");
-      if (t.status == StackStatus::kSelf || t.status == StackStatus::kExited)
-        continue;
-      if (t.kernel_pc != 0) {
-        absl::StrAppend(&out, "    program counter from the kernel:\n");
-      }
-    }
-    const std::vector<SourceFrame>& frames = stacks[t.tid];
-    for (size_t i = 0; i < frames.size(); ++i) {
-      absl::StrAppend(&out, "    #", i, "  ", FrameText(frames[i]), "\n");
-    }
-    if (t.truncated) absl::StrAppend(&out, "    ... (deeper frames cut)\n");
-  }
-  absl::StrAppend(&out, "\n");
   return out;
 }
 

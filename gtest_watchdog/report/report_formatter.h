@@ -30,8 +30,22 @@ const SourceFrame* FirstUserFrame(const std::vector<SourceFrame>& frames);
 
 using SymbolizeFn = std::function<const std::vector<SourceFrame>&(uint64_t)>;
 
+struct FormatOptions {
+  bool color = false;  // ANSI colours (a terminal that wants them)
+};
+
+// The text report: headline, where the test is stuck, deadlocks, census,
+// children, then every group of threads with its stack.
+std::string FormatReport(const ReportModel& model,
+                         const FormatOptions& options);
+// Shorthand: analyses `snapshot` with nothing but `symbolize`.
 std::string FormatReport(const Snapshot& snapshot,
                          const SymbolizeFn& symbolize);
+// "Suite.Name: test body still running after 1.00 s (limit 1s, from ...)".
+std::string Headline(const ReportModel& model);
+// The failure recorded in GoogleTest's XML/JSON output for the stalled
+// test: the headline and the test thread's stack.
+std::string FormatFailureMessage(const ReportModel& model);
 
 // Name of an x86-64 system call number, or "" if not in our table.
 const char* SyscallName(long nr);

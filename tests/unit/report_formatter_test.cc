@@ -11,6 +11,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "gtest_watchdog/report/analysis.h"
 
 namespace gtest_watchdog_internal {
 namespace {
@@ -379,8 +380,12 @@ TEST_F(FormatReportTest, TestThreadIsMarkedAndShowsFrames) {
                                  "/usr/include/c++/12/bits/std_mutex.h:100\n"));
   EXPECT_THAT(section, HasSubstr("#2  Foo_Bar_Test::TestBody()  at "
                                  "/src/tests/foo_test.cc:42\n"));
-  EXPECT_THAT(section,
-              HasSubstr("  main  at /src/gtest_watchdog/main.cc:10\n"));
+  // GoogleTest's frames below the first one are folded into a count.
+  EXPECT_THAT(section, HasSubstr("#3  void testing::internal::"
+                                 "HandleExceptionsInMethodIfSupported"));
+  EXPECT_THAT(section, HasSubstr("    ... 9 more frames in GoogleTest and "
+                                 "main\n"));
+  EXPECT_THAT(section, Not(HasSubstr("main.cc:10")));
   EXPECT_THAT(section, Not(HasSubstr("could not be taken")));
   EXPECT_THAT(section, Not(HasSubstr("[gtest_watchdog]")));
 }
@@ -494,6 +499,148 @@ TEST(SyscallNameTest, KnownAndUnknown) {
   EXPECT_STREQ(SyscallName(230), "clock_nanosleep");
   EXPECT_STREQ(SyscallName(-1), "");
   EXPECT_STREQ(SyscallName(100000), "");
+}
+
+// ---- the model-based report: groups, locks, deadlocks, children, colour ----
+
+class ModelReportTest : public FormatReportTest {
+ protected:
+  // Adds `n` threads parked in the same place (one mutex owned by the test
+  // thread), tids from `first`.
+  void AddParkedThreads(pid_t first, int n, const std::string& name) {
+    symbols_.Add(0x500, {Fn("__lll_lock_wait")});
+    symbols_.Add(0x510, {Fn("Worker()", "/src/tests/worker.cc", 7)});
+    for (int i = 0; i < n; ++i) {
+      SnapshotThread t = Thread(first + i, 'S', StackStatus::kOk, name);
+      t.syscall_nr = 202;
+      t.syscall_args[0] = 0x7000;
+      t.pcs = {0x500, 0x510};
+      snap_.threads.push_back(t);
+    }
+  }
+
+  ReportModel Model() {
+    AnalysisInput input;
+    input.snapshot = &snap_;
+    input.symbolize = symbols_.AsFunction();
+    input.external = external_;
+    input.children = children_;
+    input.ptrace_note = ptrace_note_;
+    return Analyze(input);
+  }
+
+  std::map<pid_t, ExternalStack> external_;
+  std::vector<ChildProcess> children_;
+  std::string ptrace_note_;
+};
+
+TEST_F(ModelReportTest, IdenticalThreadsPrintOnceWithCountAndIdRanges) {
+  AddParkedThreads(200, 1000, "worker");
+  const ReportModel model = Model();
+  const std::string report = FormatReport(model, FormatOptions());
+  EXPECT_THAT(report, HasSubstr("1000 threads with the same stack: 200-1199 "
+                                "\"worker\""));
+  EXPECT_THAT(report, HasSubstr("; 4 distinct stacks"));
+  // One stack printed for the thousand: the report stays short.
+  size_t lines = 0;
+  for (char c : report) lines += c == '\n';
+  EXPECT_LT(lines, 60u) << report;
+  size_t worker_frames = 0;
+  for (size_t at = report.find("Worker()"); at != std::string::npos;
+       at = report.find("Worker()", at + 1)) {
+    ++worker_frames;
+  }
+  EXPECT_EQ(worker_frames, 1u);
+}
+
+TEST_F(ModelReportTest, ThreadsWithDifferentStacksAreNotGrouped) {
+  AddParkedThreads(200, 3, "worker");
+  snap_.threads.back().pcs = {0x500};  // one differs
+  const ReportModel model = Model();
+  const std::string report = FormatReport(model, FormatOptions());
+  EXPECT_THAT(report, HasSubstr("2 threads with the same stack: 200-201"));
+  EXPECT_THAT(report, HasSubstr("\nThread 202 \"worker\""));
+}
+
+TEST_F(ModelReportTest, TestThreadIsNeverGroupedWithOthers) {
+  AddParkedThreads(200, 2, "unit_tests");
+  snap_.threads[0].pcs = {0x500, 0x510};  // same stack as the workers
+  const std::string report = FormatReport(Model(), FormatOptions());
+  EXPECT_THAT(report, HasSubstr("\nThread 100 \"unit_tests\" [runs Foo.Bar]"));
+  EXPECT_THAT(report, HasSubstr("2 threads with the same stack: 200-201"));
+}
+
+TEST_F(ModelReportTest, DifferentNamesInAGroupAreCounted) {
+  AddParkedThreads(200, 2, "a");
+  snap_.threads.back().name = "b";
+  const std::string report = FormatReport(Model(), FormatOptions());
+  EXPECT_THAT(report, HasSubstr("2 threads with the same stack: 200-201 (2 "
+                                "different names)"));
+}
+
+TEST_F(ModelReportTest, LongIdListsAreCut) {
+  AddParkedThreads(200, 1, "w");
+  for (int i = 1; i < 100; ++i) {  // every other tid: no ranges
+    SnapshotThread t = snap_.threads.back();
+    t.tid = 200 + 2 * i;
+    snap_.threads.push_back(t);
+  }
+  const std::string report = FormatReport(Model(), FormatOptions());
+  EXPECT_THAT(report, HasSubstr("100 threads with the same stack: 200, 202, "));
+  EXPECT_THAT(report, HasSubstr(" and 52 more \"w\""));
+}
+
+TEST_F(ModelReportTest, PtraceStackIsUsedAndSaidForSilentThreads) {
+  symbols_.Add(0x600, {Fn("BlockedForever()", "/src/tests/blocked.cc", 12)});
+  external_[101].pcs = {0x300, 0x600};
+  const std::string section =
+      Section(FormatReport(Model(), FormatOptions()), 101);
+  EXPECT_THAT(section, HasSubstr("stack taken from outside with ptrace"));
+  EXPECT_THAT(section, HasSubstr("#1  BlockedForever()  at "
+                                 "/src/tests/blocked.cc:12"));
+  EXPECT_THAT(section, Not(HasSubstr("program counter from the kernel")));
+}
+
+TEST_F(ModelReportTest, PtraceFailureIsSaidAndKernelPcKept) {
+  external_[101].error = "ptrace not permitted (Yama ptrace_scope 3)";
+  ptrace_note_ =
+      "2 threads could not be unwound from outside: ptrace not "
+      "permitted";
+  const std::string report = FormatReport(Model(), FormatOptions());
+  EXPECT_THAT(report, HasSubstr("[ WATCHDOG ] 2 threads could not be unwound"));
+  const std::string section = Section(report, 101);
+  EXPECT_THAT(section, HasSubstr("ptrace could not help: ptrace not permitted "
+                                 "(Yama ptrace_scope 3)"));
+  EXPECT_THAT(section, HasSubstr("program counter from the kernel:"));
+  EXPECT_THAT(section, HasSubstr("BlockAllSignalsAndWait()"));
+}
+
+TEST_F(ModelReportTest, ChildProcessesAreListed) {
+  children_ = {{4000, 100, 'S', "sleep 30"}, {4001, 4000, 'R', "yes"}};
+  const std::string report = FormatReport(Model(), FormatOptions());
+  EXPECT_THAT(report, HasSubstr("[ CHILDREN ] 2 child processes of the test "
+                                "program, terminated before the abort:\n"));
+  EXPECT_THAT(report, HasSubstr("pid 4000 (sleeping): sleep 30\n"));
+  EXPECT_THAT(report, HasSubstr("pid 4001 (running, child of 4000): yes\n"));
+}
+
+TEST_F(ModelReportTest, NoColourUnlessAsked) {
+  const ReportModel model = Model();
+  EXPECT_THAT(FormatReport(model, FormatOptions()), Not(HasSubstr("\033[")));
+  FormatOptions color;
+  color.color = true;
+  const std::string report = FormatReport(model, color);
+  EXPECT_THAT(report, HasSubstr("\033[1;31m[ TIMEOUT  ]\033[0m Foo.Bar"));
+  EXPECT_THAT(report, HasSubstr("\033[1mFoo_Bar_Test::TestBody()"));
+}
+
+TEST_F(ModelReportTest, FailureMessageHasHeadlineAndTestStack) {
+  const std::string message = FormatFailureMessage(Model());
+  EXPECT_THAT(message, StartsWith("gtest_watchdog: Foo.Bar: test body still "
+                                  "running after 1.00 s"));
+  EXPECT_THAT(message, HasSubstr("Foo_Bar_Test::TestBody()  at "
+                                 "/src/tests/foo_test.cc:42"));
+  EXPECT_THAT(message, Not(HasSubstr("blocker thread")));
 }
 
 }  // namespace

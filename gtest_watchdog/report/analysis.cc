@@ -1,0 +1,131 @@
+#include "gtest_watchdog/report/analysis.h"
+
+#include <algorithm>
+#include <set>
+#include <unordered_map>
+
+#include "absl/strings/str_cat.h"
+#include "gtest_watchdog/report/lock_analysis.h"
+
+namespace gtest_watchdog_internal {
+
+// TEMPORARY until lock_analysis lands: declarations and weak fallbacks.
+LockWait ClassifyWait(const SnapshotThread& t,
+                      const std::vector<SourceFrame>& frames,
+                      const std::function<bool(pid_t)>& is_our_thread);
+std::vector<DeadlockCycle> FindDeadlockCycles(
+    const std::vector<ThreadModel>& threads);
+__attribute__((weak)) LockWait ClassifyWait(const SnapshotThread&,
+                                            const std::vector<SourceFrame>&,
+                                            const std::function<bool(pid_t)>&) {
+  return {};
+}
+__attribute__((weak)) std::vector<DeadlockCycle> FindDeadlockCycles(
+    const std::vector<ThreadModel>&) {
+  return {};
+}
+
+namespace {
+
+std::vector<SourceFrame> SymbolizeAll(const std::vector<uint64_t>& pcs,
+                                      const SymbolizeFn& symbolize) {
+  std::vector<SourceFrame> out;
+  for (uint64_t pc : pcs) {
+    for (const SourceFrame& f : symbolize(pc)) out.push_back(f);
+  }
+  return out;
+}
+
+bool NeedsStack(StackStatus s) {
+  return s != StackStatus::kOk && s != StackStatus::kSelf &&
+         s != StackStatus::kExited;
+}
+
+}  // namespace
+
+std::string GroupKey(const ThreadModel& t) {
+  std::string key = absl::StrCat(
+      std::string(1, t.raw->state), "|", static_cast<int>(t.raw->status), "|",
+      t.raw->syscall_nr, "|", static_cast<int>(t.source), "|", t.stack_note,
+      "|", t.raw->truncated, "|", static_cast<int>(t.wait.kind), "|",
+      t.wait.lock_addr, "|", t.wait.owner);
+  for (const SourceFrame& f : t.frames) {
+    absl::StrAppend(&key, "\n", f.function, "|", f.file, "|", f.line, "|",
+                    f.module, "|", f.module_offset, "|", f.inlined);
+  }
+  return key;
+}
+
+bool SameStack(const ThreadModel& a, const ThreadModel& b) {
+  return GroupKey(a) == GroupKey(b);
+}
+
+ReportModel Analyze(const AnalysisInput& in) {
+  const Snapshot& snap = *in.snapshot;
+  ReportModel model;
+  model.snapshot = &snap;
+  model.children = in.children;
+  model.ptrace_note = in.ptrace_note;
+  std::set<pid_t> ours;
+  for (const SnapshotThread& t : snap.threads) ours.insert(t.tid);
+  const auto is_ours = [&](pid_t tid) { return ours.count(tid) != 0; };
+
+  model.threads.reserve(snap.threads.size());
+  for (const SnapshotThread& t : snap.threads) {
+    ThreadModel m;
+    m.raw = &t;
+    if (t.status == StackStatus::kOk && !t.pcs.empty()) {
+      m.frames = SymbolizeAll(t.pcs, in.symbolize);
+      m.source = StackSource::kSignal;
+    } else if (NeedsStack(t.status)) {
+      const auto ext = in.external.find(t.tid);
+      if (ext != in.external.end() && !ext->second.pcs.empty()) {
+        m.frames = SymbolizeAll(ext->second.pcs, in.symbolize);
+        m.source = StackSource::kPtrace;
+      } else if (t.kernel_pc != 0) {
+        m.frames = SymbolizeAll({t.kernel_pc}, in.symbolize);
+        m.source = StackSource::kKernelPc;
+        if (ext != in.external.end() && !ext->second.error.empty())
+          m.stack_note = ext->second.error;
+      }
+    }
+    m.wait = ClassifyWait(t, m.frames, is_ours);
+    if (m.wait.lock_addr != 0 && in.data_symbol) {
+      m.wait.lock_name = in.data_symbol(m.wait.lock_addr);
+    }
+    if (t.tid == snap.test_tid) {
+      model.test_thread = static_cast<int>(model.threads.size());
+      model.part = ClassifyTestPart(m.frames);
+    }
+    model.threads.push_back(std::move(m));
+  }
+  model.cycles = FindDeadlockCycles(model.threads);
+
+  // Groups: the test thread and the watchdog stand alone; any other thread
+  // joins the group of the first earlier thread with the same stack. Keyed
+  // by a string so 5,000 threads group in linear time.
+  std::unordered_map<std::string, int> group_of;
+  for (size_t i = 0; i < model.threads.size(); ++i) {
+    ThreadModel& t = model.threads[i];
+    const bool special =
+        t.raw->tid == snap.test_tid || t.raw->status == StackStatus::kSelf;
+    if (!special) {
+      const auto [it, added] =
+          group_of.emplace(GroupKey(t), static_cast<int>(model.groups.size()));
+      if (!added) t.group = it->second;
+    }
+    if (t.group < 0) {
+      t.group = static_cast<int>(model.groups.size());
+      model.groups.emplace_back();
+    }
+    model.groups[t.group].members.push_back(static_cast<int>(i));
+  }
+  for (ThreadGroup& g : model.groups) {
+    std::sort(g.members.begin(), g.members.end(), [&](int a, int b) {
+      return model.threads[a].raw->tid < model.threads[b].raw->tid;
+    });
+  }
+  return model;
+}
+
+}  // namespace gtest_watchdog_internal
