@@ -18,6 +18,8 @@
 #include "gtest_watchdog/config/options.h"
 #include "gtest_watchdog/config/pattern.h"
 #include "gtest_watchdog/gtest_watchdog.h"
+#include "gtest_watchdog/report/color_choice.h"
+#include "gtest_watchdog/report/gtest_output.h"
 #include "gtest_watchdog/report/raw_writer.h"
 #include "gtest_watchdog/report/stall_reporter.h"
 #include "gtest_watchdog/watch/deadline_board.h"
@@ -89,7 +91,7 @@ void ListTimeouts(const wi::LimitPlan& plan) {
   fflush(stdout);
 }
 
-void Install(const wi::LimitPlan* plan) {
+void Install(const wi::LimitPlan* plan, const wi::Options& options) {
   static bool installed = false;
   if (installed) return;
   installed = true;
@@ -100,7 +102,13 @@ void Install(const wi::LimitPlan* plan) {
   // by static pointers so leak checkers see them as reachable.
   static wi::DeadlineBoard* board = nullptr;
   static wi::Watchdog* watchdog = nullptr;
-  if (!wi::StallReporter::Prepare(wi::StallPathSettings{})) {
+  wi::StallPathSettings settings;
+  settings.color = wi::ReportUsesColor(GTEST_FLAG_GET(color).c_str(),
+                                       std::getenv("NO_COLOR"),
+                                       std::getenv("TERM"), isatty(2) == 1);
+  if (options.report) settings.json_report = *options.report.value;
+  wi::PrepareGtestOutput();
+  if (!wi::StallReporter::Prepare(settings)) {
     Notice(
         "[ WATCHDOG ] no free real-time signal or resources for the stall "
         "report; stall reports will list threads without their stacks");
@@ -167,7 +175,7 @@ void InitGoogleTest(int* argc, char** argv) {
     std::exit(0);
   }
   if (!plan->notice().empty()) Notice(plan->notice());
-  Install(plan);
+  Install(plan, *options);
 }
 
 }  // namespace gtest_watchdog

@@ -1,5 +1,9 @@
 #include "gtest_watchdog/config/options.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -105,6 +109,15 @@ const std::vector<FlagSpec>& Flags() {
          o->config.origin = origin;
          return true;
        }},
+      {"report", false,
+       [](const std::string& v, const std::string& origin, Options* o,
+          std::string* why) {
+         std::string absolute;
+         if (!ResolveReportPath(v, &absolute, why)) return false;
+         o->report.value = absolute;
+         o->report.origin = origin;
+         return true;
+       }},
       {"list_timeouts", true,
        [](const std::string& v, const std::string&, Options* o,
           std::string* why) {
@@ -117,10 +130,6 @@ const std::vector<FlagSpec>& Flags() {
   };
   return *flags;
 }
-
-// Contract flags this version does not implement yet: refused loudly, so
-// nobody believes they took effect.
-constexpr absl::string_view kNotYetSupported[] = {"report"};
 
 std::string Upper(absl::string_view name) {
   return absl::AsciiStrToUpper(absl::StrCat("GTEST_WATCHDOG_", name));
@@ -138,6 +147,45 @@ const char* SourceName(Source source) {
       return "flag";
   }
   return "?";
+}
+
+bool ResolveReportPath(const std::string& path, std::string* absolute,
+                       std::string* why) {
+  if (path.empty()) {
+    *why = "it is empty; expected the path of a file for the JSON report";
+    return false;
+  }
+  // Absolute now: a test may change directory before it stalls.
+  if (path[0] == '/') {
+    *absolute = path;
+  } else {
+    char cwd[4096];
+    if (getcwd(cwd, sizeof(cwd)) == nullptr) {
+      *why = absl::StrCat("cannot resolve a relative path: getcwd failed (",
+                          strerror(errno), ")");
+      return false;
+    }
+    *absolute = absl::StrCat(cwd, "/", path);
+  }
+  if (absolute->back() == '/') {
+    *why = "it names a directory; expected a file";
+    return false;
+  }
+  const std::string dir = absolute->substr(0, absolute->rfind('/'));
+  struct stat st;
+  if (stat(dir.empty() ? "/" : dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    *why = absl::StrCat("its directory '", dir.empty() ? "/" : dir,
+                        "' does not exist");
+    return false;
+  }
+  if (lstat(absolute->c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    *why = S_ISLNK(st.st_mode)
+               ? "it is a symbolic link; the report is never written through "
+                 "one"
+               : "it exists and is not a regular file";
+    return false;
+  }
+  return true;
 }
 
 bool ParseScale(const std::string& text, double* out, std::string* error) {
@@ -186,6 +234,7 @@ bool ExtractOptions(int* argc, char** argv, GetEnvFn getenv_fn,
         problem = absl::StrCat(flag, " needs a value, e.g. ", flag, "=",
                                name == "scale"    ? "2"
                                : name == "config" ? "watchdog.toml"
+                               : name == "report" ? "stall.json"
                                                   : "90s");
       } else {
         given.push_back({spec,
@@ -195,17 +244,11 @@ bool ExtractOptions(int* argc, char** argv, GetEnvFn getenv_fn,
                          std::string(arg)});
       }
     } else {
-      bool later = false;
-      for (absl::string_view n : kNotYetSupported) later |= (n == name);
       std::vector<std::string> names;
       for (const FlagSpec& f : Flags())
         names.push_back(absl::StrCat("--gtest_watchdog_", f.name));
-      problem = later ? absl::StrCat(flag,
-                                     " is not supported by this version of "
-                                     "gtest_watchdog (argument '",
-                                     arg, "')")
-                      : absl::StrCat("unknown flag '", arg, "'; the flags are ",
-                                     absl::StrJoin(names, ", "));
+      problem = absl::StrCat("unknown flag '", arg, "'; the flags are ",
+                             absl::StrJoin(names, ", "));
     }
     if (!problem.empty() && first_error.empty()) first_error = problem;
   }

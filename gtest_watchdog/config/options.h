@@ -45,6 +45,7 @@ struct Options {
   Given<absl::Duration> environment_timeout;
   Given<double> scale;
   Given<std::string> config;
+  Given<std::string> report;  // absolute path of the JSON report
   bool list_timeouts = false;
 };
 
@@ -56,6 +57,12 @@ using GetEnvFn = const char* (*)(const char* name);
 // variable and the value; argv is then left with our flags removed anyway.
 bool ExtractOptions(int* argc, char** argv, GetEnvFn getenv_fn,
                     Options* options, std::string* error);
+
+// Checks a --gtest_watchdog_report path at start-up and makes it absolute:
+// its directory must exist, and it must not be a symbolic link or anything
+// but a regular file. False with *why otherwise.
+bool ResolveReportPath(const std::string& path, std::string* absolute,
+                       std::string* why);
 
 // "2", "0.5", "1.5e1": a finite number > 0. Error phrased like
 // ParseDuration's.

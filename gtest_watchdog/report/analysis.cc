@@ -9,22 +9,6 @@
 
 namespace gtest_watchdog_internal {
 
-// TEMPORARY until lock_analysis lands: declarations and weak fallbacks.
-LockWait ClassifyWait(const SnapshotThread& t,
-                      const std::vector<SourceFrame>& frames,
-                      const std::function<bool(pid_t)>& is_our_thread);
-std::vector<DeadlockCycle> FindDeadlockCycles(
-    const std::vector<ThreadModel>& threads);
-__attribute__((weak)) LockWait ClassifyWait(const SnapshotThread&,
-                                            const std::vector<SourceFrame>&,
-                                            const std::function<bool(pid_t)>&) {
-  return {};
-}
-__attribute__((weak)) std::vector<DeadlockCycle> FindDeadlockCycles(
-    const std::vector<ThreadModel>&) {
-  return {};
-}
-
 namespace {
 
 std::vector<SourceFrame> SymbolizeAll(const std::vector<uint64_t>& pcs,

@@ -1,5 +1,7 @@
 #include "gtest_watchdog/report/report_helper.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -8,14 +10,77 @@
 #include <cstring>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "gtest_watchdog/dump/child_processes.h"
+#include "gtest_watchdog/dump/stack_collector.h"
+#include "gtest_watchdog/report/analysis.h"
+#include "gtest_watchdog/report/json_report.h"
 #include "gtest_watchdog/report/raw_writer.h"
 #include "gtest_watchdog/report/report_formatter.h"
 #include "gtest_watchdog/report/snapshot.h"
+#include "gtest_watchdog/symbolize/ptrace_unwinder.h"
 #include "gtest_watchdog/symbolize/symbolizer.h"
+#include "gtest_watchdog/watch/deadline_board.h"
 
 namespace gtest_watchdog_internal {
 
-int RunReportHelper(int fd, int out_fd) {
+namespace {
+
+void Say(int fd, const std::string& text) {
+  const std::string line = "[ WATCHDOG ] report helper: " + text + "\n";
+  WriteAll(fd, line.data(), line.size());
+}
+
+bool NeedsOutsideHelp(StackStatus s) {
+  return s == StackStatus::kSignalsBlocked ||
+         s == StackStatus::kUninterruptible || s == StackStatus::kNoAnswer ||
+         s == StackStatus::kSmallStack;
+}
+
+// Waits (bounded) for the stalled process's go-ahead: it has named us as
+// its tracer. True if it came.
+bool AwaitGo(int go_fd) {
+  if (go_fd < 0) return false;
+  pollfd p = {go_fd, POLLIN, 0};
+  if (poll(&p, 1, 2000) <= 0) return false;
+  char c;
+  return read(go_fd, &c, 1) == 1;
+}
+
+// Unwinds from outside the threads that could not answer our signal.
+void UnwindSilentThreads(const Snapshot& snap, int go_fd,
+                         AnalysisInput* input) {
+  std::vector<pid_t> tids;
+  for (const SnapshotThread& t : snap.threads) {
+    if (NeedsOutsideHelp(t.status)) tids.push_back(t.tid);
+  }
+  if (tids.empty()) return;
+  AwaitGo(go_fd);  // without it, attaching may still be allowed: try
+  std::string error;
+  std::unique_ptr<PtraceUnwinder> unwinder =
+      PtraceUnwinder::Attach(snap.pid, &error);
+  if (unwinder == nullptr) {
+    input->ptrace_note = absl::StrCat(
+        tids.size(), tids.size() == 1 ? " thread" : " threads",
+        " could not answer the watchdog's signal and could not be unwound "
+        "from outside either: ",
+        error);
+    for (pid_t tid : tids) input->external[tid].error = error;
+    return;
+  }
+  // Bounded: a thread in uninterruptible sleep may not stop for ptrace.
+  const int64_t deadline = MonotonicNowNs() + 3000000000;
+  for (UnwoundThread& u : unwinder->Unwind(tids, kMaxFrames, deadline)) {
+    ExternalStack& e = input->external[u.tid];
+    e.pcs = std::move(u.pcs);
+    e.truncated = u.truncated;
+    e.error = std::move(u.error);
+  }
+}
+
+}  // namespace
+
+int RunReportHelper(int fd, int out_fd, int message_fd, int go_fd) {
   std::string text;
   char buf[65536];
   for (;;) {
@@ -27,22 +92,46 @@ int RunReportHelper(int fd, int out_fd) {
   Snapshot snap;
   std::string error;
   if (!ParseSnapshot(text, &snap, &error)) {
-    const std::string msg = "[ WATCHDOG ] report helper: " + error + "\n";
-    WriteAll(out_fd, msg.data(), msg.size());
+    Say(out_fd, error);
     return 3;
   }
   std::unique_ptr<Symbolizer> symbolizer =
       Symbolizer::ForProcess(snap.pid, &error);
   if (symbolizer == nullptr) {
-    const std::string msg = "[ WATCHDOG ] report helper: " + error + "\n";
-    WriteAll(out_fd, msg.data(), msg.size());
+    Say(out_fd, error);
     return 4;
   }
-  const std::string report =
-      FormatReport(snap, [&](uint64_t pc) -> const std::vector<SourceFrame>& {
-        return symbolizer->Symbolize(pc);
-      });
-  return WriteAll(out_fd, report.data(), report.size()) ? 0 : 5;
+  AnalysisInput input;
+  input.snapshot = &snap;
+  input.symbolize = [&](uint64_t pc) -> const std::vector<SourceFrame>& {
+    return symbolizer->Symbolize(pc);
+  };
+  input.data_symbol = [&](uint64_t addr) {
+    return symbolizer->DataSymbolName(addr);
+  };
+  UnwindSilentThreads(snap, go_fd, &input);
+  input.children = ListChildProcesses(snap.pid, getpid());
+  const ReportModel model = Analyze(input);
+
+  FormatOptions options;
+  options.color = snap.color;
+  const std::string report = FormatReport(model, options);
+  if (!WriteAll(out_fd, report.data(), report.size())) return 5;
+  if (!snap.json_report.empty()) {
+    if (WriteJsonReportFile(snap.json_report, FormatJsonReport(model),
+                            &error)) {
+      const std::string line =
+          "[ OUTPUT   ] JSON report written to " + snap.json_report + "\n";
+      WriteAll(out_fd, line.data(), line.size());
+    } else {
+      Say(out_fd, "could not write the JSON report: " + error);
+    }
+  }
+  if (message_fd >= 0) {
+    const std::string message = FormatFailureMessage(model);
+    WriteAll(message_fd, message.data(), message.size());
+  }
+  return 0;
 }
 
 bool ReportHelperLinked() { return true; }
@@ -61,7 +150,13 @@ __attribute__((constructor(101))) void InterceptReportHelper(int argc,
   const int fd = atoi(argv[1] + n + 1);
   // Never outlive the stalled process (its dead-man timer may end it).
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  _exit(RunReportHelper(fd, 2));
+  // The message and go descriptors are there only when the stalled process
+  // set them up (it always does; older snapshots did not).
+  const int message_fd =
+      fcntl(kReportHelperMessageFd, F_GETFD) >= 0 ? kReportHelperMessageFd : -1;
+  const int go_fd =
+      fcntl(kReportHelperGoFd, F_GETFD) >= 0 ? kReportHelperGoFd : -1;
+  _exit(RunReportHelper(fd, 2, message_fd, go_fd));
 }
 
 }  // namespace

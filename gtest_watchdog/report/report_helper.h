@@ -3,19 +3,28 @@
 // The report helper is this same test executable, started by the stall path
 // with posix_spawn and one argument, `--gtest_watchdog_internal_report=FD`.
 // An ELF constructor sees that argument before main() and before the
-// program's own static initialisers, reads the snapshot from FD, symbolizes
-// the parent's addresses with libdw, writes the report to stderr and exits:
-// no test runs in it. A fresh process has no locks held by stuck threads, so
-// it can allocate, demangle and read DWARF freely.
+// program's own static initialisers, reads the snapshot from FD, unwinds
+// the threads that could not answer (ptrace), symbolizes the parent's
+// addresses with libdw, writes the report to stderr (and the JSON report)
+// and exits: no test runs in it. A fresh process has no locks held by stuck
+// threads, so it can allocate, demangle and read DWARF freely.
 #pragma once
 
 namespace gtest_watchdog_internal {
 
 inline constexpr char kReportHelperFlag[] = "--gtest_watchdog_internal_report";
+// Besides the snapshot's FD, the helper finds: on this descriptor, an
+// in-memory file for the failure message GoogleTest's XML/JSON output gets;
+inline constexpr int kReportHelperMessageFd = 4;
+// on this one, a pipe that delivers one byte once the stalled process has
+// permitted the helper to ptrace it (Yama), so it never attaches too early.
+inline constexpr int kReportHelperGoFd = 5;
 
-// Runs the helper on the snapshot in `fd`, writing to `out_fd`. Returns the
-// process exit status (0 = complete report written).
-int RunReportHelper(int fd, int out_fd);
+// Runs the helper on the snapshot in `fd`, writing the report to `out_fd`,
+// the failure message to `message_fd` and reading the go-ahead for ptrace
+// from `go_fd` (either may be -1). Returns the process exit status (0 =
+// complete report written).
+int RunReportHelper(int fd, int out_fd, int message_fd, int go_fd);
 
 // Referenced by the stall path so a static link always keeps this object
 // file, and with it the constructor above. Always true.

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -17,9 +18,12 @@
 #include <new>
 
 #include "gtest/gtest.h"
+#include "gtest_watchdog/dump/child_processes.h"
+#include "gtest_watchdog/dump/memory_probe.h"
 #include "gtest_watchdog/dump/proc_threads.h"
 #include "gtest_watchdog/dump/stack_collector.h"
 #include "gtest_watchdog/report/dead_man.h"
+#include "gtest_watchdog/report/gtest_output.h"
 #include "gtest_watchdog/report/raw_writer.h"
 #include "gtest_watchdog/report/report_helper.h"
 #include "gtest_watchdog/report/snapshot.h"
@@ -41,6 +45,10 @@ pid_t g_watchdog_tid = 0;
 std::atomic<bool> g_reporting{false};
 int g_snapshot_fd = -1;  // memfd, CLOEXEC; dup'ed to kSnapshotFd in the helper
 int g_spare_fd = -1;     // closed first on the stall path: one free slot
+int g_message_fd = -1;   // memfd: the helper's failure message for the XML
+int g_go_pipe[2] = {-1, -1};  // "ptrace permitted": one byte to the helper
+char g_json_report[PATH_MAX] = {};
+bool g_color = false;
 posix_spawn_file_actions_t g_spawn_actions;
 bool g_have_spawn_actions = false;
 // Preallocated per-thread storage; more is mapped only for bigger processes.
@@ -49,8 +57,14 @@ pid_t* g_tids = nullptr;
 KernelThreadInfo* g_kernel = nullptr;
 ThreadStack* g_stacks = nullptr;
 SnapshotThreadIn* g_in = nullptr;
-// Where the helper finds the snapshot: after its stdin/stdout/stderr.
+FutexWindow* g_futex = nullptr;
+pid_t* g_child_pids = nullptr;  // scratch for TerminateProcessTree
+constexpr int kChildPidCapacity = 4096;
+// Where the helper finds the snapshot (after stdin/stdout/stderr), where it
+// leaves the failure message, and where it waits for ptrace permission.
 constexpr int kSnapshotFd = 3;
+constexpr int kMessageFd = kReportHelperMessageFd;
+constexpr int kGoFd = kReportHelperGoFd;
 // A thread whose stack has less room than this below its SP is not asked
 // to unwind itself: the signal frame and the unwinder need ~4-5 KiB.
 constexpr uint64_t kMinStackRoom = 16 * 1024;
@@ -240,22 +254,69 @@ bool RunHelper(int64_t deadline_ns) {
     return false;
   }
   DeadMan::SetHelperPid(pid);
+  // Under Yama's ptrace_scope 1 a child may not trace its parent unless
+  // named: permit the helper, and only it, to unwind threads that could not
+  // answer our signal; withdrawn as soon as it is done. EINVAL without Yama.
+  prctl(PR_SET_PTRACER, pid, 0, 0, 0);
+  if (g_go_pipe[1] >= 0) {
+    const char go = 'g';
+    while (write(g_go_pipe[1], &go, 1) < 0 && errno == EINTR) {
+    }
+  }
   for (;;) {
     int status = 0;
     const pid_t r = waitpid(pid, &status, WNOHANG);
     if (r == pid) {
+      prctl(PR_SET_PTRACER, 0, 0, 0, 0);
       DeadMan::SetHelperPid(0);
       return WIFEXITED(status) && WEXITSTATUS(status) == 0;
     }
-    if (r < 0 && errno != EINTR) return false;
+    if (r < 0 && errno != EINTR) {
+      prctl(PR_SET_PTRACER, 0, 0, 0, 0);
+      return false;
+    }
     if (MonotonicNowNs() >= deadline_ns) {
       kill(pid, SIGKILL);
       waitpid(pid, &status, 0);
+      prctl(PR_SET_PTRACER, 0, 0, 0, 0);
       DeadMan::SetHelperPid(0);
       return false;
     }
     const timespec pause = {0, 2000000};
     nanosleep(&pause, nullptr);
+  }
+}
+
+// The failure message the helper left in the message memfd, or the
+// headline alone. Then GoogleTest's XML/JSON output, if one was requested.
+// Allocates (GoogleTest's printers): runs last, under the dead-man timer.
+void WriteGoogleTestOutput(const SnapshotHeader& header, bool helper_ok) {
+  static char message[64 * 1024];
+  size_t len = 0;
+  if (helper_ok && g_message_fd >= 0 && lseek(g_message_fd, 0, SEEK_SET) == 0) {
+    for (;;) {
+      const ssize_t n =
+          read(g_message_fd, message + len, sizeof(message) - 1 - len);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      len += static_cast<size_t>(n);
+    }
+  }
+  if (len == 0) {
+    RawWriter h(-1);
+    WriteHeadline(h, header);
+    len = h.size() < sizeof(message) - 1 ? h.size() : sizeof(message) - 1;
+    memcpy(message, h.data(), len);
+  }
+  message[len] = '\0';
+  std::string path;
+  if (WriteGtestOutputAfterStall(std::string(message, len), &path)) {
+    RawWriter w(g_stderr_fd);
+    w.Str("[ OUTPUT   ] ")
+        .Str(path.c_str())
+        .Str(" written, with the stalled ")
+        .Str(header.test_name[0] != '\0' ? "test" : "phase")
+        .Str(" failed\n");
   }
 }
 
@@ -276,26 +337,41 @@ bool StallReporter::Prepare(const StallPathSettings& settings) {
 
   g_snapshot_fd = static_cast<int>(
       syscall(SYS_memfd_create, "gtest_watchdog_snapshot", MFD_CLOEXEC));
+  g_message_fd = static_cast<int>(
+      syscall(SYS_memfd_create, "gtest_watchdog_message", MFD_CLOEXEC));
+  if (pipe2(g_go_pipe, O_CLOEXEC) != 0) g_go_pipe[0] = g_go_pipe[1] = -1;
   g_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  g_color = settings.color;
+  if (settings.json_report.size() < sizeof(g_json_report)) {
+    memcpy(g_json_report, settings.json_report.c_str(),
+           settings.json_report.size() + 1);
+  }
   // The helper gets the report's stderr (our copy of fd 2 as it was at
   // start-up, not whatever a test redirected fd 2 to), the snapshot on
   // kSnapshotFd, and no other descriptor of ours.
-  if (g_snapshot_fd >= 0 &&
+  if (g_snapshot_fd >= 0 && g_message_fd >= 0 && g_go_pipe[0] >= 0 &&
       posix_spawn_file_actions_init(&g_spawn_actions) == 0) {
     g_have_spawn_actions =
         posix_spawn_file_actions_adddup2(&g_spawn_actions, g_stderr_fd, 2) ==
             0 &&
         posix_spawn_file_actions_adddup2(&g_spawn_actions, g_snapshot_fd,
                                          kSnapshotFd) == 0 &&
-        posix_spawn_file_actions_addclosefrom_np(&g_spawn_actions,
-                                                 kSnapshotFd + 1) == 0;
+        posix_spawn_file_actions_adddup2(&g_spawn_actions, g_message_fd,
+                                         kMessageFd) == 0 &&
+        posix_spawn_file_actions_adddup2(&g_spawn_actions, g_go_pipe[0],
+                                         kGoFd) == 0 &&
+        posix_spawn_file_actions_addclosefrom_np(&g_spawn_actions, kGoFd + 1) ==
+            0;
   }
   g_tids = MapArray<pid_t>(kPreallocatedThreads);
   g_kernel = MapArray<KernelThreadInfo>(kPreallocatedThreads);
   g_stacks = MapArray<ThreadStack>(kPreallocatedThreads);
   g_in = MapArray<SnapshotThreadIn>(kPreallocatedThreads);
+  g_futex = MapArray<FutexWindow>(kPreallocatedThreads);
+  g_child_pids = MapArray<pid_t>(kChildPidCapacity);
   return ReportHelperLinked() && g_have_spawn_actions && g_tids != nullptr &&
          g_kernel != nullptr && g_stacks != nullptr && g_in != nullptr &&
+         g_futex != nullptr && g_child_pids != nullptr &&
          StackCollector::Install() != 0;
 }
 
@@ -396,6 +472,8 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& armed,
   header.pid = g_pid;
   header.test_tid = g_test_tid.load();
   header.watchdog_tid = g_watchdog_tid;
+  header.color = g_color;
+  header.json_report = g_json_report;
 
   // One free descriptor even if the process ran out of them.
   if (g_spare_fd >= 0) close(g_spare_fd);
@@ -406,6 +484,7 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& armed,
   KernelThreadInfo* kernel = g_kernel;
   ThreadStack* stacks = g_stacks;
   SnapshotThreadIn* in = g_in;
+  FutexWindow* futex = g_futex;
   int count = tids != nullptr ? ListThreadIds(tids, capacity) : -1;
   for (int attempt = 0; count > capacity && attempt < 3; ++attempt) {
     const int want = count + count / 2;
@@ -421,6 +500,7 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& armed,
     kernel = MapArray<KernelThreadInfo>(count);
     stacks = MapArray<ThreadStack>(count);
     in = MapArray<SnapshotThreadIn>(count);
+    futex = MapArray<FutexWindow>(count);
   }
   if (kernel == nullptr || stacks == nullptr || in == nullptr) count = 0;
 
@@ -460,7 +540,12 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& armed,
     } else {
       stacks[i].state.store(static_cast<int>(StackState::kRequested));
     }
-    in[i] = SnapshotThreadIn{&kernel[i], &stacks[i], status};
+    in[i] = SnapshotThreadIn{&kernel[i], &stacks[i], status, nullptr};
+    // The memory around a futex a thread sleeps on tells whose lock it is.
+    if (futex != nullptr && kernel[i].syscall_nr == 202 && !kernel[i].gone) {
+      ProbeFutexWindow(kernel[i].syscall_args[0], &futex[i]);
+      in[i].futex = &futex[i];
+    }
   }
   StackCollector::Collect(stacks, count,
                           MonotonicNowNs() + g_settings.answer_timeout_ns);
@@ -490,6 +575,14 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& armed,
     ok = RunHelper(MonotonicNowNs() + g_settings.helper_timeout_ns);
   }
   if (!ok) WriteFallback(header, in, count);
+
+  // Nothing the test started may outlive it. Before GoogleTest's output:
+  // that step allocates and may hang on a lock a stuck thread holds.
+  if (g_child_pids != nullptr) {
+    TerminateProcessTree(g_pid, 0, g_child_pids, kChildPidCapacity,
+                         g_settings.children_grace_ns);
+  }
+  WriteGoogleTestOutput(header, ok);
 
   RawWriter w(g_stderr_fd);
   w.Str(

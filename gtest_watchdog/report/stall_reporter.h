@@ -7,9 +7,15 @@
 //   4. write the snapshot to an in-memory file and start the report helper
 //      (this same executable, re-executed with posix_spawn — never fork()),
 //      which symbolizes with libdw, formats and writes the report to stderr;
+//      (it also unwinds threads that could not answer, with ptrace —
+//      permitted to it alone, only while it runs — lists the test's child
+//      processes, and writes the JSON report);
 //   5. if the helper fails or times out, write the raw report here, with
 //      module+offset for every frame;
-//   6. write the closing line, reset SIGABRT and abort().
+//   6. terminate the test's child processes (SIGTERM, then SIGKILL);
+//   7. best effort: fail the test in GoogleTest's XML/JSON output and have
+//      GoogleTest write it (allocates: last, under the dead-man timer);
+//   8. write the closing line, reset SIGABRT and abort().
 // Nothing on this path allocates with malloc, takes a lock another thread
 // could hold, or uses stdio: memory comes from mmap, output from write(2).
 #pragma once
@@ -17,6 +23,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <string>
 
 #include "gtest_watchdog/watch/deadline_board.h"
 #include "gtest_watchdog/watch/watchdog.h"
@@ -27,6 +34,9 @@ struct StallPathSettings {
   int64_t answer_timeout_ns = 1000000000;   // threads' signal handlers
   int64_t helper_timeout_ns = 15000000000;  // symbolizing helper process
   int64_t dead_man_ns = 30000000000;        // everything
+  int64_t children_grace_ns = 1000000000;   // SIGTERM to SIGKILL
+  bool color = false;                       // the report may use ANSI colours
+  std::string json_report;  // absolute path, or empty: no JSON report
 };
 
 class StallReporter {

@@ -3,6 +3,9 @@
 
 #include "gtest_watchdog/config/options.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <initializer_list>
 #include <map>
 #include <string>
@@ -226,12 +229,53 @@ TEST_F(ExtractOptionsTest, UnknownFlagIsNamedAndRemoved) {
   EXPECT_EQ(args.argv()[2], nullptr);
 }
 
-TEST_F(ExtractOptionsTest, NotYetSupportedFlagSaysSo) {
+TEST_F(ExtractOptionsTest, ReportPathIsMadeAbsolute) {
   Args args({"prog", "--gtest_watchdog_report=r.json", "--gtest_filter=X.Y"});
-  EXPECT_FALSE(Extract(args));
-  EXPECT_THAT(error_, HasSubstr("--gtest_watchdog_report"));
-  EXPECT_THAT(error_, HasSubstr("not supported"));
+  ASSERT_TRUE(Extract(args)) << error_;
+  ASSERT_TRUE(options_.report);
+  char cwd[4096];
+  ASSERT_NE(getcwd(cwd, sizeof(cwd)), nullptr);
+  EXPECT_EQ(*options_.report.value, std::string(cwd) + "/r.json");
+  EXPECT_EQ(options_.report.origin, "--gtest_watchdog_report");
   EXPECT_THAT(args.Remaining(), ElementsAre("prog", "--gtest_filter=X.Y"));
+}
+
+TEST_F(ExtractOptionsTest, ReportPathFromTheEnvironment) {
+  FakeEnv()["GTEST_WATCHDOG_REPORT"] = "/tmp/stall.json";
+  Args args({"prog"});
+  ASSERT_TRUE(Extract(args)) << error_;
+  EXPECT_EQ(*options_.report.value, "/tmp/stall.json");
+  EXPECT_EQ(options_.report.origin, "GTEST_WATCHDOG_REPORT");
+}
+
+TEST_F(ExtractOptionsTest, ReportPathErrorsNameTheFlagAndValue) {
+  const std::string dir = testing::TempDir() + "options_report_dir";
+  mkdir(dir.c_str(), 0755);
+  const std::string link = testing::TempDir() + "options_report_link";
+  unlink(link.c_str());
+  ASSERT_EQ(symlink("/tmp/whatever.json", link.c_str()), 0);
+  const struct {
+    std::string value;
+    std::string why;
+  } cases[] = {
+      {"", "it is empty"},
+      {"/nonexistent-dir/r.json",
+       "its directory '/nonexistent-dir' does not "
+       "exist"},
+      {dir, "it exists and is not a regular file"},
+      {dir + "/", "it names a directory"},
+      {link, "it is a symbolic link"},
+  };
+  for (const auto& c : cases) {
+    const std::string arg = "--gtest_watchdog_report=" + c.value;
+    Args args({"prog", arg.c_str()});
+    EXPECT_FALSE(Extract(args)) << c.value;
+    EXPECT_THAT(error_, HasSubstr("--gtest_watchdog_report: invalid value '" +
+                                  c.value + "'"));
+    EXPECT_THAT(error_, HasSubstr(c.why));
+  }
+  unlink(link.c_str());
+  rmdir(dir.c_str());
 }
 
 TEST_F(ExtractOptionsTest, AllOurFlagsRemovedEvenAfterAnError) {

@@ -374,7 +374,9 @@ TEST_F(FormatReportTest, TestThreadIsMarkedAndShowsFrames) {
   const std::string section = Section(Report(), 100);
   EXPECT_THAT(section, StartsWith("Thread 100 \"unit_tests\" [runs Foo.Bar]"));
   EXPECT_THAT(section, HasSubstr("sleeping"));
-  EXPECT_THAT(section, HasSubstr("futex wait (mutex or similar) on 0xabc0"));
+  // std::mutex::lock() on the stack: a mutex wait (the fixture's futex
+  // memory was not read, so the owner is unknown).
+  EXPECT_THAT(section, HasSubstr("blocked on mutex 0xabc0, owner unknown"));
   EXPECT_THAT(section, HasSubstr("#0  __futex_abstimed_wait_common\n"));
   EXPECT_THAT(section, HasSubstr("#1  std::mutex::lock() [inlined]  at "
                                  "/usr/include/c++/12/bits/std_mutex.h:100\n"));
@@ -391,7 +393,19 @@ TEST_F(FormatReportTest, TestThreadIsMarkedAndShowsFrames) {
 }
 
 TEST_F(FormatReportTest, ConditionVariableWait) {
+  symbols_.Add(0x700, {Fn("___pthread_cond_wait"),
+                       Fn("std::condition_variable::wait(std::unique_lock<std::"
+                          "mutex>&)")});
   snap_.threads[0].syscall_args[1] = 0x89;  // FUTEX_WAIT_BITSET | PRIVATE
+  snap_.threads[0].pcs = {0x100, 0x700};
+  EXPECT_THAT(Section(Report(), 100),
+              HasSubstr("waiting on condition variable 0xabc0 (for a notify; "
+                        "holds no lock while waiting)"));
+}
+
+TEST_F(FormatReportTest, UnknownFutexFallsBackToTheSystemCall) {
+  snap_.threads[0].pcs = {0x100};  // no lock function on the stack
+  snap_.threads[0].syscall_args[1] = 0x89;
   EXPECT_THAT(
       Section(Report(), 100),
       HasSubstr("futex wait (condition variable, thread join or similar) on "
