@@ -1,1 +1,110 @@
-// placeholder
+// File: gtest_watchdog/dump/child_processes.h
+//
+// The processes a test started (a server, a `sleep`, a shell and its
+// children): found through /proc so the stall report can list them, and
+// ended before the watchdog aborts so that none keeps running after the test
+// binary dies.
+//
+// Two sides:
+//  - the stalled process: ListDescendants, TerminateDescendants,
+//    TerminateProcessTree and the pid/stat parsers are async-signal-safe:
+//    system calls only (open, read, close, getdents64, kill, waitpid,
+//    getpid, getpgid, clock_gettime, nanosleep) into caller-provided or
+//    stack storage; no allocation, no lock, no stdio;
+//  - the report helper: ListChildProcesses and the string helpers allocate.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gtest_watchdog_internal {
+
+struct ChildProcess;  // gtest_watchdog/report/report_model.h
+
+// ---------------------------------------------------------------------------
+// Stalled-process side: async-signal-safe.
+// ---------------------------------------------------------------------------
+
+// Lists every descendant of `root` (children, grandchildren, ...) into
+// out[0..capacity), breadth-first, so a parent always precedes its children.
+// `exclude` (the report helper; 0 for none) and its descendants are left
+// out. Reads /proc/ROOT/task/*/children (a child belongs to the thread that
+// started it, so every thread's file counts); falls back to
+// ListDescendantsByStatScan when the kernel has no such files
+// (CONFIG_PROC_CHILDREN). Returns the count, at most `capacity` (a full
+// buffer may mean more exist), or -1 if /proc/ROOT cannot be read.
+// No allocation, no lock, signal-safe.
+int ListDescendants(pid_t root, pid_t exclude, pid_t* out, int capacity);
+
+// The same from /proc/*/stat's ppid fields (one scan of /proc per tree
+// level). The fallback; exposed for tests. Returns the count (at most
+// `capacity`) or -1 if /proc cannot be read.
+// No allocation, no lock, signal-safe.
+int ListDescendantsByStatScan(pid_t root, pid_t exclude, pid_t* out,
+                              int capacity);
+
+// Sends SIGTERM (then SIGCONT, so a stopped process can act on it) to each
+// of pids[0..n), waits up to `grace_ns` for them to be gone, SIGKILLs what
+// remains and waits (up to 1 s more) for those to be gone too. A process is
+// gone when kill(pid, 0) fails with ESRCH or it is a zombie; our own direct
+// children are reaped with waitpid(WNOHANG) on the way, so none lingers as a
+// zombie. Returns as soon as all are gone. A pid that leads its own process
+// group gets the signal as a group too (reaching members that left the
+// tree); our own process group, our own pid and pids <= 1 are never
+// signalled. Only the first kMaxTrackedPids are waited for; any beyond get
+// SIGTERM and SIGKILL without waiting.
+// No allocation, no lock, signal-safe.
+constexpr int kMaxTrackedPids = 4096;
+void TerminateDescendants(const pid_t* pids, int n, int64_t grace_ns);
+
+// Lists and terminates the descendants of `root` as above, and closes the
+// race TerminateDescendants alone has: a process that ignores SIGTERM may
+// start new children during the grace period (a shell loop), which would be
+// orphaned by its SIGKILL. So before the SIGKILL the survivors are stopped
+// (SIGSTOP), the tree is listed again into scratch's free part until no new
+// process appears, and every process found is killed. `scratch` is working
+// storage for `capacity` pids. Returns the number of processes signalled, or
+// -1 if /proc/ROOT cannot be read.
+// No allocation, no lock, signal-safe.
+int TerminateProcessTree(pid_t root, pid_t exclude, pid_t* scratch,
+                         int capacity, int64_t grace_ns);
+
+// Parsers, separated from the reads for unit tests. No allocation, no lock,
+// signal-safe.
+//
+// `text` is the content of /proc/PID/task/TID/children: decimal pids
+// separated by spaces. Stores up to `capacity` of them; returns how many
+// were stored.
+int ParseChildrenList(const char* text, size_t len, pid_t* out, int capacity);
+// `stat` is the content of /proc/PID/stat ("pid (comm) S ppid pgrp ...";
+// comm may contain spaces and ')', so fields are counted from the last ')').
+// False if malformed.
+bool ParseStatPpid(const char* stat, size_t len, pid_t* ppid, char* state);
+
+// ---------------------------------------------------------------------------
+// Report-helper side: allocates, not signal-safe.
+// ---------------------------------------------------------------------------
+
+// The descendants of `root` except `exclude` and its descendants, in tree
+// order (depth-first: each process is followed by its own children), with
+// ppid, state and command line. A process that exits while we look is left
+// out; one whose arguments are not set yet (mid-execve) is re-read for up
+// to 10 ms. A process without arguments (a zombie) shows "[comm]", as ps
+// does. Empty if /proc/ROOT cannot be read. Allocates (malloc's lock), may
+// sleep, not signal-safe: helper process only.
+std::vector<ChildProcess> ListChildProcesses(pid_t root, pid_t exclude);
+
+// /proc/PID/cmdline content (NUL-separated arguments) as one line joined by
+// spaces, at most kMaxCommandChars long ("..." marks a cut). Allocates, not
+// signal-safe.
+constexpr size_t kMaxCommandChars = 4096;
+std::string CommandFromCmdline(const std::string& cmdline);
+// The comm field of /proc/PID/stat content (between the first '(' and the
+// last ')'); empty if malformed. Allocates, not signal-safe.
+std::string CommFromStat(const char* stat, size_t len);
+
+}  // namespace gtest_watchdog_internal
