@@ -1,1 +1,360 @@
-// placeholder
+#include "gtest_watchdog/report/json_report.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "gtest_watchdog/config/duration.h"
+#include "gtest_watchdog/report/report_formatter.h"
+#include "nlohmann/json.hpp"
+
+namespace gtest_watchdog_internal {
+namespace {
+
+// Keeps keys in the order written: the document reads top-down like the
+// text report (headline first, threads after).
+using Json = nlohmann::ordered_json;
+
+// Must equal project(VERSION) in the top-level CMakeLists.txt; the unit test
+// JsonReport.GeneratorVersionMatchesProject checks it, so it cannot drift.
+constexpr char kGeneratorVersion[] = "0.1.0";
+
+// Addresses as strings: many JSON readers (JavaScript, jq) hold numbers as
+// doubles and would silently round a 64-bit address.
+std::string Hex(uint64_t v) { return absl::StrFormat("0x%x", v); }
+
+Json HexOrNull(uint64_t v) { return v == 0 ? Json(nullptr) : Json(Hex(v)); }
+
+Json StringOrNull(const std::string& s) {
+  return s.empty() ? Json(nullptr) : Json(s);
+}
+
+Json TidOrNull(pid_t tid) { return tid == 0 ? Json(nullptr) : Json(tid); }
+
+// Same words as the text report's census.
+const char* StateWord(char s) {
+  switch (s) {
+    case 'R':
+      return "running";
+    case 'S':
+      return "sleeping";
+    case 'D':
+      return "uninterruptible sleep";
+    case 'T':
+      return "stopped";
+    case 't':
+      return "stopped by a tracer";
+    case 'Z':
+      return "zombie";
+    case 'X':
+      return "dead";
+    case 'I':
+      return "idle";
+    default:
+      return "unknown state";
+  }
+}
+
+const char* TestPartId(TestPart part) {
+  switch (part) {
+    case TestPart::kConstructor:
+      return "constructor";
+    case TestPart::kSetUp:
+      return "SetUp";
+    case TestPart::kBody:
+      return "body";
+    case TestPart::kTearDown:
+      return "TearDown";
+    case TestPart::kDestructor:
+      return "destructor";
+    case TestPart::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+const char* WaitKindId(WaitKind kind) {
+  switch (kind) {
+    case WaitKind::kMutex:
+      return "mutex";
+    case WaitKind::kRwlockWrite:
+      return "rwlock-write";
+    case WaitKind::kRwlockRead:
+      return "rwlock-read";
+    case WaitKind::kCondition:
+      return "condition";
+    case WaitKind::kJoin:
+      return "join";
+    case WaitKind::kOtherFutex:
+      return "futex";
+    case WaitKind::kNone:
+      break;
+  }
+  return "none";
+}
+
+const char* StackSourceId(StackSource source) {
+  switch (source) {
+    case StackSource::kSignal:
+      return "signal";
+    case StackSource::kPtrace:
+      return "ptrace";
+    case StackSource::kKernelPc:
+      return "kernel-pc";
+    case StackSource::kNone:
+      break;
+  }
+  return "none";
+}
+
+Json FrameJson(const SourceFrame& f) {
+  Json j;
+  j["function"] = StringOrNull(f.function);
+  j["file"] = StringOrNull(f.file);
+  j["line"] = f.line > 0 ? Json(f.line) : Json(nullptr);
+  j["column"] = f.column > 0 ? Json(f.column) : Json(nullptr);
+  j["module"] = StringOrNull(f.module);
+  // The offset is only meaningful inside a module (addr2line -e MODULE).
+  j["offset"] = f.module.empty() ? Json(nullptr) : Json(Hex(f.module_offset));
+  j["inlined"] = f.inlined;
+  return j;
+}
+
+Json SyscallJson(const SnapshotThread& t) {
+  // Negative: running on a CPU, stopped, or unreadable; no call to show.
+  if (t.syscall_nr < 0) return nullptr;
+  Json j;
+  j["nr"] = t.syscall_nr;
+  j["name"] = StringOrNull(SyscallName(t.syscall_nr));
+  Json args = Json::array();
+  for (uint64_t a : t.syscall_args) args.push_back(Hex(a));
+  j["args"] = std::move(args);
+  return j;
+}
+
+Json WaitJson(const LockWait& w) {
+  Json j;
+  j["kind"] = WaitKindId(w.kind);
+  j["lock_addr"] = HexOrNull(w.lock_addr);
+  j["lock_name"] = StringOrNull(w.lock_name);
+  j["owner_tid"] = TidOrNull(w.owner);
+  return j;
+}
+
+const char* RoleOf(const ReportModel& model, int index, const SnapshotThread& t,
+                   const Snapshot& snap) {
+  if (index == model.test_thread) return "test";
+  if (t.status == StackStatus::kSelf ||
+      (snap.watchdog_tid != 0 && t.tid == snap.watchdog_tid)) {
+    return "watchdog";
+  }
+  return "other";
+}
+
+}  // namespace
+
+std::string FormatJsonReport(const ReportModel& model) {
+  // Defensive defaults: a model without its snapshot still gives a valid
+  // document rather than a crash in the helper.
+  static const Snapshot kNoSnapshot;
+  static const SnapshotThread kNoThread;
+  const Snapshot& snap = model.snapshot ? *model.snapshot : kNoSnapshot;
+  const auto raw_of = [&](int i) -> const SnapshotThread& {
+    const ThreadModel& t = model.threads[static_cast<size_t>(i)];
+    return t.raw ? *t.raw : kNoThread;
+  };
+  const int n_threads = static_cast<int>(model.threads.size());
+  const auto valid = [&](int i) { return i >= 0 && i < n_threads; };
+
+  // Only groups of two or more threads are listed: a group of one says
+  // nothing. Model indices are remapped to positions in "groups".
+  std::vector<int> group_index(model.groups.size(), -1);
+  Json groups = Json::array();
+  for (size_t g = 0; g < model.groups.size(); ++g) {
+    Json tids = Json::array();
+    for (int m : model.groups[g].members) {
+      if (valid(m)) tids.push_back(raw_of(m).tid);
+    }
+    if (tids.size() < 2) continue;
+    group_index[g] = static_cast<int>(groups.size());
+    Json j;
+    j["count"] = tids.size();
+    j["threads"] = std::move(tids);
+    groups.push_back(std::move(j));
+  }
+
+  Json doc;
+  doc["schema_version"] = kJsonReportSchemaVersion;
+  doc["generator"] = {{"name", "gtest_watchdog"},
+                      {"version", kGeneratorVersion}};
+  doc["kind"] = snap.kind.empty() ? "timeout" : snap.kind;
+  doc["phase"] = snap.phase_id.empty() ? "none" : snap.phase_id;
+  doc["test"] = StringOrNull(snap.test_name);
+  doc["suite"] = StringOrNull(snap.suite_name);
+  doc["test_part"] = TestPartId(model.part);
+  doc["limit_ns"] = snap.limit_ns;
+  doc["limit_s"] = static_cast<double>(snap.limit_ns) / 1e9;
+  doc["limit"] = FormatLimit(absl::Nanoseconds(snap.limit_ns));
+  doc["limit_origin"] = StringOrNull(snap.limit_origin);
+  doc["elapsed_ns"] = snap.elapsed_ns;
+  doc["elapsed_s"] = static_cast<double>(snap.elapsed_ns) / 1e9;
+  doc["pid"] = snap.pid;
+  doc["test_tid"] = TidOrNull(snap.test_tid);
+  doc["watchdog_tid"] = TidOrNull(snap.watchdog_tid);
+  // The [ STALLED ] line's frame: where the test thread is in user code.
+  const SourceFrame* user =
+      valid(model.test_thread)
+          ? FirstUserFrame(
+                model.threads[static_cast<size_t>(model.test_thread)].frames)
+          : nullptr;
+  doc["stalled_at"] = user ? FrameJson(*user) : Json(nullptr);
+
+  Json threads = Json::array();
+  for (int i = 0; i < n_threads; ++i) {
+    const ThreadModel& tm = model.threads[static_cast<size_t>(i)];
+    const SnapshotThread& t = raw_of(i);
+    Json j;
+    j["tid"] = t.tid;
+    j["name"] = t.name;
+    j["state"] = std::string(1, t.state);
+    j["state_name"] = StateWord(t.state);
+    j["role"] = RoleOf(model, i, t, snap);
+    j["stack_source"] = StackSourceId(tm.source);
+    j["stack_status"] = StackStatusId(t.status);
+    j["stack_note"] = StringOrNull(tm.stack_note);
+    j["syscall"] = SyscallJson(t);
+    j["wchan"] = StringOrNull(t.wchan);
+    j["sig_blocked"] = Hex(t.sig_blocked);
+    j["wait"] = WaitJson(tm.wait);
+    j["truncated"] = t.truncated;
+    const bool grouped = tm.group >= 0 &&
+                         static_cast<size_t>(tm.group) < group_index.size() &&
+                         group_index[static_cast<size_t>(tm.group)] >= 0;
+    j["group"] = grouped ? Json(group_index[static_cast<size_t>(tm.group)])
+                         : Json(nullptr);
+    j["kernel_pc"] = HexOrNull(t.kernel_pc);
+    Json pcs = Json::array();
+    for (uint64_t pc : t.pcs) pcs.push_back(Hex(pc));
+    j["pcs"] = std::move(pcs);
+    Json frames = Json::array();
+    for (const SourceFrame& f : tm.frames) frames.push_back(FrameJson(f));
+    j["frames"] = std::move(frames);
+    threads.push_back(std::move(j));
+  }
+  doc["threads"] = std::move(threads);
+  doc["groups"] = std::move(groups);
+
+  Json deadlocks = Json::array();
+  for (const DeadlockCycle& cycle : model.cycles) {
+    const size_t n = cycle.threads.size();
+    bool ok = n > 0;
+    for (int m : cycle.threads) ok = ok && valid(m);
+    if (!ok) continue;
+    Json tids = Json::array();
+    Json locks = Json::array();
+    // threads[k] waits for a lock held by threads[k + 1] (wrapping).
+    for (size_t k = 0; k < n; ++k) {
+      const int waiter = cycle.threads[k];
+      const int holder = cycle.threads[(k + 1) % n];
+      const LockWait& w = model.threads[static_cast<size_t>(waiter)].wait;
+      tids.push_back(raw_of(waiter).tid);
+      Json lock;
+      lock["addr"] = Hex(w.lock_addr);
+      lock["name"] = StringOrNull(w.lock_name);
+      lock["kind"] = WaitKindId(w.kind);
+      lock["held_by"] = raw_of(holder).tid;
+      lock["waited_by"] = raw_of(waiter).tid;
+      locks.push_back(std::move(lock));
+    }
+    Json j;
+    j["threads"] = std::move(tids);
+    j["locks"] = std::move(locks);
+    deadlocks.push_back(std::move(j));
+  }
+  doc["deadlocks"] = std::move(deadlocks);
+
+  Json children = Json::array();
+  for (const ChildProcess& c : model.children) {
+    Json j;
+    j["pid"] = c.pid;
+    j["ppid"] = c.ppid;
+    j["state"] = std::string(1, c.state);
+    j["state_name"] = StateWord(c.state);
+    j["command"] = c.command;
+    children.push_back(std::move(j));
+  }
+  doc["children"] = std::move(children);
+  doc["ptrace_note"] = StringOrNull(model.ptrace_note);
+
+  // replace: a thread name or path with invalid UTF-8 must not cost the
+  // whole report (the default handler throws).
+  std::string out = doc.dump(2, ' ', false, Json::error_handler_t::replace);
+  out += '\n';
+  return out;
+}
+
+bool WriteJsonReportFile(const std::string& path, const std::string& json,
+                         std::string* error) {
+  const auto fail = [&](const std::string& why) {
+    if (error) {
+      *error =
+          absl::StrCat("cannot write the JSON report to '", path, "': ", why);
+    }
+    return false;
+  };
+  // O_NONBLOCK: opening a FIFO for writing would otherwise wait for a reader
+  // forever; with it, open fails (ENXIO) or fstat below refuses the FIFO.
+  const int fd = open(
+      path.c_str(),
+      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+  if (fd < 0) {
+    const int err = errno;
+    // Name the real cause: "No such device or address" for a FIFO with no
+    // reader, or "Too many levels of symbolic links", would puzzle a user.
+    struct stat lst;
+    if (lstat(path.c_str(), &lst) == 0) {
+      if (S_ISLNK(lst.st_mode)) return fail("it is a symbolic link (refused)");
+      if (!S_ISREG(lst.st_mode))
+        return fail("it exists and is not a regular file");
+    }
+    return fail(strerror(err));
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    const int err = errno;
+    close(fd);
+    return fail(strerror(err));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return fail("it exists and is not a regular file");
+  }
+  // Back to blocking writes (regular files ignore it, but say what we mean).
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  const char* p = json.data();
+  size_t left = json.size();
+  while (left > 0) {
+    const ssize_t n = write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      close(fd);
+      return fail(strerror(err));
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  // close() reports deferred write errors (NFS, quota).
+  if (close(fd) != 0) return fail(strerror(errno));
+  return true;
+}
+
+}  // namespace gtest_watchdog_internal

@@ -1,1 +1,32 @@
-// placeholder
+// File: gtest_watchdog/report/json_report.h
+//
+// The stall report as one JSON document (--gtest_watchdog_report=PATH), for
+// CI tools and scripts: the same ReportModel the text report renders, so the
+// two never disagree. The format is documented in docs/report-json.md and
+// pinned by docs/report.schema.json; bump kJsonReportSchemaVersion on any
+// change a reader could notice (a field removed, renamed or retyped).
+//
+// Helper process only: allocates, not signal-safe.
+#pragma once
+
+#include <string>
+
+#include "gtest_watchdog/report/report_model.h"
+
+namespace gtest_watchdog_internal {
+
+constexpr int kJsonReportSchemaVersion = 1;
+
+// One pretty-printed JSON document (2-space indent, trailing newline).
+// Bytes that are not valid UTF-8 (thread names, paths, commands) are
+// replaced by U+FFFD rather than failing the report.
+std::string FormatJsonReport(const ReportModel& model);
+
+// Writes `json` to `path`, replacing a regular file there. Refuses symlinks
+// (O_NOFOLLOW) and anything that is not a regular file (a directory, FIFO,
+// device), so a stray path cannot make the helper block or clobber something
+// else. Returns false with *error naming the path on failure.
+bool WriteJsonReportFile(const std::string& path, const std::string& json,
+                         std::string* error);
+
+}  // namespace gtest_watchdog_internal
