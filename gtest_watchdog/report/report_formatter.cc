@@ -23,7 +23,10 @@ bool IsRuntime(const SourceFrame& f) {
   const std::string& fn = f.function;
   return fn.empty() || IsGtest(fn) || absl::StartsWith(fn, "std::") ||
          absl::StartsWith(fn, "__") || absl::StartsWith(fn, "gtest_watchdog") ||
-         absl::StartsWith(f.file, "/usr/") || fn == "_start" ||
+         absl::StartsWith(f.file, "/usr/") ||
+         // System libraries (their DWARF paths are often relative).
+         absl::StartsWith(f.module, "/usr/lib") ||
+         absl::StartsWith(f.module, "/lib") || fn == "_start" ||
          absl::StartsWith(fn, "__libc_start") || fn == "start_thread" ||
          fn == "clone3" || fn == "main";
 }
