@@ -1,1 +1,48 @@
-// placeholder
+// File: gtest_watchdog/report/gtest_output.h
+//
+// --gtest_output=xml:PATH / json:PATH on a stall. GoogleTest writes that file
+// only at the end of an iteration, which a stalled run never reaches: the
+// stall path calls WriteGtestOutputAfterStall once the report is on stderr,
+// so tests that ran keep their results, the stalled one fails with the
+// report's headline and stack, and tests never reached show as not run.
+//
+// Best effort, unlike the rest of the stall path: this allocates, takes
+// GoogleTest's locks (UnitTest's mutex, the result reporter's) and libc's
+// (malloc, stdio on the output file, the time zone). A stuck thread holding
+// one of them (a test blocked writing to a full stdout pipe while reporting
+// a failure, a thread stopped inside malloc) hangs it; the dead-man timer
+// then ends the process and only the output file is lost, the report on
+// stderr is already complete.
+#pragma once
+
+#include <string>
+
+namespace gtest_watchdog_internal {
+
+// Call once, after testing::InitGoogleTest and before RUN_ALL_TESTS, on the
+// thread that runs the tests (further calls do nothing). Notes whether
+// GoogleTest made an XML/JSON generator, and the absolute path it writes to
+// (resolved against the directory the program started in, as GoogleTest
+// does, so a test that changes directory later does not move it). If so,
+// appends a listener that records which tests started in the current
+// iteration: a plain store per test, no allocation, no lock.
+void PrepareGtestOutput();
+
+// On the stall path, after the report: fails what GoogleTest considers
+// current — the running test; outside a test, the test suite (SetUpTestSuite
+// / TearDownTestSuite) or the whole program (global environment) — with
+// `failure_message`, marks every test that did not start in this iteration
+// "not run", and has GoogleTest's own XML/JSON generator write the file.
+// Prints nothing to stdout and never throws or traps, whatever
+// --gtest_throw_on_failure / --gtest_break_on_failure say. Only the watchdog
+// thread may call it, while the test thread is stuck; the process must end
+// right after (GoogleTest's console printer is detached and the results are
+// changed for good). A message of the form "HEADLINE\nStack trace:\nFRAMES"
+// puts only HEADLINE into the XML failure's `message` attribute and all of it
+// into the failure's text. Returns false, writing nothing, if no output was
+// requested, PrepareGtestOutput did not run, or the file cannot be created;
+// otherwise sets `*written_path` (if not null) to the file's path.
+bool WriteGtestOutputAfterStall(const std::string& failure_message,
+                                std::string* written_path);
+
+}  // namespace gtest_watchdog_internal

@@ -551,12 +551,16 @@ std::string Headline(const ReportModel& m) {
 }
 
 std::string FormatFailureMessage(const ReportModel& m) {
-  std::string out = absl::StrCat("gtest_watchdog: ", Headline(m), "\n");
+  // GoogleTest keeps what precedes "Stack trace:" as the failure's message
+  // attribute in XML, and the whole text as its body.
+  std::string out = absl::StrCat("gtest_watchdog: ", Headline(m));
   if (m.test_thread >= 0) {
     const ThreadModel& t = m.threads[m.test_thread];
-    absl::StrAppend(&out, "Thread ", t.raw->tid, " \"", t.raw->name,
-                    "\", which runs the test:\n");
+    absl::StrAppend(&out, "\nStack trace:\nThread ", t.raw->tid, " \"",
+                    t.raw->name, "\", which runs the test:\n");
     AppendFrames(&out, t.frames, Painter(false));
+  } else {
+    absl::StrAppend(&out, "\n");
   }
   return out;
 }

@@ -652,6 +652,7 @@ TEST_F(ModelReportTest, FailureMessageHasHeadlineAndTestStack) {
   const std::string message = FormatFailureMessage(Model());
   EXPECT_THAT(message, StartsWith("gtest_watchdog: Foo.Bar: test body still "
                                   "running after 1.00 s"));
+  EXPECT_THAT(message, HasSubstr(")\nStack trace:\nThread 100 \"unit_tests\""));
   EXPECT_THAT(message, HasSubstr("Foo_Bar_Test::TestBody()  at "
                                  "/src/tests/foo_test.cc:42"));
   EXPECT_THAT(message, Not(HasSubstr("blocker thread")));

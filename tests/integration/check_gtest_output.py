@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Checks a GoogleTest XML or JSON output file against expectations.
+
+Usage: check_gtest_output.py FILE SPEC...
+
+Each SPEC is SUITE.TEST=WHAT; the NonTestSuiteFailure suite GoogleTest adds
+for failures outside any test has the test name "" ("NonTestSuiteFailure.").
+WHAT is one of
+  passed | failed | skipped | notrun   the test's state (every test case in
+                                      the file needs exactly one of these)
+  failed:TEXT      failed, TEXT in the failure (in XML: in its message
+                   attribute and in its text)
+  detail:TEXT      TEXT in the failure's text
+  nosummary:TEXT   XML only: TEXT not in the failure's message attribute
+  time>=SECONDS    the test's time is at least SECONDS
+
+The file must parse, and the failure counts of the suites and of the whole
+file must agree with the test cases. Prints the test cases and their states;
+exits 1 with the reasons (and the file) if anything does not hold.
+"""
+
+import json
+import sys
+import xml.etree.ElementTree as ET
+
+
+class Case:
+    def __init__(self, name, state, time, summaries, details):
+        self.name = name
+        self.state = state
+        self.time = time
+        self.summaries = summaries  # XML message attributes; JSON: None
+        self.details = details
+
+
+def state_of(status, result, failed):
+    if status.lower() == "notrun":
+        return "notrun"
+    if failed:
+        return "failed"
+    if result.lower() == "skipped":
+        return "skipped"
+    return "passed"
+
+
+def read_xml(text, errors):
+    root = ET.fromstring(text)
+    cases = []
+    counted = 0
+    for suite in root.findall("testsuite"):
+        suite_cases = []
+        for tc in suite.findall("testcase"):
+            failures = tc.findall("failure")
+            suite_cases.append(
+                Case(
+                    suite.get("name") + "." + tc.get("name"),
+                    state_of(tc.get("status"), tc.get("result"), failures),
+                    float(tc.get("time")),
+                    [f.get("message") or "" for f in failures],
+                    [f.text or "" for f in failures],
+                ))
+        failed = sum(c.state == "failed" for c in suite_cases)
+        if int(suite.get("failures")) != failed:
+            errors.append("suite %s says failures=%s, has %d" %
+                          (suite.get("name"), suite.get("failures"), failed))
+        if suite.get("name") != "NonTestSuiteFailure":
+            counted += failed
+        cases += suite_cases
+    if int(root.get("failures")) != counted:
+        errors.append("file says failures=%s, tests have %d" %
+                      (root.get("failures"), counted))
+    return cases
+
+
+def read_json(text, errors):
+    root = json.loads(text)
+    cases = []
+    counted = 0
+    for suite in root["testsuites"]:
+        suite_cases = []
+        for tc in suite["testsuite"]:
+            details = [f["failure"] for f in tc.get("failures", [])]
+            suite_cases.append(
+                Case(
+                    suite["name"] + "." + tc["name"],
+                    state_of(tc["status"], tc["result"], details),
+                    float(tc["time"].rstrip("s")),
+                    None,
+                    details,
+                ))
+        failed = sum(c.state == "failed" for c in suite_cases)
+        if suite["failures"] != failed:
+            errors.append("suite %s says failures=%d, has %d" %
+                          (suite["name"], suite["failures"], failed))
+        if suite["name"] != "NonTestSuiteFailure":
+            counted += failed
+        cases += suite_cases
+    if root["failures"] != counted:
+        errors.append("file says failures=%d, tests have %d" %
+                      (root["failures"], counted))
+    return cases
+
+
+def check(cases, specs, errors):
+    by_name = {}
+    for c in cases:
+        if c.name in by_name:
+            errors.append("%s appears twice" % c.name)
+        by_name[c.name] = c
+    stated = set()
+    for spec in specs:
+        name, _, what = spec.partition("=")
+        c = by_name.get(name)
+        if c is None:
+            errors.append("%s: not in the file" % name)
+            continue
+        kind, _, arg = what.partition(":")
+        if kind in ("passed", "failed", "skipped", "notrun"):
+            stated.add(name)
+            if c.state != kind:
+                errors.append("%s: %s, expected %s" % (name, c.state, kind))
+            summaries = c.details if c.summaries is None else c.summaries
+            if arg and not (any(arg in s for s in summaries) and
+                            any(arg in d for d in c.details)):
+                errors.append("%s: failure without %r" % (name, arg))
+        elif kind == "detail":
+            if not any(arg in d for d in c.details):
+                errors.append("%s: failure text without %r" % (name, arg))
+        elif kind == "nosummary":
+            if c.summaries is not None and any(arg in s
+                                               for s in c.summaries):
+                errors.append("%s: %r in the failure's message attribute" %
+                              (name, arg))
+        elif what.startswith("time>="):
+            if c.time < float(what[len("time>="):]):
+                errors.append("%s: time %.3f, expected %s" %
+                              (name, c.time, what))
+        else:
+            errors.append("bad spec %r" % spec)
+    for c in cases:
+        if c.name not in stated:
+            errors.append("%s (%s): not expected" % (c.name, c.state))
+
+
+def main(argv):
+    path, specs = argv[1], argv[2:]
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    errors = []
+    try:
+        if text.lstrip().startswith("<"):
+            cases = read_xml(text, errors)
+        else:
+            cases = read_json(text, errors)
+    except (ET.ParseError, ValueError, KeyError, TypeError) as e:
+        print("%s does not parse: %s\n%s" % (path, e, text))
+        return 1
+    check(cases, specs, errors)
+    for c in cases:
+        print("%-40s %-8s %.3f s" % (c.name, c.state, c.time))
+    if errors:
+        print("\n".join(["FAILED:"] + errors + ["", text]))
+        return 1
+    print("OK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,346 @@
+// --gtest_output=xml/json on a stall: runs tests/programs/gtest_output_program
+// and reads the file it leaves with check_gtest_output.py (a real XML / JSON
+// parse, Python's standard library).
+//
+// GtestOutput.*, GtestOutputDirect.*, GtestOutputPhase.*: the program calls
+// WriteGtestOutputAfterStall itself, from a second thread, while its test
+// thread is blocked (GTO_DIRECT=1); the stall path is not involved.
+// GtestOutputOnStall.*: a real stall, the watchdog writes the file. These
+// need the stall path to call PrepareGtestOutput / WriteGtestOutputAfterStall.
+#include <signal.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <ostream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "child_process.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace gtest_watchdog_test {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// What the program's direct call passes (see gtest_output_program.cc): the
+// headline goes into XML's `message` attribute, the frame only into the text.
+constexpr char kDirectHeadline[] =
+    "[ TIMEOUT  ] direct call <stalled> & \"quoted\" ]]> end";
+constexpr char kDirectFrame[] = "#0 BlockForever() gtest_output_program.cc";
+
+// A fresh directory (canonical path) per test, removed at the end.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = fs::temp_directory_path() / "gtest_output.XXXXXX";
+    if (mkdtemp(pattern.data()) != nullptr) path_ = fs::canonical(pattern);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    if (!path_.empty()) fs::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string operator/(const std::string& name) const {
+    return (path_ / name).string();
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+bool HavePython() {
+  const std::string python = PYTHON3;
+  return !python.empty() && python.find("NOTFOUND") == std::string::npos;
+}
+
+// Parses `file` and checks `specs` (see check_gtest_output.py).
+void ExpectFile(const std::string& file,
+                const std::vector<std::string>& specs) {
+  std::vector<std::string> argv = {PYTHON3, CHECK_GTEST_OUTPUT, file};
+  argv.insert(argv.end(), specs.begin(), specs.end());
+  const ChildResult c = RunChild(argv);
+  EXPECT_EQ(c.exit_code, 0) << c.out << c.err;
+  EXPECT_THAT(c.out, HasSubstr("OK\n")) << c.out << c.err;
+}
+
+// The program with GTO_STALL_AT=`stall_at`, writing the file itself.
+ChildResult RunDirect(const std::string& output, const std::string& stall_at,
+                      const std::vector<std::string>& extra_args = {},
+                      std::vector<std::string> env = {}) {
+  std::vector<std::string> argv = {GTEST_OUTPUT_PROGRAM};
+  if (!output.empty()) argv.push_back("--gtest_output=" + output);
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  env.push_back("GTO_DIRECT=1");
+  env.push_back("GTO_STALL_AT=" + stall_at);
+  return RunChild(argv, env);
+}
+
+void ExpectWrote(const ChildResult& r, const std::string& path) {
+  EXPECT_FALSE(r.signaled) << "signal " << r.signal << "\n" << r.err;
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("gtest_output_program: wrote " + path + "\n"));
+  // GoogleTest's console printer is detached first: the stalled test's
+  // failure is not printed (the report on stderr says it all).
+  EXPECT_THAT(r.out, Not(HasSubstr("direct call")));
+}
+
+// The tests that run before the stall, as the file must show them.
+std::vector<std::string> Before(const char* state = nullptr) {
+  if (state != nullptr) {
+    return {std::string("Before.Passes=") + state,
+            std::string("Before.Fails=") + state,
+            std::string("Before.Skips=") + state,
+            std::string("Before.ChangesDirectory=") + state};
+  }
+  return {"Before.Passes=passed", "Before.Fails=failed:an ordinary failure",
+          "Before.Skips=skipped", "Before.ChangesDirectory=passed"};
+}
+
+std::vector<std::string> Concat(std::vector<std::string> a,
+                                const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// The file after a stall in Hang.Blocks failed with `text`.
+std::vector<std::string> StalledInTest(const std::string& text) {
+  return Concat(
+      Before(),
+      {"Hang.Blocks=failed:" + text, "Hang.AfterInTheSameSuite=notrun",
+       "Phase.First=notrun", "Phase.Second=notrun", "After.NeverReached=notrun",
+       "After.NeverReachedEither=notrun", "After.DISABLED_Disabled=notrun"});
+}
+
+class GtestOutput : public testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
+  }
+  std::string format() const { return GetParam(); }
+};
+
+TEST_P(GtestOutput, KeepsEarlierResultsAndFailsTheStalledTest) {
+  TempDir dir;
+  const std::string file = dir / ("out." + format());
+  const ChildResult r = RunDirect(format() + ":" + file, "test");
+  ExpectWrote(r, file);
+  EXPECT_THAT(r.out, HasSubstr("[ RUN      ] Hang.Blocks"));
+  ExpectFile(file, Concat(StalledInTest(kDirectHeadline),
+                          {std::string("Hang.Blocks=detail:") + kDirectFrame,
+                           std::string("Hang.Blocks=nosummary:") + kDirectFrame,
+                           // The program waits 300 ms before writing.
+                           "Hang.Blocks=time>=0.25"}));
+}
+
+// GoogleTest resolves a relative path against the directory the program
+// started in, when InitGoogleTest runs; Before.ChangesDirectory then moves
+// to "/".
+TEST_P(GtestOutput, RelativePathStaysWhereTheProgramStarted) {
+  TempDir dir;
+  const fs::path here = fs::current_path();
+  fs::current_path(dir.path());
+  const ChildResult r = RunDirect(format() + ":sub/out." + format(), "test");
+  fs::current_path(here);
+  const std::string file = dir / ("sub/out." + format());
+  ExpectWrote(r, file);
+  ExpectFile(file, StalledInTest(kDirectHeadline));
+}
+
+// "xml:DIR/" makes GoogleTest pick the first free PROGRAM[_N].xml in DIR;
+// the path reported is the one it wrote.
+TEST_P(GtestOutput, DirectoryGetsTheFileNameGoogleTestChose) {
+  TempDir dir;
+  fs::create_directories(dir.path() / "results");
+  std::ofstream(dir / ("results/gtest_output_program." + format())) << "old";
+  const std::string file = dir / ("results/gtest_output_program_1." + format());
+  const ChildResult r = RunDirect(format() + ":" + (dir / "results/"), "test");
+  ExpectWrote(r, file);
+  ExpectFile(file, StalledInTest(kDirectHeadline));
+}
+
+// Failing the stalled test must neither throw on the watchdog thread nor
+// trap. (Before.Fails would throw or trap in the test itself: left out.)
+TEST_P(GtestOutput, ThrowAndBreakOnFailureAreIgnored) {
+  TempDir dir;
+  const std::string file = dir / ("out." + format());
+  const ChildResult r =
+      RunDirect(format() + ":" + file, "test",
+                {"--gtest_throw_on_failure", "--gtest_break_on_failure",
+                 "--gtest_filter=-Before.Fails"});
+  ExpectWrote(r, file);
+  ExpectFile(file, {"Before.Passes=passed", "Before.Skips=skipped",
+                    "Before.ChangesDirectory=passed",
+                    std::string("Hang.Blocks=failed:") + kDirectHeadline,
+                    "Hang.AfterInTheSameSuite=notrun", "Phase.First=notrun",
+                    "Phase.Second=notrun", "After.NeverReached=notrun",
+                    "After.NeverReachedEither=notrun",
+                    "After.DISABLED_Disabled=notrun"});
+}
+
+// The iteration that stalls is written: tests that ran in the first one
+// (GoogleTest keeps their start times) are "not run" in the second.
+TEST_P(GtestOutput, RepeatWritesTheIterationThatStalled) {
+  TempDir dir;
+  const std::string file = dir / ("out." + format());
+  const ChildResult r = RunDirect(format() + ":" + file, "test",
+                                  {"--gtest_repeat=2"}, {"GTO_STALL_RUN=2"});
+  ExpectWrote(r, file);
+  EXPECT_THAT(r.out, HasSubstr("[       OK ] After.NeverReachedEither"));
+  ExpectFile(file, StalledInTest(kDirectHeadline));
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, GtestOutput, testing::Values("xml", "json"));
+
+TEST(GtestOutputDirect, WithoutGtestOutputNothingIsWritten) {
+  const ChildResult r = RunDirect("", "test");
+  EXPECT_FALSE(r.signaled) << r.err;
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("gtest_output_program: wrote nothing"));
+}
+
+// GoogleTest aborts if it cannot open the file; we find out first.
+TEST(GtestOutputDirect, UncreatableFileIsNotFatal) {
+  const ChildResult r =
+      RunDirect("xml:/proc/gtest_output_test/out.xml", "test");
+  EXPECT_FALSE(r.signaled) << "signal " << r.signal << "\n" << r.err;
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("gtest_output_program: wrote nothing"));
+}
+
+// --- stalls outside a test: GoogleTest's current result is the suite's or
+// the program's; both appear as the "NonTestSuiteFailure" suite. ---
+
+struct PhaseCase {
+  const char* name;
+  const char* stall_at;               // GTO_STALL_AT
+  std::vector<std::string> expected;  // besides NonTestSuiteFailure
+};
+
+// Test names stay the same from one test discovery to the next.
+void PrintTo(const PhaseCase& c, std::ostream* os) { *os << c.name; }
+
+std::vector<std::string> Ran(std::vector<std::string> names) {
+  for (std::string& n : names) n += "=passed";
+  return names;
+}
+std::vector<std::string> NotRun(std::vector<std::string> names) {
+  for (std::string& n : names) n += "=notrun";
+  return names;
+}
+
+const std::vector<std::string> kHang = {"Hang.Blocks",
+                                        "Hang.AfterInTheSameSuite"};
+const std::vector<std::string> kPhase = {"Phase.First", "Phase.Second"};
+const std::vector<std::string> kAfter = {"After.NeverReached",
+                                         "After.NeverReachedEither"};
+const std::vector<std::string> kDisabled = {"After.DISABLED_Disabled=notrun"};
+
+class GtestOutputPhase
+    : public testing::TestWithParam<std::tuple<PhaseCase, std::string>> {
+ protected:
+  void SetUp() override {
+    if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
+  }
+};
+
+TEST_P(GtestOutputPhase, FailureIsWrittenAndLaterTestsAreNotRun) {
+  const PhaseCase& c = std::get<0>(GetParam());
+  const std::string format = std::get<1>(GetParam());
+  TempDir dir;
+  const std::string file = dir / ("out." + format);
+  const ChildResult r = RunDirect(format + ":" + file, c.stall_at);
+  ExpectWrote(r, file);
+  ExpectFile(
+      file,
+      Concat(c.expected,
+             {std::string("NonTestSuiteFailure.=failed:") + kDirectHeadline,
+              std::string("NonTestSuiteFailure.=detail:") + kDirectFrame}));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllPhases, GtestOutputPhase,
+    testing::Combine(
+        testing::Values(
+            PhaseCase{"SetUpTestSuite", "suite_setup",
+                      Concat(Concat(Before(), Ran(kHang)),
+                             Concat(Concat(NotRun(kPhase), NotRun(kAfter)),
+                                    kDisabled))},
+            PhaseCase{
+                "TearDownTestSuite", "suite_teardown",
+                Concat(Concat(Before(), Ran(kHang)),
+                       Concat(Concat(Ran(kPhase), NotRun(kAfter)), kDisabled))},
+            PhaseCase{"EnvironmentSetUp", "env_setup",
+                      Concat(Concat(Before("notrun"), NotRun(kHang)),
+                             Concat(Concat(NotRun(kPhase), NotRun(kAfter)),
+                                    kDisabled))},
+            PhaseCase{
+                "EnvironmentTearDown", "env_teardown",
+                Concat(Concat(Before(), Ran(kHang)),
+                       Concat(Concat(Ran(kPhase), Ran(kAfter)), kDisabled))}),
+        testing::Values(std::string("xml"), std::string("json"))),
+    [](const testing::TestParamInfo<std::tuple<PhaseCase, std::string>>& p) {
+      return std::string(std::get<0>(p.param).name) + "_" +
+             std::get<1>(p.param);
+    });
+
+// --- end to end: a real stall, the watchdog writes the file. Needs the
+// stall path wired to PrepareGtestOutput / WriteGtestOutputAfterStall. ---
+
+ChildResult RunStalled(const std::string& output, const std::string& stall_at) {
+  return RunChild({GTEST_OUTPUT_PROGRAM, "--gtest_watchdog_timeout=1s",
+                   "--gtest_output=" + output},
+                  {"GTO_STALL_AT=" + stall_at});
+}
+
+void ExpectAborted(const ChildResult& r) {
+  EXPECT_FALSE(r.killed_by_harness) << r.err;
+  EXPECT_TRUE(r.signaled) << "exit code " << r.exit_code << "\n" << r.err;
+  EXPECT_EQ(r.signal, SIGABRT) << r.err;
+  EXPECT_LT(r.seconds, 21.0);
+  EXPECT_THAT(r.err, HasSubstr("[ ABORT    ] gtest_watchdog aborts"));
+}
+
+class GtestOutputOnStall : public testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
+  }
+  std::string format() const { return GetParam(); }
+};
+
+TEST_P(GtestOutputOnStall, StalledTestFailsWithTheReport) {
+  TempDir dir;
+  const std::string file = dir / ("out." + format());
+  const ChildResult r = RunStalled(format() + ":" + file, "test");
+  ExpectAborted(r);
+  ExpectFile(file, Concat(StalledInTest("Hang.Blocks: test body still running"),
+                          {"Hang.Blocks=detail:BlockForever",
+                           "Hang.Blocks=time>=0.9"}));
+}
+
+TEST_P(GtestOutputOnStall, StalledTearDownTestSuiteIsWritten) {
+  TempDir dir;
+  const std::string file = dir / ("out." + format());
+  const ChildResult r = RunStalled(format() + ":" + file, "suite_teardown");
+  ExpectAborted(r);
+  ExpectFile(
+      file,
+      Concat(Concat(Concat(Before(), Ran(kHang)),
+                    Concat(Concat(Ran(kPhase), NotRun(kAfter)), kDisabled)),
+             {"NonTestSuiteFailure.=failed:Phase: "
+              "TearDownTestSuite() still running"}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, GtestOutputOnStall,
+                         testing::Values("xml", "json"));
+
+}  // namespace
+}  // namespace gtest_watchdog_test
