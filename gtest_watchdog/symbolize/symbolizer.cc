@@ -313,6 +313,25 @@ const char* ElfSymbol(Dwfl_Module* module, uint64_t pc) {
                               nullptr);
 }
 
+// True if `addr` lies in one of `module`'s PT_LOAD segments as loaded
+// (p_memsz, so .bss included).
+bool InLoadSegment(Dwfl_Module* module, uint64_t addr) {
+  Dwarf_Addr bias = 0;
+  Elf* elf = dwfl_module_getelf(module, &bias);
+  size_t count = 0;
+  if (elf == nullptr || elf_getphdrnum(elf, &count) != 0) return false;
+  for (size_t i = 0; i < count; ++i) {
+    GElf_Phdr phdr;
+    if (gelf_getphdr(elf, static_cast<int>(i), &phdr) == nullptr ||
+        phdr.p_type != PT_LOAD) {
+      continue;
+    }
+    const uint64_t low = bias + phdr.p_vaddr;
+    if (addr >= low && addr - low < phdr.p_memsz) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 // Owns the libdwfl session and the per-CU indexes built from it.
@@ -324,6 +343,7 @@ class Symbolizer::Impl {
   ~Impl() { dwfl_end(dwfl_); }
 
   std::vector<SourceFrame> Symbolize(uint64_t pc);
+  std::string DataSymbolName(uint64_t addr);
 
  private:
   const CuIndex& IndexFor(Dwarf_Die* cu);
@@ -447,6 +467,44 @@ std::vector<SourceFrame> Symbolizer::Impl::Symbolize(uint64_t pc) {
   return frames;
 }
 
+std::string Symbolizer::Impl::DataSymbolName(uint64_t addr) {
+  // A module's bounds come from its file's mappings in /proc/PID/maps, which
+  // leave out the anonymous tail of .bss, where dwfl_addrmodule() finds
+  // nothing. So the address is checked against each ELF's loaded segments.
+  struct Search {
+    uint64_t addr;
+    Dwfl_Module* found;
+  } search{addr, nullptr};
+  Dwfl_Module* module = dwfl_addrmodule(dwfl_, addr);
+  if (module != nullptr && InLoadSegment(module, addr)) {
+    search.found = module;
+  } else {
+    dwfl_getmodules(
+        dwfl_,
+        [](Dwfl_Module* candidate, void**, const char*, Dwarf_Addr,
+           void* arg) -> int {
+          auto* s = static_cast<Search*>(arg);
+          if (!InLoadSegment(candidate, s->addr)) return DWARF_CB_OK;
+          s->found = candidate;
+          return DWARF_CB_ABORT;
+        },
+        &search, 0);
+  }
+  module = search.found;
+  if (module == nullptr) return std::string();
+  GElf_Off offset = 0;
+  GElf_Sym sym;
+  const char* name = dwfl_module_addrinfo(module, addr, &offset, &sym, nullptr,
+                                          nullptr, nullptr);
+  // Without a sized symbol around `addr`, libdwfl falls back to the nearest
+  // symbol below it (e.g. "_end"): that names nothing here.
+  if (name == nullptr || GELF_ST_TYPE(sym.st_info) != STT_OBJECT ||
+      offset >= sym.st_size) {
+    return std::string();
+  }
+  return Demangle(name);
+}
+
 std::unique_ptr<Symbolizer> Symbolizer::ForProcess(pid_t pid,
                                                    std::string* error) {
   // dwfl_standard_find_debuginfo() falls back to debuginfod when libdw was
@@ -488,6 +546,10 @@ std::unique_ptr<Symbolizer> Symbolizer::ForProcess(pid_t pid,
 Symbolizer::Symbolizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Symbolizer::~Symbolizer() = default;
+
+std::string Symbolizer::DataSymbolName(uint64_t addr) {
+  return impl_->DataSymbolName(addr);
+}
 
 const std::vector<SourceFrame>& Symbolizer::Symbolize(uint64_t pc) {
   auto it = cache_.find(pc);

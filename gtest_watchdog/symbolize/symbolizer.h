@@ -87,6 +87,14 @@ class Symbolizer {
   // frames; the returned reference stays valid for the Symbolizer's lifetime.
   const std::vector<SourceFrame>& Symbolize(uint64_t pc);
 
+  // Returns the demangled name of the data object (an ELF symbol of type
+  // STT_OBJECT) whose [value, value + size) contains `addr`, e.g. "g_mutex"
+  // for any address inside a global `std::mutex g_mutex`, or "Foo()::lock"
+  // for a function's static local. Used to name locks after their variables.
+  // Returns "" for addresses in no such symbol: heap, stack, code, or
+  // variables absent from the symbol tables (stripped binaries).
+  std::string DataSymbolName(uint64_t addr);
+
  private:
   // Holds the libdwfl session; keeps elfutils headers out of this one.
   class Impl;

@@ -288,3 +288,67 @@ TEST(SymbolizerTest, NonexistentProcessFails) {
 
 }  // namespace
 }  // namespace gtest_watchdog_internal
+
+#include <mutex>
+
+// Data objects for Symbolizer::DataSymbolName(), e.g. locks named after their
+// variables.
+namespace symbolizer_test_data {
+
+std::mutex g_mutex;  // constexpr-constructed: in .bss
+struct Pair {
+  long first;
+  std::mutex second;
+};
+Pair g_pair = {1, {}};  // in .data
+// Large enough that its end lies beyond the file-backed pages of the
+// executable, in the anonymous mapping that holds the rest of .bss.
+char g_big[1 << 20];
+
+SYMBOLIZER_TEST_NOINLINE std::mutex* StaticLocalMutex() {
+  static std::mutex local;
+  return &local;
+}
+
+}  // namespace symbolizer_test_data
+
+namespace gtest_watchdog_internal {
+namespace {
+
+uint64_t AddressOf(const void* p) { return reinterpret_cast<uintptr_t>(p); }
+
+TEST(SymbolizerTest, DataSymbolNameNamesGlobalsAndStaticLocals) {
+  std::unique_ptr<Symbolizer> symbolizer = SelfSymbolizer();
+  ASSERT_NE(symbolizer, nullptr);
+  using symbolizer_test_data::g_big;
+  using symbolizer_test_data::g_mutex;
+  using symbolizer_test_data::g_pair;
+  EXPECT_EQ(symbolizer->DataSymbolName(AddressOf(&g_mutex)),
+            "symbolizer_test_data::g_mutex");
+  // Anywhere inside the object, e.g. a member.
+  EXPECT_EQ(symbolizer->DataSymbolName(AddressOf(&g_pair.second)),
+            "symbolizer_test_data::g_pair");
+  EXPECT_EQ(symbolizer->DataSymbolName(AddressOf(&g_big[sizeof(g_big) - 1])),
+            "symbolizer_test_data::g_big");
+  EXPECT_EQ(symbolizer->DataSymbolName(
+                AddressOf(symbolizer_test_data::StaticLocalMutex())),
+            "symbolizer_test_data::StaticLocalMutex()::local");
+}
+
+TEST(SymbolizerTest, DataSymbolNameIsEmptyOutsideDataObjects) {
+  std::unique_ptr<Symbolizer> symbolizer = SelfSymbolizer();
+  ASSERT_NE(symbolizer, nullptr);
+  std::mutex on_stack;
+  const auto on_heap = std::make_unique<std::mutex>();
+  EXPECT_EQ(symbolizer->DataSymbolName(AddressOf(&on_stack)), "");
+  EXPECT_EQ(symbolizer->DataSymbolName(AddressOf(on_heap.get())), "");
+  EXPECT_EQ(symbolizer->DataSymbolName(0), "");
+  EXPECT_EQ(symbolizer->DataSymbolName(~uint64_t{0}), "");
+  // A function is a symbol, but not a data object.
+  EXPECT_EQ(symbolizer->DataSymbolName(AddressOf(
+                reinterpret_cast<const void*>(&symbolizer_test::DirectCaller))),
+            "");
+}
+
+}  // namespace
+}  // namespace gtest_watchdog_internal
