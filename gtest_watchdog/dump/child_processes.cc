@@ -30,14 +30,6 @@ constexpr int64_t kMaxPollNs = 10 * kNsPerMs;
 // processes started before the previous round's SIGSTOPs arrived.
 constexpr int kMaxFreezeRounds = 8;
 
-struct LinuxDirent64 {
-  uint64_t d_ino;
-  int64_t d_off;
-  unsigned short d_reclen;
-  unsigned char d_type;
-  char d_name[1];
-};
-
 // A NUL-terminated path assembled without allocation.
 class Path {
  public:
@@ -91,31 +83,6 @@ class PidTokenizer {
   int64_t value_ = 0;
   bool in_number_ = false;
 };
-
-// Parses a directory entry name that is all digits; 0 otherwise.
-pid_t NumericName(const char* s) {
-  if (*s < '0' || *s > '9') return 0;
-  int64_t v = 0;
-  for (; *s >= '0' && *s <= '9'; ++s) v = v * 10 + (*s - '0');
-  return *s == '\0' ? static_cast<pid_t>(v) : 0;
-}
-
-// Calls on_entry(pid) for each numeric entry of the directory open as fd.
-template <typename OnEntry>
-void ForEachNumericEntry(int fd, OnEntry&& on_entry) {
-  alignas(8) char buf[2048];
-  for (;;) {
-    const long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    for (long off = 0; off < n;) {
-      const auto* d = reinterpret_cast<const LinuxDirent64*>(buf + off);
-      off += d->d_reclen;
-      const pid_t id = NumericName(d->d_name);
-      if (id > 0) on_entry(id);
-    }
-  }
-}
 
 // Calls emit(child) for every child of process `pid`, read from each of its
 // threads' children files. Returns how many children files could be opened

@@ -13,14 +13,6 @@
 namespace gtest_watchdog_internal {
 namespace {
 
-struct LinuxDirent64 {
-  uint64_t d_ino;
-  int64_t d_off;
-  unsigned short d_reclen;
-  unsigned char d_type;
-  char d_name[1];
-};
-
 // "/proc/self/task/<tid>/<leaf>" into out (NUL-terminated).
 void TaskPath(pid_t tid, const char* leaf, char (&out)[64]) {
   RawWriter w(-1);
@@ -98,26 +90,21 @@ ssize_t ReadProcFile(const char* path, char* buf, size_t cap) {
   return static_cast<ssize_t>(total);
 }
 
+pid_t NumericName(const char* s) {
+  if (*s < '0' || *s > '9') return 0;
+  int64_t v = 0;
+  for (; *s >= '0' && *s <= '9'; ++s) v = v * 10 + (*s - '0');
+  return *s == '\0' ? static_cast<pid_t>(v) : 0;
+}
+
 int ListThreadIds(pid_t* tids, int capacity) {
   const int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return -1;
   int count = 0;
-  alignas(8) char buf[4096];
-  for (;;) {
-    const long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    for (long off = 0; off < n;) {
-      const auto* d = reinterpret_cast<const LinuxDirent64*>(buf + off);
-      off += d->d_reclen;
-      const char* s = d->d_name;
-      if (*s < '0' || *s > '9') continue;  // "." and ".."
-      pid_t tid = 0;
-      for (; *s >= '0' && *s <= '9'; ++s) tid = tid * 10 + (*s - '0');
-      if (count < capacity) tids[count] = tid;
-      ++count;
-    }
-  }
+  ForEachNumericEntry(fd, [&](pid_t tid) {
+    if (count < capacity) tids[count] = tid;
+    ++count;
+  });
   close(fd);
   return count;
 }

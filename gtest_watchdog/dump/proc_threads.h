@@ -11,8 +11,11 @@
 // caller-provided storage; no allocation, no lock, no stdio.
 #pragma once
 
+#include <sys/syscall.h>
 #include <sys/types.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 
@@ -55,6 +58,36 @@ uint64_t ParseSigBlk(const char* status, size_t len);
 // Parses hex digits (no "0x") at p, advancing past them. False if none.
 // Signal-safe.
 bool ParseHex(const char*& p, const char* end, uint64_t* out);
+
+// Parses a directory entry name that is all digits (a pid or tid); 0
+// otherwise ("." and ".."). Signal-safe.
+pid_t NumericName(const char* s);
+
+// Calls on_entry(id) for each numeric entry of the directory open as `fd`
+// (/proc, /proc/PID/task): getdents64 into a stack buffer, no allocation,
+// no lock. Signal-safe if on_entry is.
+template <typename OnEntry>
+void ForEachNumericEntry(int fd, OnEntry&& on_entry) {
+  struct LinuxDirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[1];
+  };
+  alignas(8) char buf[4096];
+  for (;;) {
+    const long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      const auto* d = reinterpret_cast<const LinuxDirent64*>(buf + off);
+      off += d->d_reclen;
+      const pid_t id = NumericName(d->d_name);
+      if (id > 0) on_entry(id);
+    }
+  }
+}
 
 // Reads a small /proc file into buf (NUL-terminated). Returns bytes read or
 // -1. Signal-safe.

@@ -38,30 +38,6 @@ Json StringOrNull(const std::string& s) {
 
 Json TidOrNull(pid_t tid) { return tid == 0 ? Json(nullptr) : Json(tid); }
 
-// Same words as the text report's census.
-const char* StateWord(char s) {
-  switch (s) {
-    case 'R':
-      return "running";
-    case 'S':
-      return "sleeping";
-    case 'D':
-      return "uninterruptible sleep";
-    case 'T':
-      return "stopped";
-    case 't':
-      return "stopped by a tracer";
-    case 'Z':
-      return "zombie";
-    case 'X':
-      return "dead";
-    case 'I':
-      return "idle";
-    default:
-      return "unknown state";
-  }
-}
-
 const char* TestPartId(TestPart part) {
   switch (part) {
     case TestPart::kConstructor:
@@ -224,7 +200,7 @@ std::string FormatJsonReport(const ReportModel& model) {
     j["tid"] = t.tid;
     j["name"] = t.name;
     j["state"] = std::string(1, t.state);
-    j["state_name"] = StateWord(t.state);
+    j["state_name"] = StateName(t.state);
     j["role"] = RoleOf(model, i, t, snap);
     j["stack_source"] = StackSourceId(tm.source);
     j["stack_status"] = StackStatusId(t.status);
@@ -286,7 +262,7 @@ std::string FormatJsonReport(const ReportModel& model) {
     j["pid"] = c.pid;
     j["ppid"] = c.ppid;
     j["state"] = std::string(1, c.state);
-    j["state_name"] = StateWord(c.state);
+    j["state_name"] = StateName(c.state);
     j["command"] = c.command;
     children.push_back(std::move(j));
   }

@@ -42,29 +42,6 @@ std::string Seconds(int64_t ns) {
 
 std::string LimitText(int64_t ns) { return FormatLimit(absl::Nanoseconds(ns)); }
 
-const char* StateName(char s) {
-  switch (s) {
-    case 'R':
-      return "running";
-    case 'S':
-      return "sleeping";
-    case 'D':
-      return "uninterruptible sleep";
-    case 'T':
-      return "stopped";
-    case 't':
-      return "stopped by a tracer";
-    case 'Z':
-      return "zombie";
-    case 'X':
-      return "dead";
-    case 'I':
-      return "idle";
-    default:
-      return "unknown state";
-  }
-}
-
 std::string FrameText(const SourceFrame& f) {
   std::string text = f.function.empty() ? "??" : f.function;
   if (f.inlined) text += " [inlined]";
@@ -119,6 +96,29 @@ std::string SyscallText(const SnapshotThread& t) {
 }
 
 }  // namespace
+
+const char* StateName(char s) {
+  switch (s) {
+    case 'R':
+      return "running";
+    case 'S':
+      return "sleeping";
+    case 'D':
+      return "uninterruptible sleep";
+    case 'T':
+      return "stopped";
+    case 't':
+      return "stopped by a tracer";
+    case 'Z':
+      return "zombie";
+    case 'X':
+      return "dead";
+    case 'I':
+      return "idle";
+    default:
+      return "unknown state";
+  }
+}
 
 const char* SyscallName(long nr) {
   switch (nr) {

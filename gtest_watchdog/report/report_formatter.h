@@ -47,6 +47,9 @@ std::string Headline(const ReportModel& model);
 // test: the headline and the test thread's stack.
 std::string FormatFailureMessage(const ReportModel& model);
 
+// "running", "sleeping", "uninterruptible sleep", ... for a /proc state.
+const char* StateName(char state);
+
 // Name of an x86-64 system call number, or "" if not in our table.
 const char* SyscallName(long nr);
 
