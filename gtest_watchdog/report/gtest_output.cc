@@ -302,6 +302,8 @@ void PrepareGtestOutput() {
   g_prepared = prepared;
 }
 
+bool GtestOutputRequested() { return g_prepared != nullptr; }
+
 bool WriteGtestOutputAfterStall(const std::string& failure_message,
                                 std::string* written_path) {
   if (g_prepared == nullptr) return false;

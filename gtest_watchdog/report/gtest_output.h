@@ -28,6 +28,11 @@ namespace gtest_watchdog_internal {
 // iteration: a plain store per test, no allocation, no lock.
 void PrepareGtestOutput();
 
+// Whether PrepareGtestOutput found an XML/JSON output to write. A plain
+// read: signal-safe, allocates nothing (so the stall path can skip the
+// allocating step below when there is nothing to write).
+bool GtestOutputRequested();
+
 // On the stall path, after the report: fails what GoogleTest considers
 // current — the running test; outside a test, the test suite (SetUpTestSuite
 // / TearDownTestSuite) or the whole program (global environment) — with

@@ -291,6 +291,7 @@ bool RunHelper(int64_t deadline_ns) {
 // headline alone. Then GoogleTest's XML/JSON output, if one was requested.
 // Allocates (GoogleTest's printers): runs last, under the dead-man timer.
 void WriteGoogleTestOutput(const SnapshotHeader& header, bool helper_ok) {
+  if (!GtestOutputRequested()) return;  // nothing to allocate for
   static char message[64 * 1024];
   size_t len = 0;
   if (helper_ok && g_message_fd >= 0 && lseek(g_message_fd, 0, SEEK_SET) == 0) {
@@ -309,14 +310,23 @@ void WriteGoogleTestOutput(const SnapshotHeader& header, bool helper_ok) {
     memcpy(message, h.data(), len);
   }
   message[len] = '\0';
-  std::string path;
-  if (WriteGtestOutputAfterStall(std::string(message, len), &path)) {
+  // GoogleTest's printers allocate: with the address space exhausted that
+  // throws, and the report is out already. Say so; never terminate here.
+  try {
+    std::string path;
+    if (WriteGtestOutputAfterStall(std::string(message, len), &path)) {
+      RawWriter w(g_stderr_fd);
+      w.Str("[ OUTPUT   ] ")
+          .Str(path.c_str())
+          .Str(" written, with the stalled ")
+          .Str(header.test_name[0] != '\0' ? "test" : "phase")
+          .Str(" failed\n");
+    }
+  } catch (...) {
     RawWriter w(g_stderr_fd);
-    w.Str("[ OUTPUT   ] ")
-        .Str(path.c_str())
-        .Str(" written, with the stalled ")
-        .Str(header.test_name[0] != '\0' ? "test" : "phase")
-        .Str(" failed\n");
+    w.Str(
+        "[ WATCHDOG ] could not write GoogleTest's output file (out of "
+        "memory?)\n");
   }
 }
 
