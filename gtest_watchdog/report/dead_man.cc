@@ -16,6 +16,8 @@ namespace {
 
 std::atomic<bool> g_installed{false};
 std::atomic<pid_t> g_helper{0};
+std::atomic<const pid_t*> g_children{nullptr};
+std::atomic<int> g_child_count{0};
 int g_fd = 2;
 int g_signal = 0;
 int64_t g_armed_for_ns = 0;
@@ -27,6 +29,11 @@ void OnExpiry(int, siginfo_t* info, void*) {
   if (info->si_code != SI_TIMER) return;
   const pid_t helper = g_helper.load();
   if (helper > 0) kill(helper, SIGKILL);
+  const pid_t* children = g_children.load();
+  const int child_count = g_child_count.load();
+  for (int i = 0; children != nullptr && i < child_count; ++i) {
+    if (children[i] > 1) kill(children[i], SIGKILL);
+  }
   // Runtimes that wrap handlers (ThreadSanitizer's) run them with every
   // signal blocked: let the SIGABRT backstop through in case the write
   // below blocks too.
@@ -129,5 +136,11 @@ void DeadMan::Arm(int64_t after_ns) {
 }
 
 void DeadMan::SetHelperPid(pid_t pid) { g_helper.store(pid); }
+
+void DeadMan::SetChildPids(const pid_t* pids, int n) {
+  g_child_count.store(0);
+  g_children.store(pids);
+  g_child_count.store(n);
+}
 
 }  // namespace gtest_watchdog_internal

@@ -29,6 +29,10 @@ class DeadMan {
   static int signal_number();
   // The report helper's pid, killed when the dead-man fires. Signal-safe.
   static void SetHelperPid(pid_t pid);
+  // The test's child processes, stopped while GoogleTest's output is
+  // written: killed (SIGKILL) when the dead-man fires, so none outlives us.
+  // `pids` must stay valid. Signal-safe.
+  static void SetChildPids(const pid_t* pids, int n);
 };
 
 // Resets SIGABRT to its default action, unblocks it and sends it to the

@@ -8,6 +8,7 @@
 #include <spawn.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -44,8 +45,10 @@ std::atomic<pid_t> g_test_tid{0};
 pid_t g_watchdog_tid = 0;
 std::atomic<bool> g_reporting{false};
 int g_snapshot_fd = -1;  // memfd, CLOEXEC; dup'ed to kSnapshotFd in the helper
-int g_spare_fd = -1;     // closed first on the stall path: one free slot
-int g_message_fd = -1;   // memfd: the helper's failure message for the XML
+// Closed first on the stall path: free slots even if the process ran out of
+// descriptors (listing child processes holds a directory and a file open).
+int g_spare_fds[2] = {-1, -1};
+int g_message_fd = -1;        // memfd: the helper's failure message for the XML
 int g_go_pipe[2] = {-1, -1};  // "ptrace permitted": one byte to the helper
 char g_json_report[PATH_MAX] = {};
 bool g_color = false;
@@ -58,7 +61,7 @@ KernelThreadInfo* g_kernel = nullptr;
 ThreadStack* g_stacks = nullptr;
 SnapshotThreadIn* g_in = nullptr;
 FutexWindow* g_futex = nullptr;
-pid_t* g_child_pids = nullptr;  // scratch for TerminateProcessTree
+pid_t* g_frozen_pids = nullptr;  // the test's children: stopped, then killed
 constexpr int kChildPidCapacity = 4096;
 // Where the helper finds the snapshot (after stdin/stdout/stderr), where it
 // leaves the failure message, and where it waits for ptrace permission.
@@ -235,6 +238,9 @@ bool RunHelper(int64_t deadline_ns) {
     memcpy(arg, w.data(), w.size());
     arg[w.size()] = '\0';
   }
+  // Without the file actions the helper would read whatever the program has
+  // on fd 3 and write into its fd 4: never start it that way.
+  if (!g_have_spawn_actions) return false;
   static char exe[] = "/proc/self/exe";
   char* argv[] = {exe, arg, nullptr};
   // A SIGCHLD disposition of SIG_IGN (or a handler reaping every child)
@@ -249,8 +255,7 @@ bool RunHelper(int64_t deadline_ns) {
   // hangs if a stuck thread holds one. /proc/self/exe, not the path: the
   // CLONE_VM child resolves it to our own executable even if the file was
   // deleted or rebuilt meanwhile. The file actions were built in Prepare().
-  if (posix_spawn(&pid, exe, g_have_spawn_actions ? &g_spawn_actions : nullptr,
-                  nullptr, argv, environ) != 0) {
+  if (posix_spawn(&pid, exe, &g_spawn_actions, nullptr, argv, environ) != 0) {
     return false;
   }
   DeadMan::SetHelperPid(pid);
@@ -272,8 +277,13 @@ bool RunHelper(int64_t deadline_ns) {
       return WIFEXITED(status) && WEXITSTATUS(status) == 0;
     }
     if (r < 0 && errno != EINTR) {
+      // A test thread in wait(-1) may have reaped the helper (ECHILD). It
+      // writes the failure message last, after the report: its presence
+      // says the report is complete.
       prctl(PR_SET_PTRACER, 0, 0, 0, 0);
-      return false;
+      DeadMan::SetHelperPid(0);
+      struct stat st;
+      return fstat(g_message_fd, &st) == 0 && st.st_size > 0;
     }
     if (MonotonicNowNs() >= deadline_ns) {
       kill(pid, SIGKILL);
@@ -330,6 +340,18 @@ void WriteGoogleTestOutput(const SnapshotHeader& header, bool helper_ok) {
   }
 }
 
+// Our descriptors live above the helper's fixed ones (2-5): the file
+// actions dup2 them onto 2-5 one after another, and a source that is itself
+// one of those numbers (a program that closed stdin/stdout) would be
+// overwritten before it is copied.
+constexpr int kFirstPrivateFd = 10;
+int AboveHelperFds(int fd) {
+  if (fd < 0 || fd >= kFirstPrivateFd) return fd;
+  const int high = fcntl(fd, F_DUPFD_CLOEXEC, kFirstPrivateFd);
+  close(fd);
+  return high;
+}
+
 template <typename T>
 T* MapArray(int n) {
   return static_cast<T*>(MapZeroed(sizeof(T) * static_cast<size_t>(n)));
@@ -340,17 +362,22 @@ T* MapArray(int n) {
 bool StallReporter::Prepare(const StallPathSettings& settings) {
   g_settings = settings;
   g_pid = getpid();
-  g_stderr_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+  g_stderr_fd = fcntl(2, F_DUPFD_CLOEXEC, kFirstPrivateFd);
   if (g_stderr_fd < 0) g_stderr_fd = 2;
   const ssize_t n = readlink("/proc/self/exe", g_exe, sizeof(g_exe) - 1);
   g_exe[n > 0 ? n : 0] = '\0';
 
-  g_snapshot_fd = static_cast<int>(
-      syscall(SYS_memfd_create, "gtest_watchdog_snapshot", MFD_CLOEXEC));
-  g_message_fd = static_cast<int>(
-      syscall(SYS_memfd_create, "gtest_watchdog_message", MFD_CLOEXEC));
-  if (pipe2(g_go_pipe, O_CLOEXEC) != 0) g_go_pipe[0] = g_go_pipe[1] = -1;
-  g_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  g_snapshot_fd = AboveHelperFds(static_cast<int>(
+      syscall(SYS_memfd_create, "gtest_watchdog_snapshot", MFD_CLOEXEC)));
+  g_message_fd = AboveHelperFds(static_cast<int>(
+      syscall(SYS_memfd_create, "gtest_watchdog_message", MFD_CLOEXEC)));
+  if (pipe2(g_go_pipe, O_CLOEXEC) == 0) {
+    g_go_pipe[0] = AboveHelperFds(g_go_pipe[0]);
+    g_go_pipe[1] = AboveHelperFds(g_go_pipe[1]);
+  } else {
+    g_go_pipe[0] = g_go_pipe[1] = -1;
+  }
+  for (int& fd : g_spare_fds) fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   g_color = settings.color;
   if (settings.json_report.size() < sizeof(g_json_report)) {
     memcpy(g_json_report, settings.json_report.c_str(),
@@ -378,10 +405,10 @@ bool StallReporter::Prepare(const StallPathSettings& settings) {
   g_stacks = MapArray<ThreadStack>(kPreallocatedThreads);
   g_in = MapArray<SnapshotThreadIn>(kPreallocatedThreads);
   g_futex = MapArray<FutexWindow>(kPreallocatedThreads);
-  g_child_pids = MapArray<pid_t>(kChildPidCapacity);
+  g_frozen_pids = MapArray<pid_t>(kChildPidCapacity);
   return ReportHelperLinked() && g_have_spawn_actions && g_tids != nullptr &&
          g_kernel != nullptr && g_stacks != nullptr && g_in != nullptr &&
-         g_futex != nullptr && g_child_pids != nullptr &&
+         g_futex != nullptr && g_frozen_pids != nullptr &&
          StackCollector::Install() != 0;
 }
 
@@ -485,8 +512,10 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& armed,
   header.color = g_color;
   header.json_report = g_json_report;
 
-  // One free descriptor even if the process ran out of them.
-  if (g_spare_fd >= 0) close(g_spare_fd);
+  // Free descriptors even if the process ran out of them.
+  for (int fd : g_spare_fds) {
+    if (fd >= 0) close(fd);
+  }
 
   // Threads: preallocated storage; map more only for bigger processes.
   int capacity = kPreallocatedThreads;
@@ -586,13 +615,34 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& armed,
   }
   if (!ok) WriteFallback(header, in, count);
 
-  // Nothing the test started may outlive it. Before GoogleTest's output:
-  // that step allocates and may hang on a lock a stuck thread holds.
-  if (g_child_pids != nullptr) {
-    TerminateProcessTree(g_pid, 0, g_child_pids, kChildPidCapacity,
-                         g_settings.children_grace_ns);
+  // The test's child processes are stopped first: a test thread waiting
+  // for one (waitpid, a pipe) must not wake up and run on — edit
+  // GoogleTest's results, or even finish the run — before the abort. They
+  // are killed right before it (and by the dead-man if the next step
+  // hangs); SIGKILL, not SIGTERM: a child given time to exit would wake the
+  // test up.
+  int frozen = 0;
+  if (g_frozen_pids != nullptr) {
+    frozen = ListDescendants(g_pid, 0, g_frozen_pids, kChildPidCapacity);
+    if (frozen < 0) frozen = 0;
+    for (int i = 0; i < frozen; ++i) {
+      if (g_frozen_pids[i] > 1) kill(g_frozen_pids[i], SIGSTOP);
+    }
+    if (frozen > 0) DeadMan::SetChildPids(g_frozen_pids, frozen);
   }
-  WriteGoogleTestOutput(header, ok);
+  // Only if the test program is still where the report found it: a phase
+  // that has ended meanwhile (a whole-run limit fires while tests still
+  // pass) must not be failed in the file, nor GoogleTest's results edited
+  // under a running test.
+  const DeadlineBoard* board = InstalledBoard();
+  if (board == nullptr || board->Read().generation == armed.generation) {
+    WriteGoogleTestOutput(header, ok);
+  } else if (GtestOutputRequested()) {
+    RawWriter w(g_stderr_fd);
+    w.Str(
+        "[ WATCHDOG ] GoogleTest's output file is not written: the test "
+        "program moved on while the report was taken\n");
+  }
 
   RawWriter w(g_stderr_fd);
   w.Str(
@@ -600,6 +650,9 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& armed,
       "Raise the limit with --gtest_watchdog_timeout=DURATION or "
       "GTEST_WATCHDOG_TIMEOUT=DURATION.\n");
   w.Flush();
+  for (int i = 0; i < frozen; ++i) {
+    if (g_frozen_pids[i] > 1) kill(g_frozen_pids[i], SIGKILL);
+  }
   AbortNow();
 }
 

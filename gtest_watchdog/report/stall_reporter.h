@@ -12,10 +12,12 @@
 //      processes, and writes the JSON report);
 //   5. if the helper fails or times out, write the raw report here, with
 //      module+offset for every frame;
-//   6. terminate the test's child processes (SIGTERM, then SIGKILL);
+//   6. stop (SIGSTOP) the test's child processes, so a test waiting for
+//      one stays where it is;
 //   7. best effort: fail the test in GoogleTest's XML/JSON output and have
 //      GoogleTest write it (allocates: last, under the dead-man timer);
-//   8. write the closing line, reset SIGABRT and abort().
+//   8. write the closing line, kill the children, reset SIGABRT and
+//      abort().
 // Nothing on this path allocates with malloc, takes a lock another thread
 // could hold, or uses stdio: memory comes from mmap, output from write(2).
 #pragma once
@@ -34,7 +36,6 @@ struct StallPathSettings {
   int64_t answer_timeout_ns = 1000000000;   // threads' signal handlers
   int64_t helper_timeout_ns = 15000000000;  // symbolizing helper process
   int64_t dead_man_ns = 30000000000;        // everything
-  int64_t children_grace_ns = 1000000000;   // SIGTERM to SIGKILL
   bool color = false;                       // the report may use ANSI colours
   std::string json_report;  // absolute path, or empty: no JSON report
 };

@@ -172,6 +172,38 @@ TEST(Diagnosis, ChildProcessesAreListedAndDoNotOutliveTheTestBinary) {
   for (pid_t pid : pids) EXPECT_FALSE(Running(pid)) << "pid " << pid;
 }
 
+TEST(Diagnosis, TestWaitingForAChildStaysStuckUntilTheOutputIsWritten) {
+  const std::string xml = testing::TempDir() + "diagnosis_waitpid_" +
+                          std::to_string(getpid()) + ".xml";
+  std::remove(xml.c_str());
+  const ChildResult r =
+      RunDiagnosis("WaitsForAHangingChild:Diagnosis.RunsAfterTheStall",
+                   {"--gtest_output=xml:" + xml});
+  EXPECT_THAT(r.out, Not(HasSubstr("the test woke up")));
+  EXPECT_THAT(r.out,
+              Not(HasSubstr("[ RUN      ] Diagnosis.RunsAfterTheStall")));
+  EXPECT_THAT(r.err, HasSubstr("[ OUTPUT   ] " + xml + " written"));
+  EXPECT_THAT(r.err, HasSubstr("[ CHILDREN ] 1 child process"));
+  std::ifstream in(xml);
+  const std::string text((std::istreambuf_iterator<char>(in)),
+                         std::istreambuf_iterator<char>());
+  EXPECT_THAT(text,
+              ContainsRegex("name=\"WaitsForAHangingChild\"[^>]*>\\s*"
+                            "<failure message=\"[^\"]*gtest_watchdog: "
+                            "Diagnosis.WaitsForAHangingChild: test body"));
+  EXPECT_THAT(text, ContainsRegex("name=\"RunsAfterTheStall\"[^>]*status="
+                                  "\"notrun\""));
+  std::istringstream out(r.out);
+  std::string word;
+  int pid = 0;
+  while (out >> word) {
+    if (word == "child") out >> pid;
+  }
+  ASSERT_GT(pid, 0) << r.out;
+  EXPECT_FALSE(Running(pid));
+  std::remove(xml.c_str());
+}
+
 TEST(Diagnosis, JsonReportValidatesAgainstItsSchemaAndCarriesTheCycle) {
   if (std::string(PYTHON3).empty()) GTEST_SKIP() << "python3 not found";
   const std::string path = testing::TempDir() + "diagnosis_report_" +

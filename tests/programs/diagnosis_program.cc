@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -121,5 +122,21 @@ TEST(Diagnosis, ChildProcessesAreListedAndTerminated) {
   fflush(stdout);
   for (;;) pause();  // @block:children
 }
+
+// The test waits for a child that never ends. Terminating the child would
+// wake the test up: the watchdog must keep it stopped until GoogleTest's
+// output is written.
+TEST(Diagnosis, WaitsForAHangingChild) {
+  const pid_t child = Spawn("exec sleep 302");
+  ASSERT_GT(child, 0);
+  printf("child %d\n", static_cast<int>(child));
+  fflush(stdout);
+  int status = 0;
+  waitpid(child, &status, 0);  // @block:waitpid
+  printf("the test woke up\n");
+  fflush(stdout);
+}
+
+TEST(Diagnosis, RunsAfterTheStall) {}
 
 }  // namespace
