@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -166,6 +167,10 @@ bool ResolveReportPath(const std::string& path, std::string* absolute,
       return false;
     }
     *absolute = absl::StrCat(cwd, "/", path);
+  }
+  if (absolute->size() >= PATH_MAX) {
+    *why = absl::StrCat("it is longer than ", PATH_MAX - 1, " bytes");
+    return false;
   }
   if (absolute->back() == '/') {
     *why = "it names a directory; expected a file";

@@ -66,6 +66,12 @@ ReportModel Analyze(const AnalysisInput& in) {
       if (ext != in.external.end() && !ext->second.pcs.empty()) {
         m.frames = SymbolizeAll(ext->second.pcs, in.symbolize);
         m.source = StackSource::kPtrace;
+        // A partial stack says so, and never groups with complete ones.
+        m.stack_note = ext->second.error;
+        if (ext->second.truncated) {
+          m.stack_note += m.stack_note.empty() ? "deeper frames cut"
+                                               : "; deeper frames cut";
+        }
       } else if (t.kernel_pc != 0) {
         m.frames = SymbolizeAll({t.kernel_pc}, in.symbolize);
         m.source = StackSource::kKernelPc;

@@ -64,7 +64,17 @@ class StartedTests : public testing::EmptyTestEventListener {
   explicit StartedTests(size_t capacity)
       : slots_(new const testing::TestInfo*[capacity]), capacity_(capacity) {}
 
-  void OnTestIterationStart(const testing::UnitTest&, int iteration) override {
+  // Tests may be registered after InitGoogleTest (testing::RegisterTest):
+  // the room is sized again at every iteration's start, before any test
+  // runs. The old array is kept: a report may be reading it.
+  void OnTestIterationStart(const testing::UnitTest& unit,
+                            int iteration) override {
+    const size_t total = static_cast<size_t>(unit.total_test_count());
+    if (total > capacity_) {
+      retired_.push_back(std::move(slots_));
+      slots_.reset(new const testing::TestInfo*[total]);
+      capacity_ = total;
+    }
     iteration_.store(iteration, std::memory_order_relaxed);
     count_.store(0, std::memory_order_release);
   }
@@ -95,7 +105,8 @@ class StartedTests : public testing::EmptyTestEventListener {
 
  private:
   std::unique_ptr<const testing::TestInfo*[]> slots_;
-  const size_t capacity_;
+  std::vector<std::unique_ptr<const testing::TestInfo*[]>> retired_;
+  size_t capacity_;
   std::atomic<size_t> count_{0};
   std::atomic<int> iteration_{0};
   std::atomic<bool> overflow_{false};

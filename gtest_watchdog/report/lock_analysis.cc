@@ -24,8 +24,10 @@ constexpr uint32_t kFutexTidMask = 0x3fffffff;
 constexpr uint64_t kMutexOwner = 8;
 constexpr uint64_t kMutexKind = 16;
 // Every bit __kind may carry: type (3), ROBUST 16, PRIO_INHERIT 32,
-// PRIO_PROTECT 64, PSHARED 128, ELISION 256, NO_ELISION 512.
-constexpr uint32_t kMutexKindBits = 0x3f3;
+// PRIO_PROTECT 64, PSHARED 128, ELISION 256, NO_ELISION 512, and a
+// priority-protect mutex's ceiling in bits 19-31
+// (PTHREAD_MUTEX_PRIO_CEILING_MASK).
+constexpr uint32_t kMutexKindBits = 0x3f3 | 0xfff80000u;
 
 // glibc 2.36 x86-64 pthread_rwlock_t (bits/struct_rwlock.h).
 constexpr uint64_t kRwReaders = 0;

@@ -317,8 +317,11 @@ std::string WaitText(const ReportModel& m, const ThreadModel& t) {
 std::string StackSourceText(const ThreadModel& t) {
   switch (t.source) {
     case StackSource::kPtrace:
-      return absl::StrCat("(", WhyNoStack(*t.raw),
-                          "; stack taken from outside with ptrace instead)");
+      return absl::StrCat(
+          "(", WhyNoStack(*t.raw),
+          "; stack taken from outside with ptrace instead",
+          t.stack_note.empty() ? "" : absl::StrCat(", partial: ", t.stack_note),
+          ")");
     case StackSource::kKernelPc:
     case StackSource::kNone: {
       std::string why = WhyNoStack(*t.raw);

@@ -265,6 +265,7 @@ TEST_F(ExtractOptionsTest, ReportPathErrorsNameTheFlagAndValue) {
       {dir, "it exists and is not a regular file"},
       {dir + "/", "it names a directory"},
       {link, "it is a symbolic link"},
+      {"/tmp/" + std::string(5000, 'x'), "it is longer than 4095 bytes"},
   };
   for (const auto& c : cases) {
     const std::string arg = "--gtest_watchdog_report=" + c.value;

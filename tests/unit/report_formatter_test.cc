@@ -615,6 +615,18 @@ TEST_F(ModelReportTest, PtraceStackIsUsedAndSaidForSilentThreads) {
   EXPECT_THAT(section, Not(HasSubstr("program counter from the kernel")));
 }
 
+TEST_F(ModelReportTest, PartialPtraceStackIsSaidAndNotGrouped) {
+  symbols_.Add(0x600, {Fn("BlockedForever()", "/src/tests/blocked.cc", 12)});
+  external_[101].pcs = {0x300, 0x600};
+  external_[101].error = "timed out";
+  external_[101].truncated = true;
+  const std::string section =
+      Section(FormatReport(Model(), FormatOptions()), 101);
+  EXPECT_THAT(section, HasSubstr("stack taken from outside with ptrace "
+                                 "instead, partial: timed out; deeper frames "
+                                 "cut)"));
+}
+
 TEST_F(ModelReportTest, PtraceFailureIsSaidAndKernelPcKept) {
   external_[101].error = "ptrace not permitted (Yama ptrace_scope 3)";
   ptrace_note_ =
