@@ -204,6 +204,19 @@ TEST(Diagnosis, TestWaitingForAChildStaysStuckUntilTheOutputIsWritten) {
   std::remove(xml.c_str());
 }
 
+TEST(Diagnosis, ColoursOnlyWhenAsked) {
+  // Piped (as here): plain text.
+  EXPECT_THAT(RunDiagnosis("TwoThreadCycle").err, Not(HasSubstr("\033[")));
+  // --gtest_color=yes (also GTEST_COLOR=yes) asks for colour, even piped.
+  EXPECT_THAT(RunDiagnosis("TwoThreadCycle", {"--gtest_color=yes"}).err,
+              HasSubstr("\033[1;31m[ DEADLOCK ]\033[0m thread"));
+  const ChildResult env =
+      RunChild({DIAGNOSIS_PROGRAM, "--gtest_filter=Diagnosis.TwoThreadCycle",
+                "--gtest_watchdog_timeout=1s"},
+               {"GTEST_COLOR=yes"});
+  EXPECT_THAT(env.err, HasSubstr("\033[1;31m[ TIMEOUT  ]\033[0m"));
+}
+
 TEST(Diagnosis, JsonReportValidatesAgainstItsSchemaAndCarriesTheCycle) {
   if (std::string(PYTHON3).empty()) GTEST_SKIP() << "python3 not found";
   const std::string path = testing::TempDir() + "diagnosis_report_" +
