@@ -54,6 +54,7 @@ ReportModel Analyze(const AnalysisInput& in) {
   for (const SnapshotThread& t : snap.threads) ours.insert(t.tid);
   const auto is_ours = [&](pid_t tid) { return ours.count(tid) != 0; };
 
+  std::unordered_map<uint64_t, std::string> lock_names;
   model.threads.reserve(snap.threads.size());
   for (const SnapshotThread& t : snap.threads) {
     ThreadModel m;
@@ -81,7 +82,10 @@ ReportModel Analyze(const AnalysisInput& in) {
     }
     m.wait = ClassifyWait(t, m.frames, is_ours);
     if (m.wait.lock_addr != 0 && in.data_symbol) {
-      m.wait.lock_name = in.data_symbol(m.wait.lock_addr);
+      // Thousands of threads usually wait on a handful of locks.
+      const auto [it, added] = lock_names.try_emplace(m.wait.lock_addr);
+      if (added) it->second = in.data_symbol(m.wait.lock_addr);
+      m.wait.lock_name = it->second;
     }
     if (t.tid == snap.test_tid) {
       model.test_thread = static_cast<int>(model.threads.size());
