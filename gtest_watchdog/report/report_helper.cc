@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -80,7 +79,39 @@ void UnwindSilentThreads(const Snapshot& snap, int go_fd,
 
 }  // namespace
 
-int RunReportHelper(int fd, int out_fd, int message_fd, int go_fd) {
+// After the report: reads pids from `go_fd` until the stalled process is
+// gone (end of the pipe, or we were reparented), then kills them. They are
+// the test's child processes, stopped by the stalled process; stopped, they
+// cannot exit or be replaced by another process meanwhile.
+void KillChildrenWhenParentIsGone(int go_fd, pid_t parent) {
+  std::vector<pid_t> pids;
+  std::string pending;
+  for (int rounds = 0; rounds < 20 * 120; ++rounds) {  // at most ~2 min
+    pollfd p = {go_fd, POLLIN, 0};
+    const int ready = poll(&p, 1, 50);
+    if (ready > 0) {
+      char buf[4096];
+      const ssize_t n = read(go_fd, buf, sizeof(buf));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // the stalled process is gone
+      pending.append(buf, static_cast<size_t>(n));
+      while (pending.size() >= sizeof(pid_t)) {
+        pid_t pid;
+        memcpy(&pid, pending.data(), sizeof(pid));
+        pending.erase(0, sizeof(pid));
+        pids.push_back(pid);
+      }
+    } else if (getppid() != parent) {
+      break;  // reparented: it is gone, though someone holds the pipe
+    }
+  }
+  for (pid_t pid : pids) {
+    if (pid > 1 && pid != getpid()) kill(pid, SIGKILL);
+  }
+}
+
+int RunReportHelper(int fd, int out_fd, int message_fd, int go_fd,
+                    int done_fd) {
   std::string text;
   char buf[65536];
   for (;;) {
@@ -131,6 +162,13 @@ int RunReportHelper(int fd, int out_fd, int message_fd, int go_fd) {
     const std::string message = FormatFailureMessage(model);
     WriteAll(message_fd, message.data(), message.size());
   }
+  if (done_fd >= 0 && go_fd >= 0) {
+    const char done = 'd';
+    if (WriteAll(done_fd, &done, 1)) {
+      close(done_fd);
+      KillChildrenWhenParentIsGone(go_fd, snap.pid);
+    }
+  }
   return 0;
 }
 
@@ -148,15 +186,18 @@ __attribute__((constructor(101))) void InterceptReportHelper(int argc,
   const size_t n = sizeof(kReportHelperFlag) - 1;
   if (strncmp(argv[1], kReportHelperFlag, n) != 0 || argv[1][n] != '=') return;
   const int fd = atoi(argv[1] + n + 1);
-  // Never outlive the stalled process (its dead-man timer may end it).
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // No PR_SET_PDEATHSIG: the helper outlives the stalled process on
+  // purpose, to kill the children it stopped (see kReportHelperGoFd); the
+  // stalled process's dead-man kills the helper if the report hangs.
   // The message and go descriptors are there only when the stalled process
   // set them up (it always does; older snapshots did not).
   const int message_fd =
       fcntl(kReportHelperMessageFd, F_GETFD) >= 0 ? kReportHelperMessageFd : -1;
   const int go_fd =
       fcntl(kReportHelperGoFd, F_GETFD) >= 0 ? kReportHelperGoFd : -1;
-  _exit(RunReportHelper(fd, 2, message_fd, go_fd));
+  const int done_fd =
+      fcntl(kReportHelperDoneFd, F_GETFD) >= 0 ? kReportHelperDoneFd : -1;
+  _exit(RunReportHelper(fd, 2, message_fd, go_fd, done_fd));
 }
 
 }  // namespace

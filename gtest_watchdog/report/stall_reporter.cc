@@ -49,7 +49,9 @@ int g_snapshot_fd = -1;  // memfd, CLOEXEC; dup'ed to kSnapshotFd in the helper
 // descriptors (listing child processes holds a directory and a file open).
 int g_spare_fds[2] = {-1, -1};
 int g_message_fd = -1;        // memfd: the helper's failure message for the XML
-int g_go_pipe[2] = {-1, -1};  // "ptrace permitted": one byte to the helper
+int g_go_pipe[2] = {-1, -1};  // to the helper: "ptrace permitted", pids
+int g_done_pipe[2] = {-1, -1};  // from the helper: "report complete"
+bool g_helper_stays = false;    // it will kill the stopped children
 char g_json_report[PATH_MAX] = {};
 bool g_color = false;
 posix_spawn_file_actions_t g_spawn_actions;
@@ -68,6 +70,7 @@ constexpr int kChildPidCapacity = 4096;
 constexpr int kSnapshotFd = 3;
 constexpr int kMessageFd = kReportHelperMessageFd;
 constexpr int kGoFd = kReportHelperGoFd;
+constexpr int kDoneFd = kReportHelperDoneFd;
 // A thread whose stack has less room than this below its SP is not asked
 // to unwind itself: the signal frame and the unwinder need ~4-5 KiB.
 constexpr uint64_t kMinStackRoom = 16 * 1024;
@@ -269,6 +272,14 @@ bool RunHelper(int64_t deadline_ns) {
     }
   }
   for (;;) {
+    // Complete: it stays to kill the children we stop, after we are gone.
+    char done = 0;
+    if (read(g_done_pipe[0], &done, 1) == 1) {
+      prctl(PR_SET_PTRACER, 0, 0, 0, 0);
+      DeadMan::SetHelperPid(0);
+      g_helper_stays = true;
+      return true;
+    }
     int status = 0;
     const pid_t r = waitpid(pid, &status, WNOHANG);
     if (r == pid) {
@@ -371,12 +382,16 @@ bool StallReporter::Prepare(const StallPathSettings& settings) {
       syscall(SYS_memfd_create, "gtest_watchdog_snapshot", MFD_CLOEXEC)));
   g_message_fd = AboveHelperFds(static_cast<int>(
       syscall(SYS_memfd_create, "gtest_watchdog_message", MFD_CLOEXEC)));
-  if (pipe2(g_go_pipe, O_CLOEXEC) == 0) {
-    g_go_pipe[0] = AboveHelperFds(g_go_pipe[0]);
-    g_go_pipe[1] = AboveHelperFds(g_go_pipe[1]);
-  } else {
-    g_go_pipe[0] = g_go_pipe[1] = -1;
+  for (int* p : {g_go_pipe, g_done_pipe}) {
+    if (pipe2(p, O_CLOEXEC) == 0) {
+      p[0] = AboveHelperFds(p[0]);
+      p[1] = AboveHelperFds(p[1]);
+    } else {
+      p[0] = p[1] = -1;
+    }
   }
+  // Our end of the done pipe is polled, never blocked on.
+  if (g_done_pipe[0] >= 0) fcntl(g_done_pipe[0], F_SETFL, O_NONBLOCK);
   for (int& fd : g_spare_fds) fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   g_color = settings.color;
   if (settings.json_report.size() < sizeof(g_json_report)) {
@@ -387,6 +402,7 @@ bool StallReporter::Prepare(const StallPathSettings& settings) {
   // start-up, not whatever a test redirected fd 2 to), the snapshot on
   // kSnapshotFd, and no other descriptor of ours.
   if (g_snapshot_fd >= 0 && g_message_fd >= 0 && g_go_pipe[0] >= 0 &&
+      g_done_pipe[1] >= 0 &&
       posix_spawn_file_actions_init(&g_spawn_actions) == 0) {
     g_have_spawn_actions =
         posix_spawn_file_actions_adddup2(&g_spawn_actions, g_stderr_fd, 2) ==
@@ -397,8 +413,10 @@ bool StallReporter::Prepare(const StallPathSettings& settings) {
                                          kMessageFd) == 0 &&
         posix_spawn_file_actions_adddup2(&g_spawn_actions, g_go_pipe[0],
                                          kGoFd) == 0 &&
-        posix_spawn_file_actions_addclosefrom_np(&g_spawn_actions, kGoFd + 1) ==
-            0;
+        posix_spawn_file_actions_adddup2(&g_spawn_actions, g_done_pipe[1],
+                                         kDoneFd) == 0 &&
+        posix_spawn_file_actions_addclosefrom_np(&g_spawn_actions,
+                                                 kDoneFd + 1) == 0;
   }
   g_tids = MapArray<pid_t>(kPreallocatedThreads);
   g_kernel = MapArray<KernelThreadInfo>(kPreallocatedThreads);
@@ -629,6 +647,14 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& armed,
       if (g_frozen_pids[i] > 1) kill(g_frozen_pids[i], SIGSTOP);
     }
     if (frozen > 0) DeadMan::SetChildPids(g_frozen_pids, frozen);
+    // The helper kills them the moment we are gone: killed now, they would
+    // wake a test waiting for them, which would run on until our abort.
+    if (g_helper_stays && frozen > 0) {
+      const ssize_t bytes = static_cast<ssize_t>(sizeof(pid_t)) * frozen;
+      g_helper_stays =
+          WriteAll(g_go_pipe[1], reinterpret_cast<const char*>(g_frozen_pids),
+                   static_cast<size_t>(bytes));
+    }
   }
   // Only if the test program is still where the report found it: a phase
   // that has ended meanwhile (a whole-run limit fires while tests still
@@ -650,7 +676,9 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& armed,
       "Raise the limit with --gtest_watchdog_timeout=DURATION or "
       "GTEST_WATCHDOG_TIMEOUT=DURATION.\n");
   w.Flush();
-  for (int i = 0; i < frozen; ++i) {
+  // Without the helper to do it, kill them ourselves (a test waiting for
+  // one may run a moment before the abort lands).
+  for (int i = 0; !g_helper_stays && i < frozen; ++i) {
     if (g_frozen_pids[i] > 1) kill(g_frozen_pids[i], SIGKILL);
   }
   AbortNow();
