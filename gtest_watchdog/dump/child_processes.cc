@@ -19,13 +19,6 @@
 namespace gtest_watchdog_internal {
 namespace {
 
-constexpr int64_t kNsPerMs = 1000 * 1000;
-constexpr int64_t kNsPerSec = 1000 * kNsPerMs;
-// How long SIGKILLed processes get to disappear: normally microseconds; a
-// process in uninterruptible sleep may take longer, and we must not wait
-// for it forever on the way to abort().
-constexpr int64_t kKillWaitNs = kNsPerSec;
-constexpr int64_t kMaxPollNs = 10 * kNsPerMs;
 // Re-listing rounds while freezing the tree; each round only finds
 // processes started before the previous round's SIGSTOPs arrived.
 constexpr int kMaxFreezeRounds = 8;
@@ -122,114 +115,9 @@ bool Contains(const pid_t* pids, int begin, int end, pid_t pid) {
   return false;
 }
 
-int64_t NowNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * kNsPerSec + ts.tv_nsec;
-}
-
-void SleepNs(int64_t ns) {
-  timespec ts;
-  ts.tv_sec = static_cast<time_t>(ns / kNsPerSec);
-  ts.tv_nsec = static_cast<long>(ns % kNsPerSec);
-  nanosleep(&ts, nullptr);  // EINTR: the caller's loop re-reads the clock
-}
-
 // kill(0) and kill(-1) would hit our whole group or every process we may
 // signal; init and ourselves are never a test's child either.
 bool Signallable(pid_t pid) { return pid > 1 && pid != getpid(); }
-
-void SignalProcess(pid_t pid, int sig, pid_t own_pgrp) {
-  if (!Signallable(pid)) return;
-  kill(pid, sig);
-  // A process that leads its own group (a server that called setsid) takes
-  // the members that left the tree with it: its daemonised grandchildren.
-  // Our own group would include ourselves and the report helper.
-  const pid_t pgrp = getpgid(pid);
-  if (pgrp == pid && pgrp != own_pgrp) kill(-pgrp, sig);
-}
-
-// True if `pid` no longer runs: reaped now (our own child), vanished, or a
-// zombie (someone else's child; it holds no resources besides its pid).
-bool IsGone(pid_t pid) {
-  int status;
-  const pid_t r = waitpid(pid, &status, WNOHANG);
-  if (r == pid) return true;
-  if (r == 0) return false;  // our child, still running (or stopped)
-  if (kill(pid, 0) != 0 && errno == ESRCH) return true;
-  Path path;
-  path.Str("/proc/").Dec(pid).Str("/stat");
-  char buf[512];
-  const ssize_t n = ReadProcFile(path.c_str(), buf, sizeof(buf));
-  if (n <= 0) return true;
-  pid_t ppid;
-  char state = '?';
-  if (!ParseStatPpid(buf, static_cast<size_t>(n), &ppid, &state)) return false;
-  return state == 'Z' || state == 'X';
-}
-
-// Signals and waits for a list of pids, remembering which are gone so that
-// a pid reused by an unrelated process after ours exited is never signalled.
-class Terminator {
- public:
-  explicit Terminator(const pid_t* pids) : pids_(pids), own_pgrp_(getpgrp()) {}
-
-  bool IsMarkedGone(int i) const {
-    return i < kMaxTrackedPids && ((gone_[i / 64] >> (i % 64)) & 1) != 0;
-  }
-
-  // Sends `sig` to pids_[begin..end) not known to be gone. Untracked ones
-  // (past kMaxTrackedPids) are checked first: nothing remembers them.
-  void Signal(int begin, int end, int sig) {
-    for (int i = begin; i < end; ++i) {
-      if (IsMarkedGone(i)) continue;
-      if (i >= kMaxTrackedPids && IsGone(pids_[i])) continue;
-      SignalProcess(pids_[i], sig, own_pgrp_);
-    }
-  }
-
-  // Waits until every tracked pid in [0, n) is gone or `deadline` (monotonic
-  // ns) passes. True if all are gone.
-  bool WaitGone(int n, int64_t deadline) {
-    const int tracked = n < kMaxTrackedPids ? n : kMaxTrackedPids;
-    int64_t pause = kNsPerMs;
-    for (;;) {
-      bool all_gone = true;
-      for (int i = 0; i < tracked; ++i) {
-        if (IsMarkedGone(i)) continue;
-        if (!Signallable(pids_[i]) || IsGone(pids_[i])) {
-          gone_[i / 64] |= uint64_t{1} << (i % 64);
-        } else {
-          all_gone = false;
-        }
-      }
-      if (all_gone) return true;
-      const int64_t now = NowNs();
-      if (now >= deadline) return false;
-      SleepNs(pause < deadline - now ? pause : deadline - now);
-      // Short pauses first: most processes die within a millisecond.
-      if (pause < kMaxPollNs) pause *= 2;
-    }
-  }
-
- private:
-  const pid_t* pids_;
-  pid_t own_pgrp_;
-  uint64_t gone_[kMaxTrackedPids / 64] = {};
-};
-
-// Starts the end of pids[0..n): SIGTERM, then SIGCONT so that a stopped
-// process can act on it. Waits up to grace_ns.
-void TermAndWait(Terminator& t, int n, int64_t grace_ns) {
-  t.Signal(0, n, SIGTERM);
-  t.Signal(0, n, SIGCONT);
-  t.WaitGone(n, NowNs() + (grace_ns > 0 ? grace_ns : 0));
-}
-
-void KillAndWait(Terminator& t, int n) {
-  t.Signal(0, n, SIGKILL);
-  t.WaitGone(n, NowNs() + kKillWaitNs);
-}
 
 }  // namespace
 
@@ -320,39 +208,27 @@ int ListDescendantsByStatScan(pid_t root, pid_t exclude, pid_t* out,
   return count;
 }
 
-void TerminateDescendants(const pid_t* pids, int n, int64_t grace_ns) {
-  if (pids == nullptr || n <= 0) return;
-  Terminator t(pids);
-  TermAndWait(t, n, grace_ns);
-  KillAndWait(t, n);  // returns at once when nothing remains
-}
-
-int TerminateProcessTree(pid_t root, pid_t exclude, pid_t* scratch,
-                         int capacity, int64_t grace_ns) {
-  const int n = ListDescendants(root, exclude, scratch, capacity);
-  if (n < 0) return -1;
-  Terminator t(scratch);
-  TermAndWait(t, n, grace_ns);
-
-  // Freeze what is left so it cannot start more processes, then look for
-  // the ones started meanwhile (a shell loop ignoring SIGTERM, a test thread
-  // still spawning) while they are still in the tree, not orphaned.
-  t.Signal(0, n, SIGSTOP);
-  int total = n;
+int FreezeDescendants(pid_t root, pid_t* out, int capacity) {
+  int total = ListDescendants(root, 0, out, capacity);
+  if (total < 0) return -1;
+  for (int i = 0; i < total; ++i) {
+    if (Signallable(out[i])) kill(out[i], SIGSTOP);
+  }
+  // A process may have started another between the listing and its stop
+  // (a shell loop): list again until nothing new appears.
   for (int round = 0; round < kMaxFreezeRounds && total < capacity; ++round) {
-    const int listed =
-        ListDescendants(root, exclude, scratch + total, capacity - total);
+    const int listed = ListDescendants(root, 0, out + total, capacity - total);
     int fresh = 0;
     for (int i = 0; i < listed; ++i) {
-      const pid_t pid = scratch[total + i];
-      // Known pids (zombies included) are handled by the first list.
-      if (!Contains(scratch, 0, total, pid)) scratch[total + fresh++] = pid;
+      const pid_t pid = out[total + i];
+      if (!Contains(out, 0, total, pid)) out[total + fresh++] = pid;
     }
     if (fresh == 0) break;
-    t.Signal(total, total + fresh, SIGSTOP);
+    for (int i = total; i < total + fresh; ++i) {
+      if (Signallable(out[i])) kill(out[i], SIGSTOP);
+    }
     total += fresh;
   }
-  KillAndWait(t, total);
   return total;
 }
 

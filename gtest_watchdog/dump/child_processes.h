@@ -6,8 +6,8 @@
 // binary dies.
 //
 // Two sides:
-//  - the stalled process: ListDescendants, TerminateDescendants,
-//    TerminateProcessTree and the pid/stat parsers are async-signal-safe:
+//  - the stalled process: ListDescendants, FreezeDescendants and the
+//    pid/stat parsers are async-signal-safe:
 //    system calls only (open, read, close, getdents64, kill, waitpid,
 //    getpid, getpgid, clock_gettime, nanosleep) into caller-provided or
 //    stack storage; no allocation, no lock, no stdio;
@@ -47,31 +47,14 @@ int ListDescendants(pid_t root, pid_t exclude, pid_t* out, int capacity);
 int ListDescendantsByStatScan(pid_t root, pid_t exclude, pid_t* out,
                               int capacity);
 
-// Sends SIGTERM (then SIGCONT, so a stopped process can act on it) to each
-// of pids[0..n), waits up to `grace_ns` for them to be gone, SIGKILLs what
-// remains and waits (up to 1 s more) for those to be gone too. A process is
-// gone when kill(pid, 0) fails with ESRCH or it is a zombie; our own direct
-// children are reaped with waitpid(WNOHANG) on the way, so none lingers as a
-// zombie. Returns as soon as all are gone. A pid that leads its own process
-// group gets the signal as a group too (reaching members that left the
-// tree); our own process group, our own pid and pids <= 1 are never
-// signalled. Only the first kMaxTrackedPids are waited for; any beyond get
-// SIGTERM and SIGKILL without waiting.
+// Stops (SIGSTOP) every descendant of `root`, listing the tree again until
+// no process started meanwhile is left running, and stores their pids in
+// out[0..capacity). Stopped, they can neither exit (waking a test that
+// waits for them) nor start more; the caller kills them later. Never
+// signals pids <= 1 or ourselves. Returns the count, or -1 if /proc/ROOT
+// cannot be read.
 // No allocation, no lock, signal-safe.
-constexpr int kMaxTrackedPids = 4096;
-void TerminateDescendants(const pid_t* pids, int n, int64_t grace_ns);
-
-// Lists and terminates the descendants of `root` as above, and closes the
-// race TerminateDescendants alone has: a process that ignores SIGTERM may
-// start new children during the grace period (a shell loop), which would be
-// orphaned by its SIGKILL. So before the SIGKILL the survivors are stopped
-// (SIGSTOP), the tree is listed again into scratch's free part until no new
-// process appears, and every process found is killed. `scratch` is working
-// storage for `capacity` pids. Returns the number of processes signalled, or
-// -1 if /proc/ROOT cannot be read.
-// No allocation, no lock, signal-safe.
-int TerminateProcessTree(pid_t root, pid_t exclude, pid_t* scratch,
-                         int capacity, int64_t grace_ns);
+int FreezeDescendants(pid_t root, pid_t* out, int capacity);
 
 // Parsers, separated from the reads for unit tests. No allocation, no lock,
 // signal-safe.

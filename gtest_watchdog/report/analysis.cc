@@ -40,10 +40,6 @@ std::string GroupKey(const ThreadModel& t) {
   return key;
 }
 
-bool SameStack(const ThreadModel& a, const ThreadModel& b) {
-  return GroupKey(a) == GroupKey(b);
-}
-
 ReportModel Analyze(const AnalysisInput& in) {
   const Snapshot& snap = *in.snapshot;
   ReportModel model;

@@ -45,6 +45,5 @@ ReportModel Analyze(const AnalysisInput& input);
 
 // Threads print as one when these are equal: same frames, wait and state.
 std::string GroupKey(const ThreadModel& t);
-bool SameStack(const ThreadModel& a, const ThreadModel& b);
 
 }  // namespace gtest_watchdog_internal

@@ -641,11 +641,8 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& armed,
   // test up.
   int frozen = 0;
   if (g_frozen_pids != nullptr) {
-    frozen = ListDescendants(g_pid, 0, g_frozen_pids, kChildPidCapacity);
+    frozen = FreezeDescendants(g_pid, g_frozen_pids, kChildPidCapacity);
     if (frozen < 0) frozen = 0;
-    for (int i = 0; i < frozen; ++i) {
-      if (g_frozen_pids[i] > 1) kill(g_frozen_pids[i], SIGSTOP);
-    }
     if (frozen > 0) DeadMan::SetChildPids(g_frozen_pids, frozen);
     // The helper kills them the moment we are gone: killed now, they would
     // wake a test waiting for them, which would run on until our abort.
