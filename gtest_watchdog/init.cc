@@ -23,6 +23,7 @@
 #include "gtest_watchdog/report/raw_writer.h"
 #include "gtest_watchdog/report/stall_reporter.h"
 #include "gtest_watchdog/watch/deadline_board.h"
+#include "gtest_watchdog/watch/fatal_signals.h"
 #include "gtest_watchdog/watch/listener.h"
 #include "gtest_watchdog/watch/watchdog.h"
 #include "spdlog/sinks/stdout_sinks.h"
@@ -55,9 +56,29 @@ std::string LimitText(int64_t ns) {
   return ns == 0 ? "off" : wi::FormatLimit(absl::Nanoseconds(ns));
 }
 
+// The signals reported before the process dies by them, and where that
+// choice came from: flag > environment > config file > built-in default.
+struct SignalChoice {
+  wi::SignalSet set = wi::DefaultSignals();
+  std::string origin = "built-in default";
+};
+
+SignalChoice ChooseSignals(const wi::Options& options,
+                           const wi::ConfigFile* file) {
+  SignalChoice choice;
+  if (options.signals) {
+    choice.set = *options.signals.value;
+    choice.origin = options.signals.origin;
+  } else if (file != nullptr && file->signals) {
+    choice.set = *file->signals;
+    choice.origin = absl::StrCat(file->path, ":", file->signals_line);
+  }
+  return choice;
+}
+
 // --gtest_watchdog_list_timeouts: every test --gtest_filter selects, with its
 // limit and where it came from, then the other phases.
-void ListTimeouts(const wi::LimitPlan& plan) {
+void ListTimeouts(const wi::LimitPlan& plan, const SignalChoice& signals) {
   wi::FilterPattern filter;
   std::string ignored;
   const std::string gtest_filter = GTEST_FLAG_GET(filter);
@@ -87,16 +108,21 @@ void ListTimeouts(const wi::LimitPlan& plan) {
                         LimitText(plan.total().ns), plan.total().origin);
   absl::StrAppendFormat(&out, "%-50s %-12s %s\n", "(slow-test warning)",
                         LimitText(plan.slow().ns), plan.slow().origin);
+  absl::StrAppendFormat(&out, "%-50s %s (from %s)\n",
+                        "(signals reported before the process dies)",
+                        wi::FormatSignalSet(signals.set), signals.origin);
   fwrite(out.data(), 1, out.size(), stdout);
   fflush(stdout);
 }
 
-void Install(const wi::LimitPlan* plan, const wi::Options& options) {
+void Install(const wi::LimitPlan* plan, const wi::Options& options,
+             const SignalChoice& signals) {
   static bool installed = false;
   if (installed) return;
   installed = true;
 
-  if (!plan->AnyLimit()) return;  // switched off everywhere
+  // Switched off everywhere: no limit and no signal to report.
+  if (!plan->AnyLimit() && signals.set == 0) return;
 
   // Never destroyed: the watchdog thread outlives static destruction. Held
   // by static pointers so leak checkers see them as reachable.
@@ -108,13 +134,21 @@ void Install(const wi::LimitPlan* plan, const wi::Options& options) {
                                        std::getenv("TERM"), isatty(2) == 1);
   if (options.report) settings.json_report = *options.report.value;
   wi::PrepareGtestOutput();
+  board = new wi::DeadlineBoard;
+  // Before the stall path picks its real-time signals: one the user chose
+  // here is then taken, and the stall path picks another.
+  std::string error;
+  if (!wi::FatalSignals::Install(signals.set, board, &error)) {
+    FailStartup(absl::StrCat("cannot install the signal handlers (",
+                             wi::FormatSignalSet(signals.set), " from ",
+                             signals.origin, "): ", error));
+  }
   if (!wi::StallReporter::Prepare(settings)) {
     Notice(
         "[ WATCHDOG ] no free real-time signal or resources for the stall "
         "report; stall reports will list threads without their stacks");
   }
   wi::StallReporter::SetTestThread(static_cast<pid_t>(syscall(SYS_gettid)));
-  board = new wi::DeadlineBoard;
   board->set_slow_ns(plan->slow().ns);
   wi::TotalLimit total;
   total.start_ns = wi::MonotonicNowNs();
@@ -124,6 +158,7 @@ void Install(const wi::LimitPlan* plan, const wi::Options& options) {
                               &wi::StallReporter::ReportAndAbort,
                               &wi::StallReporter::AttachWatchdogThread,
                               &wi::StallReporter::WarnSlow, total);
+  watchdog->set_request_handler(&wi::StallReporter::ReportSignal);
   wi::SetInstalledBoard(board);
   watchdog->Start();
   testing::UnitTest::GetInstance()->listeners().Append(
@@ -170,12 +205,13 @@ void InitGoogleTest(int* argc, char** argv) {
   plan = new wi::LimitPlan;
   if (!plan->Build(inputs, &error)) FailStartup(error);
 
+  const SignalChoice signals = ChooseSignals(*options, file);
   if (options->list_timeouts) {
-    ListTimeouts(*plan);
+    ListTimeouts(*plan, signals);
     std::exit(0);
   }
   if (!plan->notice().empty()) Notice(plan->notice());
-  Install(plan, *options);
+  Install(plan, *options, signals);
 }
 
 }  // namespace gtest_watchdog

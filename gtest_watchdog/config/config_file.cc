@@ -8,8 +8,10 @@
 #include <cstring>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
 #include "gtest_watchdog/config/duration.h"
 #include "toml++/toml.h"
@@ -19,7 +21,7 @@ namespace {
 
 constexpr char kTopLevelKeys[] =
     "timeout, total_timeout, scale, slow, suite_timeout, "
-    "environment_timeout, override";
+    "environment_timeout, signals, override";
 constexpr char kOverrideKeys[] = "filter, timeout";
 
 // Numbers of seconds beyond this are clamped before ParseDuration sees them,
@@ -119,6 +121,42 @@ bool ReadDuration(const std::string& path, absl::string_view name,
   if (!ParseDuration(parsed, out, &reason)) {
     *error = absl::StrCat(At(path, node.source()), "'", name,
                           "': invalid value '", shown, "': ", reason);
+    return false;
+  }
+  return true;
+}
+
+// `signals = "default,SIGTERM"` or `signals = ["default", "SIGTERM"]`.
+bool ReadSignals(const std::string& path, const toml::node& node,
+                 SignalSet* out, std::string* error) {
+  std::string text;
+  if (const auto* s = node.as_string()) {
+    text = s->get();
+  } else if (const auto* array = node.as_array()) {
+    std::vector<std::string> items;
+    for (const toml::node& element : *array) {
+      const auto* item = element.as_string();
+      if (item == nullptr) {
+        *error = absl::StrCat(At(path, element.source()),
+                              "'signals' items must be strings such as "
+                              "\"SIGTERM\", not ",
+                              TypeName(element.type()));
+        return false;
+      }
+      items.push_back(item->get());
+    }
+    text = absl::StrJoin(items, ",");
+  } else {
+    *error = absl::StrCat(At(path, node.source()),
+                          "'signals' must be a string such as "
+                          "\"default,SIGTERM\" or an array of strings, not ",
+                          TypeName(node.type()));
+    return false;
+  }
+  std::string reason;
+  if (!ParseSignalList(text, out, &reason)) {
+    *error = absl::StrCat(At(path, node.source()), "'signals': invalid value '",
+                          text, "': ", reason);
     return false;
   }
   return true;
@@ -241,6 +279,12 @@ bool ReadTopLevel(const std::string& path, const toml::table& root,
       double scale = 0;
       if (!ReadScale(path, node, &scale, error)) return false;
       config->scale = scale;
+      continue;
+    } else if (key == "signals") {
+      SignalSet set = 0;
+      if (!ReadSignals(path, node, &set, error)) return false;
+      config->signals = set;
+      config->signals_line = LineOf(entry.key->source());
       continue;
     } else if (key == "override") {
       if (!ReadOverrides(path, node, &config->overrides, error)) return false;

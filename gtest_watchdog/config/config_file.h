@@ -11,6 +11,7 @@
 //   slow = "10s"                # warn when a test runs this long
 //   suite_timeout = "2m"        # SetUpTestSuite/TearDownTestSuite limit
 //   environment_timeout = "5m"  # global environment SetUp/TearDown limit
+//   signals = ["default", "SIGTERM"]  # reported before dying (signal_list.h)
 //
 //   [[override]]                # the first matching override wins
 //   filter = "Network.*:Db.*-Db.Fast"   # --gtest_filter syntax (pattern.h)
@@ -42,6 +43,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "gtest_watchdog/config/pattern.h"
+#include "gtest_watchdog/config/signal_list.h"
 
 namespace gtest_watchdog_internal {
 
@@ -60,6 +62,8 @@ struct ConfigFile {
   std::optional<absl::Duration> suite_timeout;
   std::optional<absl::Duration> environment_timeout;
   std::optional<double> scale;
+  std::optional<SignalSet> signals;
+  int signals_line = 0;  // line of the `signals` key, 0 if absent
   // Line of the top-level `timeout` key, 0 if absent; lets a report say where
   // a limit came from.
   int timeout_line = 0;

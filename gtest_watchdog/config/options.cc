@@ -119,6 +119,15 @@ const std::vector<FlagSpec>& Flags() {
          o->report.origin = origin;
          return true;
        }},
+      {"signals", false,
+       [](const std::string& v, const std::string& origin, Options* o,
+          std::string* why) {
+         SignalSet set = 0;
+         if (!ParseSignalList(v, &set, why)) return false;
+         o->signals.value = set;
+         o->signals.origin = origin;
+         return true;
+       }},
       {"list_timeouts", true,
        [](const std::string& v, const std::string&, Options* o,
           std::string* why) {
@@ -240,6 +249,7 @@ bool ExtractOptions(int* argc, char** argv, GetEnvFn getenv_fn,
                                name == "scale"    ? "2"
                                : name == "config" ? "watchdog.toml"
                                : name == "report" ? "stall.json"
+                               : name == "signals" ? "default,SIGTERM"
                                                   : "90s");
       } else {
         given.push_back({spec,

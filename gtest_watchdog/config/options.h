@@ -16,6 +16,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "gtest_watchdog/config/signal_list.h"
 
 namespace gtest_watchdog_internal {
 
@@ -46,6 +47,7 @@ struct Options {
   Given<double> scale;
   Given<std::string> config;
   Given<std::string> report;  // absolute path of the JSON report
+  Given<SignalSet> signals;    // signals reported before the process dies
   bool list_timeouts = false;
 };
 

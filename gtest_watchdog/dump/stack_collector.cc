@@ -143,6 +143,15 @@ int StackCollector::Install() {
 
 int StackCollector::signal_number() { return g_signal.load(); }
 
+bool StackCollector::UnwindInterrupted(ThreadStack* slot,
+                                       uint64_t interrupted_pc) {
+  if (interrupted_pc == 0) {
+    slot->depth = 0;
+    return false;
+  }
+  return UnwindInto(slot, interrupted_pc);
+}
+
 int StackCollector::Collect(ThreadStack* slots, int count,
                             int64_t deadline_ns) {
   const int sig = g_signal.load();

@@ -60,6 +60,12 @@ class StackCollector {
   // lock. `slots` must stay valid for the life of the process (a handler may
   // run late). Returns the number of slots that answered.
   static int Collect(ThreadStack* slots, int count, int64_t deadline_ns);
+
+  // Inside a signal handler: unwinds the calling thread into `slot` from
+  // the instruction the signal interrupted (`interrupted_pc`, from the
+  // ucontext) outwards, leaving out the handler's own frames. False, with
+  // slot->depth 0, if that frame was not found on the way. Signal-safe.
+  static bool UnwindInterrupted(ThreadStack* slot, uint64_t interrupted_pc);
 };
 
 }  // namespace gtest_watchdog_internal

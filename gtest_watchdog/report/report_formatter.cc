@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "gtest_watchdog/config/duration.h"
+#include "gtest_watchdog/dump/signal_info.h"
 #include "gtest_watchdog/report/analysis.h"
 
 namespace gtest_watchdog_internal {
@@ -395,6 +396,32 @@ std::string WhereText(const ThreadModel& t) {
                       user->line);
 }
 
+// The thread a crash or signal interrupted, or null.
+const ThreadModel* SignalledThread(const ReportModel& m) {
+  if (m.snapshot->signal == 0) return nullptr;
+  return ByTid(m, m.snapshot->signal_tid);
+}
+
+// "SIGSEGV (address not mapped to object) at address 0x0".
+std::string SignalText(const Snapshot& snap) {
+  std::string text = SignalName(snap.signal);
+  const char* how = SignalCodeText(snap.signal, snap.signal_code);
+  if (*how != '\0') absl::StrAppend(&text, " (", how, ")");
+  if (IsFault(snap.signal, snap.signal_code)) {
+    absl::StrAppendFormat(&text, " at address 0x%x", snap.fault_addr);
+  }
+  if (snap.sender_pid != 0) {
+    absl::StrAppend(&text, " from pid ", snap.sender_pid,
+                    snap.sender_pid == snap.pid ? " (this process)" : "");
+  }
+  if (LooksLikeStackOverflow(snap.signal, snap.fault_addr, snap.signal_sp)) {
+    absl::StrAppend(&text,
+                    ": stack overflow (the address is just below the "
+                    "thread's stack pointer)");
+  }
+  return text;
+}
+
 void AppendDeadlocks(std::string* out, const ReportModel& m,
                      const Painter& paint) {
   for (const DeadlockCycle& c : m.cycles) {
@@ -429,12 +456,35 @@ std::string FormatReport(const ReportModel& m, const FormatOptions& options) {
       m.test_thread >= 0 ? m.threads[m.test_thread].frames : no_frames;
 
   std::string out;
-  absl::StrAppend(&out, paint.Red("[ TIMEOUT  ]"), " ", Headline(m), "\n");
+  const char* tag = snap.kind == "crash"    ? "[ CRASH    ]"
+                    : snap.kind == "signal" ? "[ SIGNAL   ]"
+                                            : "[ TIMEOUT  ]";
+  absl::StrAppend(&out, paint.Red(tag), " ", Headline(m), "\n");
 
-  // Where the thread running it is, in the user's code.
-  if (const SourceFrame* user = FirstUserFrame(test_frames)) {
-    absl::StrAppend(&out, paint.Green("[ STALLED  ]"), " thread ",
-                    snap.test_tid, " in ", user->function, " at ",
+  // Where it happened, in the user's code: the crashing thread, or the
+  // thread running the test.
+  const ThreadModel* signalled = SignalledThread(m);
+  if (snap.kind == "crash" && signalled != nullptr) {
+    const SourceFrame* user = FirstUserFrame(signalled->frames);
+    const SourceFrame* top =
+        signalled->frames.empty() ? nullptr : &signalled->frames.front();
+    std::string where;
+    if (user != nullptr) {
+      where = absl::StrCat(" in ", user->function, " at ",
+                           Basename(user->file), ":", user->line);
+      if (top != user && top != nullptr && !top->function.empty()) {
+        absl::StrAppend(&where, " (innermost: ", top->function, ")");
+      }
+    } else if (top != nullptr) {
+      where = absl::StrCat(" in ", FrameText(*top));
+    }
+    absl::StrAppend(&out, paint.Green("[ CRASHED  ]"), " ",
+                    ThreadLabel(*signalled), where, "\n");
+  } else if (const SourceFrame* user = FirstUserFrame(test_frames)) {
+    absl::StrAppend(&out,
+                    paint.Green(snap.kind == "signal" ? "[ RUNNING  ]"
+                                                      : "[ STALLED  ]"),
+                    " thread ", snap.test_tid, " in ", user->function, " at ",
                     Basename(user->file), ":", user->line, "\n");
   }
   AppendDeadlocks(&out, m, paint);
@@ -480,7 +530,9 @@ std::string FormatReport(const ReportModel& m, const FormatOptions& options) {
           absl::StrCat("Thread ", t.raw->tid, " \"", t.raw->name, "\"");
       if (t.raw->tid == snap.test_tid) {
         absl::StrAppend(&head, " [runs ",
-                        snap.test_name.empty() ? snap.phase_id : snap.test_name,
+                        !snap.test_name.empty()   ? snap.test_name
+                        : snap.phase_id == "none" ? std::string("the tests")
+                                                  : snap.phase_id,
                         "]");
       }
       absl::StrAppend(&out, "\n", paint.Bold(head));
@@ -502,6 +554,19 @@ std::string FormatReport(const ReportModel& m, const FormatOptions& options) {
     }
     if (t.raw->status == StackStatus::kSelf) {
       absl::StrAppend(&out, " — gtest_watchdog, writing this report\n");
+      continue;
+    }
+    if (&t == signalled) {
+      // It sits in our handler now; what matters is where it was.
+      absl::StrAppend(&out, " — ",
+                      paint.Red(absl::StrCat(
+                          snap.kind == "crash" ? "crashed here: "
+                                               : "interrupted here by ",
+                          SignalName(snap.signal))),
+                      "\n");
+      AppendFrames(&out, t.frames, paint);
+      if (t.raw->truncated)
+        absl::StrAppend(&out, "    ... (deeper frames cut)\n");
       continue;
     }
     absl::StrAppend(&out, " — ", StateName(t.raw->state));
@@ -541,6 +606,14 @@ std::string Headline(const ReportModel& m) {
   } else {
     what = snap.phase_id;
   }
+  if (snap.phase_id == "none") what = "outside any test";
+  if (snap.signal != 0) {
+    return absl::StrCat(what, ": ", SignalText(snap),
+                        snap.phase_id == "none"
+                            ? ""
+                            : absl::StrCat(", ", Seconds(snap.elapsed_ns),
+                                           " into it"));
+  }
   if (snap.kind == "total-timeout") {
     return absl::StrCat(
         "the whole test run still running after ", Seconds(snap.elapsed_ns),
@@ -557,7 +630,14 @@ std::string FormatFailureMessage(const ReportModel& m) {
   // GoogleTest keeps what precedes "Stack trace:" as the failure's message
   // attribute in XML, and the whole text as its body.
   std::string out = absl::StrCat("gtest_watchdog: ", Headline(m));
-  if (m.test_thread >= 0) {
+  const ThreadModel* signalled =
+      m.snapshot->kind == "crash" ? SignalledThread(m) : nullptr;
+  if (signalled != nullptr) {
+    absl::StrAppend(&out, "\nStack trace:\nThread ", signalled->raw->tid,
+                    " \"", signalled->raw->name, "\", where ",
+                    SignalName(m.snapshot->signal), " hit:\n");
+    AppendFrames(&out, signalled->frames, Painter(false));
+  } else if (m.test_thread >= 0) {
     const ThreadModel& t = m.threads[m.test_thread];
     absl::StrAppend(&out, "\nStack trace:\nThread ", t.raw->tid, " \"",
                     t.raw->name, "\", which runs the test:\n");

@@ -57,6 +57,13 @@ void WriteSnapshot(int fd, const SnapshotHeader& h,
     w.Char("0123456789abcdef"[c >> 4]).Char("0123456789abcdef"[c & 15]);
   }
   w.Char('\n');
+  if (h.signal != 0) {
+    w.Str("signal ").Dec(h.signal).Char(' ').Dec(h.signal_code).Char(' ');
+    w.Hex(h.fault_addr).Char(' ').Dec(h.sender_pid).Char(' ');
+    w.Dec(h.sender_uid).Char(' ').Dec(h.signal_tid).Char(' ');
+    w.Hex(h.signal_sp).Char(' ').Dec(h.to_previous_handler ? 1 : 0);
+    w.Char('\n');
+  }
   for (int i = 0; i < count; ++i) {
     const KernelThreadInfo& k = *threads[i].kernel;
     const ThreadStack* s = threads[i].stack;
@@ -167,6 +174,12 @@ bool ParseSnapshot(const std::string& text, Snapshot* out, std::string* error) {
                  " malformed (json_report): " + line;
         return false;
       }
+    } else if (key == "signal") {
+      int to_previous = 0;
+      in >> snap.signal >> snap.signal_code >> std::hex >> snap.fault_addr >>
+          std::dec >> snap.sender_pid >> snap.sender_uid >> snap.signal_tid >>
+          std::hex >> snap.signal_sp >> std::dec >> to_previous;
+      snap.to_previous_handler = to_previous != 0;
     } else if (key == "futex" && !snap.threads.empty()) {
       std::string hex, bytes;
       in >> std::hex >> snap.threads.back().futex_base >> hex;

@@ -22,7 +22,7 @@
 
 namespace gtest_watchdog_internal {
 
-constexpr int kSnapshotVersion = 2;
+constexpr int kSnapshotVersion = 3;
 
 // Bytes of memory around the futex a thread waits on, read by the stalled
 // process itself (process_vm_readv: a bad address fails, never faults), so
@@ -49,7 +49,7 @@ const char* StackStatusId(StackStatus s);  // signal-safe
 
 // What the stalled process fills in (fixed-size, no allocation).
 struct SnapshotHeader {
-  const char* kind = "timeout";  // "timeout"
+  const char* kind = "timeout";  // "timeout", "total-timeout", "crash", "signal"
   const char* phase_id = "none";
   const char* phase_description = "";  // for the fallback headline
   const char* test_name = "";          // "Suite.Name" incl. parameter suffixes
@@ -62,6 +62,15 @@ struct SnapshotHeader {
   pid_t watchdog_tid = 0;
   bool color = false;            // the report may use ANSI colours
   const char* json_report = "";  // absolute path for the JSON report, or ""
+  // kind "crash" / "signal": the signal and how it came (0: none).
+  int signal = 0;
+  int signal_code = 0;
+  uint64_t fault_addr = 0;
+  pid_t sender_pid = 0;
+  int64_t sender_uid = 0;
+  pid_t signal_tid = 0;  // the thread it interrupted
+  uint64_t signal_sp = 0;
+  bool to_previous_handler = false;  // passed on to a handler, not default
 };
 
 struct SnapshotThreadIn {
@@ -106,6 +115,14 @@ struct Snapshot {
   pid_t watchdog_tid = 0;
   bool color = false;
   std::string json_report;  // absolute path, or empty
+  int signal = 0;           // kind "crash" / "signal"; 0 otherwise
+  int signal_code = 0;
+  uint64_t fault_addr = 0;
+  pid_t sender_pid = 0;
+  int64_t sender_uid = 0;
+  pid_t signal_tid = 0;
+  uint64_t signal_sp = 0;
+  bool to_previous_handler = false;
   std::vector<SnapshotThread> threads;
 };
 

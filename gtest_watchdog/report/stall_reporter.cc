@@ -22,12 +22,14 @@
 #include "gtest_watchdog/dump/child_processes.h"
 #include "gtest_watchdog/dump/memory_probe.h"
 #include "gtest_watchdog/dump/proc_threads.h"
+#include "gtest_watchdog/dump/signal_info.h"
 #include "gtest_watchdog/dump/stack_collector.h"
 #include "gtest_watchdog/report/dead_man.h"
 #include "gtest_watchdog/report/gtest_output.h"
 #include "gtest_watchdog/report/raw_writer.h"
 #include "gtest_watchdog/report/report_helper.h"
 #include "gtest_watchdog/report/snapshot.h"
+#include "gtest_watchdog/watch/fatal_signals.h"
 
 extern char** environ;
 
@@ -169,6 +171,21 @@ bool FindModule(uint64_t pc, const char** path, uint64_t* address) {
 }
 
 void WriteHeadline(RawWriter& w, const SnapshotHeader& h) {
+  if (h.signal != 0) {
+    w.Str(strcmp(h.kind, "crash") == 0 ? "[ CRASH    ] " : "[ SIGNAL   ] ");
+    if (h.test_name[0] != '\0') {
+      w.Str(h.test_name).Str(": ");
+    } else if (h.suite_name[0] != '\0') {
+      w.Str(h.suite_name).Str(": ");
+    }
+    w.Str(h.phase_description).Str(": ").Str(SignalName(h.signal));
+    const char* how = SignalCodeText(h.signal, h.signal_code);
+    if (*how != '\0') w.Str(" (").Str(how).Str(")");
+    if (IsFault(h.signal, h.signal_code)) w.Str(" at address ").Hex(h.fault_addr);
+    if (h.sender_pid != 0) w.Str(" from pid ").Dec(h.sender_pid);
+    w.Str(" in thread ").Dec(h.signal_tid).Char('\n');
+    return;
+  }
   w.Str("[ TIMEOUT  ] ");
   if (strcmp(h.kind, "total-timeout") == 0) {
     w.Str("the whole test run still running after ")
@@ -339,7 +356,9 @@ void WriteGoogleTestOutput(const SnapshotHeader& header, bool helper_ok) {
       RawWriter w(g_stderr_fd);
       w.Str("[ OUTPUT   ] ")
           .Str(path.c_str())
-          .Str(" written, with the stalled ")
+          .Str(header.signal == 0 ? " written, with the stalled "
+                : strcmp(header.kind, "crash") == 0 ? " written, with the crashed "
+                                                    : " written, with the interrupted ")
           .Str(header.test_name[0] != '\0' ? "test" : "phase")
           .Str(" failed\n");
     }
@@ -432,6 +451,7 @@ bool StallReporter::Prepare(const StallPathSettings& settings) {
 
 void StallReporter::AttachWatchdogThread() {
   g_watchdog_tid = static_cast<pid_t>(syscall(SYS_gettid));
+  FatalSignals::SetReportingThread(g_watchdog_tid);
   DeadMan::InstallForThisThread(g_stderr_fd);
   // Only the signals the stall path relies on reach this thread: a
   // program's own handlers (printf, malloc) must not run here mid-report,
@@ -476,60 +496,17 @@ void StallReporter::WarnSlow(const ArmedPhase& armed, int64_t now_ns) {
   w.Char('\n');
 }
 
-void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& armed,
-                                   const TotalLimit& total, int64_t now_ns) {
-  static char test_name[1024];
-  static char suite_name[512];
-  DescribeSubject(armed, test_name, suite_name);
-  if (DebuggerAttached()) {
-    RawWriter w(g_stderr_fd);
-    w.Str("[ WATCHDOG ] ");
-    if (kind == Action::kFireTotal) {
-      w.Str("the whole run");
-    } else if (test_name[0] != '\0') {
-      w.Str(test_name);
-    } else {
-      if (suite_name[0] != '\0') w.Str(suite_name).Str(": ");
-      w.Str(PhaseDescription(armed.phase));
-    }
-    w.Str(" passed its limit of ")
-        .Seconds(kind == Action::kFireTotal ? total.limit_ns : armed.limit_ns)
-        .Str(
-            " s, but a debugger is attached: gtest_watchdog stands down "
-            "(no report, no abort) while it is\n");
-    return;
-  }
-  if (g_reporting.exchange(true)) {
-    for (;;) pause();  // another report is being written; it will abort
-  }
-  DeadMan::Arm(g_settings.dead_man_ns);
-  // A reader that went away must give EPIPE, not kill us mid-report.
-  sigset_t pipe_set;
-  sigemptyset(&pipe_set);
-  sigaddset(&pipe_set, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
+namespace {
 
-  SnapshotHeader header;
-  header.kind = kind == Action::kFireTotal ? "total-timeout" : "timeout";
-  header.phase_id = PhaseId(armed.phase);
-  header.phase_description = PhaseDescription(armed.phase);
-  header.test_name = test_name;
-  header.suite_name = suite_name;
-  if (kind == Action::kFireTotal) {
-    header.limit_origin = total.origin;
-    header.limit_ns = total.limit_ns;
-    header.elapsed_ns = now_ns - total.start_ns;
-  } else {
-    header.limit_origin = armed.origin;
-    header.limit_ns = armed.limit_ns;
-    header.elapsed_ns = now_ns - armed.start_ns;
-  }
-  header.pid = g_pid;
-  header.test_tid = g_test_tid.load();
-  header.watchdog_tid = g_watchdog_tid;
-  header.color = g_color;
-  header.json_report = g_json_report;
-
+// Steps 2-7 of the stall path, shared by stalls and signals: threads, their
+// stacks, the snapshot, the helper (or the raw fallback), the children
+// stopped, GoogleTest's output. `ev` is the signal being reported, or null;
+// its thread's stack was taken by the handler and is not asked for again.
+// `write_output`: GoogleTest's output is about the phase the board shows.
+// Returns the number of children stopped (in g_frozen_pids). Signal-safe
+// in the sense above, up to GoogleTest's output.
+int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
+                     bool write_output) {
   // Free descriptors even if the process ran out of them.
   for (int fd : g_spare_fds) {
     if (fd >= 0) close(fd);
@@ -582,7 +559,17 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& armed,
     stacks[i].tid = tids[i];
     StackStatus status = StackStatus::kNoAnswer;
     const char st = kernel[i].state;
-    if (kernel[i].gone) {
+    if (ev != nullptr && tids[i] == ev->tid) {
+      // The signalled thread: its handler unwound it from the interrupted
+      // instruction; asked again, it would show the handler's frames.
+      if (ev->stack_ok) {
+        status = StackStatus::kOk;
+        stacks[i].depth = ev->stack.depth;
+        stacks[i].truncated = ev->stack.truncated;
+        memcpy(stacks[i].pcs, ev->stack.pcs, sizeof(stacks[i].pcs));
+        stacks[i].state.store(static_cast<int>(StackState::kDone));
+      }
+    } else if (kernel[i].gone) {
       status = StackStatus::kExited;
     } else if (tids[i] == g_watchdog_tid) {
       status = StackStatus::kSelf;
@@ -654,11 +641,8 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& armed,
     }
   }
   // Only if the test program is still where the report found it: a phase
-  // that has ended meanwhile (a whole-run limit fires while tests still
-  // pass) must not be failed in the file, nor GoogleTest's results edited
-  // under a running test.
-  const DeadlineBoard* board = InstalledBoard();
-  if (board == nullptr || board->Read().generation == armed.generation) {
+  // that ended just as its limit passed must not be failed in the file.
+  if (write_output) {
     WriteGoogleTestOutput(header, ok);
   } else if (GtestOutputRequested()) {
     RawWriter w(g_stderr_fd);
@@ -667,18 +651,143 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& armed,
         "program moved on while the report was taken\n");
   }
 
+  return frozen;
+}
+
+// Blocks SIGPIPE on this thread: a reader that went away must give EPIPE,
+// not kill us mid-report. Signal-safe.
+void BlockSigpipe() {
+  sigset_t pipe_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
+}
+
+// Without the helper to do it, kill the stopped children ourselves (a test
+// waiting for one may run a moment before the end lands). Signal-safe.
+void KillFrozenChildren(int frozen) {
+  for (int i = 0; !g_helper_stays && i < frozen; ++i) {
+    if (g_frozen_pids[i] > 1) kill(g_frozen_pids[i], SIGKILL);
+  }
+}
+
+// The header fields every report shares. Signal-safe.
+void FillCommonHeader(SnapshotHeader* header, const char* test_name,
+                      const char* suite_name) {
+  header->test_name = test_name;
+  header->suite_name = suite_name;
+  header->pid = g_pid;
+  header->test_tid = g_test_tid.load();
+  header->watchdog_tid = g_watchdog_tid;
+  header->color = g_color;
+  header->json_report = g_json_report;
+}
+
+}  // namespace
+
+void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& fired,
+                                   const TotalLimit& total, int64_t now_ns) {
+  static char test_name[1024];
+  static char suite_name[512];
+  DescribeSubject(fired, test_name, suite_name);
+  if (DebuggerAttached()) {
+    RawWriter w(g_stderr_fd);
+    w.Str("[ WATCHDOG ] ");
+    if (kind == Action::kFireTotal) {
+      w.Str("the whole run");
+    } else if (test_name[0] != '\0') {
+      w.Str(test_name);
+    } else {
+      if (suite_name[0] != '\0') w.Str(suite_name).Str(": ");
+      w.Str(PhaseDescription(fired.phase));
+    }
+    w.Str(" passed its limit of ")
+        .Seconds(kind == Action::kFireTotal ? total.limit_ns : fired.limit_ns)
+        .Str(
+            " s, but a debugger is attached: gtest_watchdog stands down "
+            "(no report, no abort) while it is\n");
+    return;
+  }
+  if (g_reporting.exchange(true)) ParkForever();  // another report ends us
+  DeadMan::Arm(g_settings.dead_man_ns);
+  BlockSigpipe();
+  // From here on the test program stays where it is, so the report and
+  // GoogleTest's output describe one phase; a whole-run limit reports what
+  // runs now.
+  DeadlineBoard* board = InstalledBoard();
+  const ArmedPhase now_running = board != nullptr ? board->Freeze() : fired;
+  const ArmedPhase& armed = kind == Action::kFireTotal ? now_running : fired;
+  if (kind == Action::kFireTotal) DescribeSubject(armed, test_name, suite_name);
+
+  SnapshotHeader header;
+  header.kind = kind == Action::kFireTotal ? "total-timeout" : "timeout";
+  header.phase_id = PhaseId(armed.phase);
+  header.phase_description = PhaseDescription(armed.phase);
+  if (kind == Action::kFireTotal) {
+    header.limit_origin = total.origin;
+    header.limit_ns = total.limit_ns;
+    header.elapsed_ns = now_ns - total.start_ns;
+  } else {
+    header.limit_origin = armed.origin;
+    header.limit_ns = armed.limit_ns;
+    header.elapsed_ns = now_ns - armed.start_ns;
+  }
+  FillCommonHeader(&header, test_name, suite_name);
+  const int frozen = CollectAndReport(
+      header, nullptr, now_running.generation == armed.generation);
+
   RawWriter w(g_stderr_fd);
   w.Str(
       "[ ABORT    ] gtest_watchdog aborts the test program (SIGABRT). "
       "Raise the limit with --gtest_watchdog_timeout=DURATION or "
       "GTEST_WATCHDOG_TIMEOUT=DURATION.\n");
   w.Flush();
-  // Without the helper to do it, kill them ourselves (a test waiting for
-  // one may run a moment before the abort lands).
-  for (int i = 0; !g_helper_stays && i < frozen; ++i) {
-    if (g_frozen_pids[i] > 1) kill(g_frozen_pids[i], SIGKILL);
-  }
+  KillFrozenChildren(frozen);
   AbortNow();
+}
+
+void StallReporter::ReportSignal(const ArmedPhase&, int64_t now_ns) {
+  const SignalEvent* ev = FatalSignals::Pending();
+  if (ev == nullptr || g_reporting.exchange(true)) ParkForever();
+  DeadMan::Arm(g_settings.dead_man_ns);
+  BlockSigpipe();
+  DeadlineBoard* board = InstalledBoard();
+  const ArmedPhase armed = board != nullptr ? board->Freeze() : ArmedPhase();
+  static char test_name[1024];
+  static char suite_name[512];
+  DescribeSubject(armed, test_name, suite_name);
+
+  SnapshotHeader header;
+  const bool crash = IsFault(ev->signo, ev->code) || ev->signo == SIGABRT;
+  header.kind = crash ? "crash" : "signal";
+  header.phase_id = PhaseId(armed.phase);
+  header.phase_description = PhaseDescription(armed.phase);
+  header.limit_origin = armed.origin;
+  header.limit_ns = armed.limit_ns;
+  header.elapsed_ns = armed.running() ? now_ns - armed.start_ns : 0;
+  header.signal = ev->signo;
+  header.signal_code = ev->code;
+  header.fault_addr = ev->fault_addr;
+  header.sender_pid = ev->sender_pid;
+  header.sender_uid = ev->sender_uid;
+  header.signal_tid = ev->tid;
+  header.signal_sp = ev->sp;
+  header.to_previous_handler = ev->to_previous;
+  FillCommonHeader(&header, test_name, suite_name);
+  const int frozen = CollectAndReport(header, ev, true);
+
+  RawWriter w(g_stderr_fd);
+  w.Str(crash ? "[ CRASH    ] " : "[ SIGNAL   ] ")
+      .Str("report complete; ")
+      .Str(SignalName(ev->signo))
+      .Str(ev->to_previous
+               ? " now goes to the handler installed before gtest_watchdog, "
+                 "then the process ends by it\n"
+               : " now takes its default action: the process ends by it\n");
+  w.Flush();
+  KillFrozenChildren(frozen);
+  FatalSignals::HandBack();
+  ParkForever();  // the signalled thread ends the process
 }
 
 }  // namespace gtest_watchdog_internal

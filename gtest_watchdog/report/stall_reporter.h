@@ -64,6 +64,13 @@ class StallReporter {
   static void ReportAndAbort(Action kind, const ArmedPhase& armed,
                              const TotalLimit& total, int64_t now_ns);
 
+  // The report for a signal a handler handed over (watch/fatal_signals.h):
+  // the same steps, headed by the signal; then the signalled thread passes
+  // the signal on and this one parks until the process ends. Never returns.
+  // Signal-safe in the sense above.
+  [[noreturn]] static void ReportSignal(const ArmedPhase& armed,
+                                        int64_t now_ns);
+
   // One "[  SLOW    ]" line for a test past the slow-test mark. write(2)
   // only: never blocks on a stdio lock a stuck test may hold.
   static void WarnSlow(const ArmedPhase& armed, int64_t now_ns);

@@ -13,6 +13,15 @@ namespace {
 std::atomic<DeadlineBoard*> g_installed_board{nullptr};
 }  // namespace
 
+void ParkForever() {
+  // Never changes: only the end of the process ends the wait.
+  static uint32_t never = 0;
+  for (;;) {
+    syscall(SYS_futex, &never, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, 0, nullptr,
+            nullptr, 0);
+  }
+}
+
 DeadlineBoard* InstalledBoard() {
   return g_installed_board.load(std::memory_order_acquire);
 }
@@ -30,7 +39,14 @@ int64_t MonotonicNowNs() {
 void DeadlineBoard::Publish(Phase phase, const void* subject, int64_t start_ns,
                             int64_t limit_ns, const char* origin) {
   const uint64_t s = seq_.load(std::memory_order_relaxed);
-  seq_.store(s + 1, std::memory_order_relaxed);
+  // seq_cst store, then seq_cst load of frozen_ (Dekker with Freeze()):
+  // either Freeze() sees this publish through, or we see the freeze and
+  // back out without having changed anything.
+  seq_.store(s + 1, std::memory_order_seq_cst);
+  if (frozen_.load(std::memory_order_seq_cst)) {
+    seq_.store(s, std::memory_order_seq_cst);
+    ParkForever();
+  }
   // Release stores (no fences, which ThreadSanitizer does not model): a
   // reader that sees any new field also sees the odd sequence number.
   // On x86-64 these are plain moves.
@@ -93,6 +109,29 @@ void DeadlineBoard::WaitUntil(uint32_t seen, int64_t wake_ns) {
           FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, seen,
           wake_ns == INT64_MAX ? nullptr : &abs, nullptr,
           FUTEX_BITSET_MATCH_ANY);
+}
+
+ArmedPhase DeadlineBoard::Freeze() {
+  frozen_.store(true, std::memory_order_seq_cst);
+  // Waits out a publish that began before the freeze — but not for ever:
+  // the publishing thread may be the very one a signal interrupted. Then
+  // the fields are taken as they are.
+  for (int spin = 0; spin < (1 << 20); ++spin) {
+    if ((seq_.load(std::memory_order_acquire) & 1) == 0) return Read();
+  }
+  ArmedPhase snap;
+  snap.generation = seq_.load(std::memory_order_acquire);
+  snap.phase = static_cast<Phase>(phase_.load(std::memory_order_acquire));
+  snap.subject = subject_.load(std::memory_order_acquire);
+  snap.start_ns = start_ns_.load(std::memory_order_acquire);
+  snap.limit_ns = limit_ns_.load(std::memory_order_acquire);
+  snap.origin = origin_.load(std::memory_order_acquire);
+  return snap;
+}
+
+void DeadlineBoard::RequestReport() {
+  report_requested_.store(true, std::memory_order_seq_cst);
+  Kick();
 }
 
 void DeadlineBoard::Kick() {

@@ -60,6 +60,21 @@ class DeadlineBoard {
   // Wakes the watchdog now (shutdown, tests).
   void Kick();
 
+  // A report is being written: the board must stay as it is, so the report
+  // and GoogleTest's output describe the same phase, and the thread running
+  // tests must not run on to the end of the program meanwhile. Every later
+  // Arm()/Disarm() parks its caller for good (the process is about to end).
+  // Returns the board as frozen. Any thread; signal-safe.
+  ArmedPhase Freeze();
+  bool frozen() const { return frozen_.load(std::memory_order_acquire); }
+
+  // A signal handler on some thread asks the watchdog thread for a report
+  // (crash, SIGQUIT): sets the request and wakes it. Signal-safe.
+  void RequestReport();
+  bool report_requested() const {
+    return report_requested_.load(std::memory_order_seq_cst);
+  }
+
  private:
   void Publish(Phase phase, const void* subject, int64_t start_ns,
                int64_t limit_ns, const char* origin);
@@ -73,12 +88,18 @@ class DeadlineBoard {
   int64_t slow_ns_ = 0;
   std::atomic<int64_t> planned_wake_ns_{INT64_MAX};
   std::atomic<uint32_t> wake_word_{0};
+  std::atomic<bool> frozen_{false};
+  std::atomic<bool> report_requested_{false};
 };
 
 // The board of the installed watchdog, or null while it is off. Set once at
 // start-up. Signal-safe to read.
 DeadlineBoard* InstalledBoard();
 void SetInstalledBoard(DeadlineBoard* board);
+
+// Blocks the calling thread until the process ends (a futex wait on a word
+// nobody changes). Signal-safe.
+[[noreturn]] void ParkForever();
 
 // CLOCK_MONOTONIC in nanoseconds, through the vDSO (no system call).
 // Signal-safe.

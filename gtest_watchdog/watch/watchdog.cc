@@ -76,6 +76,10 @@ void Watchdog::Run() {
   if (on_start_ != nullptr) on_start_();
   WatchState state;
   while (!stop_.load()) {
+    if (on_request_ != nullptr && board_->report_requested()) {
+      on_request_(board_->Read(), MonotonicNowNs());
+      continue;
+    }
     const ArmedPhase armed = board_->Read();
     const int64_t now = MonotonicNowNs();
     const Decision d = DecideNext(armed, now, idle_ns_, state,
@@ -100,6 +104,7 @@ void Watchdog::Run() {
     // Re-check after announcing the wake-up: an Arm() that raced with us is
     // either seen here or saw our plan and kicked the futex word.
     if (board_->Generation() != armed.generation) continue;
+    if (on_request_ != nullptr && board_->report_requested()) continue;
     if (stop_.load()) break;
     board_->WaitUntil(seen, d.wake_ns);
   }

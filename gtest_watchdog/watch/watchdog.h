@@ -62,6 +62,9 @@ class Watchdog {
                                 const TotalLimit& total, int64_t now_ns);
   using SlowHandler = void (*)(const ArmedPhase& armed, int64_t now_ns);
   using ThreadStartHook = void (*)();
+  // A report a signal handler asked for (DeadlineBoard::RequestReport);
+  // `armed` is what was running. Normally never returns.
+  using RequestHandler = void (*)(const ArmedPhase& armed, int64_t now_ns);
 
   Watchdog(DeadlineBoard* board, int64_t idle_ns, StallHandler on_stall,
            ThreadStartHook on_start, SlowHandler on_slow = nullptr,
@@ -69,6 +72,9 @@ class Watchdog {
   ~Watchdog();
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
+
+  // Before Start().
+  void set_request_handler(RequestHandler handler) { on_request_ = handler; }
 
   void Start();
   // Stops and joins the thread (tests; the installed watchdog is never
@@ -83,6 +89,7 @@ class Watchdog {
   StallHandler on_stall_;
   ThreadStartHook on_start_;
   SlowHandler on_slow_;
+  RequestHandler on_request_ = nullptr;
   TotalLimit total_;
   std::atomic<bool> stop_{false};
   std::thread thread_;

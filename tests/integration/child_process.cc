@@ -16,9 +16,16 @@ extern char** environ;
 
 namespace gtest_watchdog_test {
 
-ChildResult RunChild(const std::vector<std::string>& argv,
-                     const std::vector<std::string>& env, double kill_after_s,
-                     bool read_stderr) {
+namespace {
+
+struct SignalOnMarker {
+  std::string marker;  // empty: never
+  int signo = 0;
+};
+
+ChildResult Run(const std::vector<std::string>& argv,
+                const std::vector<std::string>& env, double kill_after_s,
+                bool read_stderr, const SignalOnMarker& on_marker) {
   std::map<std::string, std::string> vars;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string kv = *e;
@@ -70,6 +77,7 @@ ChildResult RunChild(const std::vector<std::string>& argv,
   close(err_pipe[1]);
 
   bool reaped = false;
+  bool signalled = false;
   int status = 0;
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0},
                    {read_stderr ? err_pipe[0] : -1, POLLIN, 0}};
@@ -89,6 +97,11 @@ ChildResult RunChild(const std::vector<std::string>& argv,
       reaped = true;
       status = ended;
       kill(-pid, SIGKILL);
+    }
+    if (!signalled && !reaped && !on_marker.marker.empty() &&
+        result.err.find(on_marker.marker) != std::string::npos) {
+      kill(pid, on_marker.signo);
+      signalled = true;
     }
     if (poll(fds, 2, 100) < 0) continue;
     for (int i = 0; i < 2; ++i) {
@@ -132,6 +145,21 @@ ChildResult RunChild(const std::vector<std::string>& argv,
     result.exit_code = WEXITSTATUS(status);
   }
   return result;
+}
+
+}  // namespace
+
+ChildResult RunChild(const std::vector<std::string>& argv,
+                     const std::vector<std::string>& env, double kill_after_s,
+                     bool read_stderr) {
+  return Run(argv, env, kill_after_s, read_stderr, SignalOnMarker());
+}
+
+ChildResult RunChildAndSignal(const std::vector<std::string>& argv,
+                              const std::vector<std::string>& env,
+                              const std::string& marker, int signo,
+                              double kill_after_s) {
+  return Run(argv, env, kill_after_s, true, SignalOnMarker{marker, signo});
 }
 
 int MarkerLine(const std::string& source, const std::string& name) {

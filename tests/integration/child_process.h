@@ -28,6 +28,14 @@ ChildResult RunChild(const std::vector<std::string>& argv,
                      const std::vector<std::string>& env = {},
                      double kill_after_s = 60, bool read_stderr = true);
 
+// As RunChild, and sends `signo` to the child (not its group) once its
+// stderr contains `marker`: a signal that arrives while the test is
+// where the marker says, with no sleep to guess when that is.
+ChildResult RunChildAndSignal(const std::vector<std::string>& argv,
+                              const std::vector<std::string>& env,
+                              const std::string& marker, int signo,
+                              double kill_after_s = 60);
+
 // The 1-based line of `source` holding the marker `// @block:NAME`, or 0.
 int MarkerLine(const std::string& source, const std::string& name);
 

@@ -1,0 +1,164 @@
+#include "gtest_watchdog/dump/signal_info.h"
+
+#include <signal.h>
+
+namespace gtest_watchdog_internal {
+namespace {
+
+struct Named {
+  int sig;
+  const char* name;
+};
+
+constexpr Named kNames[] = {
+    {SIGHUP, "SIGHUP"},   {SIGINT, "SIGINT"},       {SIGQUIT, "SIGQUIT"},
+    {SIGILL, "SIGILL"},   {SIGTRAP, "SIGTRAP"},     {SIGABRT, "SIGABRT"},
+    {SIGBUS, "SIGBUS"},   {SIGFPE, "SIGFPE"},       {SIGKILL, "SIGKILL"},
+    {SIGUSR1, "SIGUSR1"}, {SIGSEGV, "SIGSEGV"},     {SIGUSR2, "SIGUSR2"},
+    {SIGPIPE, "SIGPIPE"}, {SIGALRM, "SIGALRM"},     {SIGTERM, "SIGTERM"},
+    {SIGSTKFLT, "SIGSTKFLT"}, {SIGCHLD, "SIGCHLD"}, {SIGCONT, "SIGCONT"},
+    {SIGSTOP, "SIGSTOP"}, {SIGTSTP, "SIGTSTP"},     {SIGTTIN, "SIGTTIN"},
+    {SIGTTOU, "SIGTTOU"}, {SIGURG, "SIGURG"},       {SIGXCPU, "SIGXCPU"},
+    {SIGXFSZ, "SIGXFSZ"}, {SIGVTALRM, "SIGVTALRM"}, {SIGPROF, "SIGPROF"},
+    {SIGWINCH, "SIGWINCH"}, {SIGIO, "SIGIO"},       {SIGPWR, "SIGPWR"},
+    {SIGSYS, "SIGSYS"},
+};
+
+// Real-time signals by their offset from SIGRTMIN's kernel value (32); glibc
+// reserves the first two or three, which still get a name here.
+constexpr const char* kRealTime[] = {
+    "SIGRTMIN+0",  "SIGRTMIN+1",  "SIGRTMIN+2",  "SIGRTMIN+3",  "SIGRTMIN+4",
+    "SIGRTMIN+5",  "SIGRTMIN+6",  "SIGRTMIN+7",  "SIGRTMIN+8",  "SIGRTMIN+9",
+    "SIGRTMIN+10", "SIGRTMIN+11", "SIGRTMIN+12", "SIGRTMIN+13", "SIGRTMIN+14",
+    "SIGRTMIN+15", "SIGRTMIN+16", "SIGRTMIN+17", "SIGRTMIN+18", "SIGRTMIN+19",
+    "SIGRTMIN+20", "SIGRTMIN+21", "SIGRTMIN+22", "SIGRTMIN+23", "SIGRTMIN+24",
+    "SIGRTMIN+25", "SIGRTMIN+26", "SIGRTMIN+27", "SIGRTMIN+28", "SIGRTMIN+29",
+    "SIGRTMIN+30", "SIGRTMIN+31", "SIGRTMIN+32",
+};
+constexpr int kKernelRtMin = 32;
+
+}  // namespace
+
+const char* SignalName(int sig) {
+  for (const Named& n : kNames) {
+    if (n.sig == sig) return n.name;
+  }
+  const int rt = sig - kKernelRtMin;
+  if (rt >= 0 && rt < static_cast<int>(sizeof(kRealTime) / sizeof(*kRealTime)))
+    return kRealTime[rt];
+  return "SIG?";
+}
+
+const char* SignalCodeText(int sig, int code) {
+  // Codes <= 0 are the same for every signal: who sent it.
+  switch (code) {
+    case SI_USER:
+      return "sent by kill()";
+    case SI_KERNEL:
+      return "sent by the kernel";
+    case SI_QUEUE:
+      return "sent by sigqueue()";
+    case SI_TIMER:
+      return "a timer expired";
+    case SI_MESGQ:
+      return "a message arrived";
+    case SI_ASYNCIO:
+      return "asynchronous I/O completed";
+    case SI_TKILL:
+      return sig == SIGABRT ? "abort() or raise() in this process"
+                            : "sent by tgkill() or raise()";
+    default:
+      break;
+  }
+  if (sig == SIGSEGV) {
+    switch (code) {
+      case SEGV_MAPERR:
+        return "address not mapped to object";
+      case SEGV_ACCERR:
+        return "invalid permissions for mapped object";
+#ifdef SEGV_BNDERR
+      case SEGV_BNDERR:
+        return "failed address bound checks";
+#endif
+#ifdef SEGV_PKUERR
+      case SEGV_PKUERR:
+        return "access denied by memory protection keys";
+#endif
+    }
+  } else if (sig == SIGBUS) {
+    switch (code) {
+      case BUS_ADRALN:
+        return "invalid address alignment";
+      case BUS_ADRERR:
+        return "nonexistent physical address (a file mapped past its end?)";
+      case BUS_OBJERR:
+        return "object-specific hardware error";
+    }
+  } else if (sig == SIGFPE) {
+    switch (code) {
+      case FPE_INTDIV:
+        return "integer divide by zero";
+      case FPE_INTOVF:
+        return "integer overflow";
+      case FPE_FLTDIV:
+        return "floating-point divide by zero";
+      case FPE_FLTOVF:
+        return "floating-point overflow";
+      case FPE_FLTUND:
+        return "floating-point underflow";
+      case FPE_FLTRES:
+        return "floating-point inexact result";
+      case FPE_FLTINV:
+        return "floating-point invalid operation";
+      case FPE_FLTSUB:
+        return "subscript out of range";
+    }
+  } else if (sig == SIGILL) {
+    switch (code) {
+      case ILL_ILLOPC:
+        return "illegal opcode";
+      case ILL_ILLOPN:
+        return "illegal operand";
+      case ILL_ILLADR:
+        return "illegal addressing mode";
+      case ILL_ILLTRP:
+        return "illegal trap";
+      case ILL_PRVOPC:
+        return "privileged opcode";
+      case ILL_PRVREG:
+        return "privileged register";
+      case ILL_COPROC:
+        return "coprocessor error";
+      case ILL_BADSTK:
+        return "internal stack error";
+    }
+  } else if (sig == SIGTRAP) {
+    switch (code) {
+      case TRAP_BRKPT:
+        return "breakpoint";
+      case TRAP_TRACE:
+        return "trace trap";
+    }
+  }
+  return "";
+}
+
+bool IsFault(int sig, int code) {
+  return code > 0 && (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
+                      sig == SIGILL || sig == SIGTRAP);
+}
+
+bool HasSender(int code) {
+  return code == SI_USER || code == SI_QUEUE || code == SI_TKILL;
+}
+
+bool LooksLikeStackOverflow(int sig, uint64_t fault_addr, uint64_t sp) {
+  // A call or push past the end writes just below the stack pointer; a
+  // frame's locals a little further. 64 KiB covers both without taking a
+  // wild pointer into a neighbouring mapping for an overflow.
+  constexpr uint64_t kWindow = 64 * 1024;
+  if (sig != SIGSEGV || sp == 0 || fault_addr == 0) return false;
+  return fault_addr + kWindow >= sp && fault_addr <= sp + 256;
+}
+
+}  // namespace gtest_watchdog_internal

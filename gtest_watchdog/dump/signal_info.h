@@ -1,0 +1,34 @@
+// File: gtest_watchdog/dump/signal_info.h
+//
+// Names and plain-words meanings of signals and their `si_code`s, for the
+// crash and signal reports. Fixed tables, no allocation: every function here
+// is async-signal-safe, so the stalled process's raw fallback can use them
+// as well as the report helper.
+#pragma once
+
+#include <cstdint>
+
+namespace gtest_watchdog_internal {
+
+// "SIGSEGV"; real-time signals as "SIGRTMIN+3" (from a fixed table); 0 or
+// out of range gives "SIG?". Signal-safe.
+const char* SignalName(int sig);
+
+// What the kernel says about how the signal came: "address not mapped to
+// object", "integer divide by zero", "sent by kill()", ... or "" when the
+// code means nothing in particular. Signal-safe.
+const char* SignalCodeText(int sig, int code);
+
+// SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP raised by the CPU (code > 0): a
+// fault at an instruction, with a meaningful fault address. Signal-safe.
+bool IsFault(int sig, int code);
+
+// Whether the signal was sent by a process (kill, sigqueue, tgkill, raise):
+// then si_pid and si_uid name the sender. Signal-safe.
+bool HasSender(int code);
+
+// A SIGSEGV whose fault address lies within `window` bytes below (or just
+// above) the stack pointer: the classic stack overflow. Signal-safe.
+bool LooksLikeStackOverflow(int sig, uint64_t fault_addr, uint64_t sp);
+
+}  // namespace gtest_watchdog_internal

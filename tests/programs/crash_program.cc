@@ -1,0 +1,181 @@
+// Tests that crash or wait for a signal on purpose, one scenario each; the
+// harness (tests/integration/crash_test.cc) selects one with --gtest_filter
+// and asserts on the watchdog's report, on how the process ended and on
+// GoogleTest's output file. Lines marked `// @block:NAME` are where the
+// signal hits: the harness expects `crash_program.cc:LINE` in the report.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+namespace {
+
+// Keeps the optimizer from removing what the tests do on purpose.
+std::atomic<long> g_sink{0};
+int* volatile g_null = nullptr;
+volatile int g_zero = 0;
+
+void Say(const char* text) {
+  if (write(2, text, strlen(text)) < 0) g_sink.fetch_add(1);
+}
+
+// CRASH_PROGRAM_USER_HANDLER=1: the program has its own SIGSEGV handler,
+// installed before main() (so before gtest_watchdog's): it must still run.
+// It says so, puts the default action back and returns, so the fault
+// happens again and ends the process, as many such handlers do.
+void UserHandler(int sig) {
+  Say("user handler ran for signal ");
+  const char digits[3] = {static_cast<char>('0' + sig / 10),
+                          static_cast<char>('0' + sig % 10), '\n'};
+  if (write(2, digits, sizeof(digits)) < 0) g_sink.fetch_add(1);
+  signal(sig, SIG_DFL);
+}
+const bool g_user_handler = [] {
+  const char* want = std::getenv("CRASH_PROGRAM_USER_HANDLER");
+  if (want == nullptr || std::strcmp(want, "1") != 0) return false;
+  signal(SIGSEGV, &UserHandler);
+  return true;
+}();
+
+// A thread that waits for ever, so every report has a second thread to show.
+__attribute__((noinline)) void WaitInBackground(std::mutex* mu,
+                                                std::condition_variable* cv,
+                                                bool* started) {
+  std::unique_lock<std::mutex> lock(*mu);
+  *started = true;
+  cv->notify_all();
+  cv->wait(lock, [] { return false; });  // @block:background_wait
+}
+
+class WithBackgroundThread : public testing::Test {
+ protected:
+  void SetUp() override {
+    std::thread t([this] {
+      pthread_setname_np(pthread_self(), "bg_waiter");
+      WaitInBackground(&mu_, &cv_, &started_);
+    });
+    t.detach();  // the process ends by the signal with it still waiting
+    // Once we hold the mutex again, the thread is inside cv.wait().
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return started_; });
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool started_ = false;
+};
+
+__attribute__((noinline)) void WriteThroughNull() {
+  *g_null = 42;  // @block:null_write
+}
+
+// Ends only when the stack does (the compiler cannot know g_sink stays
+// below the limit, so it sees no infinite recursion).
+__attribute__((noinline)) int Recurse(int depth) {
+  volatile char frame[512];
+  frame[0] = static_cast<char>(depth);
+  if (g_sink.load() == -1) return 0;
+  // Not a tail call: the result is used after the call returns.
+  return Recurse(depth + 1) + frame[0];  // @block:recurse
+}
+
+__attribute__((noinline)) int Divide(int a) {
+  return a / g_zero;  // @block:divide
+}
+
+__attribute__((noinline)) void AbortHere() {
+  std::abort();  // @block:abort
+}
+
+// Says "waiting for a signal" once the thread that calls it is inside
+// pause(): a signal sent on that word finds it there, not on its way.
+void AnnounceWhenPaused(pid_t tid) {
+  std::thread([tid] {
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+    for (;;) {
+      char buf[32] = {};
+      const int fd = open(path, O_RDONLY);
+      const ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+      if (fd >= 0) close(fd);
+      if (n > 3 && std::strncmp(buf, "34 ", 3) == 0) break;  // pause()
+      usleep(1000);
+    }
+    Say("crash_program: waiting for a signal\n");
+  }).detach();
+}
+
+__attribute__((noinline)) void SleepUntilSignalled() {
+  AnnounceWhenPaused(static_cast<pid_t>(syscall(SYS_gettid)));
+  for (;;) pause();  // @block:sleep
+}
+
+// Each body does something after the call, so the call is not a tail call
+// and the body keeps its own frame (the report says "test body").
+TEST_F(WithBackgroundThread, NullWrite) {
+  WriteThroughNull();
+  g_sink.fetch_add(1);
+}
+
+TEST_F(WithBackgroundThread, StackOverflow) {
+  g_sink.fetch_add(Recurse(0));
+}
+
+TEST_F(WithBackgroundThread, DivideByZero) { g_sink.fetch_add(Divide(7)); }
+
+TEST_F(WithBackgroundThread, Abort) {
+  AbortHere();
+  g_sink.fetch_add(1);
+}
+
+TEST_F(WithBackgroundThread, Sleep) {
+  SleepUntilSignalled();
+  g_sink.fetch_add(1);
+}
+
+// The crash happens on another thread while the test thread waits for it.
+TEST(Crash, InAnotherThread) {
+  std::thread crasher([] {
+    pthread_setname_np(pthread_self(), "crasher");
+    WriteThroughNull();
+  });
+  crasher.join();
+}
+
+// The crash happens on another thread while the test thread runs on to the
+// end of the program: the report must still come out, and the process must
+// still end by the signal, not exit 0 behind the report's back.
+std::atomic<bool> g_about_to_crash{false};
+TEST(Crash, WhileTheTestThreadFinishes) {
+  std::thread([] {
+    pthread_setname_np(pthread_self(), "late_crasher");
+    g_about_to_crash.store(true);
+    WriteThroughNull();
+  }).detach();
+  while (!g_about_to_crash.load()) {
+  }
+}
+
+// An expected crash in a death test is the child's business: no report.
+TEST(Crash, DeathTestsAreLeftAlone) {
+  EXPECT_DEATH(AbortHere(), "");
+  EXPECT_DEATH(WriteThroughNull(), "");
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(AbortHere(), "");
+  GTEST_FLAG_SET(death_test_style, "fast");
+  Say("crash_program: death tests done\n");
+}
+
+// Runs after a crash only if the watchdog let the program go on.
+TEST(Crash, ZzAfterwards) { Say("crash_program: a later test ran\n"); }
+
+}  // namespace
