@@ -75,8 +75,11 @@ void Watchdog::Run() {
   pthread_setname_np(pthread_self(), "gtest_watchdog");
   if (on_start_ != nullptr) on_start_();
   WatchState state;
+  bool request_handled = false;
   while (!stop_.load()) {
-    if (on_request_ != nullptr && board_->report_requested()) {
+    if (on_request_ != nullptr && !request_handled &&
+        board_->report_requested()) {
+      request_handled = true;  // the handler normally never returns
       on_request_(board_->Read(), MonotonicNowNs());
       continue;
     }
@@ -104,7 +107,10 @@ void Watchdog::Run() {
     // Re-check after announcing the wake-up: an Arm() that raced with us is
     // either seen here or saw our plan and kicked the futex word.
     if (board_->Generation() != armed.generation) continue;
-    if (on_request_ != nullptr && board_->report_requested()) continue;
+    if (on_request_ != nullptr && !request_handled &&
+        board_->report_requested()) {
+      continue;
+    }
     if (stop_.load()) break;
     board_->WaitUntil(seen, d.wake_ns);
   }

@@ -2,6 +2,7 @@
 
 #include "gtest_watchdog/config/config_file.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -69,6 +70,17 @@ TEST(ConfigFileTest, ParsesFullExample) {
   EXPECT_EQ(c.overrides[1].filter.text(), "*/Param.*");
   EXPECT_EQ(c.overrides[1].timeout, absl::Milliseconds(250));
   EXPECT_EQ(c.overrides[1].line, 13);
+}
+
+TEST(ConfigFileTest, SignalsAsAStringOrAnArray) {
+  EXPECT_FALSE(MustParse("timeout = 1\n").signals);
+  const ConfigFile text = MustParse("timeout = 1\nsignals = \"default,TERM\"\n");
+  ASSERT_TRUE(text.signals);
+  EXPECT_EQ(*text.signals, DefaultSignals() | SignalBit(SIGTERM));
+  EXPECT_EQ(text.signals_line, 2);
+  const ConfigFile array = MustParse("signals = [\"SIGQUIT\", \"SIGUSR1\"]\n");
+  EXPECT_EQ(*array.signals, SignalBit(SIGQUIT) | SignalBit(SIGUSR1));
+  EXPECT_EQ(*MustParse("signals = \"none\"\n").signals, 0u);
 }
 
 TEST(ConfigFileTest, FindOverridePicksFirstMatch) {
@@ -194,6 +206,16 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"[[override]]\nfilter = \"A.*\"\ntimeout = 1\n"
                 "[override.extra]\nx = 1\n",
                 "cfg.toml:4: unknown key 'extra' in [[override]]", ""},
+        // The signal list.
+        BadCase{"timeout = 1\nsignals = \"SIGKILL\"\n",
+                "cfg.toml:2: 'signals': invalid value 'SIGKILL'",
+                "it cannot be caught"},
+        BadCase{"signals = [\"SIGTERM\", 15.5]\n", "cfg.toml:1:",
+                "'signals' items must be strings"},
+        BadCase{"signals = 15\n", "cfg.toml:1: 'signals' must be a string",
+                "not an integer"},
+        BadCase{"signals = []\n", "cfg.toml:1: 'signals': invalid value ''",
+                "it is empty"},
         // Problems are reported in file order, not in key order.
         BadCase{"zzz = 1\naaa = 2\n", "cfg.toml:1: unknown key 'zzz'", ""},
         BadCase{"timeout = \"x\"\nscale = 0\n", "cfg.toml:1: 'timeout'", ""},

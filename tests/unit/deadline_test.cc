@@ -232,6 +232,56 @@ TEST(DeadlineBoardTest, WaitUntilPastDeadlineReturns) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
 }
 
+TEST(DeadlineBoardTest, FreezeKeepsTheBoardAndParksLaterWriters) {
+  DeadlineBoard board;
+  int subject = 0;
+  board.Arm(Phase::kTest, &subject, MonotonicNowNs(), 5 * kSec, "here");
+  const ArmedPhase before = board.Read();
+  EXPECT_FALSE(board.frozen());
+  const ArmedPhase frozen = board.Freeze();
+  EXPECT_TRUE(board.frozen());
+  EXPECT_EQ(frozen.generation, before.generation);
+  EXPECT_EQ(frozen.subject, &subject);
+  // A writer after the freeze never gets to change the board: it parks for
+  // good (the process is about to end). Detached: it never returns.
+  std::atomic<pid_t> writer_tid{0};
+  std::thread([&board, &writer_tid] {
+    writer_tid = static_cast<pid_t>(syscall(SYS_gettid));
+    board.Disarm();
+    ADD_FAILURE() << "Disarm() returned on a frozen board";
+  }).detach();
+  // Wait until it sleeps in the kernel (parked), then look at the board.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  bool parked = false;
+  while (!parked && std::chrono::steady_clock::now() < deadline) {
+    const pid_t tid = writer_tid.load();
+    if (tid != 0) {
+      KernelThreadInfo info;
+      ReadKernelThreadInfo(tid, &info);
+      parked = info.state == 'S' && info.syscall_nr == SYS_futex;
+    }
+    std::this_thread::yield();
+  }
+  EXPECT_TRUE(parked);
+  const ArmedPhase after = board.Read();
+  EXPECT_EQ(after.generation, before.generation);
+  EXPECT_EQ(after.phase, Phase::kTest);
+  EXPECT_EQ(after.subject, &subject);
+}
+
+TEST(DeadlineBoardTest, RequestReportSetsTheFlagAndWakesTheSleeper) {
+  DeadlineBoard board;
+  EXPECT_FALSE(board.report_requested());
+  const int64_t now = MonotonicNowNs();
+  const uint32_t seen = board.PlanWake(now + 60 * kSec);
+  board.RequestReport();
+  EXPECT_TRUE(board.report_requested());
+  const auto start = std::chrono::steady_clock::now();
+  board.WaitUntil(seen, now + 5 * kSec);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+}
+
 TEST(MonotonicNowNsTest, TracksSteadyClock) {
   const int64_t a = MonotonicNowNs();
   const int64_t steady =
@@ -382,6 +432,36 @@ class WatchdogTest : public ::testing::Test {
   DeadlineBoard board_;
   int subject_ = 0;
 };
+
+// What the request handler saw (a signal handler's report request).
+std::atomic<int> g_requests{0};
+std::atomic<uint64_t> g_request_generation{0};
+void RecordRequest(const ArmedPhase& armed, int64_t) {
+  g_request_generation = armed.generation;
+  ++g_requests;
+}
+
+TEST_F(WatchdogTest, ReportRequestIsHandedToTheRequestHandlerOnce) {
+  g_requests = 0;
+  Watchdog dog(&board_, 60 * kSec, &RecordStall, &RecordStart);
+  dog.set_request_handler(&RecordRequest);
+  board_.Arm(Phase::kTest, &subject_, MonotonicNowNs(), 60 * kSec);
+  const uint64_t generation = board_.Read().generation;
+  dog.Start();
+  ASSERT_TRUE(WaitUntilWatchdogSleeps());
+  board_.RequestReport();  // as a crash handler does
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (g_requests.load() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();
+  EXPECT_EQ(g_requests.load(), 1);
+  EXPECT_EQ(g_request_generation.load(), generation);
+  // Not a stall; and the watchdog goes back to sleep instead of spinning.
+  EXPECT_TRUE(WaitUntilWatchdogSleeps());
+  EXPECT_EQ(g_requests.load(), 1);
+  EXPECT_EQ(Calls(), 0);
+  dog.Stop();
+}
 
 TEST_F(WatchdogTest, FiresOnceAfterTheDeadline) {
   Watchdog dog(&board_, 10 * kSec, &RecordStall, &RecordStart);

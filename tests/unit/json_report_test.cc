@@ -569,6 +569,62 @@ TEST(JsonReportSchemaTest, MinimalReportValidates) {
   EXPECT_EQ(res.exit_code, 0) << res.output;
 }
 
+TEST(JsonReportSchemaTest, CrashReportValidatesAndCarriesTheSignal) {
+  TempDir dir;
+  RichReport r;
+  r.snap.kind = "crash";
+  r.snap.signal = 11;
+  r.snap.signal_code = 1;  // SEGV_MAPERR
+  r.snap.fault_addr = 0;
+  r.snap.signal_tid = 102;
+  r.snap.signal_sp = 0x7ffd00000000;
+  r.snap.to_previous_handler = true;
+  const std::string text = FormatJsonReport(r.model);
+  const Json doc = Json::parse(text);
+  const Json& sig = doc.at("signal");
+  EXPECT_EQ(sig.at("number"), 11);
+  EXPECT_EQ(sig.at("name"), "SIGSEGV");
+  EXPECT_EQ(sig.at("description"), "address not mapped to object");
+  EXPECT_EQ(sig.at("fault_address"), "0x0");
+  EXPECT_TRUE(sig.at("sender_pid").is_null());
+  EXPECT_EQ(sig.at("tid"), 102);
+  EXPECT_EQ(sig.at("crashed_at").at("function"),
+            "(anonymous namespace)::Transfer()");
+  EXPECT_EQ(sig.at("stack_overflow"), false);
+  EXPECT_EQ(sig.at("passed_to"), "previous-handler");
+  EXPECT_EQ(doc.at("threads").at(2).at("role"), "signalled");
+  const std::string path = dir.File("crash.json");
+  WriteFile(path, text);
+  const RunResult res = RunValidator(
+      dir, path, {"--expect", "kind=crash", "--expect", "signal.name=SIGSEGV"});
+  SKIP_IF_NO_JSONSCHEMA(res);
+  EXPECT_EQ(res.exit_code, 0) << res.output;
+}
+
+TEST(JsonReportSchemaTest, SignalFromAnotherProcessHasASenderAndNoAddress) {
+  RichReport r;
+  r.snap.kind = "signal";
+  r.snap.signal = 15;
+  r.snap.signal_code = 0;  // SI_USER
+  r.snap.sender_pid = 4321;
+  r.snap.sender_uid = 1000;
+  r.snap.signal_tid = 100;
+  const Json doc = Json::parse(FormatJsonReport(r.model));
+  const Json& sig = doc.at("signal");
+  EXPECT_EQ(sig.at("name"), "SIGTERM");
+  EXPECT_TRUE(sig.at("fault_address").is_null());
+  EXPECT_EQ(sig.at("sender_pid"), 4321);
+  EXPECT_EQ(sig.at("sender_uid"), 1000);
+  EXPECT_EQ(sig.at("passed_to"), "default-action");
+  // The test thread keeps its role.
+  EXPECT_EQ(doc.at("threads").at(0).at("role"), "test");
+}
+
+TEST(JsonReportTest, TimeoutHasNoSignal) {
+  RichReport r;
+  EXPECT_TRUE(Json::parse(FormatJsonReport(r.model)).at("signal").is_null());
+}
+
 // The negative cases prove the validator really checks: a schema that
 // accepted anything would pass the two tests above too.
 TEST(JsonReportSchemaTest, MissingRequiredFieldFails) {

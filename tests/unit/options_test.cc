@@ -3,6 +3,7 @@
 
 #include "gtest_watchdog/config/options.h"
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -246,6 +247,32 @@ TEST_F(ExtractOptionsTest, ReportPathFromTheEnvironment) {
   ASSERT_TRUE(Extract(args)) << error_;
   EXPECT_EQ(*options_.report.value, "/tmp/stall.json");
   EXPECT_EQ(options_.report.origin, "GTEST_WATCHDOG_REPORT");
+}
+
+TEST_F(ExtractOptionsTest, SignalsFromFlagWinOverEnvironment) {
+  Args none({"prog"});
+  ASSERT_TRUE(Extract(none)) << error_;
+  EXPECT_FALSE(options_.signals) << "not given: the config file or default";
+  FakeEnv()["GTEST_WATCHDOG_SIGNALS"] = "default,SIGUSR1";
+  Args env({"prog"});
+  ASSERT_TRUE(Extract(env)) << error_;
+  EXPECT_EQ(*options_.signals.value, DefaultSignals() | SignalBit(SIGUSR1));
+  EXPECT_EQ(options_.signals.origin, "GTEST_WATCHDOG_SIGNALS");
+  Args flag({"prog", "--gtest_watchdog_signals=SIGTERM"});
+  ASSERT_TRUE(Extract(flag)) << error_;
+  EXPECT_EQ(*options_.signals.value, SignalBit(SIGTERM));
+  EXPECT_EQ(options_.signals.origin, "--gtest_watchdog_signals");
+}
+
+TEST_F(ExtractOptionsTest, BadSignalsNameTheFlagAndValue) {
+  Args args({"prog", "--gtest_watchdog_signals=SIGSTOP"});
+  EXPECT_FALSE(Extract(args));
+  EXPECT_THAT(error_, HasSubstr("--gtest_watchdog_signals: invalid value "
+                                "'SIGSTOP': SIGSTOP cannot be used"));
+  Args bare({"prog", "--gtest_watchdog_signals"});
+  EXPECT_FALSE(Extract(bare));
+  EXPECT_THAT(error_, HasSubstr("needs a value, e.g. "
+                                "--gtest_watchdog_signals=default,SIGTERM"));
 }
 
 TEST_F(ExtractOptionsTest, ReportPathErrorsNameTheFlagAndValue) {

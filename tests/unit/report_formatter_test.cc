@@ -507,6 +507,104 @@ TEST_F(FormatReportTest, TestThreadMissingFromSnapshot) {
   EXPECT_THAT(report, Not(HasSubstr("[ STALLED  ]")));
 }
 
+// ---- crashes and signals ----
+
+TEST_F(FormatReportTest, CrashHeadlineNamesTheSignalTheAddressAndTheThread) {
+  snap_.kind = "crash";
+  snap_.signal = 11;       // SIGSEGV
+  snap_.signal_code = 1;   // SEGV_MAPERR
+  snap_.fault_addr = 0x10;
+  snap_.signal_tid = 100;
+  snap_.signal_sp = 0x7ffd00000000;
+  snap_.elapsed_ns = 250'000'000;
+  const std::string report = Report();
+  EXPECT_THAT(report,
+              StartsWith("[ CRASH    ] Foo.Bar: test body: SIGSEGV (address "
+                         "not mapped to object) at address 0x10, 0.25 s into "
+                         "it\n[ CRASHED  ] thread 100 \"unit_tests\" in "
+                         "Foo_Bar_Test::TestBody() at foo_test.cc:42 "
+                         "(innermost: __futex_abstimed_wait_common)\n"));
+  // The thread's own line says where it crashed instead of what it waits
+  // for (it sits in our handler now), then its frames.
+  EXPECT_THAT(Section(report, 100),
+              StartsWith("Thread 100 \"unit_tests\" [runs Foo.Bar] — crashed "
+                         "here: SIGSEGV\n    #0  __futex_abstimed_wait_common"));
+  EXPECT_THAT(report, Not(HasSubstr("[ STALLED  ]")));
+}
+
+TEST_F(FormatReportTest, CrashInAnotherThreadIsNamedThere) {
+  snap_.kind = "crash";
+  snap_.signal = 8;  // SIGFPE
+  snap_.signal_code = 1;
+  snap_.fault_addr = 0x555;
+  snap_.signal_tid = 101;
+  const std::string report = Report();
+  EXPECT_THAT(report, HasSubstr("SIGFPE (integer divide by zero) at address "
+                                "0x555"));
+  EXPECT_THAT(report, HasSubstr("[ CRASHED  ] thread 101 \"blocker thread\" "
+                                "in BlockAllSignalsAndWait() at helpers.cc:99"));
+  EXPECT_THAT(Section(report, 101), HasSubstr("crashed here: SIGFPE"));
+  // The test thread keeps its usual line.
+  EXPECT_THAT(Section(report, 100), HasSubstr("[runs Foo.Bar] — sleeping"));
+}
+
+TEST_F(FormatReportTest, StackOverflowIsSaid) {
+  snap_.kind = "crash";
+  snap_.signal = 11;
+  snap_.signal_code = 1;
+  snap_.signal_sp = 0x7ffd00010000;
+  snap_.fault_addr = 0x7ffd0000fff8;
+  snap_.signal_tid = 100;
+  EXPECT_THAT(Report(), HasSubstr("at address 0x7ffd0000fff8: stack overflow "
+                                  "(the address is just below the thread's "
+                                  "stack pointer)"));
+}
+
+TEST_F(FormatReportTest, SignalFromAnotherProcessNamesTheSenderAndTheTest) {
+  snap_.kind = "signal";
+  snap_.signal = 3;  // SIGQUIT
+  snap_.signal_code = 0;  // SI_USER
+  snap_.sender_pid = 4321;
+  snap_.signal_tid = 101;
+  const std::string report = Report();
+  EXPECT_THAT(report, StartsWith("[ SIGNAL   ] Foo.Bar: test body: SIGQUIT "
+                                 "(sent by kill()) from pid 4321, 1.00 s into "
+                                 "it\n[ RUNNING  ] thread 100 in "
+                                 "Foo_Bar_Test::TestBody() at foo_test.cc:42\n"));
+  EXPECT_THAT(Section(report, 101), HasSubstr("interrupted here by SIGQUIT"));
+}
+
+TEST_F(FormatReportTest, SignalOutsideAnyTest) {
+  snap_.kind = "crash";
+  snap_.signal = 6;  // SIGABRT
+  snap_.signal_code = -6;  // SI_TKILL
+  snap_.sender_pid = 100;
+  snap_.signal_tid = 100;
+  snap_.phase_id = "none";
+  snap_.test_name = "";
+  const std::string report = Report();
+  EXPECT_THAT(report, StartsWith("[ CRASH    ] outside any test: SIGABRT "
+                                 "(abort() or raise() in this process) from "
+                                 "pid 100 (this process)\n"));
+  EXPECT_THAT(report, HasSubstr("[runs the tests]"));
+}
+
+TEST_F(FormatReportTest, FailureMessageShowsTheCrashingThread) {
+  snap_.kind = "crash";
+  snap_.signal = 11;
+  snap_.signal_code = 1;
+  snap_.signal_tid = 101;
+  AnalysisInput input;
+  input.snapshot = &snap_;
+  input.symbolize = symbols_.AsFunction();
+  const std::string message = FormatFailureMessage(Analyze(input));
+  EXPECT_THAT(message, StartsWith("gtest_watchdog: Foo.Bar: test body: "
+                                  "SIGSEGV"));
+  EXPECT_THAT(message, HasSubstr("\nStack trace:\nThread 101 \"blocker "
+                                 "thread\", where SIGSEGV hit:\n    #0  "
+                                 "BlockAllSignalsAndWait()"));
+}
+
 TEST(SyscallNameTest, KnownAndUnknown) {
   EXPECT_STREQ(SyscallName(0), "read");
   EXPECT_STREQ(SyscallName(202), "futex");

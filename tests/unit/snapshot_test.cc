@@ -119,7 +119,7 @@ class SnapshotRoundTripTest : public ::testing::Test {
 TEST_F(SnapshotRoundTripTest, HeaderFields) {
   const std::string text = WriteToString(header_, threads_.data(),
                                          static_cast<int>(threads_.size()));
-  EXPECT_THAT(text, StartsWith("gtest_watchdog-snapshot 2\n"));
+  EXPECT_THAT(text, StartsWith("gtest_watchdog-snapshot 3\n"));
   Snapshot snap;
   std::string error;
   ASSERT_TRUE(ParseSnapshot(text, &snap, &error)) << error << "\n" << text;
@@ -135,6 +135,55 @@ TEST_F(SnapshotRoundTripTest, HeaderFields) {
   EXPECT_EQ(snap.test_tid, 4242);
   EXPECT_EQ(snap.watchdog_tid, 4250);
   ASSERT_EQ(snap.threads.size(), 4u);
+}
+
+TEST_F(SnapshotRoundTripTest, SignalFields) {
+  header_.kind = "crash";
+  header_.signal = 11;
+  header_.signal_code = 1;
+  header_.fault_addr = 0xdeadbeef000;
+  header_.signal_tid = 4243;
+  header_.signal_sp = 0x7ffd12345678;
+  header_.to_previous_handler = true;
+  const std::string text = WriteToString(header_, threads_.data(),
+                                         static_cast<int>(threads_.size()));
+  Snapshot snap;
+  std::string error;
+  ASSERT_TRUE(ParseSnapshot(text, &snap, &error)) << error << "\n" << text;
+  EXPECT_EQ(snap.kind, "crash");
+  EXPECT_EQ(snap.signal, 11);
+  EXPECT_EQ(snap.signal_code, 1);
+  EXPECT_EQ(snap.fault_addr, 0xdeadbeef000u);
+  EXPECT_EQ(snap.sender_pid, 0);
+  EXPECT_EQ(snap.signal_tid, 4243);
+  EXPECT_EQ(snap.signal_sp, 0x7ffd12345678u);
+  EXPECT_TRUE(snap.to_previous_handler);
+  ASSERT_EQ(snap.threads.size(), 4u);
+
+  // A signal sent by another process: its sender, no fault address.
+  header_.kind = "signal";
+  header_.signal = 3;
+  header_.signal_code = 0;
+  header_.fault_addr = 0;
+  header_.sender_pid = 777;
+  header_.sender_uid = 1000;
+  header_.to_previous_handler = false;
+  ASSERT_TRUE(ParseSnapshot(WriteToString(header_, threads_.data(), 1), &snap,
+                            &error))
+      << error;
+  EXPECT_EQ(snap.signal, 3);
+  EXPECT_EQ(snap.sender_pid, 777);
+  EXPECT_EQ(snap.sender_uid, 1000);
+  EXPECT_FALSE(snap.to_previous_handler);
+}
+
+TEST_F(SnapshotRoundTripTest, NoSignalLineForATimeout) {
+  const std::string text = WriteToString(header_, threads_.data(), 1);
+  EXPECT_THAT(text, Not(HasSubstr("\nsignal ")));
+  Snapshot snap;
+  std::string error;
+  ASSERT_TRUE(ParseSnapshot(text, &snap, &error)) << error;
+  EXPECT_EQ(snap.signal, 0);
 }
 
 TEST_F(SnapshotRoundTripTest, ColourJsonPathAndFutexWindow) {
@@ -164,7 +213,7 @@ TEST_F(SnapshotRoundTripTest, ColourJsonPathAndFutexWindow) {
 }
 
 TEST(ParseSnapshotTest, BadHexInJsonPathIsAnError) {
-  std::string text = "gtest_watchdog-snapshot 2\njson_report 2g\nend\n";
+  std::string text = "gtest_watchdog-snapshot 3\njson_report 2g\nend\n";
   Snapshot snap;
   std::string error;
   EXPECT_FALSE(ParseSnapshot(text, &snap, &error));
@@ -337,7 +386,7 @@ TEST(StackStatusIdTest, AllDistinct) {
 }
 
 constexpr char kMinimal[] =
-    "gtest_watchdog-snapshot 2\n"
+    "gtest_watchdog-snapshot 3\n"
     "kind timeout\n"
     "phase test\n"
     "test A.B\n"
@@ -385,7 +434,7 @@ TEST(ParseSnapshotTest, CutInTheMiddleIsAnError) {
 
 TEST(ParseSnapshotTest, WrongVersionIsAnError) {
   std::string text = kMinimal;
-  text.replace(0, strlen("gtest_watchdog-snapshot 2"),
+  text.replace(0, strlen("gtest_watchdog-snapshot 3"),
                "gtest_watchdog-snapshot 9");
   Snapshot snap;
   std::string error;
