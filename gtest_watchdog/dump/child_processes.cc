@@ -208,8 +208,8 @@ int ListDescendantsByStatScan(pid_t root, pid_t exclude, pid_t* out,
   return count;
 }
 
-int FreezeDescendants(pid_t root, pid_t* out, int capacity) {
-  int total = ListDescendants(root, 0, out, capacity);
+int FreezeDescendants(pid_t root, pid_t* out, int capacity, pid_t exclude) {
+  int total = ListDescendants(root, exclude, out, capacity);
   if (total < 0) return -1;
   for (int i = 0; i < total; ++i) {
     if (Signallable(out[i])) kill(out[i], SIGSTOP);
@@ -217,7 +217,8 @@ int FreezeDescendants(pid_t root, pid_t* out, int capacity) {
   // A process may have started another between the listing and its stop
   // (a shell loop): list again until nothing new appears.
   for (int round = 0; round < kMaxFreezeRounds && total < capacity; ++round) {
-    const int listed = ListDescendants(root, 0, out + total, capacity - total);
+    const int listed =
+        ListDescendants(root, exclude, out + total, capacity - total);
     int fresh = 0;
     for (int i = 0; i < listed; ++i) {
       const pid_t pid = out[total + i];

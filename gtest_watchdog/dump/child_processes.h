@@ -51,10 +51,11 @@ int ListDescendantsByStatScan(pid_t root, pid_t exclude, pid_t* out,
 // no process started meanwhile is left running, and stores their pids in
 // out[0..capacity). Stopped, they can neither exit (waking a test that
 // waits for them) nor start more; the caller kills them later. Never
-// signals pids <= 1 or ourselves. Returns the count, or -1 if /proc/ROOT
-// cannot be read.
+// signals pids <= 1 or ourselves. `exclude` (and what it started) is left
+// alone: the report helper, which must stay free to finish and to kill the
+// others later. Returns the count, or -1 if /proc/ROOT cannot be read.
 // No allocation, no lock, signal-safe.
-int FreezeDescendants(pid_t root, pid_t* out, int capacity);
+int FreezeDescendants(pid_t root, pid_t* out, int capacity, pid_t exclude = 0);
 
 // Parsers, separated from the reads for unit tests. No allocation, no lock,
 // signal-safe.

@@ -54,6 +54,7 @@ int g_message_fd = -1;        // memfd: the helper's failure message for the XML
 int g_go_pipe[2] = {-1, -1};  // to the helper: "ptrace permitted", pids
 int g_done_pipe[2] = {-1, -1};  // from the helper: "report complete"
 bool g_helper_stays = false;    // it will kill the stopped children
+pid_t g_helper_pid = 0;         // never stopped with the test's children
 char g_json_report[PATH_MAX] = {};
 bool g_color = false;
 posix_spawn_file_actions_t g_spawn_actions;
@@ -279,6 +280,7 @@ bool RunHelper(int64_t deadline_ns) {
     return false;
   }
   DeadMan::SetHelperPid(pid);
+  g_helper_pid = pid;
   // Under Yama's ptrace_scope 1 a child may not trace its parent unless
   // named: permit the helper, and only it, to unwind threads that could not
   // answer our signal; withdrawn as soon as it is done. EINVAL without Yama.
@@ -628,7 +630,10 @@ int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
   // test up.
   int frozen = 0;
   if (g_frozen_pids != nullptr) {
-    frozen = FreezeDescendants(g_pid, g_frozen_pids, kChildPidCapacity);
+    // Not the helper: stopped, it could neither finish nor kill the others,
+    // and would hold the report's stderr pipe open for ever.
+    frozen = FreezeDescendants(g_pid, g_frozen_pids, kChildPidCapacity,
+                               g_helper_pid);
     if (frozen < 0) frozen = 0;
     if (frozen > 0) DeadMan::SetChildPids(g_frozen_pids, frozen);
     // The helper kills them the moment we are gone: killed now, they would

@@ -21,6 +21,7 @@ namespace {
 struct SignalOnMarker {
   std::string marker;  // empty: never
   int signo = 0;
+  bool kill_group_when_reaped = true;
 };
 
 ChildResult Run(const std::vector<std::string>& argv,
@@ -93,10 +94,10 @@ ChildResult Run(const std::vector<std::string>& argv,
     }
     // The child ended but something it left holds our pipes: end that too.
     int ended = 0;
-    if (waitpid(pid, &ended, WNOHANG) == pid) {
+    if (!reaped && waitpid(pid, &ended, WNOHANG) == pid) {
       reaped = true;
       status = ended;
-      kill(-pid, SIGKILL);
+      if (on_marker.kill_group_when_reaped) kill(-pid, SIGKILL);
     }
     if (!signalled && !reaped && !on_marker.marker.empty() &&
         result.err.find(on_marker.marker) != std::string::npos) {
@@ -116,6 +117,9 @@ ChildResult Run(const std::vector<std::string>& argv,
         --open_fds;
       }
     }
+  }
+  if (!on_marker.kill_group_when_reaped && !reaped) {
+    kill(-pid, SIGKILL);  // what is left of it, now that its pipes closed
   }
   if (reaped) {
     // status is already set
@@ -160,6 +164,14 @@ ChildResult RunChildAndSignal(const std::vector<std::string>& argv,
                               const std::string& marker, int signo,
                               double kill_after_s) {
   return Run(argv, env, kill_after_s, true, SignalOnMarker{marker, signo});
+}
+
+ChildResult RunChildUntilPipesClose(const std::vector<std::string>& argv,
+                                   const std::vector<std::string>& env,
+                                   double kill_after_s) {
+  SignalOnMarker options;
+  options.kill_group_when_reaped = false;
+  return Run(argv, env, kill_after_s, true, options);
 }
 
 int MarkerLine(const std::string& source, const std::string& name) {

@@ -36,6 +36,14 @@ ChildResult RunChildAndSignal(const std::vector<std::string>& argv,
                               const std::string& marker, int signo,
                               double kill_after_s = 60);
 
+// As RunChild, but what the child leaves behind is not killed when it
+// ends: the run ends when its stdout and stderr close (or at the harness's
+// limit), and only then is its process group killed. For tests that nothing
+// the watchdog starts outlives the program.
+ChildResult RunChildUntilPipesClose(const std::vector<std::string>& argv,
+                                   const std::vector<std::string>& env,
+                                   double kill_after_s);
+
 // The 1-based line of `source` holding the marker `// @block:NAME`, or 0.
 int MarkerLine(const std::string& source, const std::string& name);
 

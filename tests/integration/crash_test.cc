@@ -186,6 +186,33 @@ TEST(Crash, ProgramDoesNotFinishWhileACrashIsReported) {
   }
 }
 
+TEST(Crash, NothingTheWatchdogStartedOutlivesTheProgram) {
+  // The report helper stays until the program is gone, then exits: the
+  // program's stderr (a CI log's pipe) closes with the program. A helper
+  // left stopped would hold it open until the harness's limit. The program
+  // runs under a shell that outlives it, as under a CI runner: its process
+  // group is not orphaned when it dies, so the kernel would not wake a
+  // stopped helper (SIGHUP, SIGCONT) either.
+  const auto run = [](const std::string& program_and_args) {
+    return RunChildUntilPipesClose(
+        {"/bin/sh", "-c",
+         program_and_args + "; exec sleep 60 </dev/null >/dev/null 2>&1"},
+        {}, 30);
+  };
+  const ChildResult crash = run(std::string("'") + CRASH_PROGRAM +
+                                "' --gtest_filter=Crash.InAnotherThread");
+  EXPECT_FALSE(crash.killed_by_harness) << crash.err;
+  EXPECT_LT(crash.seconds, kPrompt);
+  EXPECT_THAT(crash.err, HasSubstr("[ CRASH    ] Crash.InAnotherThread"));
+  // The same after a stall.
+  const ChildResult stall =
+      run(std::string("'") + STALL_PROGRAM +
+          "' --gtest_filter=Stall.SpinInBody --gtest_watchdog_timeout=1s");
+  EXPECT_FALSE(stall.killed_by_harness) << stall.err;
+  EXPECT_LT(stall.seconds, kPrompt);
+  EXPECT_THAT(stall.err, HasSubstr("[ ABORT    ] gtest_watchdog aborts"));
+}
+
 TEST(Crash, HandlerInstalledBeforeOursStillRuns) {
   const ChildResult r = RunCrash("WithBackgroundThread.NullWrite", {},
                                  {"CRASH_PROGRAM_USER_HANDLER=1"});

@@ -541,6 +541,26 @@ TEST_F(FreezeDescendantsTest, CatchesProcessesStartedMeanwhile) {
   }
 }
 
+TEST_F(FreezeDescendantsTest, LeavesTheExcludedChildAndItsChildrenAlone) {
+  // The report helper is a child of the stalled process too: stopping it
+  // would leave it stopped for ever, holding the report's pipe open.
+  const pid_t helper = Spawn({"sh", "-c", "sleep 30 & wait"});
+  const pid_t helper_child = WaitForChild(helper);
+  ASSERT_GT(helper_child, 0);
+  const pid_t sleeper = Spawn({"sleep", "30"});
+  std::vector<pid_t> out(64);
+  const int n = FreezeDescendants(getpid(), out.data(),
+                                  static_cast<int>(out.size()), helper);
+  ASSERT_GE(n, 1);
+  out.resize(static_cast<size_t>(n));
+  EXPECT_THAT(out, Contains(sleeper));
+  EXPECT_THAT(out, Not(Contains(helper)));
+  EXPECT_THAT(out, Not(Contains(helper_child)));
+  EXPECT_TRUE(WaitUntil([&] { return StateOf(sleeper) == 'T'; }));
+  EXPECT_EQ(StateOf(helper), 'S');
+  EXPECT_NE(StateOf(helper_child), 'T');
+}
+
 TEST_F(FreezeDescendantsTest, BadRootGivesMinusOne) {
   pid_t out[4];
   EXPECT_EQ(FreezeDescendants(0x7ffffff0, out, 4), -1);
