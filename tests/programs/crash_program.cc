@@ -22,7 +22,9 @@ namespace {
 
 // Keeps the optimizer from removing what the tests do on purpose.
 std::atomic<long> g_sink{0};
-int* volatile g_null = nullptr;
+// Not null: UndefinedBehaviorSanitizer would catch a null store before it
+// faults. Address 16 is never mapped either (mmap_min_addr).
+int* volatile g_bad = reinterpret_cast<int*>(16);
 volatile int g_zero = 0;
 
 void Say(const char* text) {
@@ -75,7 +77,7 @@ class WithBackgroundThread : public testing::Test {
 };
 
 __attribute__((noinline)) void WriteThroughNull() {
-  *g_null = 42;  // @block:null_write
+  *g_bad = 42;  // @block:null_write
 }
 
 // Ends only when the stack does (the compiler cannot know g_sink stays
@@ -88,8 +90,16 @@ __attribute__((noinline)) int Recurse(int depth) {
   return Recurse(depth + 1) + frame[0];  // @block:recurse
 }
 
+// The division in assembly: UndefinedBehaviorSanitizer would report a C++
+// division by zero before the CPU faults.
 __attribute__((noinline)) int Divide(int a) {
-  return a / g_zero;  // @block:divide
+  const int divisor = g_zero;
+  int quotient;
+  asm volatile("cltd\n\tidivl %2"  // @block:divide
+               : "=a"(quotient)
+               : "a"(a), "r"(divisor)
+               : "edx");
+  return quotient;
 }
 
 __attribute__((noinline)) void AbortHere() {
