@@ -6,6 +6,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -16,6 +19,7 @@
 namespace gtest_watchdog_test {
 namespace {
 
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -130,6 +134,29 @@ TEST(Config, WholeRunLimitNamesTheRunningTest) {
                                "after 1.5"));
   EXPECT_THAT(r.err, HasSubstr("from --gtest_watchdog_total_timeout); running "
                                "now: Total.Third: test body"));
+}
+
+TEST(Config, WholeRunLimitFailsTheRunningTestInTheXml) {
+  // The tests go on passing while the report is written: the program is
+  // held where it was, so the test running when the limit passed is the
+  // one failed in the file, and the ones before keep their results.
+  const std::string xml = testing::TempDir() + "config_total_" +
+                          std::to_string(getpid()) + ".xml";
+  std::remove(xml.c_str());
+  const ChildResult r =
+      RunConfig("Total.*", {"--gtest_watchdog_total_timeout=1.5s",
+                            "--gtest_output=xml:" + xml});
+  ExpectAborted(r);
+  EXPECT_THAT(r.err, HasSubstr("[ OUTPUT   ] " + xml + " written"));
+  std::ifstream in(xml);
+  const std::string text((std::istreambuf_iterator<char>(in)),
+                         std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, ContainsRegex("name=\"Third\"[^>]*>\\s*<failure "
+                                  "message=\"[^\"]*the whole test run still "
+                                  "running"));
+  EXPECT_THAT(text, ContainsRegex("name=\"First\"[^>]*result=\"completed\""
+                                  "[^>]*/>"));
+  std::remove(xml.c_str());
 }
 
 TEST(Config, BazelTestTimeoutCapsTheWholeRun) {
