@@ -246,11 +246,11 @@ bool ExtractOptions(int* argc, char** argv, GetEnvFn getenv_fn,
     if (spec != nullptr) {
       if (eq == absl::string_view::npos && !spec->is_bool) {
         problem = absl::StrCat(flag, " needs a value, e.g. ", flag, "=",
-                               name == "scale"    ? "2"
-                               : name == "config" ? "watchdog.toml"
-                               : name == "report" ? "stall.json"
+                               name == "scale"     ? "2"
+                               : name == "config"  ? "watchdog.toml"
+                               : name == "report"  ? "stall.json"
                                : name == "signals" ? "default,SIGTERM"
-                                                  : "90s");
+                                                   : "90s");
       } else {
         given.push_back({spec,
                          eq == absl::string_view::npos

@@ -47,7 +47,7 @@ struct Options {
   Given<double> scale;
   Given<std::string> config;
   Given<std::string> report;  // absolute path of the JSON report
-  Given<SignalSet> signals;    // signals reported before the process dies
+  Given<SignalSet> signals;   // signals reported before the process dies
   bool list_timeouts = false;
 };
 

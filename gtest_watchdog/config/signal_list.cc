@@ -69,8 +69,9 @@ bool ParseSignalList(absl::string_view text, SignalSet* out, std::string* why) {
     const std::string item(absl::StripAsciiWhitespace(raw));
     const std::string lower = absl::AsciiStrToLower(item);
     if (item.empty()) {
-      *why = absl::StrCat(items.size() == 1 ? "it is empty" : "an item is empty",
-                          "; ", kAccepted);
+      *why =
+          absl::StrCat(items.size() == 1 ? "it is empty" : "an item is empty",
+                       "; ", kAccepted);
       return false;
     }
     if (lower == "none") {
@@ -92,8 +93,8 @@ bool ParseSignalList(absl::string_view text, SignalSet* out, std::string* why) {
     }
   }
   if (none && items.size() > 1) {
-    *why = absl::StrCat("'none' cannot be combined with other items; ",
-                        kAccepted);
+    *why =
+        absl::StrCat("'none' cannot be combined with other items; ", kAccepted);
     return false;
   }
   *out = none ? 0 : set;

@@ -10,9 +10,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "gtest_watchdog/dump/signal_info.h"
 #include "absl/time/time.h"
 #include "gtest_watchdog/config/duration.h"
+#include "gtest_watchdog/dump/signal_info.h"
 #include "gtest_watchdog/report/report_formatter.h"
 #include "nlohmann/json.hpp"
 

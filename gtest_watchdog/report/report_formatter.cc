@@ -470,8 +470,8 @@ std::string FormatReport(const ReportModel& m, const FormatOptions& options) {
         signalled->frames.empty() ? nullptr : &signalled->frames.front();
     std::string where;
     if (user != nullptr) {
-      where = absl::StrCat(" in ", user->function, " at ",
-                           Basename(user->file), ":", user->line);
+      where = absl::StrCat(" in ", user->function, " at ", Basename(user->file),
+                           ":", user->line);
       if (top != user && top != nullptr && !top->function.empty()) {
         absl::StrAppend(&where, " (innermost: ", top->function, ")");
       }
@@ -481,11 +481,11 @@ std::string FormatReport(const ReportModel& m, const FormatOptions& options) {
     absl::StrAppend(&out, paint.Green("[ CRASHED  ]"), " ",
                     ThreadLabel(*signalled), where, "\n");
   } else if (const SourceFrame* user = FirstUserFrame(test_frames)) {
-    absl::StrAppend(&out,
-                    paint.Green(snap.kind == "signal" ? "[ RUNNING  ]"
-                                                      : "[ STALLED  ]"),
-                    " thread ", snap.test_tid, " in ", user->function, " at ",
-                    Basename(user->file), ":", user->line, "\n");
+    absl::StrAppend(
+        &out,
+        paint.Green(snap.kind == "signal" ? "[ RUNNING  ]" : "[ STALLED  ]"),
+        " thread ", snap.test_tid, " in ", user->function, " at ",
+        Basename(user->file), ":", user->line, "\n");
   }
   AppendDeadlocks(&out, m, paint);
 
@@ -558,12 +558,12 @@ std::string FormatReport(const ReportModel& m, const FormatOptions& options) {
     }
     if (&t == signalled) {
       // It sits in our handler now; what matters is where it was.
-      absl::StrAppend(&out, " — ",
-                      paint.Red(absl::StrCat(
-                          snap.kind == "crash" ? "crashed here: "
-                                               : "interrupted here by ",
-                          SignalName(snap.signal))),
-                      "\n");
+      absl::StrAppend(
+          &out, " — ",
+          paint.Red(absl::StrCat(
+              snap.kind == "crash" ? "crashed here: " : "interrupted here by ",
+              SignalName(snap.signal))),
+          "\n");
       AppendFrames(&out, t.frames, paint);
       if (t.raw->truncated)
         absl::StrAppend(&out, "    ... (deeper frames cut)\n");
@@ -608,11 +608,11 @@ std::string Headline(const ReportModel& m) {
   }
   if (snap.phase_id == "none") what = "outside any test";
   if (snap.signal != 0) {
-    return absl::StrCat(what, ": ", SignalText(snap),
-                        snap.phase_id == "none"
-                            ? ""
-                            : absl::StrCat(", ", Seconds(snap.elapsed_ns),
-                                           " into it"));
+    return absl::StrCat(
+        what, ": ", SignalText(snap),
+        snap.phase_id == "none"
+            ? ""
+            : absl::StrCat(", ", Seconds(snap.elapsed_ns), " into it"));
   }
   if (snap.kind == "total-timeout") {
     return absl::StrCat(
@@ -633,8 +633,8 @@ std::string FormatFailureMessage(const ReportModel& m) {
   const ThreadModel* signalled =
       m.snapshot->kind == "crash" ? SignalledThread(m) : nullptr;
   if (signalled != nullptr) {
-    absl::StrAppend(&out, "\nStack trace:\nThread ", signalled->raw->tid,
-                    " \"", signalled->raw->name, "\", where ",
+    absl::StrAppend(&out, "\nStack trace:\nThread ", signalled->raw->tid, " \"",
+                    signalled->raw->name, "\", where ",
                     SignalName(m.snapshot->signal), " hit:\n");
     AppendFrames(&out, signalled->frames, Painter(false));
   } else if (m.test_thread >= 0) {

@@ -49,7 +49,8 @@ const char* StackStatusId(StackStatus s);  // signal-safe
 
 // What the stalled process fills in (fixed-size, no allocation).
 struct SnapshotHeader {
-  const char* kind = "timeout";  // "timeout", "total-timeout", "crash", "signal"
+  const char* kind =
+      "timeout";  // "timeout", "total-timeout", "crash", "signal"
   const char* phase_id = "none";
   const char* phase_description = "";  // for the fallback headline
   const char* test_name = "";          // "Suite.Name" incl. parameter suffixes

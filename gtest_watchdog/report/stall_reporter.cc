@@ -182,7 +182,8 @@ void WriteHeadline(RawWriter& w, const SnapshotHeader& h) {
     w.Str(h.phase_description).Str(": ").Str(SignalName(h.signal));
     const char* how = SignalCodeText(h.signal, h.signal_code);
     if (*how != '\0') w.Str(" (").Str(how).Str(")");
-    if (IsFault(h.signal, h.signal_code)) w.Str(" at address ").Hex(h.fault_addr);
+    if (IsFault(h.signal, h.signal_code))
+      w.Str(" at address ").Hex(h.fault_addr);
     if (h.sender_pid != 0) w.Str(" from pid ").Dec(h.sender_pid);
     w.Str(" in thread ").Dec(h.signal_tid).Char('\n');
     return;
@@ -359,8 +360,9 @@ void WriteGoogleTestOutput(const SnapshotHeader& header, bool helper_ok) {
       w.Str("[ OUTPUT   ] ")
           .Str(path.c_str())
           .Str(header.signal == 0 ? " written, with the stalled "
-                : strcmp(header.kind, "crash") == 0 ? " written, with the crashed "
-                                                    : " written, with the interrupted ")
+               : strcmp(header.kind, "crash") == 0
+                   ? " written, with the crashed "
+                   : " written, with the interrupted ")
           .Str(header.test_name[0] != '\0' ? "test" : "phase")
           .Str(" failed\n");
     }

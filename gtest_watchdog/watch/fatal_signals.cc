@@ -27,9 +27,9 @@ int g_stderr_fd = 2;
 SignalSet g_installed = 0;
 struct sigaction g_previous[65];
 std::atomic<pid_t> g_reporting_tid{0};
-std::atomic<pid_t> g_claimed{0};          // the thread whose signal is reported
+std::atomic<pid_t> g_claimed{0};  // the thread whose signal is reported
 std::atomic<bool> g_event_ready{false};
-std::atomic<uint32_t> g_handed_back{0};   // futex word
+std::atomic<uint32_t> g_handed_back{0};  // futex word
 SignalEvent g_event;
 // Never hang a crashing process on us: if the watchdog thread does not hand
 // back (it is writing a timeout report, which aborts), pass the signal on.
@@ -103,8 +103,7 @@ void TakeStack(SignalEvent* ev) {
     uint64_t word;
     stack_readable = ReadOwnMemory(at, &word, sizeof(word));
   }
-  if (stack_readable &&
-      StackCollector::UnwindInterrupted(&ev->stack, ev->pc)) {
+  if (stack_readable && StackCollector::UnwindInterrupted(&ev->stack, ev->pc)) {
     ev->stack_ok = true;
     return;
   }
@@ -201,8 +200,8 @@ bool EnsureAlternateStack(std::string* error) {
   void* base = mmap(nullptr, total, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (base == MAP_FAILED) {
-    *error = absl::StrCat("cannot map an alternate signal stack: ",
-                          strerror(errno));
+    *error =
+        absl::StrCat("cannot map an alternate signal stack: ", strerror(errno));
     return false;
   }
   mprotect(base, static_cast<size_t>(page), PROT_NONE);

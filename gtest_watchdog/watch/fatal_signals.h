@@ -41,9 +41,9 @@ struct SignalEvent {
   uint64_t fault_addr = 0;  // for faults (SIGSEGV, SIGBUS, ...), else 0
   pid_t sender_pid = 0;     // for signals sent by a process, else 0
   uid_t sender_uid = 0;
-  pid_t tid = 0;     // the thread the signal interrupted
-  uint64_t pc = 0;   // where it was interrupted
-  uint64_t sp = 0;   // its stack pointer then
+  pid_t tid = 0;             // the thread the signal interrupted
+  uint64_t pc = 0;           // where it was interrupted
+  uint64_t sp = 0;           // its stack pointer then
   bool stack_ok = false;     // `stack` holds its frames from pc outwards
   bool to_previous = false;  // a handler installed before ours runs next
   ThreadStack stack;

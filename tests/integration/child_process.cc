@@ -167,8 +167,8 @@ ChildResult RunChildAndSignal(const std::vector<std::string>& argv,
 }
 
 ChildResult RunChildUntilPipesClose(const std::vector<std::string>& argv,
-                                   const std::vector<std::string>& env,
-                                   double kill_after_s) {
+                                    const std::vector<std::string>& env,
+                                    double kill_after_s) {
   SignalOnMarker options;
   options.kill_group_when_reaped = false;
   return Run(argv, env, kill_after_s, true, options);

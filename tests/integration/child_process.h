@@ -41,8 +41,8 @@ ChildResult RunChildAndSignal(const std::vector<std::string>& argv,
 // limit), and only then is its process group killed. For tests that nothing
 // the watchdog starts outlives the program.
 ChildResult RunChildUntilPipesClose(const std::vector<std::string>& argv,
-                                   const std::vector<std::string>& env,
-                                   double kill_after_s);
+                                    const std::vector<std::string>& env,
+                                    double kill_after_s);
 
 // The 1-based line of `source` holding the marker `// @block:NAME`, or 0.
 int MarkerLine(const std::string& source, const std::string& name);

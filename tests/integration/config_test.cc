@@ -140,12 +140,12 @@ TEST(Config, WholeRunLimitFailsTheRunningTestInTheXml) {
   // The tests go on passing while the report is written: the program is
   // held where it was, so the test running when the limit passed is the
   // one failed in the file, and the ones before keep their results.
-  const std::string xml = testing::TempDir() + "config_total_" +
-                          std::to_string(getpid()) + ".xml";
+  const std::string xml =
+      testing::TempDir() + "config_total_" + std::to_string(getpid()) + ".xml";
   std::remove(xml.c_str());
-  const ChildResult r =
-      RunConfig("Total.*", {"--gtest_watchdog_total_timeout=1.5s",
-                            "--gtest_output=xml:" + xml});
+  const ChildResult r = RunConfig(
+      "Total.*",
+      {"--gtest_watchdog_total_timeout=1.5s", "--gtest_output=xml:" + xml});
   ExpectAborted(r);
   EXPECT_THAT(r.err, HasSubstr("[ OUTPUT   ] " + xml + " written"));
   std::ifstream in(xml);

@@ -83,16 +83,16 @@ std::string ReadFile(const std::string& path) {
 }
 
 std::string TempPath(const std::string& name) {
-  const std::string path = testing::TempDir() + "crash_" + name + "_" +
-                           std::to_string(getpid());
+  const std::string path =
+      testing::TempDir() + "crash_" + name + "_" + std::to_string(getpid());
   std::remove(path.c_str());
   return path;
 }
 
 TEST(Crash, NullWriteIsReportedWithEveryThreadAndTheXmlWritten) {
   const std::string xml = TempPath("null.xml");
-  const ChildResult r = RunCrash("WithBackgroundThread.NullWrite",
-                                 {"--gtest_output=xml:" + xml});
+  const ChildResult r =
+      RunCrash("WithBackgroundThread.NullWrite", {"--gtest_output=xml:" + xml});
   ExpectEndedBy(r, SIGSEGV);
   EXPECT_THAT(r.err, HasSubstr("[ CRASH    ] WithBackgroundThread.NullWrite: "
                                "test body: SIGSEGV (address not mapped to "
@@ -239,6 +239,19 @@ TEST(Crash, HandlerInstalledBeforeOursStillRuns) {
   EXPECT_LT(report, user);
 }
 
+TEST(Crash, AbseilFailureSignalHandlerInstalledBeforeOursStillRuns) {
+  const ChildResult r = RunCrash("WithBackgroundThread.NullWrite", {},
+                                 {"CRASH_PROGRAM_ABSL_HANDLER=1"});
+  EXPECT_TRUE(r.signaled) << "exit code " << r.exit_code << "\n" << r.err;
+  EXPECT_EQ(r.signal, SIGSEGV) << r.err;
+  EXPECT_LT(r.seconds, kPrompt);
+  const size_t ours = r.err.find("[ CRASH    ] WithBackgroundThread.NullWrite");
+  const size_t absl = r.err.find("*** SIGSEGV received at time=");
+  ASSERT_NE(ours, std::string::npos) << r.err;
+  ASSERT_NE(absl, std::string::npos) << r.err;
+  EXPECT_LT(ours, absl);
+}
+
 TEST(Crash, SigquitToASleepingTestReportsAndEndsBySigquit) {
   const ChildResult r =
       RunChildAndSignal(Argv("WithBackgroundThread.Sleep"), {},
@@ -264,18 +277,18 @@ TEST(Crash, SigtermIsReportedOnlyWhenChosen) {
   EXPECT_EQ(plain.signal, SIGTERM);
   EXPECT_THAT(plain.err, Not(HasSubstr("[ SIGNAL   ]")));
   // Chosen with the flag (Bazel's and nextest's timeout signal).
-  const ChildResult flag = RunChildAndSignal(
-      Argv("WithBackgroundThread.Sleep",
-           {"--gtest_watchdog_signals=default,SIGTERM"}),
-      {}, "crash_program: waiting for a signal", SIGTERM);
+  const ChildResult flag =
+      RunChildAndSignal(Argv("WithBackgroundThread.Sleep",
+                             {"--gtest_watchdog_signals=default,SIGTERM"}),
+                        {}, "crash_program: waiting for a signal", SIGTERM);
   ExpectEndedBy(flag, SIGTERM);
   EXPECT_THAT(flag.err, HasSubstr("[ SIGNAL   ] WithBackgroundThread.Sleep: "
                                   "test body: SIGTERM"));
   // Chosen in the environment (CTest's TIMEOUT_SIGNAL_NAME=SIGUSR1).
-  const ChildResult env = RunChildAndSignal(
-      Argv("WithBackgroundThread.Sleep"),
-      {"GTEST_WATCHDOG_SIGNALS=default,SIGUSR1"},
-      "crash_program: waiting for a signal", SIGUSR1);
+  const ChildResult env =
+      RunChildAndSignal(Argv("WithBackgroundThread.Sleep"),
+                        {"GTEST_WATCHDOG_SIGNALS=default,SIGUSR1"},
+                        "crash_program: waiting for a signal", SIGUSR1);
   ExpectEndedBy(env, SIGUSR1);
   EXPECT_THAT(env.err, HasSubstr("test body: SIGUSR1"));
 }

@@ -11,12 +11,14 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdio>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <thread>
+
+#include "absl/debugging/failure_signal_handler.h"
 
 namespace {
 
@@ -46,6 +48,16 @@ const bool g_user_handler = [] {
   const char* want = std::getenv("CRASH_PROGRAM_USER_HANDLER");
   if (want == nullptr || std::strcmp(want, "1") != 0) return false;
   signal(SIGSEGV, &UserHandler);
+  return true;
+}();
+
+// CRASH_PROGRAM_ABSL_HANDLER=1: Abseil's failure signal handler, installed
+// before main() like the user handler above. It prints its own dump, then
+// raises the signal again with the handler it replaced (the default).
+const bool g_absl_handler = [] {
+  const char* want = std::getenv("CRASH_PROGRAM_ABSL_HANDLER");
+  if (want == nullptr || std::strcmp(want, "1") != 0) return false;
+  absl::InstallFailureSignalHandler(absl::FailureSignalHandlerOptions());
   return true;
 }();
 
@@ -136,9 +148,7 @@ TEST_F(WithBackgroundThread, NullWrite) {
   g_sink.fetch_add(1);
 }
 
-TEST_F(WithBackgroundThread, StackOverflow) {
-  g_sink.fetch_add(Recurse(0));
-}
+TEST_F(WithBackgroundThread, StackOverflow) { g_sink.fetch_add(Recurse(0)); }
 
 TEST_F(WithBackgroundThread, DivideByZero) { g_sink.fetch_add(Divide(7)); }
 

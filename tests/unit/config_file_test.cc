@@ -74,7 +74,8 @@ TEST(ConfigFileTest, ParsesFullExample) {
 
 TEST(ConfigFileTest, SignalsAsAStringOrAnArray) {
   EXPECT_FALSE(MustParse("timeout = 1\n").signals);
-  const ConfigFile text = MustParse("timeout = 1\nsignals = \"default,TERM\"\n");
+  const ConfigFile text =
+      MustParse("timeout = 1\nsignals = \"default,TERM\"\n");
   ASSERT_TRUE(text.signals);
   EXPECT_EQ(*text.signals, DefaultSignals() | SignalBit(SIGTERM));
   EXPECT_EQ(text.signals_line, 2);
@@ -210,8 +211,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"timeout = 1\nsignals = \"SIGKILL\"\n",
                 "cfg.toml:2: 'signals': invalid value 'SIGKILL'",
                 "it cannot be caught"},
-        BadCase{"signals = [\"SIGTERM\", 15.5]\n", "cfg.toml:1:",
-                "'signals' items must be strings"},
+        BadCase{"signals = [\"SIGTERM\", 15.5]\n",
+                "cfg.toml:1:", "'signals' items must be strings"},
         BadCase{"signals = 15\n", "cfg.toml:1: 'signals' must be a string",
                 "not an integer"},
         BadCase{"signals = []\n", "cfg.toml:1: 'signals': invalid value ''",

@@ -511,8 +511,8 @@ TEST_F(FormatReportTest, TestThreadMissingFromSnapshot) {
 
 TEST_F(FormatReportTest, CrashHeadlineNamesTheSignalTheAddressAndTheThread) {
   snap_.kind = "crash";
-  snap_.signal = 11;       // SIGSEGV
-  snap_.signal_code = 1;   // SEGV_MAPERR
+  snap_.signal = 11;      // SIGSEGV
+  snap_.signal_code = 1;  // SEGV_MAPERR
   snap_.fault_addr = 0x10;
   snap_.signal_tid = 100;
   snap_.signal_sp = 0x7ffd00000000;
@@ -526,9 +526,10 @@ TEST_F(FormatReportTest, CrashHeadlineNamesTheSignalTheAddressAndTheThread) {
                          "(innermost: __futex_abstimed_wait_common)\n"));
   // The thread's own line says where it crashed instead of what it waits
   // for (it sits in our handler now), then its frames.
-  EXPECT_THAT(Section(report, 100),
-              StartsWith("Thread 100 \"unit_tests\" [runs Foo.Bar] — crashed "
-                         "here: SIGSEGV\n    #0  __futex_abstimed_wait_common"));
+  EXPECT_THAT(
+      Section(report, 100),
+      StartsWith("Thread 100 \"unit_tests\" [runs Foo.Bar] — crashed "
+                 "here: SIGSEGV\n    #0  __futex_abstimed_wait_common"));
   EXPECT_THAT(report, Not(HasSubstr("[ STALLED  ]")));
 }
 
@@ -541,8 +542,9 @@ TEST_F(FormatReportTest, CrashInAnotherThreadIsNamedThere) {
   const std::string report = Report();
   EXPECT_THAT(report, HasSubstr("SIGFPE (integer divide by zero) at address "
                                 "0x555"));
-  EXPECT_THAT(report, HasSubstr("[ CRASHED  ] thread 101 \"blocker thread\" "
-                                "in BlockAllSignalsAndWait() at helpers.cc:99"));
+  EXPECT_THAT(report,
+              HasSubstr("[ CRASHED  ] thread 101 \"blocker thread\" "
+                        "in BlockAllSignalsAndWait() at helpers.cc:99"));
   EXPECT_THAT(Section(report, 101), HasSubstr("crashed here: SIGFPE"));
   // The test thread keeps its usual line.
   EXPECT_THAT(Section(report, 100), HasSubstr("[runs Foo.Bar] — sleeping"));
@@ -562,21 +564,22 @@ TEST_F(FormatReportTest, StackOverflowIsSaid) {
 
 TEST_F(FormatReportTest, SignalFromAnotherProcessNamesTheSenderAndTheTest) {
   snap_.kind = "signal";
-  snap_.signal = 3;  // SIGQUIT
+  snap_.signal = 3;       // SIGQUIT
   snap_.signal_code = 0;  // SI_USER
   snap_.sender_pid = 4321;
   snap_.signal_tid = 101;
   const std::string report = Report();
-  EXPECT_THAT(report, StartsWith("[ SIGNAL   ] Foo.Bar: test body: SIGQUIT "
-                                 "(sent by kill()) from pid 4321, 1.00 s into "
-                                 "it\n[ RUNNING  ] thread 100 in "
-                                 "Foo_Bar_Test::TestBody() at foo_test.cc:42\n"));
+  EXPECT_THAT(report,
+              StartsWith("[ SIGNAL   ] Foo.Bar: test body: SIGQUIT "
+                         "(sent by kill()) from pid 4321, 1.00 s into "
+                         "it\n[ RUNNING  ] thread 100 in "
+                         "Foo_Bar_Test::TestBody() at foo_test.cc:42\n"));
   EXPECT_THAT(Section(report, 101), HasSubstr("interrupted here by SIGQUIT"));
 }
 
 TEST_F(FormatReportTest, SignalOutsideAnyTest) {
   snap_.kind = "crash";
-  snap_.signal = 6;  // SIGABRT
+  snap_.signal = 6;        // SIGABRT
   snap_.signal_code = -6;  // SI_TKILL
   snap_.sender_pid = 100;
   snap_.signal_tid = 100;

@@ -47,8 +47,7 @@ TEST(SignalList, NamesWithOrWithoutSigAnyCaseAndNumbers) {
             DefaultSignals() | term | SignalBit(SIGUSR1));
   EXPECT_EQ(MustParse("SIGTERM,SIGTERM"), term);
   // A real-time signal by number (CTest and others may pick one).
-  EXPECT_EQ(MustParse(std::to_string(SIGRTMIN + 1)),
-            SignalBit(SIGRTMIN + 1));
+  EXPECT_EQ(MustParse(std::to_string(SIGRTMIN + 1)), SignalBit(SIGRTMIN + 1));
 }
 
 TEST(SignalList, NoneIsEmptyAndAlone) {

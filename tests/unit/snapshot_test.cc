@@ -168,8 +168,8 @@ TEST_F(SnapshotRoundTripTest, SignalFields) {
   header_.sender_pid = 777;
   header_.sender_uid = 1000;
   header_.to_previous_handler = false;
-  ASSERT_TRUE(ParseSnapshot(WriteToString(header_, threads_.data(), 1), &snap,
-                            &error))
+  ASSERT_TRUE(
+      ParseSnapshot(WriteToString(header_, threads_.data(), 1), &snap, &error))
       << error;
   EXPECT_EQ(snap.signal, 3);
   EXPECT_EQ(snap.sender_pid, 777);
