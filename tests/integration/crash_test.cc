@@ -22,17 +22,28 @@ using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+// AddressSanitizer and ThreadSanitizer own SIGSEGV, SIGBUS and SIGFPE
+// (handle_segv and friends): their handler was there first and gets the
+// signal after our report, prints its own and exits with its exit code.
 #if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAsan = true;
+constexpr bool kSanitizerOwnsFaults = true;
+constexpr int kSanitizerExitCode = 1;
+constexpr char kSanitizerName[] = "AddressSanitizer";
+#elif defined(__SANITIZE_THREAD__)
+constexpr bool kSanitizerOwnsFaults = true;
+constexpr int kSanitizerExitCode = 66;
+constexpr char kSanitizerName[] = "ThreadSanitizer";
 #else
-constexpr bool kAsan = false;
+constexpr bool kSanitizerOwnsFaults = false;
+constexpr int kSanitizerExitCode = 0;
+constexpr char kSanitizerName[] = "";
 #endif
 
-// What happens to a SIGSEGV after the report: AddressSanitizer's handler was
-// there first and gets it.
+// What happens to a SIGSEGV after the report.
 constexpr const char* kSegvPassedOn =
-    kAsan ? "SIGSEGV now goes to the handler installed before gtest_watchdog"
-          : "SIGSEGV now takes its default action";
+    kSanitizerOwnsFaults
+        ? "SIGSEGV now goes to the handler installed before gtest_watchdog"
+        : "SIGSEGV now takes its default action";
 
 // Generous: the point is "ends promptly, not at some outer timeout".
 constexpr double kPrompt = 25.0;
@@ -56,18 +67,17 @@ ChildResult RunCrash(const std::string& filter,
   return RunChild(Argv(filter, extra), env);
 }
 
-// The process ended by `sig`, as it would have without the watchdog.
-// AddressSanitizer owns SIGSEGV, SIGBUS and SIGFPE: the watchdog reports
-// first, then passes the signal to ASan's handler, which prints its own
-// report and exits with its exit code (1).
+// The process ended by `sig`, as it would have without the watchdog; under
+// a sanitizer that owns the signal, the way that sanitizer ends it.
 void ExpectEndedBy(const ChildResult& r, int sig) {
   EXPECT_FALSE(r.killed_by_harness) << r.err;
   EXPECT_LT(r.seconds, kPrompt);
-  const bool asan_owns =
-      kAsan && (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE);
-  if (asan_owns) {
-    EXPECT_EQ(r.exit_code, 1) << r.err;
-    EXPECT_THAT(r.err, HasSubstr("AddressSanitizer"));
+  const bool sanitizer_owns = kSanitizerOwnsFaults && (sig == SIGSEGV ||
+                                                       sig == SIGBUS ||
+                                                       sig == SIGFPE);
+  if (sanitizer_owns) {
+    EXPECT_EQ(r.exit_code, kSanitizerExitCode) << r.err;
+    EXPECT_THAT(r.err, HasSubstr(kSanitizerName));
   } else {
     EXPECT_TRUE(r.signaled) << "exit code " << r.exit_code << "\n" << r.err;
     EXPECT_EQ(r.signal, sig) << r.err;
@@ -129,7 +139,7 @@ TEST(Crash, JsonReportCarriesTheSignal) {
        "kind=crash", "--expect", "signal.name=SIGSEGV", "--expect",
        "signal.fault_address=0x10", "--expect",
        std::string("signal.passed_to=") +
-           (kAsan ? "previous-handler" : "default-action"),
+           (kSanitizerOwnsFaults ? "previous-handler" : "default-action"),
        "--expect",
        "signal.crashed_at.function=(anonymous namespace)::WriteThroughNull()",
        "--expect", "test=WithBackgroundThread.NullWrite"});
