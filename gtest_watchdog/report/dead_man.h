@@ -35,6 +35,11 @@ class DeadMan {
   static void SetChildPids(const pid_t* pids, int n);
 };
 
+// Resets `sig` to its default action, unblocks it and sends it to the
+// calling thread, where it is delivered at once: for a signal whose default
+// action ends the process, this does not return. Signal-safe.
+void RaiseWithDefaultAction(int sig);
+
 // Resets SIGABRT to its default action, unblocks it and sends it to the
 // calling thread (as abort() does, without the stdio flush some sanitizer
 // runtimes add). Used at the

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest_watchdog/dump/memory_probe.h"
 #include "gtest_watchdog/dump/signal_info.h"
+#include "gtest_watchdog/report/dead_man.h"
 #include "gtest_watchdog/report/raw_writer.h"
 
 namespace gtest_watchdog_internal {
@@ -54,18 +55,9 @@ void PassOn(int sig, siginfo_t* info, void* ucontext) {
       prev.sa_handler(sig);
     }
   }
-  struct sigaction dfl;
-  memset(&dfl, 0, sizeof(dfl));
-  dfl.sa_handler = SIG_DFL;
-  sigemptyset(&dfl.sa_mask);
-  sigaction(sig, &dfl, nullptr);
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, sig);
-  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
-  // Delivered at once (unblocked): the process ends by it. A fault would
-  // also come back when the handler returns and the instruction runs again.
-  syscall(SYS_tgkill, getpid(), Tid(), sig);
+  // The process ends by it here. (A fault would also come back when the
+  // handler returns and the instruction runs again.)
+  RaiseWithDefaultAction(sig);
 }
 
 void WaitForHandBack() {
