@@ -161,6 +161,7 @@ void Install(const wi::LimitPlan* plan, const wi::Options& options,
   watchdog->set_request_handler(&wi::StallReporter::ReportSignal);
   wi::SetInstalledBoard(board);
   watchdog->Start();
+  wi::FatalSignals::SetReporterStarted();
   testing::UnitTest::GetInstance()->listeners().Append(
       new wi::WatchdogListener(board, plan));
 }

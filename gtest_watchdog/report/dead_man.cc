@@ -21,6 +21,7 @@ std::atomic<int> g_child_count{0};
 int g_fd = 2;
 int g_signal = 0;
 int64_t g_armed_for_ns = 0;
+std::atomic<const char*> g_what{"the report"};
 timer_t g_timer;
 timer_t g_backstop;  // raw SIGABRT, no handler involved
 bool g_have_backstop = false;
@@ -42,7 +43,9 @@ void OnExpiry(int, siginfo_t* info, void*) {
   sigaddset(&abrt, SIGABRT);
   pthread_sigmask(SIG_UNBLOCK, &abrt, nullptr);
   RawWriter w(g_fd);
-  w.Str("\n[ WATCHDOG ] the report did not finish within ")
+  w.Str("\n[ WATCHDOG ] ")
+      .Str(g_what.load())
+      .Str(" did not finish within ")
       .Seconds(g_armed_for_ns)
       .Str(" s; aborting with what was written so far\n");
   w.Flush();
@@ -107,8 +110,9 @@ bool DeadMan::InstallForThisThread(int stderr_fd) {
 
 int DeadMan::signal_number() { return g_signal; }
 
-void DeadMan::Arm(int64_t after_ns) {
+void DeadMan::Arm(int64_t after_ns, const char* what, bool reset_sigabrt) {
   if (!g_installed.load()) return;
+  g_what.store(what);
   // The program may have taken over our signal since start-up: take it back
   // (we are about to abort the process anyway).
   struct sigaction current;
@@ -128,12 +132,14 @@ void DeadMan::Arm(int64_t after_ns) {
   its.it_value.tv_nsec = after_ns % 1000000000;
   timer_settime(g_timer, 0, &its, nullptr);
   if (g_have_backstop) {
-    // SIGABRT must have its default action for the backstop to work.
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = SIG_DFL;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGABRT, &sa, nullptr);
+    if (reset_sigabrt) {
+      // The backstop then needs no handler to end the process.
+      struct sigaction sa;
+      memset(&sa, 0, sizeof(sa));
+      sa.sa_handler = SIG_DFL;
+      sigemptyset(&sa.sa_mask);
+      sigaction(SIGABRT, &sa, nullptr);
+    }
     its.it_value.tv_sec += 2;
     timer_settime(g_backstop, 0, &its, nullptr);
   }

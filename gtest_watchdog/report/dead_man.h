@@ -19,12 +19,17 @@ class DeadMan {
   // once, from the thread that will write reports. `stderr_fd` is where the
   // last words go. Returns false if no timer could be created.
   static bool InstallForThisThread(int stderr_fd);
-  // Starts the countdown: after `after_ns` our handler writes one line and
-  // aborts; 2 s later a raw SIGABRT (default action, no handler) ends the
-  // process even if the handler could not run. Resets SIGABRT to SIG_DFL:
-  // the process is about to abort anyway. Signal-safe (timer_settime,
-  // sigaction). No-op if not installed.
-  static void Arm(int64_t after_ns);
+  // Starts (or restarts) the countdown: after `after_ns` our handler writes
+  // one line saying `what` did not finish and aborts; 2 s later a raw
+  // SIGABRT ends the process even if the handler could not run.
+  // `reset_sigabrt`: sets SIGABRT to SIG_DFL now, so that raw SIGABRT needs
+  // no handler — right for a stall, which aborts anyway; a signal report
+  // keeps its SIGABRT handler (another thread's abort() must not cut the
+  // report short), and the raw SIGABRT then ends the process through it.
+  // `what` must live for ever. Signal-safe (timer_settime, sigaction).
+  // No-op if not installed.
+  static void Arm(int64_t after_ns, const char* what = "the report",
+                  bool reset_sigabrt = true);
   // The signal the dead-man uses (0 if not installed). Signal-safe.
   static int signal_number();
   // The report helper's pid, killed when the dead-man fires. Signal-safe.

@@ -74,6 +74,9 @@ constexpr int kSnapshotFd = 3;
 constexpr int kMessageFd = kReportHelperMessageFd;
 constexpr int kGoFd = kReportHelperGoFd;
 constexpr int kDoneFd = kReportHelperDoneFd;
+// After a signal report: how long the signalled thread's previous handler
+// may take before the dead-man ends the process.
+constexpr int64_t kHandOverNs = int64_t{60} * 1000000000;
 // A thread whose stack has less room than this below its SP is not asked
 // to unwind itself: the signal frame and the unwinder need ~4-5 KiB.
 constexpr uint64_t kMinStackRoom = 16 * 1024;
@@ -466,6 +469,11 @@ void StallReporter::AttachWatchdogThread() {
   sigset_t needed;
   sigemptyset(&needed);
   sigaddset(&needed, SIGABRT);
+  // A fault here (in the report itself) must reach a handler: blocked, the
+  // kernel would end the process by it at once, skipping every handler.
+  for (int fault : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS}) {
+    sigaddset(&needed, fault);
+  }
   if (DeadMan::signal_number() != 0)
     sigaddset(&needed, DeadMan::signal_number());
   pthread_sigmask(SIG_UNBLOCK, &needed, nullptr);
@@ -756,7 +764,10 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& fired,
 void StallReporter::ReportSignal(const ArmedPhase&, int64_t now_ns) {
   const SignalEvent* ev = FatalSignals::Pending();
   if (ev == nullptr || g_reporting.exchange(true)) ParkForever();
-  DeadMan::Arm(g_settings.dead_man_ns);
+  // SIGABRT keeps its handler: an abort() on another thread meanwhile parks
+  // there instead of ending the process by the wrong signal mid-report.
+  DeadMan::Arm(g_settings.dead_man_ns, "the report",
+               /*reset_sigabrt=*/false);
   BlockSigpipe();
   DeadlineBoard* board = InstalledBoard();
   const ArmedPhase armed = board != nullptr ? board->Freeze() : ArmedPhase();
@@ -793,6 +804,12 @@ void StallReporter::ReportSignal(const ArmedPhase&, int64_t now_ns) {
                : " now takes its default action: the process ends by it\n");
   w.Flush();
   KillFrozenChildren(frozen);
+  // A new budget for what comes next, said as what it is: a previous
+  // handler may take its time (a sanitizer symbolizing its own report).
+  DeadMan::Arm(kHandOverNs,
+               ev->to_previous ? "the handler the signal was passed on to"
+                               : "ending the process by the signal",
+               /*reset_sigabrt=*/false);
   FatalSignals::HandBack();
   ParkForever();  // the signalled thread ends the process
 }

@@ -78,9 +78,17 @@ void DeadlineBoard::Disarm() { Publish(Phase::kNone, nullptr, 0, 0, ""); }
 
 ArmedPhase DeadlineBoard::Read() const {
   ArmedPhase snap;
-  for (;;) {
+  for (int spin = 0;; ++spin) {
     const uint64_t before = seq_.load(std::memory_order_acquire);
-    if (before & 1) continue;  // writer mid-publish: a few stores, retry
+    if (before & 1) {
+      // Writer mid-publish: a few stores, retry. Unless the board is
+      // frozen and the writer is the thread a signal interrupted there,
+      // waiting for our report: then take the fields as they are.
+      if (spin >= (1 << 20) && frozen_.load(std::memory_order_acquire)) {
+        return RawFields();
+      }
+      continue;
+    }
     snap.phase = static_cast<Phase>(phase_.load(std::memory_order_acquire));
     snap.subject = subject_.load(std::memory_order_acquire);
     snap.start_ns = start_ns_.load(std::memory_order_acquire);
@@ -116,9 +124,10 @@ ArmedPhase DeadlineBoard::Freeze() {
   // Waits out a publish that began before the freeze — but not for ever:
   // the publishing thread may be the very one a signal interrupted. Then
   // the fields are taken as they are.
-  for (int spin = 0; spin < (1 << 20); ++spin) {
-    if ((seq_.load(std::memory_order_acquire) & 1) == 0) return Read();
-  }
+  return Read();  // bounded now that the board is frozen
+}
+
+ArmedPhase DeadlineBoard::RawFields() const {
   ArmedPhase snap;
   snap.generation = seq_.load(std::memory_order_acquire);
   snap.phase = static_cast<Phase>(phase_.load(std::memory_order_acquire));

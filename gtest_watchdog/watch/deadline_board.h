@@ -46,6 +46,9 @@ class DeadlineBoard {
   int64_t slow_ns() const { return slow_ns_; }
 
   // Any thread. Lock-free; returns a consistent snapshot. Signal-safe.
+  // Once the board is frozen it gives up waiting for a writer that never
+  // finishes (interrupted by a signal mid-publish) and returns the fields
+  // as they are.
   ArmedPhase Read() const;
   // The current generation, read with sequential consistency: the watchdog's
   // re-check after PlanWake() (Dekker-style with Arm's read of the plan).
@@ -78,6 +81,7 @@ class DeadlineBoard {
  private:
   void Publish(Phase phase, const void* subject, int64_t start_ns,
                int64_t limit_ns, const char* origin);
+  ArmedPhase RawFields() const;  // no consistency check
 
   std::atomic<uint64_t> seq_{0};  // odd while the writer is publishing
   std::atomic<int> phase_{0};

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <csetjmp>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -28,10 +29,15 @@ int g_stderr_fd = 2;
 SignalSet g_installed = 0;
 struct sigaction g_previous[65];
 std::atomic<pid_t> g_reporting_tid{0};
+std::atomic<bool> g_reporter_started{false};
 std::atomic<pid_t> g_claimed{0};  // the thread whose signal is reported
 std::atomic<bool> g_event_ready{false};
 std::atomic<uint32_t> g_handed_back{0};  // futex word
 SignalEvent g_event;
+// Set while the claiming thread unwinds itself: a fault then is the
+// unwinder's, and jumps back to g_unwind_escape.
+std::atomic<bool> g_unwinding{false};
+sigjmp_buf g_unwind_escape;
 // Never hang a crashing process on us: if the watchdog thread does not hand
 // back (it is writing a timeout report, which aborts), pass the signal on.
 constexpr int64_t kHandBackWaitNs = int64_t{60} * 1000000000;
@@ -95,10 +101,20 @@ void TakeStack(SignalEvent* ev) {
     uint64_t word;
     stack_readable = ReadOwnMemory(at, &word, sizeof(word));
   }
-  if (stack_readable && StackCollector::UnwindInterrupted(&ev->stack, ev->pc)) {
-    ev->stack_ok = true;
-    return;
+  // A frame pointer or return address the program overwrote can still
+  // send the unwinder to an unmapped address. SIGSEGV and SIGBUS stay
+  // deliverable in our handler: such a fault comes back to OnSignal, which
+  // jumps back here, and the PC alone is kept.
+  if (stack_readable && sigsetjmp(g_unwind_escape, 1) == 0) {
+    g_unwinding.store(true);
+    const bool ok = StackCollector::UnwindInterrupted(&ev->stack, ev->pc);
+    g_unwinding.store(false);
+    if (ok) {
+      ev->stack_ok = true;
+      return;
+    }
   }
+  g_unwinding.store(false);
   int depth = 0;
   ev->stack.pcs[depth++] = ev->pc;
   if (sp_readable && ev->pc == 0 && top > 1) ev->stack.pcs[depth++] = top - 1;
@@ -110,10 +126,13 @@ void TakeStack(SignalEvent* ev) {
 void OnSignal(int sig, siginfo_t* info, void* ucontext) {
   const int saved_errno = errno;
   const pid_t tid = Tid();
-  if (getpid() != g_pid || tid == g_reporting_tid.load()) {
-    // A forked child (its parent reports the test), or a failure of the
-    // report itself: nothing to hand over to.
-    if (getpid() == g_pid) {
+  const pid_t reporter = g_reporting_tid.load();
+  if (getpid() != g_pid || !g_reporter_started.load() || tid == reporter) {
+    // A forked child (its parent reports the test), a signal before the
+    // watchdog thread was started, or a failure of the report itself:
+    // nothing to hand over to. (A watchdog thread started but not yet
+    // running picks the request up when it runs.)
+    if (getpid() == g_pid && tid == reporter) {
       RawWriter w(g_stderr_fd);
       w.Str("[ WATCHDOG ] gtest_watchdog's own thread received ")
           .Str(SignalName(sig))
@@ -123,17 +142,16 @@ void OnSignal(int sig, siginfo_t* info, void* ucontext) {
     errno = saved_errno;
     return;
   }
-  // Another thread's signal is being reported: that ends the process. A
-  // second signal on the claiming thread itself (a previous handler failed)
-  // is passed on at once.
   pid_t expected = 0;
   if (!g_claimed.compare_exchange_strong(expected, tid)) {
-    if (expected == tid) {
-      PassOn(sig, info, ucontext);
-      errno = saved_errno;
-      return;
-    }
-    ParkForever();
+    if (expected != tid) ParkForever();  // the first signal ends the process
+    // This thread again: the unwinder faulted (go back to TakeStack), or a
+    // handler we passed the signal on to did (end it here, without calling
+    // that handler once more).
+    if (g_unwinding.load()) siglongjmp(g_unwind_escape, 1);
+    RaiseWithDefaultAction(sig);
+    errno = saved_errno;
+    return;
   }
   // A stall report is being written (it froze the board first): its abort
   // ends the process.
@@ -173,6 +191,14 @@ void HoldExit() {
   if (g_board == nullptr || g_handed_back.load() != 0) return;
   const pid_t claimed = g_claimed.load();
   if ((claimed != 0 || g_board->frozen()) && claimed != Tid()) ParkForever();
+}
+
+// Registered before any static initializer of the program registers its
+// destructor, HoldExit runs after all of them: a thread that crashes while
+// static destructors run is still held for. Does nothing until Install().
+__attribute__((constructor(101))) void RegisterHoldExit() {
+  atexit(&HoldExit);
+  at_quick_exit(&HoldExit);
 }
 
 // An alternate signal stack for the calling thread, unless it has one (the
@@ -243,9 +269,14 @@ bool FatalSignals::Install(SignalSet set, DeadlineBoard* board,
     sa.sa_sigaction = &OnSignal;
     // Nothing else runs on this thread while it reports: our stack signal
     // must not unwind it from inside this handler, a second SIGQUIT must
-    // not start over.
+    // not start over. But a fault inside the handler (the unwinder reading
+    // a smashed frame) must reach it again instead of killing the process:
+    // SIGSEGV and SIGBUS stay deliverable (SA_NODEFER for themselves).
     sigfillset(&sa.sa_mask);
+    sigdelset(&sa.sa_mask, SIGSEGV);
+    sigdelset(&sa.sa_mask, SIGBUS);
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+    if (sig == SIGSEGV || sig == SIGBUS) sa.sa_flags |= SA_NODEFER;
     if (sigaction(sig, &sa, nullptr) != 0) {
       *error = absl::StrCat("cannot install a handler for ", SignalName(sig),
                             ": ", strerror(errno));
@@ -253,14 +284,14 @@ bool FatalSignals::Install(SignalSet set, DeadlineBoard* board,
     }
     g_installed |= SignalBit(sig);
   }
-  atexit(&HoldExit);
-  at_quick_exit(&HoldExit);
   return true;
 }
 
 SignalSet FatalSignals::installed() { return g_installed; }
 
 void FatalSignals::SetReportingThread(pid_t tid) { g_reporting_tid.store(tid); }
+
+void FatalSignals::SetReporterStarted() { g_reporter_started.store(true); }
 
 const SignalEvent* FatalSignals::Pending() {
   return g_event_ready.load(std::memory_order_acquire) ? &g_event : nullptr;

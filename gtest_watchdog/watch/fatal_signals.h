@@ -62,6 +62,10 @@ class FatalSignals {
   // The thread that writes reports: a signal there is the report's own
   // failure and is passed on at once. Signal-safe.
   static void SetReportingThread(pid_t tid);
+  // The watchdog thread has been started (it may not run yet): from now on
+  // a signal is handed over to it; before, it is passed on unreported.
+  // Signal-safe.
+  static void SetReporterStarted();
 
   // The event to report, once DeadlineBoard::report_requested() is set;
   // null before. Signal-safe.

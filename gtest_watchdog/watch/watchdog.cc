@@ -80,7 +80,9 @@ void Watchdog::Run() {
     if (on_request_ != nullptr && !request_handled &&
         board_->report_requested()) {
       request_handled = true;  // the handler normally never returns
-      on_request_(board_->Read(), MonotonicNowNs());
+      // Freeze(), not Read(): bounded even if the signal interrupted the
+      // test thread in the middle of publishing a phase.
+      on_request_(board_->Freeze(), MonotonicNowNs());
       continue;
     }
     const ArmedPhase armed = board_->Read();

@@ -72,9 +72,9 @@ ChildResult RunCrash(const std::string& filter,
 void ExpectEndedBy(const ChildResult& r, int sig) {
   EXPECT_FALSE(r.killed_by_harness) << r.err;
   EXPECT_LT(r.seconds, kPrompt);
-  const bool sanitizer_owns = kSanitizerOwnsFaults && (sig == SIGSEGV ||
-                                                       sig == SIGBUS ||
-                                                       sig == SIGFPE);
+  const bool sanitizer_owns =
+      kSanitizerOwnsFaults &&
+      (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE);
   if (sanitizer_owns) {
     EXPECT_EQ(r.exit_code, kSanitizerExitCode) << r.err;
     EXPECT_THAT(r.err, HasSubstr(kSanitizerName));
@@ -202,6 +202,42 @@ TEST(Crash, ProgramDoesNotFinishWhileACrashIsReported) {
                                      "\"late_crasher\""));
     EXPECT_THAT(r.err, HasSubstr(kSegvPassedOn));
   }
+}
+
+TEST(Crash, ThreadCrashingWhileStaticDestructorsRunIsStillReported) {
+  // After main() returned, a global's destructor lets a thread crash: the
+  // program must not finish exiting with status 0 behind the report.
+  const ChildResult r =
+      RunCrash("Crash.Passes", {}, {"CRASH_PROGRAM_CRASH_AT_EXIT=1"});
+  ExpectEndedBy(r, SIGSEGV);
+  EXPECT_THAT(r.out, HasSubstr("[  PASSED  ] 1 test."));
+  EXPECT_THAT(r.err, HasSubstr("[ CRASH    ] outside any test: SIGSEGV"));
+  EXPECT_THAT(r.err, ContainsRegex("\\[ CRASHED  \\] thread [0-9]+ "
+                                   "\"exit_crasher\" in [^\n]*"
+                                   "WriteThroughNull"));
+  EXPECT_THAT(r.err, HasSubstr(kSegvPassedOn));
+}
+
+TEST(Crash, UnwinderFaultingOnASmashedFrameStillGivesAReport) {
+  const ChildResult r = RunCrash("Crash.SmashedFramePointer");
+  ExpectEndedBy(r, SIGSEGV);
+  EXPECT_THAT(r.err, HasSubstr("[ CRASH    ] Crash.SmashedFramePointer: "));
+  EXPECT_THAT(r.err, HasSubstr("SIGSEGV (address not mapped to object) at "
+                               "address 0x10"));
+  // The program counter alone: the frames above it could not be read.
+  EXPECT_THAT(r.err, ContainsRegex("crashed here: SIGSEGV\n    #0  "
+                                   "crash_program_smashed_frame  in "
+                                   "crash_program\\+0x[0-9a-f]+\n    "
+                                   "\\.\\.\\. \\(deeper frames cut\\)"));
+  EXPECT_THAT(r.err, HasSubstr(kSegvPassedOn));
+}
+
+TEST(Crash, AbortOnAnotherThreadWaitsForTheReport) {
+  const ChildResult r = RunCrash("Crash.AbortWhileACrashIsReported");
+  ExpectEndedBy(r, SIGSEGV);
+  EXPECT_THAT(r.err, ContainsRegex("\\[ CRASHED  \\] thread [0-9]+ "
+                                   "\"crasher\""));
+  EXPECT_THAT(r.err, HasSubstr(kSegvPassedOn));
 }
 
 TEST(Crash, NothingTheWatchdogStartedOutlivesTheProgram) {

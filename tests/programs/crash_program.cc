@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "absl/debugging/failure_signal_handler.h"
@@ -114,24 +115,85 @@ __attribute__((noinline)) int Divide(int a) {
   return quotient;
 }
 
+// A smashed frame pointer, then a fault, in a function whose call frame
+// information says "the frame is at the frame pointer" (as in any -O0 or
+// frame-pointer build): the unwinder follows the smashed pointer and faults
+// too, inside the watchdog's handler. In assembly, so the compiler cannot
+// lay the frame out differently.
+extern "C" void crash_program_smashed_frame();
+asm(R"(
+  .text
+  .type crash_program_smashed_frame, @function
+crash_program_smashed_frame:
+  .cfi_startproc
+  pushq %rbp
+  .cfi_def_cfa_offset 16
+  .cfi_offset %rbp, -16
+  movq %rsp, %rbp
+  .cfi_def_cfa_register %rbp
+  movq $16, %rbp
+  movl $42, (%rbp)
+  popq %rbp
+  .cfi_def_cfa %rsp, 8
+  ret
+  .cfi_endproc
+  .size crash_program_smashed_frame, .-crash_program_smashed_frame
+)");
+
 __attribute__((noinline)) void AbortHere() {
   std::abort();  // @block:abort
 }
+
+// The system call `tid` sits in ("202" = futex, "34" = pause), as
+// /proc/self/task/TID/syscall says; "" if unreadable.
+std::string SyscallOf(pid_t tid) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+  char buf[32] = {};
+  const int fd = open(path, O_RDONLY);
+  const ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+  if (fd >= 0) close(fd);
+  if (n <= 0) return "";
+  const char* space = strchr(buf, ' ');
+  const size_t len = space != nullptr ? static_cast<size_t>(space - buf)
+                                      : static_cast<size_t>(n);
+  return std::string(buf, len);
+}
+
+// Waits (up to 10 s) until thread `tid` sleeps in the system call `nr`.
+void WaitUntilIn(pid_t tid, const char* nr) {
+  for (int i = 0; i < 10000 && SyscallOf(tid) != nr; ++i) usleep(1000);
+}
+
+// A thread that crashes; once its crash is being reported, it sleeps in the
+// watchdog's handler (a futex), which WaitUntil(tid, "202") sees.
+std::atomic<pid_t> g_crasher_tid{0};
+void StartCrasher(const char* name) {
+  std::thread([name] {
+    pthread_setname_np(pthread_self(), name);
+    g_crasher_tid.store(static_cast<pid_t>(syscall(SYS_gettid)));
+    WriteThroughNull();
+  }).detach();
+  while (g_crasher_tid.load() == 0) usleep(1000);
+}
+
+// CRASH_PROGRAM_CRASH_AT_EXIT=1: a global's destructor, which runs after
+// main() returned, lets a thread crash and returns once that crash is being
+// reported: the program must not finish exiting (status 0) meanwhile.
+struct CrashAtExit {
+  ~CrashAtExit() {
+    const char* want = std::getenv("CRASH_PROGRAM_CRASH_AT_EXIT");
+    if (want == nullptr || std::strcmp(want, "1") != 0) return;
+    StartCrasher("exit_crasher");
+    WaitUntilIn(g_crasher_tid.load(), "202");
+  }
+} g_crash_at_exit;
 
 // Says "waiting for a signal" once the thread that calls it is inside
 // pause(): a signal sent on that word finds it there, not on its way.
 void AnnounceWhenPaused(pid_t tid) {
   std::thread([tid] {
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
-    for (;;) {
-      char buf[32] = {};
-      const int fd = open(path, O_RDONLY);
-      const ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-      if (fd >= 0) close(fd);
-      if (n > 3 && std::strncmp(buf, "34 ", 3) == 0) break;  // pause()
-      usleep(1000);
-    }
+    WaitUntilIn(tid, "34");  // pause()
     Say("crash_program: waiting for a signal\n");
   }).detach();
 }
@@ -185,6 +247,21 @@ TEST(Crash, WhileTheTestThreadFinishes) {
   }
 }
 
+TEST(Crash, SmashedFramePointer) {
+  crash_program_smashed_frame();
+  g_sink.fetch_add(1);
+}
+
+// Another thread's abort() while a crash is being reported waits for that
+// report (which ends the process by the first signal), instead of cutting
+// it short.
+TEST(Crash, AbortWhileACrashIsReported) {
+  StartCrasher("crasher");
+  WaitUntilIn(g_crasher_tid.load(), "202");
+  AbortHere();
+  g_sink.fetch_add(1);
+}
+
 // An expected crash in a death test is the child's business: no report.
 TEST(Crash, DeathTestsAreLeftAlone) {
   EXPECT_DEATH(AbortHere(), "");
@@ -194,6 +271,8 @@ TEST(Crash, DeathTestsAreLeftAlone) {
   GTEST_FLAG_SET(death_test_style, "fast");
   Say("crash_program: death tests done\n");
 }
+
+TEST(Crash, Passes) { g_sink.fetch_add(1); }
 
 // Runs after a crash only if the watchdog let the program go on.
 TEST(Crash, ZzAfterwards) { Say("crash_program: a later test ran\n"); }
