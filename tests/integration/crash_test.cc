@@ -219,8 +219,20 @@ TEST(Crash, ThreadCrashingWhileStaticDestructorsRunIsStillReported) {
 }
 
 TEST(Crash, UnwinderFaultingOnASmashedFrameStillGivesAReport) {
+#if defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer's own signal wrapper walks the frame pointer before our
+  // handler runs, faults on it, and the process ends by SIGSEGV unseen.
+  GTEST_SKIP() << "ThreadSanitizer's runtime cannot run a handler here";
+#endif
   const ChildResult r = RunCrash("Crash.SmashedFramePointer");
-  ExpectEndedBy(r, SIGSEGV);
+  // A sanitizer's handler, next in line, may itself fault on the smashed
+  // frame pointer: then the process ends by SIGSEGV instead of its status.
+  EXPECT_FALSE(r.killed_by_harness) << r.err;
+  EXPECT_LT(r.seconds, kPrompt);
+  EXPECT_TRUE((r.signaled && r.signal == SIGSEGV) ||
+              (kSanitizerOwnsFaults && r.exit_code == kSanitizerExitCode))
+      << "signal " << r.signal << ", exit code " << r.exit_code << "\n"
+      << r.err;
   EXPECT_THAT(r.err, HasSubstr("[ CRASH    ] Crash.SmashedFramePointer: "));
   EXPECT_THAT(r.err, HasSubstr("SIGSEGV (address not mapped to object) at "
                                "address 0x10"));
