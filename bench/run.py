@@ -160,7 +160,8 @@ def memory():
     off = {}
     env = dict(os.environ, BENCH_THREADS=str(n))
     for timeout, store in [("0", off)]:
-        p = subprocess.Popen([B + "blocked_threads", f"--gtest_watchdog_timeout={timeout}"],
+        p = subprocess.Popen([B + "blocked_threads", f"--gtest_watchdog_timeout={timeout}",
+                              "--gtest_watchdog_signals=none"],
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
         for line in p.stdout:
             parts = line.decode().split()
