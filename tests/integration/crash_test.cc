@@ -169,6 +169,23 @@ TEST(Crash, DivideByZeroIsSigfpe) {
   EXPECT_THAT(r.err, HasSubstr(Where("divide")));
 }
 
+TEST(Crash, BusErrorIsSigbus) {
+  const ChildResult r = RunCrash("WithBackgroundThread.BusError");
+  ExpectEndedBy(r, SIGBUS);
+  EXPECT_THAT(r.err, HasSubstr("BusError: test body: SIGBUS (nonexistent "
+                               "physical address (a file mapped past its "
+                               "end?)) at address 0x"));
+  EXPECT_THAT(r.err, HasSubstr(Where("bus")));
+}
+
+TEST(Crash, IllegalInstructionIsSigill) {
+  const ChildResult r = RunCrash("WithBackgroundThread.IllegalInstruction");
+  ExpectEndedBy(r, SIGILL);
+  EXPECT_THAT(r.err, HasSubstr("IllegalInstruction: test body: SIGILL "
+                               "(illegal operand)"));
+  EXPECT_THAT(r.err, HasSubstr(Where("ill")));
+}
+
 TEST(Crash, AbortIsReportedAndEndsBySigabrt) {
   const ChildResult r = RunCrash("WithBackgroundThread.Abort");
   ExpectEndedBy(r, SIGABRT);

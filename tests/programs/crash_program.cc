@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -140,6 +141,19 @@ crash_program_smashed_frame:
   .size crash_program_smashed_frame, .-crash_program_smashed_frame
 )");
 
+// A read past the end of a mapped empty file: SIGBUS.
+__attribute__((noinline)) int ReadPastTheFile() {
+  const int fd = static_cast<int>(syscall(SYS_memfd_create, "empty", 0));
+  void* page = mmap(nullptr, 4096, PROT_READ, MAP_SHARED, fd, 0);
+  if (page == MAP_FAILED) return -1;
+  return *static_cast<volatile int*>(page);  // @block:bus
+}
+
+// An undefined instruction (ud2): SIGILL.
+__attribute__((noinline)) void IllegalInstruction() {
+  __builtin_trap();  // @block:ill
+}
+
 __attribute__((noinline)) void AbortHere() {
   std::abort();  // @block:abort
 }
@@ -213,6 +227,13 @@ TEST_F(WithBackgroundThread, NullWrite) {
 TEST_F(WithBackgroundThread, StackOverflow) { g_sink.fetch_add(Recurse(0)); }
 
 TEST_F(WithBackgroundThread, DivideByZero) { g_sink.fetch_add(Divide(7)); }
+
+TEST_F(WithBackgroundThread, BusError) { g_sink.fetch_add(ReadPastTheFile()); }
+
+TEST_F(WithBackgroundThread, IllegalInstruction) {
+  IllegalInstruction();
+  g_sink.fetch_add(1);
+}
 
 TEST_F(WithBackgroundThread, Abort) {
   AbortHere();
