@@ -25,6 +25,12 @@ std::atomic<const char*> g_what{"the report"};
 timer_t g_timer;
 timer_t g_backstop;  // raw SIGABRT, no handler involved
 bool g_have_backstop = false;
+// During a signal report SIGABRT keeps its handler, so the raw backstop is
+// a real-time signal nobody handles, reset to its default action (end the
+// process) when armed.
+int g_rt_backstop_signal = 0;
+timer_t g_rt_backstop;
+bool g_have_rt_backstop = false;
 
 void OnExpiry(int, siginfo_t* info, void*) {
   if (info->si_code != SI_TIMER) return;
@@ -41,6 +47,7 @@ void OnExpiry(int, siginfo_t* info, void*) {
   sigset_t abrt;
   sigemptyset(&abrt);
   sigaddset(&abrt, SIGABRT);
+  if (g_rt_backstop_signal != 0) sigaddset(&abrt, g_rt_backstop_signal);
   pthread_sigmask(SIG_UNBLOCK, &abrt, nullptr);
   RawWriter w(g_fd);
   w.Str("\n[ WATCHDOG ] ")
@@ -104,6 +111,19 @@ bool DeadMan::InstallForThisThread(int stderr_fd) {
   sigevent raw = sev;
   raw.sigev_signo = SIGABRT;
   g_have_backstop = timer_create(CLOCK_MONOTONIC, &raw, &g_backstop) == 0;
+  // The next free real-time signal below ours, left at its default action.
+  for (int sig = g_signal - 1; sig >= SIGRTMIN + 2; --sig) {
+    struct sigaction old;
+    if (sigaction(sig, nullptr, &old) != 0) continue;
+    if ((old.sa_flags & SA_SIGINFO) != 0 || old.sa_handler != SIG_DFL) continue;
+    sigevent rt = sev;
+    rt.sigev_signo = sig;
+    if (timer_create(CLOCK_MONOTONIC, &rt, &g_rt_backstop) == 0) {
+      g_rt_backstop_signal = sig;
+      g_have_rt_backstop = true;
+    }
+    break;
+  }
   g_installed.store(true);
   return true;
 }
@@ -131,17 +151,29 @@ void DeadMan::Arm(int64_t after_ns, const char* what, bool reset_sigabrt) {
   its.it_value.tv_sec = after_ns / 1000000000;
   its.it_value.tv_nsec = after_ns % 1000000000;
   timer_settime(g_timer, 0, &its, nullptr);
-  if (g_have_backstop) {
-    if (reset_sigabrt) {
-      // The backstop then needs no handler to end the process.
-      struct sigaction sa;
-      memset(&sa, 0, sizeof(sa));
-      sa.sa_handler = SIG_DFL;
-      sigemptyset(&sa.sa_mask);
-      sigaction(SIGABRT, &sa, nullptr);
-    }
-    its.it_value.tv_sec += 2;
-    timer_settime(g_backstop, 0, &its, nullptr);
+  its.it_value.tv_sec += 2;
+  itimerspec off;
+  memset(&off, 0, sizeof(off));
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof(dfl));
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  if (reset_sigabrt || !g_have_rt_backstop) {
+    // SIGABRT with its default action ends the process in the kernel, core
+    // dump and all, no handler involved.
+    if (reset_sigabrt) sigaction(SIGABRT, &dfl, nullptr);
+    if (g_have_backstop) timer_settime(g_backstop, 0, &its, nullptr);
+    if (g_have_rt_backstop) timer_settime(g_rt_backstop, 0, &off, nullptr);
+  } else {
+    // SIGABRT keeps its handler: a real-time signal at its default action
+    // (the caller's thread must not block it) ends the process instead.
+    sigaction(g_rt_backstop_signal, &dfl, nullptr);
+    sigset_t rt;
+    sigemptyset(&rt);
+    sigaddset(&rt, g_rt_backstop_signal);
+    pthread_sigmask(SIG_UNBLOCK, &rt, nullptr);
+    timer_settime(g_rt_backstop, 0, &its, nullptr);
+    if (g_have_backstop) timer_settime(g_backstop, 0, &off, nullptr);
   }
 }
 

@@ -23,9 +23,10 @@ class DeadMan {
   // one line saying `what` did not finish and aborts; 2 s later a raw
   // SIGABRT ends the process even if the handler could not run.
   // `reset_sigabrt`: sets SIGABRT to SIG_DFL now, so that raw SIGABRT needs
-  // no handler — right for a stall, which aborts anyway; a signal report
+  // no handler — right for a stall, which aborts anyway. A signal report
   // keeps its SIGABRT handler (another thread's abort() must not cut the
-  // report short), and the raw SIGABRT then ends the process through it.
+  // report short); its backstop is then a real-time signal nobody handles,
+  // reset to its default action and unblocked on the calling thread.
   // `what` must live for ever. Signal-safe (timer_settime, sigaction).
   // No-op if not installed.
   static void Arm(int64_t after_ns, const char* what = "the report",

@@ -130,6 +130,10 @@ ArmedPhase DeadlineBoard::Freeze() {
 ArmedPhase DeadlineBoard::RawFields() const {
   ArmedPhase snap;
   snap.generation = seq_.load(std::memory_order_acquire);
+  // Mid-publish, the phase and its subject may not belong together (a
+  // suite's phase with a test's pointer): report no phase rather than
+  // misread one.
+  if (snap.generation & 1) return snap;
   snap.phase = static_cast<Phase>(phase_.load(std::memory_order_acquire));
   snap.subject = subject_.load(std::memory_order_acquire);
   snap.start_ns = start_ns_.load(std::memory_order_acquire);

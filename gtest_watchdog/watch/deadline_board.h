@@ -81,7 +81,8 @@ class DeadlineBoard {
  private:
   void Publish(Phase phase, const void* subject, int64_t start_ns,
                int64_t limit_ns, const char* origin);
-  ArmedPhase RawFields() const;  // no consistency check
+  // The fields as they are; no phase at all while a publish is half done.
+  ArmedPhase RawFields() const;
 
   std::atomic<uint64_t> seq_{0};  // odd while the writer is publishing
   std::atomic<int> phase_{0};

@@ -54,6 +54,13 @@ bool IsFunction(const struct sigaction& sa) {
 // Signal-safe (as safe as the previous handler).
 void PassOn(int sig, siginfo_t* info, void* ucontext) {
   const struct sigaction& prev = g_previous[sig];
+  // A fault in that handler must not come back here (SA_NODEFER): blocked,
+  // it ends the process at once, as without us.
+  sigset_t faults;
+  sigemptyset(&faults);
+  sigaddset(&faults, SIGSEGV);
+  sigaddset(&faults, SIGBUS);
+  pthread_sigmask(SIG_BLOCK, &faults, nullptr);
   if (IsFunction(prev)) {
     if ((prev.sa_flags & SA_SIGINFO) != 0) {
       prev.sa_sigaction(sig, info, ucontext);
@@ -133,10 +140,16 @@ void OnSignal(int sig, siginfo_t* info, void* ucontext) {
     // nothing to hand over to. (A watchdog thread started but not yet
     // running picks the request up when it runs.)
     if (getpid() == g_pid && tid == reporter) {
+      // Not the program's handler on our thread, mid-report: it may want a
+      // lock a stuck thread holds, with the dead-man blocked here.
       RawWriter w(g_stderr_fd);
       w.Str("[ WATCHDOG ] gtest_watchdog's own thread received ")
           .Str(SignalName(sig))
           .Str("; the report is incomplete\n");
+      w.Flush();
+      RaiseWithDefaultAction(sig);
+      errno = saved_errno;
+      return;
     }
     PassOn(sig, info, ucontext);
     errno = saved_errno;
@@ -149,7 +162,7 @@ void OnSignal(int sig, siginfo_t* info, void* ucontext) {
     // handler we passed the signal on to did (end it here, without calling
     // that handler once more).
     if (g_unwinding.load()) siglongjmp(g_unwind_escape, 1);
-    RaiseWithDefaultAction(sig);
+    RaiseWithDefaultAction(g_event.signo != 0 ? g_event.signo : sig);
     errno = saved_errno;
     return;
   }
@@ -188,7 +201,10 @@ void OnSignal(int sig, siginfo_t* info, void* ucontext) {
 // meanwhile): wait for the end the report brings instead of exiting 0. Not
 // after the hand-back: a previous handler may exit on purpose.
 void HoldExit() {
-  if (g_board == nullptr || g_handed_back.load() != 0) return;
+  // A forked child (a death test) inherits the parent's state: never hold it.
+  if (g_board == nullptr || getpid() != g_pid || g_handed_back.load() != 0) {
+    return;
+  }
   const pid_t claimed = g_claimed.load();
   if ((claimed != 0 || g_board->frozen()) && claimed != Tid()) ParkForever();
 }

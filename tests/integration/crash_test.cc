@@ -269,6 +269,19 @@ TEST(Crash, AbortOnAnotherThreadWaitsForTheReport) {
   EXPECT_THAT(r.err, HasSubstr(kSegvPassedOn));
 }
 
+TEST(Crash, DeadManEndsASignalReportThatCannotBeWritten) {
+  // The report and the dead-man's line both block on a full stderr; SIGABRT
+  // keeps its handler during a signal report, so the backstop 2 s after the
+  // dead-man is a real-time signal at its default action.
+  const ChildResult r = RunChild(Argv("Crash.StderrBlockedThenCrash"), {}, 90,
+                                 /*read_stderr=*/false);
+  EXPECT_FALSE(r.killed_by_harness);
+  EXPECT_TRUE(r.signaled) << "exit code " << r.exit_code;
+  EXPECT_GE(r.signal, SIGRTMIN);
+  EXPECT_GE(r.seconds, 30);
+  EXPECT_LT(r.seconds, 32 + kPrompt);
+}
+
 TEST(Crash, NothingTheWatchdogStartedOutlivesTheProgram) {
   // The report helper stays until the program is gone, then exits: the
   // program's stderr (a CI log's pipe) closes with the program. A helper

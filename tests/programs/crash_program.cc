@@ -295,6 +295,21 @@ TEST(Crash, DeathTestsAreLeftAlone) {
 
 TEST(Crash, Passes) { g_sink.fetch_add(1); }
 
+// stderr is a pipe nobody reads, already full: the report cannot be
+// written, and the dead-man timer's own line cannot either. Its backstop
+// must still end the process.
+TEST(Crash, StderrBlockedThenCrash) {
+  const int flags = fcntl(2, F_GETFL);
+  fcntl(2, F_SETFL, flags | O_NONBLOCK);
+  char junk[4096];
+  memset(junk, 'x', sizeof(junk));
+  while (write(2, junk, sizeof(junk)) > 0) {
+  }
+  fcntl(2, F_SETFL, flags);
+  WriteThroughNull();
+  g_sink.fetch_add(1);
+}
+
 // Runs after a crash only if the watchdog let the program go on.
 TEST(Crash, ZzAfterwards) { Say("crash_program: a later test ran\n"); }
 
