@@ -245,10 +245,13 @@ TEST_F(WithBackgroundThread, Sleep) {
   g_sink.fetch_add(1);
 }
 
-// The crash happens on another thread while the test thread waits for it.
+// The crash happens on another thread while the test thread waits for it
+// (once it really waits: inside pthread_create it still blocks signals).
 TEST(Crash, InAnotherThread) {
-  std::thread crasher([] {
+  const pid_t test_tid = static_cast<pid_t>(syscall(SYS_gettid));
+  std::thread crasher([test_tid] {
     pthread_setname_np(pthread_self(), "crasher");
+    WaitUntilIn(test_tid, "202");  // in join()
     WriteThroughNull();
   });
   crasher.join();
