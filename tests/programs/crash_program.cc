@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "absl/debugging/failure_signal_handler.h"
+#include "program_helpers.h"
 
 namespace {
 
@@ -302,13 +303,7 @@ TEST(Crash, Passes) { g_sink.fetch_add(1); }
 // written, and the dead-man timer's own line cannot either. Its backstop
 // must still end the process.
 TEST(Crash, StderrBlockedThenCrash) {
-  const int flags = fcntl(2, F_GETFL);
-  fcntl(2, F_SETFL, flags | O_NONBLOCK);
-  char junk[4096];
-  memset(junk, 'x', sizeof(junk));
-  while (write(2, junk, sizeof(junk)) > 0) {
-  }
-  fcntl(2, F_SETFL, flags);
+  gtest_watchdog_test_programs::FillStderr();
   WriteThroughNull();
   g_sink.fetch_add(1);
 }

@@ -23,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include "program_helpers.h"
+
 namespace {
 
 // Keeps the optimizer from deleting the loops and calls below.
@@ -210,13 +212,7 @@ TEST(Stall, ThreadChurn) {
 // --- stderr is a pipe nobody reads, already full: every write blocks, so
 // the report cannot be written and the dead-man timer must end the process.
 TEST(Stall, StderrBlocked) {
-  const int flags = fcntl(2, F_GETFL);
-  fcntl(2, F_SETFL, flags | O_NONBLOCK);
-  char junk[4096];
-  memset(junk, 'x', sizeof(junk));
-  while (write(2, junk, sizeof(junk)) > 0) {
-  }
-  fcntl(2, F_SETFL, flags);
+  gtest_watchdog_test_programs::FillStderr();
   SleepForever();
 }
 
