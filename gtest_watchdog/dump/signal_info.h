@@ -6,9 +6,25 @@
 // as well as the report helper.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 
 namespace gtest_watchdog_internal {
+
+// What is known of a crash or signal: taken by the handler from siginfo_t
+// and the ucontext, carried in the snapshot to the report helper. Plain
+// data (signal-safe to fill and copy). signo 0: no signal.
+struct SignalFacts {
+  int signo = 0;
+  int code = 0;             // si_code
+  uint64_t fault_addr = 0;  // for faults (IsFault), else 0
+  pid_t sender_pid = 0;     // for signals a process sent (HasSender), else 0
+  int64_t sender_uid = 0;
+  pid_t tid = 0;                     // the thread it interrupted
+  uint64_t sp = 0;                   // that thread's stack pointer then
+  bool to_previous_handler = false;  // passed on to a handler, not default
+};
 
 // "SIGSEGV"; real-time signals as "SIGRTMIN+3" (from a fixed table); 0 or
 // out of range gives "SIG?". Signal-safe.

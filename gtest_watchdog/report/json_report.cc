@@ -128,7 +128,7 @@ Json WaitJson(const LockWait& w) {
 const char* RoleOf(const ReportModel& model, int index, const SnapshotThread& t,
                    const Snapshot& snap) {
   if (index == model.test_thread) return "test";
-  if (snap.signal != 0 && t.tid == snap.signal_tid) return "signalled";
+  if (snap.signal.signo != 0 && t.tid == snap.signal.tid) return "signalled";
   if (t.status == StackStatus::kSelf ||
       (snap.watchdog_tid != 0 && t.tid == snap.watchdog_tid)) {
     return "watchdog";
@@ -193,31 +193,31 @@ std::string FormatJsonReport(const ReportModel& model) {
                 model.threads[static_cast<size_t>(model.test_thread)].frames)
           : nullptr;
   doc["stalled_at"] = user ? FrameJson(*user) : Json(nullptr);
-  if (snap.signal != 0) {
+  const SignalFacts& facts = snap.signal;
+  if (facts.signo != 0) {
     Json sig;
-    sig["number"] = snap.signal;
-    sig["name"] = SignalName(snap.signal);
-    sig["code"] = snap.signal_code;
-    sig["description"] =
-        StringOrNull(SignalCodeText(snap.signal, snap.signal_code));
-    const bool fault = IsFault(snap.signal, snap.signal_code);
-    sig["fault_address"] = fault ? Json(Hex(snap.fault_addr)) : Json(nullptr);
-    sig["sender_pid"] = TidOrNull(snap.sender_pid);
+    sig["number"] = facts.signo;
+    sig["name"] = SignalName(facts.signo);
+    sig["code"] = facts.code;
+    sig["description"] = StringOrNull(SignalCodeText(facts.signo, facts.code));
+    const bool fault = IsFault(facts.signo, facts.code);
+    sig["fault_address"] = fault ? Json(Hex(facts.fault_addr)) : Json(nullptr);
+    sig["sender_pid"] = TidOrNull(facts.sender_pid);
     sig["sender_uid"] =
-        snap.sender_pid != 0 ? Json(snap.sender_uid) : Json(nullptr);
-    sig["tid"] = snap.signal_tid;
+        facts.sender_pid != 0 ? Json(facts.sender_uid) : Json(nullptr);
+    sig["tid"] = facts.tid;
     // Where it hit, in the user's code.
     const SourceFrame* at = nullptr;
     for (int i = 0; i < n_threads; ++i) {
-      if (raw_of(i).tid == snap.signal_tid) {
+      if (raw_of(i).tid == facts.tid) {
         at = FirstUserFrame(model.threads[static_cast<size_t>(i)].frames);
       }
     }
     sig["crashed_at"] = at != nullptr ? FrameJson(*at) : Json(nullptr);
     sig["stack_overflow"] =
-        LooksLikeStackOverflow(snap.signal, snap.fault_addr, snap.signal_sp);
+        LooksLikeStackOverflow(facts.signo, facts.fault_addr, facts.sp);
     sig["passed_to"] =
-        snap.to_previous_handler ? "previous-handler" : "default-action";
+        facts.to_previous_handler ? "previous-handler" : "default-action";
     doc["signal"] = std::move(sig);
   } else {
     doc["signal"] = nullptr;

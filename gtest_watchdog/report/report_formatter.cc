@@ -398,23 +398,24 @@ std::string WhereText(const ThreadModel& t) {
 
 // The thread a crash or signal interrupted, or null.
 const ThreadModel* SignalledThread(const ReportModel& m) {
-  if (m.snapshot->signal == 0) return nullptr;
-  return ByTid(m, m.snapshot->signal_tid);
+  if (m.snapshot->signal.signo == 0) return nullptr;
+  return ByTid(m, m.snapshot->signal.tid);
 }
 
 // "SIGSEGV (address not mapped to object) at address 0x0".
 std::string SignalText(const Snapshot& snap) {
-  std::string text = SignalName(snap.signal);
-  const char* how = SignalCodeText(snap.signal, snap.signal_code);
+  const SignalFacts& sig = snap.signal;
+  std::string text = SignalName(sig.signo);
+  const char* how = SignalCodeText(sig.signo, sig.code);
   if (*how != '\0') absl::StrAppend(&text, " (", how, ")");
-  if (IsFault(snap.signal, snap.signal_code)) {
-    absl::StrAppendFormat(&text, " at address 0x%x", snap.fault_addr);
+  if (IsFault(sig.signo, sig.code)) {
+    absl::StrAppendFormat(&text, " at address 0x%x", sig.fault_addr);
   }
-  if (snap.sender_pid != 0) {
-    absl::StrAppend(&text, " from pid ", snap.sender_pid,
-                    snap.sender_pid == snap.pid ? " (this process)" : "");
+  if (sig.sender_pid != 0) {
+    absl::StrAppend(&text, " from pid ", sig.sender_pid,
+                    sig.sender_pid == snap.pid ? " (this process)" : "");
   }
-  if (LooksLikeStackOverflow(snap.signal, snap.fault_addr, snap.signal_sp)) {
+  if (LooksLikeStackOverflow(sig.signo, sig.fault_addr, sig.sp)) {
     absl::StrAppend(&text,
                     ": stack overflow (the address is just below the "
                     "thread's stack pointer)");
@@ -562,7 +563,7 @@ std::string FormatReport(const ReportModel& m, const FormatOptions& options) {
           &out, " — ",
           paint.Red(absl::StrCat(
               snap.kind == "crash" ? "crashed here: " : "interrupted here by ",
-              SignalName(snap.signal))),
+              SignalName(snap.signal.signo))),
           "\n");
       AppendFrames(&out, t.frames, paint);
       if (t.raw->truncated)
@@ -607,7 +608,7 @@ std::string Headline(const ReportModel& m) {
     what = snap.phase_id;
   }
   if (snap.phase_id == "none") what = "outside any test";
-  if (snap.signal != 0) {
+  if (snap.signal.signo != 0) {
     return absl::StrCat(
         what, ": ", SignalText(snap),
         snap.phase_id == "none"
@@ -635,7 +636,7 @@ std::string FormatFailureMessage(const ReportModel& m) {
   if (signalled != nullptr) {
     absl::StrAppend(&out, "\nStack trace:\nThread ", signalled->raw->tid, " \"",
                     signalled->raw->name, "\", where ",
-                    SignalName(m.snapshot->signal), " hit:\n");
+                    SignalName(m.snapshot->signal.signo), " hit:\n");
     AppendFrames(&out, signalled->frames, Painter(false));
   } else if (m.test_thread >= 0) {
     const ThreadModel& t = m.threads[m.test_thread];

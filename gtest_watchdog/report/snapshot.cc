@@ -57,11 +57,12 @@ void WriteSnapshot(int fd, const SnapshotHeader& h,
     w.Char("0123456789abcdef"[c >> 4]).Char("0123456789abcdef"[c & 15]);
   }
   w.Char('\n');
-  if (h.signal != 0) {
-    w.Str("signal ").Dec(h.signal).Char(' ').Dec(h.signal_code).Char(' ');
-    w.Hex(h.fault_addr).Char(' ').Dec(h.sender_pid).Char(' ');
-    w.Dec(h.sender_uid).Char(' ').Dec(h.signal_tid).Char(' ');
-    w.Hex(h.signal_sp).Char(' ').Dec(h.to_previous_handler ? 1 : 0);
+  const SignalFacts& sig = h.signal;
+  if (sig.signo != 0) {
+    w.Str("signal ").Dec(sig.signo).Char(' ').Dec(sig.code).Char(' ');
+    w.Hex(sig.fault_addr).Char(' ').Dec(sig.sender_pid).Char(' ');
+    w.Dec(sig.sender_uid).Char(' ').Dec(sig.tid).Char(' ');
+    w.Hex(sig.sp).Char(' ').Dec(sig.to_previous_handler ? 1 : 0);
     w.Char('\n');
   }
   for (int i = 0; i < count; ++i) {
@@ -176,10 +177,11 @@ bool ParseSnapshot(const std::string& text, Snapshot* out, std::string* error) {
       }
     } else if (key == "signal") {
       int to_previous = 0;
-      in >> snap.signal >> snap.signal_code >> std::hex >> snap.fault_addr >>
-          std::dec >> snap.sender_pid >> snap.sender_uid >> snap.signal_tid >>
-          std::hex >> snap.signal_sp >> std::dec >> to_previous;
-      snap.to_previous_handler = to_previous != 0;
+      SignalFacts& sig = snap.signal;
+      in >> sig.signo >> sig.code >> std::hex >> sig.fault_addr >> std::dec >>
+          sig.sender_pid >> sig.sender_uid >> sig.tid >> std::hex >> sig.sp >>
+          std::dec >> to_previous;
+      sig.to_previous_handler = to_previous != 0;
     } else if (key == "futex" && !snap.threads.empty()) {
       std::string hex, bytes;
       in >> std::hex >> snap.threads.back().futex_base >> hex;

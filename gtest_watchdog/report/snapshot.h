@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "gtest_watchdog/dump/proc_threads.h"
+#include "gtest_watchdog/dump/signal_info.h"
 #include "gtest_watchdog/dump/stack_collector.h"
 
 namespace gtest_watchdog_internal {
@@ -63,15 +64,7 @@ struct SnapshotHeader {
   pid_t watchdog_tid = 0;
   bool color = false;            // the report may use ANSI colours
   const char* json_report = "";  // absolute path for the JSON report, or ""
-  // kind "crash" / "signal": the signal and how it came (0: none).
-  int signal = 0;
-  int signal_code = 0;
-  uint64_t fault_addr = 0;
-  pid_t sender_pid = 0;
-  int64_t sender_uid = 0;
-  pid_t signal_tid = 0;  // the thread it interrupted
-  uint64_t signal_sp = 0;
-  bool to_previous_handler = false;  // passed on to a handler, not default
+  SignalFacts signal;            // kind "crash" / "signal"; signo 0 otherwise
 };
 
 struct SnapshotThreadIn {
@@ -116,14 +109,7 @@ struct Snapshot {
   pid_t watchdog_tid = 0;
   bool color = false;
   std::string json_report;  // absolute path, or empty
-  int signal = 0;           // kind "crash" / "signal"; 0 otherwise
-  int signal_code = 0;
-  uint64_t fault_addr = 0;
-  pid_t sender_pid = 0;
-  int64_t sender_uid = 0;
-  pid_t signal_tid = 0;
-  uint64_t signal_sp = 0;
-  bool to_previous_handler = false;
+  SignalFacts signal;       // kind "crash" / "signal"; signo 0 otherwise
   std::vector<SnapshotThread> threads;
 };
 

@@ -175,20 +175,20 @@ bool FindModule(uint64_t pc, const char** path, uint64_t* address) {
 }
 
 void WriteHeadline(RawWriter& w, const SnapshotHeader& h) {
-  if (h.signal != 0) {
+  const SignalFacts& sig = h.signal;
+  if (sig.signo != 0) {
     w.Str(strcmp(h.kind, "crash") == 0 ? "[ CRASH    ] " : "[ SIGNAL   ] ");
     if (h.test_name[0] != '\0') {
       w.Str(h.test_name).Str(": ");
     } else if (h.suite_name[0] != '\0') {
       w.Str(h.suite_name).Str(": ");
     }
-    w.Str(h.phase_description).Str(": ").Str(SignalName(h.signal));
-    const char* how = SignalCodeText(h.signal, h.signal_code);
+    w.Str(h.phase_description).Str(": ").Str(SignalName(sig.signo));
+    const char* how = SignalCodeText(sig.signo, sig.code);
     if (*how != '\0') w.Str(" (").Str(how).Str(")");
-    if (IsFault(h.signal, h.signal_code))
-      w.Str(" at address ").Hex(h.fault_addr);
-    if (h.sender_pid != 0) w.Str(" from pid ").Dec(h.sender_pid);
-    w.Str(" in thread ").Dec(h.signal_tid).Char('\n');
+    if (IsFault(sig.signo, sig.code)) w.Str(" at address ").Hex(sig.fault_addr);
+    if (sig.sender_pid != 0) w.Str(" from pid ").Dec(sig.sender_pid);
+    w.Str(" in thread ").Dec(sig.tid).Char('\n');
     return;
   }
   w.Str("[ TIMEOUT  ] ");
@@ -362,7 +362,7 @@ void WriteGoogleTestOutput(const SnapshotHeader& header, bool helper_ok) {
       RawWriter w(g_stderr_fd);
       w.Str("[ OUTPUT   ] ")
           .Str(path.c_str())
-          .Str(header.signal == 0 ? " written, with the stalled "
+          .Str(header.signal.signo == 0 ? " written, with the stalled "
                : strcmp(header.kind, "crash") == 0
                    ? " written, with the crashed "
                    : " written, with the interrupted ")
@@ -571,16 +571,15 @@ int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
     stacks[i].tid = tids[i];
     StackStatus status = StackStatus::kNoAnswer;
     const char st = kernel[i].state;
-    if (ev != nullptr && tids[i] == ev->tid) {
+    if (ev != nullptr && tids[i] == ev->facts.tid) {
       // The signalled thread: its handler unwound it from the interrupted
-      // instruction; asked again, it would show the handler's frames.
-      if (ev->stack_ok) {
-        status = StackStatus::kOk;
-        stacks[i].depth = ev->stack.depth;
-        stacks[i].truncated = ev->stack.truncated;
-        memcpy(stacks[i].pcs, ev->stack.pcs, sizeof(stacks[i].pcs));
-        stacks[i].state.store(static_cast<int>(StackState::kDone));
-      }
+      // instruction (at least the PC); asked again, it would show the
+      // handler's frames.
+      status = StackStatus::kOk;
+      stacks[i].depth = ev->stack.depth;
+      stacks[i].truncated = ev->stack.truncated;
+      memcpy(stacks[i].pcs, ev->stack.pcs, sizeof(stacks[i].pcs));
+      stacks[i].state.store(static_cast<int>(StackState::kDone));
     } else if (kernel[i].gone) {
       status = StackStatus::kExited;
     } else if (tids[i] == g_watchdog_tid) {
@@ -761,7 +760,7 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& fired,
   AbortNow();
 }
 
-void StallReporter::ReportSignal(const ArmedPhase&, int64_t now_ns) {
+void StallReporter::ReportSignal(const ArmedPhase& armed, int64_t now_ns) {
   const SignalEvent* ev = FatalSignals::Pending();
   if (ev == nullptr || g_reporting.exchange(true)) ParkForever();
   // SIGABRT keeps its handler: an abort() on another thread meanwhile parks
@@ -769,36 +768,28 @@ void StallReporter::ReportSignal(const ArmedPhase&, int64_t now_ns) {
   DeadMan::Arm(g_settings.dead_man_ns, "the report",
                /*reset_sigabrt=*/false);
   BlockSigpipe();
-  DeadlineBoard* board = InstalledBoard();
-  const ArmedPhase armed = board != nullptr ? board->Freeze() : ArmedPhase();
   static char test_name[1024];
   static char suite_name[512];
   DescribeSubject(armed, test_name, suite_name);
 
   SnapshotHeader header;
-  const bool crash = IsFault(ev->signo, ev->code) || ev->signo == SIGABRT;
+  const SignalFacts& facts = ev->facts;
+  const bool crash = IsFault(facts.signo, facts.code) || facts.signo == SIGABRT;
   header.kind = crash ? "crash" : "signal";
   header.phase_id = PhaseId(armed.phase);
   header.phase_description = PhaseDescription(armed.phase);
   header.limit_origin = armed.origin;
   header.limit_ns = armed.limit_ns;
   header.elapsed_ns = armed.running() ? now_ns - armed.start_ns : 0;
-  header.signal = ev->signo;
-  header.signal_code = ev->code;
-  header.fault_addr = ev->fault_addr;
-  header.sender_pid = ev->sender_pid;
-  header.sender_uid = ev->sender_uid;
-  header.signal_tid = ev->tid;
-  header.signal_sp = ev->sp;
-  header.to_previous_handler = ev->to_previous;
+  header.signal = facts;
   FillCommonHeader(&header, test_name, suite_name);
   const int frozen = CollectAndReport(header, ev, true);
 
   RawWriter w(g_stderr_fd);
   w.Str(crash ? "[ CRASH    ] " : "[ SIGNAL   ] ")
       .Str("report complete; ")
-      .Str(SignalName(ev->signo))
-      .Str(ev->to_previous
+      .Str(SignalName(facts.signo))
+      .Str(facts.to_previous_handler
                ? " now goes to the handler installed before gtest_watchdog, "
                  "then the process ends by it\n"
                : " now takes its default action: the process ends by it\n");
@@ -807,8 +798,9 @@ void StallReporter::ReportSignal(const ArmedPhase&, int64_t now_ns) {
   // A new budget for what comes next, said as what it is: a previous
   // handler may take its time (a sanitizer symbolizing its own report).
   DeadMan::Arm(kHandOverNs,
-               ev->to_previous ? "the handler the signal was passed on to"
-                               : "ending the process by the signal",
+               facts.to_previous_handler
+                   ? "the handler the signal was passed on to"
+                   : "ending the process by the signal",
                /*reset_sigabrt=*/false);
   FatalSignals::HandBack();
   ParkForever();  // the signalled thread ends the process

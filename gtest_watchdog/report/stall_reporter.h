@@ -64,10 +64,11 @@ class StallReporter {
   static void ReportAndAbort(Action kind, const ArmedPhase& armed,
                              const TotalLimit& total, int64_t now_ns);
 
-  // The report for a signal a handler handed over (watch/fatal_signals.h):
-  // the same steps, headed by the signal; then the signalled thread passes
-  // the signal on and this one parks until the process ends. Never returns.
-  // Signal-safe in the sense above.
+  // The report for a signal a handler handed over (watch/fatal_signals.h),
+  // `armed` being the board as the handler froze it: the same steps, headed
+  // by the signal; then the signalled thread passes the signal on and this
+  // one parks until the process ends. Never returns. Signal-safe in the
+  // sense above.
   [[noreturn]] static void ReportSignal(const ArmedPhase& armed,
                                         int64_t now_ns);
 

@@ -26,7 +26,6 @@ namespace {
 DeadlineBoard* g_board = nullptr;
 pid_t g_pid = 0;
 int g_stderr_fd = 2;
-SignalSet g_installed = 0;
 struct sigaction g_previous[65];
 std::atomic<pid_t> g_reporting_tid{0};
 std::atomic<bool> g_reporter_started{false};
@@ -95,16 +94,15 @@ void WaitForHandBack() {
 // stack pointer just past the end, with the frames above it intact: the
 // first readable page above it is enough. Signal-safe.
 void TakeStack(SignalEvent* ev) {
-  ev->stack.tid = ev->tid;
+  const uint64_t sp = ev->facts.sp;
+  ev->stack.tid = ev->facts.tid;
   constexpr uint64_t kPage = 4096;
   constexpr uint64_t kLookAbove = 256 * 1024;
   uint64_t top = 0;
-  const bool sp_readable =
-      ev->sp != 0 && ReadOwnMemory(ev->sp, &top, sizeof(top));
+  const bool sp_readable = sp != 0 && ReadOwnMemory(sp, &top, sizeof(top));
   bool stack_readable = sp_readable;
-  for (uint64_t at = (ev->sp | (kPage - 1)) + 1;
-       !stack_readable && ev->sp != 0 && at < ev->sp + kLookAbove;
-       at += kPage) {
+  for (uint64_t at = (sp | (kPage - 1)) + 1;
+       !stack_readable && sp != 0 && at < sp + kLookAbove; at += kPage) {
     uint64_t word;
     stack_readable = ReadOwnMemory(at, &word, sizeof(word));
   }
@@ -116,10 +114,7 @@ void TakeStack(SignalEvent* ev) {
     g_unwinding.store(true);
     const bool ok = StackCollector::UnwindInterrupted(&ev->stack, ev->pc);
     g_unwinding.store(false);
-    if (ok) {
-      ev->stack_ok = true;
-      return;
-    }
+    if (ok) return;
   }
   g_unwinding.store(false);
   int depth = 0;
@@ -127,7 +122,6 @@ void TakeStack(SignalEvent* ev) {
   if (sp_readable && ev->pc == 0 && top > 1) ev->stack.pcs[depth++] = top - 1;
   ev->stack.depth = depth;
   ev->stack.truncated = true;
-  ev->stack_ok = true;
 }
 
 void OnSignal(int sig, siginfo_t* info, void* ucontext) {
@@ -162,7 +156,8 @@ void OnSignal(int sig, siginfo_t* info, void* ucontext) {
     // handler we passed the signal on to did (end it here, without calling
     // that handler once more).
     if (g_unwinding.load()) siglongjmp(g_unwind_escape, 1);
-    RaiseWithDefaultAction(g_event.signo != 0 ? g_event.signo : sig);
+    RaiseWithDefaultAction(g_event.facts.signo != 0 ? g_event.facts.signo
+                                                    : sig);
     errno = saved_errno;
     return;
   }
@@ -173,22 +168,23 @@ void OnSignal(int sig, siginfo_t* info, void* ucontext) {
   // the next test, or to exit(), while the report is written.
   g_board->Freeze();
   SignalEvent& ev = g_event;
+  SignalFacts& facts = ev.facts;
   const auto* uc = static_cast<const ucontext_t*>(ucontext);
-  ev.signo = sig;
-  ev.code = info != nullptr ? info->si_code : SI_USER;
-  if (info != nullptr && IsFault(sig, ev.code)) {
-    ev.fault_addr = reinterpret_cast<uint64_t>(info->si_addr);
+  facts.signo = sig;
+  facts.code = info != nullptr ? info->si_code : SI_USER;
+  if (info != nullptr && IsFault(sig, facts.code)) {
+    facts.fault_addr = reinterpret_cast<uint64_t>(info->si_addr);
   }
-  if (info != nullptr && HasSender(ev.code)) {
-    ev.sender_pid = info->si_pid;
-    ev.sender_uid = info->si_uid;
+  if (info != nullptr && HasSender(facts.code)) {
+    facts.sender_pid = info->si_pid;
+    facts.sender_uid = info->si_uid;
   }
-  ev.tid = tid;
+  facts.tid = tid;
   if (uc != nullptr) {
     ev.pc = static_cast<uint64_t>(uc->uc_mcontext.gregs[REG_RIP]);
-    ev.sp = static_cast<uint64_t>(uc->uc_mcontext.gregs[REG_RSP]);
+    facts.sp = static_cast<uint64_t>(uc->uc_mcontext.gregs[REG_RSP]);
   }
-  ev.to_previous = IsFunction(g_previous[sig]);
+  facts.to_previous_handler = IsFunction(g_previous[sig]);
   TakeStack(&ev);
   g_event_ready.store(true, std::memory_order_release);
   g_board->RequestReport();
@@ -298,12 +294,9 @@ bool FatalSignals::Install(SignalSet set, DeadlineBoard* board,
                             ": ", strerror(errno));
       return false;
     }
-    g_installed |= SignalBit(sig);
   }
   return true;
 }
-
-SignalSet FatalSignals::installed() { return g_installed; }
 
 void FatalSignals::SetReportingThread(pid_t tid) { g_reporting_tid.store(tid); }
 

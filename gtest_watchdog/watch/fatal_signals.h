@@ -28,6 +28,7 @@
 #include <string>
 
 #include "gtest_watchdog/config/signal_list.h"
+#include "gtest_watchdog/dump/signal_info.h"
 #include "gtest_watchdog/dump/stack_collector.h"
 #include "gtest_watchdog/watch/deadline_board.h"
 
@@ -36,17 +37,9 @@ namespace gtest_watchdog_internal {
 // What the handler saw, for the report. Written once by the one handler that
 // claimed the report, read by the watchdog thread after it was published.
 struct SignalEvent {
-  int signo = 0;
-  int code = 0;             // si_code
-  uint64_t fault_addr = 0;  // for faults (SIGSEGV, SIGBUS, ...), else 0
-  pid_t sender_pid = 0;     // for signals sent by a process, else 0
-  uid_t sender_uid = 0;
-  pid_t tid = 0;             // the thread the signal interrupted
-  uint64_t pc = 0;           // where it was interrupted
-  uint64_t sp = 0;           // its stack pointer then
-  bool stack_ok = false;     // `stack` holds its frames from pc outwards
-  bool to_previous = false;  // a handler installed before ours runs next
-  ThreadStack stack;
+  SignalFacts facts;
+  uint64_t pc = 0;    // where the thread was interrupted
+  ThreadStack stack;  // its frames from pc outwards (at least pc itself)
 };
 
 class FatalSignals {
@@ -56,9 +49,6 @@ class FatalSignals {
   // signal stack for the calling thread unless it has one. Start-up only:
   // not signal-safe. False with *error if a handler cannot be installed.
   static bool Install(SignalSet set, DeadlineBoard* board, std::string* error);
-  // The signals our handler is installed for.
-  static SignalSet installed();
-
   // The thread that writes reports: a signal there is the report's own
   // failure and is passed on at once. Signal-safe.
   static void SetReportingThread(pid_t tid);

@@ -6,6 +6,7 @@
 #include "gtest_watchdog/report/json_report.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -573,12 +574,9 @@ TEST(JsonReportSchemaTest, CrashReportValidatesAndCarriesTheSignal) {
   TempDir dir;
   RichReport r;
   r.snap.kind = "crash";
-  r.snap.signal = 11;
-  r.snap.signal_code = 1;  // SEGV_MAPERR
-  r.snap.fault_addr = 0;
-  r.snap.signal_tid = 102;
-  r.snap.signal_sp = 0x7ffd00000000;
-  r.snap.to_previous_handler = true;
+  // SIGSEGV at address 0 in thread 102, passed on to an earlier handler.
+  r.snap.signal =
+      SignalFacts{SIGSEGV, SEGV_MAPERR, 0, 0, 0, 102, 0x7ffd00000000, true};
   const std::string text = FormatJsonReport(r.model);
   const Json doc = Json::parse(text);
   const Json& sig = doc.at("signal");
@@ -604,11 +602,8 @@ TEST(JsonReportSchemaTest, CrashReportValidatesAndCarriesTheSignal) {
 TEST(JsonReportSchemaTest, SignalFromAnotherProcessHasASenderAndNoAddress) {
   RichReport r;
   r.snap.kind = "signal";
-  r.snap.signal = 15;
-  r.snap.signal_code = 0;  // SI_USER
-  r.snap.sender_pid = 4321;
-  r.snap.sender_uid = 1000;
-  r.snap.signal_tid = 100;
+  // SIGTERM sent by pid 4321 (uid 1000), received by thread 100.
+  r.snap.signal = SignalFacts{SIGTERM, SI_USER, 0, 4321, 1000, 100, 0, false};
   const Json doc = Json::parse(FormatJsonReport(r.model));
   const Json& sig = doc.at("signal");
   EXPECT_EQ(sig.at("name"), "SIGTERM");

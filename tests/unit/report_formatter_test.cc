@@ -3,6 +3,8 @@
 
 #include "gtest_watchdog/report/report_formatter.h"
 
+#include <signal.h>
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -312,6 +314,14 @@ class FormatReportTest : public ::testing::Test {
 
   std::string Report() { return FormatReport(snap_, symbols_.AsFunction()); }
 
+  // A crash or signal report: `signo` with si_code `code` hit thread `tid`.
+  void Signalled(const char* kind, int signo, int code, pid_t tid) {
+    snap_.kind = kind;
+    snap_.signal.signo = signo;
+    snap_.signal.code = code;
+    snap_.signal.tid = tid;
+  }
+
   // The lines of the section for thread `tid`, up to the next blank line.
   std::string Section(const std::string& report, pid_t tid) {
     const size_t start = report.find("\nThread " + std::to_string(tid) + " ");
@@ -510,12 +520,9 @@ TEST_F(FormatReportTest, TestThreadMissingFromSnapshot) {
 // ---- crashes and signals ----
 
 TEST_F(FormatReportTest, CrashHeadlineNamesTheSignalTheAddressAndTheThread) {
-  snap_.kind = "crash";
-  snap_.signal = 11;      // SIGSEGV
-  snap_.signal_code = 1;  // SEGV_MAPERR
-  snap_.fault_addr = 0x10;
-  snap_.signal_tid = 100;
-  snap_.signal_sp = 0x7ffd00000000;
+  Signalled("crash", SIGSEGV, SEGV_MAPERR, 100);
+  snap_.signal.fault_addr = 0x10;
+  snap_.signal.sp = 0x7ffd00000000;
   snap_.elapsed_ns = 250'000'000;
   const std::string report = Report();
   EXPECT_THAT(report,
@@ -534,11 +541,8 @@ TEST_F(FormatReportTest, CrashHeadlineNamesTheSignalTheAddressAndTheThread) {
 }
 
 TEST_F(FormatReportTest, CrashInAnotherThreadIsNamedThere) {
-  snap_.kind = "crash";
-  snap_.signal = 8;  // SIGFPE
-  snap_.signal_code = 1;
-  snap_.fault_addr = 0x555;
-  snap_.signal_tid = 101;
+  Signalled("crash", SIGFPE, FPE_INTDIV, 101);
+  snap_.signal.fault_addr = 0x555;
   const std::string report = Report();
   EXPECT_THAT(report, HasSubstr("SIGFPE (integer divide by zero) at address "
                                 "0x555"));
@@ -551,23 +555,17 @@ TEST_F(FormatReportTest, CrashInAnotherThreadIsNamedThere) {
 }
 
 TEST_F(FormatReportTest, StackOverflowIsSaid) {
-  snap_.kind = "crash";
-  snap_.signal = 11;
-  snap_.signal_code = 1;
-  snap_.signal_sp = 0x7ffd00010000;
-  snap_.fault_addr = 0x7ffd0000fff8;
-  snap_.signal_tid = 100;
+  Signalled("crash", SIGSEGV, SEGV_MAPERR, 100);
+  snap_.signal.sp = 0x7ffd00010000;
+  snap_.signal.fault_addr = 0x7ffd0000fff8;
   EXPECT_THAT(Report(), HasSubstr("at address 0x7ffd0000fff8: stack overflow "
                                   "(the address is just below the thread's "
                                   "stack pointer)"));
 }
 
 TEST_F(FormatReportTest, SignalFromAnotherProcessNamesTheSenderAndTheTest) {
-  snap_.kind = "signal";
-  snap_.signal = 3;       // SIGQUIT
-  snap_.signal_code = 0;  // SI_USER
-  snap_.sender_pid = 4321;
-  snap_.signal_tid = 101;
+  Signalled("signal", SIGQUIT, SI_USER, 101);
+  snap_.signal.sender_pid = 4321;
   const std::string report = Report();
   EXPECT_THAT(report,
               StartsWith("[ SIGNAL   ] Foo.Bar: test body: SIGQUIT "
@@ -578,11 +576,8 @@ TEST_F(FormatReportTest, SignalFromAnotherProcessNamesTheSenderAndTheTest) {
 }
 
 TEST_F(FormatReportTest, SignalOutsideAnyTest) {
-  snap_.kind = "crash";
-  snap_.signal = 6;        // SIGABRT
-  snap_.signal_code = -6;  // SI_TKILL
-  snap_.sender_pid = 100;
-  snap_.signal_tid = 100;
+  Signalled("crash", SIGABRT, SI_TKILL, 100);
+  snap_.signal.sender_pid = 100;
   snap_.phase_id = "none";
   snap_.test_name = "";
   const std::string report = Report();
@@ -593,10 +588,7 @@ TEST_F(FormatReportTest, SignalOutsideAnyTest) {
 }
 
 TEST_F(FormatReportTest, FailureMessageShowsTheCrashingThread) {
-  snap_.kind = "crash";
-  snap_.signal = 11;
-  snap_.signal_code = 1;
-  snap_.signal_tid = 101;
+  Signalled("crash", SIGSEGV, SEGV_MAPERR, 101);
   AnalysisInput input;
   input.snapshot = &snap_;
   input.symbolize = symbols_.AsFunction();

@@ -3,6 +3,7 @@
 
 #include "gtest_watchdog/report/snapshot.h"
 
+#include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -139,42 +140,33 @@ TEST_F(SnapshotRoundTripTest, HeaderFields) {
 
 TEST_F(SnapshotRoundTripTest, SignalFields) {
   header_.kind = "crash";
-  header_.signal = 11;
-  header_.signal_code = 1;
-  header_.fault_addr = 0xdeadbeef000;
-  header_.signal_tid = 4243;
-  header_.signal_sp = 0x7ffd12345678;
-  header_.to_previous_handler = true;
+  header_.signal = SignalFacts{SIGSEGV, SEGV_MAPERR, 0xdeadbeef000,  0,
+                               0,       4243,        0x7ffd12345678, true};
   const std::string text = WriteToString(header_, threads_.data(),
                                          static_cast<int>(threads_.size()));
   Snapshot snap;
   std::string error;
   ASSERT_TRUE(ParseSnapshot(text, &snap, &error)) << error << "\n" << text;
   EXPECT_EQ(snap.kind, "crash");
-  EXPECT_EQ(snap.signal, 11);
-  EXPECT_EQ(snap.signal_code, 1);
-  EXPECT_EQ(snap.fault_addr, 0xdeadbeef000u);
-  EXPECT_EQ(snap.sender_pid, 0);
-  EXPECT_EQ(snap.signal_tid, 4243);
-  EXPECT_EQ(snap.signal_sp, 0x7ffd12345678u);
-  EXPECT_TRUE(snap.to_previous_handler);
+  EXPECT_EQ(snap.signal.signo, 11);
+  EXPECT_EQ(snap.signal.code, 1);
+  EXPECT_EQ(snap.signal.fault_addr, 0xdeadbeef000u);
+  EXPECT_EQ(snap.signal.sender_pid, 0);
+  EXPECT_EQ(snap.signal.tid, 4243);
+  EXPECT_EQ(snap.signal.sp, 0x7ffd12345678u);
+  EXPECT_TRUE(snap.signal.to_previous_handler);
   ASSERT_EQ(snap.threads.size(), 4u);
 
   // A signal sent by another process: its sender, no fault address.
   header_.kind = "signal";
-  header_.signal = 3;
-  header_.signal_code = 0;
-  header_.fault_addr = 0;
-  header_.sender_pid = 777;
-  header_.sender_uid = 1000;
-  header_.to_previous_handler = false;
+  header_.signal = SignalFacts{SIGQUIT, SI_USER, 0, 777, 1000, 4243, 0, false};
   ASSERT_TRUE(
       ParseSnapshot(WriteToString(header_, threads_.data(), 1), &snap, &error))
       << error;
-  EXPECT_EQ(snap.signal, 3);
-  EXPECT_EQ(snap.sender_pid, 777);
-  EXPECT_EQ(snap.sender_uid, 1000);
-  EXPECT_FALSE(snap.to_previous_handler);
+  EXPECT_EQ(snap.signal.signo, 3);
+  EXPECT_EQ(snap.signal.sender_pid, 777);
+  EXPECT_EQ(snap.signal.sender_uid, 1000);
+  EXPECT_FALSE(snap.signal.to_previous_handler);
 }
 
 TEST_F(SnapshotRoundTripTest, NoSignalLineForATimeout) {
@@ -183,7 +175,7 @@ TEST_F(SnapshotRoundTripTest, NoSignalLineForATimeout) {
   Snapshot snap;
   std::string error;
   ASSERT_TRUE(ParseSnapshot(text, &snap, &error)) << error;
-  EXPECT_EQ(snap.signal, 0);
+  EXPECT_EQ(snap.signal.signo, 0);
 }
 
 TEST_F(SnapshotRoundTripTest, ColourJsonPathAndFutexWindow) {
