@@ -143,6 +143,17 @@ const char* SignalCodeText(int sig, int code) {
   return "";
 }
 
+int FreeRealTimeSignal(int highest) {
+  for (int sig = highest; sig >= SIGRTMIN + 2; --sig) {
+    struct sigaction old;
+    if (sigaction(sig, nullptr, &old) != 0) continue;
+    if ((old.sa_flags & SA_SIGINFO) == 0 && old.sa_handler == SIG_DFL) {
+      return sig;
+    }
+  }
+  return 0;
+}
+
 bool IsFault(int sig, int code) {
   return code > 0 && (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
                       sig == SIGILL || sig == SIGTRAP);

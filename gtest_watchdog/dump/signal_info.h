@@ -35,6 +35,12 @@ const char* SignalName(int sig);
 // code means nothing in particular. Signal-safe.
 const char* SignalCodeText(int sig, int code);
 
+// The highest real-time signal at or below `highest` that nobody handles
+// (default action, no handler), never one of those glibc keeps for itself
+// nor the two just above them; 0 if none. For the watchdog's own signals.
+// Signal-safe (sigaction queries).
+int FreeRealTimeSignal(int highest);
+
 // SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP raised by the CPU (code > 0): a
 // fault at an instruction, with a meaningful fault address. Signal-safe.
 bool IsFault(int sig, int code);

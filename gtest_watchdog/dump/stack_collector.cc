@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "gtest_watchdog/dump/signal_info.h"
 #include "gtest_watchdog/watch/deadline_board.h"
 
 namespace gtest_watchdog_internal {
@@ -113,12 +114,6 @@ bool InstallHandler(int sig) {
   return sigaction(sig, &sa, nullptr) == 0;
 }
 
-bool IsFree(int sig) {
-  struct sigaction old;
-  if (sigaction(sig, nullptr, &old) != 0) return false;
-  return (old.sa_flags & SA_SIGINFO) == 0 && old.sa_handler == SIG_DFL;
-}
-
 }  // namespace
 
 int StackCollector::Install() {
@@ -126,13 +121,7 @@ int StackCollector::Install() {
   g_pid = getpid();
   // Highest free real-time signal: low ones are the ones programs and
   // libraries pick first (glibc itself reserves those below SIGRTMIN).
-  int chosen = 0;
-  for (int sig = SIGRTMAX - 2; sig >= SIGRTMIN + 2; --sig) {
-    if (IsFree(sig)) {
-      chosen = sig;
-      break;
-    }
-  }
+  const int chosen = FreeRealTimeSignal(SIGRTMAX - 2);
   if (chosen == 0 || !InstallHandler(chosen)) return 0;
   // Warm-up: the first _Unwind_Backtrace may resolve symbols lazily.
   ThreadStack warm;

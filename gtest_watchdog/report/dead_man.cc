@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "gtest_watchdog/dump/signal_info.h"
 #include "gtest_watchdog/report/raw_writer.h"
 
 namespace gtest_watchdog_internal {
@@ -84,18 +85,15 @@ void AbortNow() {
 
 bool DeadMan::InstallForThisThread(int stderr_fd) {
   g_fd = stderr_fd;
-  for (int sig = SIGRTMAX - 3; sig >= SIGRTMIN + 2 && g_signal == 0; --sig) {
-    struct sigaction old;
-    if (sigaction(sig, nullptr, &old) != 0) continue;
-    if ((old.sa_flags & SA_SIGINFO) != 0 || old.sa_handler != SIG_DFL) continue;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_sigaction = &OnExpiry;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-    if (sigaction(sig, &sa, nullptr) == 0) g_signal = sig;
-  }
-  if (g_signal == 0) return false;
+  const int sig = FreeRealTimeSignal(SIGRTMAX - 3);
+  if (sig == 0) return false;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_sigaction = &OnExpiry;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  if (sigaction(sig, &sa, nullptr) != 0) return false;
+  g_signal = sig;
   sigevent sev;
   memset(&sev, 0, sizeof(sev));
   // Aimed at this thread: a process-directed signal could be queued for a
@@ -112,17 +110,12 @@ bool DeadMan::InstallForThisThread(int stderr_fd) {
   raw.sigev_signo = SIGABRT;
   g_have_backstop = timer_create(CLOCK_MONOTONIC, &raw, &g_backstop) == 0;
   // The next free real-time signal below ours, left at its default action.
-  for (int sig = g_signal - 1; sig >= SIGRTMIN + 2; --sig) {
-    struct sigaction old;
-    if (sigaction(sig, nullptr, &old) != 0) continue;
-    if ((old.sa_flags & SA_SIGINFO) != 0 || old.sa_handler != SIG_DFL) continue;
-    sigevent rt = sev;
-    rt.sigev_signo = sig;
-    if (timer_create(CLOCK_MONOTONIC, &rt, &g_rt_backstop) == 0) {
-      g_rt_backstop_signal = sig;
-      g_have_rt_backstop = true;
-    }
-    break;
+  sigevent rt = sev;
+  rt.sigev_signo = FreeRealTimeSignal(g_signal - 1);
+  if (rt.sigev_signo != 0 &&
+      timer_create(CLOCK_MONOTONIC, &rt, &g_rt_backstop) == 0) {
+    g_rt_backstop_signal = rt.sigev_signo;
+    g_have_rt_backstop = true;
   }
   g_installed.store(true);
   return true;

@@ -8,10 +8,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "child_process.h"
@@ -152,6 +154,18 @@ bool Running(pid_t pid) {
          text[paren + 2] != 'Z';
 }
 
+// Whether `pid` stops running within `seconds`: a killed process takes a
+// moment to die, longer on a loaded machine.
+bool StopsRunningWithin(pid_t pid, double seconds) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (Running(pid)) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
 TEST(Diagnosis, ChildProcessesAreListedAndDoNotOutliveTheTestBinary) {
   const ChildResult r = RunDiagnosis("ChildProcessesAreListedAndTerminated");
   EXPECT_THAT(r.err, HasSubstr("[ CHILDREN ] 3 child processes of the test "
@@ -169,7 +183,8 @@ TEST(Diagnosis, ChildProcessesAreListedAndDoNotOutliveTheTestBinary) {
     }
   }
   ASSERT_EQ(pids.size(), 3u) << r.out;
-  for (pid_t pid : pids) EXPECT_FALSE(Running(pid)) << "pid " << pid;
+  for (pid_t pid : pids)
+    EXPECT_TRUE(StopsRunningWithin(pid, 5)) << "pid " << pid;
 }
 
 TEST(Diagnosis, TestWaitingForAChildStaysStuckUntilTheOutputIsWritten) {
@@ -200,7 +215,7 @@ TEST(Diagnosis, TestWaitingForAChildStaysStuckUntilTheOutputIsWritten) {
     if (word == "child") out >> pid;
   }
   ASSERT_GT(pid, 0) << r.out;
-  EXPECT_FALSE(Running(pid));
+  EXPECT_TRUE(StopsRunningWithin(pid, 5)) << "pid " << pid;
   std::remove(xml.c_str());
 }
 

@@ -259,17 +259,13 @@ TEST(Crash, InAnotherThread) {
 }
 
 // The crash happens on another thread while the test thread runs on to the
-// end of the program: the report must still come out, and the process must
-// still end by the signal, not exit 0 behind the report's back.
-std::atomic<bool> g_about_to_crash{false};
+// end of the program: once that crash is being reported (the crasher sleeps
+// in the watchdog's handler), the report must still come out and the
+// process still end by the signal, not exit 0 behind the report's back.
+// (Before the claim, exiting first is a race the program itself has.)
 TEST(Crash, WhileTheTestThreadFinishes) {
-  std::thread([] {
-    pthread_setname_np(pthread_self(), "late_crasher");
-    g_about_to_crash.store(true);
-    WriteThroughNull();
-  }).detach();
-  while (!g_about_to_crash.load()) {
-  }
+  StartCrasher("late_crasher");
+  WaitUntilIn(g_crasher_tid.load(), "202");
 }
 
 TEST(Crash, SmashedFramePointer) {
