@@ -14,3 +14,6 @@ find_package(nlohmann_json 3 CONFIG REQUIRED)
 find_package(PkgConfig REQUIRED)
 # elfutils' libdw symbolizes in the report helper process (file:line, inlined frames).
 pkg_check_modules(LIBDW REQUIRED IMPORTED_TARGET GLOBAL libdw)
+# libseccomp names system calls (a thread's blocking call, in the report
+# helper): the kernel's own table for every architecture, not a copy of ours.
+pkg_check_modules(LIBSECCOMP REQUIRED IMPORTED_TARGET GLOBAL libseccomp)

@@ -8,6 +8,7 @@ packages=(cmake make g++ pkg-config
           libgtest-dev libgmock-dev libabsl-dev libdw-dev
           libspdlog-dev libtomlplusplus-dev libbenchmark-dev
           nlohmann-json3-dev  # the JSON report (--gtest_watchdog_report)
+          libseccomp-dev  # system call names in the report
           python3 python3-jsonschema  # tests: XML, JSON and schema checks
           gdb)  # gdb: the debugger stand-down test
 missing=()

@@ -23,7 +23,15 @@
 
 namespace gtest_watchdog_internal {
 
-struct ChildProcess;  // gtest_watchdog/report/report_model.h
+// One of the test program's child processes (or theirs), as the report
+// helper lists it.
+struct ChildProcess {
+  pid_t pid = 0;
+  pid_t ppid = 0;       // our pid, or another child's (a grandchild)
+  char state = '?';     // from /proc/PID/stat
+  std::string command;  // /proc/PID/cmdline, arguments joined by spaces
+};
+
 
 // ---------------------------------------------------------------------------
 // Stalled-process side: async-signal-safe.

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -152,6 +153,99 @@ uint64_t ParseSigBlk(const char* status, size_t len) {
     }
   }
   return 0;
+}
+
+bool ParseSchedstat(const char* text, size_t len, int64_t* cpu_ns,
+                    int64_t* queued_ns) {
+  const char* p = text;
+  const char* end = text + len;
+  return NextNumber(p, end, cpu_ns) && *cpu_ns >= 0 &&
+         NextNumber(p, end, queued_ns) && *queued_ns >= 0;
+}
+
+int64_t ParseVoluntarySwitches(const char* status, size_t len) {
+  static constexpr char kKey[] = "voluntary_ctxt_switches:";
+  for (size_t i = 0; i + sizeof(kKey) - 1 < len; ++i) {
+    if ((i == 0 || status[i - 1] == '\n') &&
+        memcmp(status + i, kKey, sizeof(kKey) - 1) == 0) {
+      const char* p = status + i + sizeof(kKey) - 1;
+      int64_t v = -1;
+      return NextNumber(p, status + len, &v) && v >= 0 ? v : -1;
+    }
+  }
+  return -1;
+}
+
+bool ParseStatCpuTicks(const char* stat, size_t len, int64_t* ticks) {
+  // Fields after "(comm)": state is field 3, utime 14, stime 15.
+  const char* close_paren = nullptr;
+  for (size_t i = 0; i < len; ++i) {
+    if (stat[i] == ')') close_paren = stat + i;
+  }
+  if (close_paren == nullptr) return false;
+  const char* p = close_paren + 1;
+  const char* end = stat + len;
+  int field = 2;
+  int64_t utime = -1, stime = -1;
+  while (p < end && field < 15) {
+    while (p < end && *p == ' ') ++p;
+    if (p >= end) break;
+    ++field;
+    if (field == 14 || field == 15) {
+      int64_t v;
+      if (!NextNumber(p, end, &v)) return false;
+      (field == 14 ? utime : stime) = v;
+    } else {
+      while (p < end && *p != ' ') ++p;
+    }
+  }
+  if (utime < 0 || stime < 0) return false;
+  *ticks = utime + stime;
+  return true;
+}
+
+void SampleThreadCpu(pid_t tid, CpuSample* out) {
+  *out = CpuSample();
+  char path[64];
+  char buf[4096];
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  const int64_t at = now.tv_sec * 1000000000LL + now.tv_nsec;
+  TaskPath(tid, "schedstat", path);
+  ssize_t n = ReadProcFile(path, buf, sizeof(buf));
+  int64_t cpu = 0, queued = 0;
+  if (n > 0 && ParseSchedstat(buf, static_cast<size_t>(n), &cpu, &queued)) {
+    *out = CpuSample{at, cpu, queued, -1};
+  } else {
+    // Kernels without CONFIG_SCHED_INFO: CPU time in USER_HZ ticks (100 on
+    // every Linux ABI), no run-queue time.
+    TaskPath(tid, "stat", path);
+    n = ReadProcFile(path, buf, sizeof(buf));
+    int64_t ticks = 0;
+    if (n <= 0 || !ParseStatCpuTicks(buf, static_cast<size_t>(n), &ticks)) {
+      return;
+    }
+    *out = CpuSample{at, ticks * 10000000, -1, -1};
+  }
+  TaskPath(tid, "status", path);
+  n = ReadProcFile(path, buf, sizeof(buf));
+  if (n > 0) out->voluntary = ParseVoluntarySwitches(buf, static_cast<size_t>(n));
+}
+
+void SetCpuUse(const CpuSample& first, const CpuSample& second,
+               KernelThreadInfo* info) {
+  if (first.at_ns < 0 || second.at_ns <= first.at_ns || first.cpu_ns < 0 ||
+      second.cpu_ns < first.cpu_ns) {
+    return;
+  }
+  info->interval_ns = second.at_ns - first.at_ns;
+  info->cpu_ns = second.cpu_ns - first.cpu_ns;
+  info->queued_ns = first.queued_ns >= 0 && second.queued_ns >= first.queued_ns
+                        ? second.queued_ns - first.queued_ns
+                        : -1;
+  info->wakeups = first.voluntary >= 0 && second.voluntary >= first.voluntary
+                      ? second.voluntary - first.voluntary
+                      : -1;
 }
 
 void ReadKernelThreadInfo(pid_t tid, KernelThreadInfo* info) {

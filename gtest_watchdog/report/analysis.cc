@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "gtest_watchdog/diagnose/verdict.h"
 #include "gtest_watchdog/report/lock_analysis.h"
 
 namespace gtest_watchdog_internal {
@@ -77,6 +78,7 @@ ReportModel Analyze(const AnalysisInput& in) {
       }
     }
     m.wait = ClassifyWait(t, m.frames, is_ours);
+    m.call = in.decode_call ? in.decode_call(t) : UndecodedCall(t);
     if (m.wait.lock_addr != 0 && in.data_symbol) {
       // Thousands of threads usually wait on a handful of locks.
       const auto [it, added] = lock_names.try_emplace(m.wait.lock_addr);
@@ -90,6 +92,7 @@ ReportModel Analyze(const AnalysisInput& in) {
     model.threads.push_back(std::move(m));
   }
   model.cycles = FindDeadlockCycles(model.threads);
+  model.verdict = DecideVerdict(model);
 
   // Groups: the test thread and the watchdog stand alone; any other thread
   // joins the group of the first earlier thread with the same stack. Keyed

@@ -39,8 +39,12 @@ struct AnalysisInput {
   std::map<pid_t, ExternalStack> external;  // by tid
   std::string ptrace_note;
   std::vector<ChildProcess> children;
+  // Decodes a thread's system call against the live process (the helper
+  // passes a CallDecoder); empty: only the call's name and kind.
+  std::function<BlockingCall(const SnapshotThread&)> decode_call;
 };
 
+// Builds the model, the verdict included.
 ReportModel Analyze(const AnalysisInput& input);
 
 // Threads print as one when these are equal: same frames, wait and state.

@@ -13,6 +13,8 @@
 #include "absl/time/time.h"
 #include "gtest_watchdog/config/duration.h"
 #include "gtest_watchdog/dump/signal_info.h"
+#include "gtest_watchdog/diagnose/syscall_names.h"
+#include "gtest_watchdog/diagnose/verdict.h"
 #include "gtest_watchdog/report/report_formatter.h"
 #include "nlohmann/json.hpp"
 
@@ -116,6 +118,75 @@ Json SyscallJson(const SnapshotThread& t) {
   return j;
 }
 
+Json HoldersJson(const std::vector<FdHolder>& holders) {
+  Json out = Json::array();
+  for (const FdHolder& h : holders) {
+    out.push_back({{"pid", h.pid},
+                   {"fd", h.fd},
+                   {"self", h.self},
+                   {"command", StringOrNull(h.command)}});
+  }
+  return out;
+}
+
+Json FdJson(const FdFacts& f) {
+  Json j;
+  j["fd"] = f.fd >= 0 ? Json(f.fd) : Json(nullptr);
+  j["kind"] = f.kind;
+  j["target"] = StringOrNull(f.target);
+  j["path"] = StringOrNull(f.path);
+  j["access"] = StringOrNull(f.access);
+  j["events"] = StringOrNull(f.events);
+  const bool socket = !f.socket.protocol.empty();
+  j["local"] = socket ? StringOrNull(f.socket.local) : Json(nullptr);
+  j["remote"] = socket ? StringOrNull(f.socket.remote) : Json(nullptr);
+  j["socket_state"] = socket ? StringOrNull(f.socket.state) : Json(nullptr);
+  j["socket_type"] = socket ? StringOrNull(f.socket.type) : Json(nullptr);
+  j["other_end"] = HoldersJson(f.other_end);
+  j["peer"] = HoldersJson(f.peer);
+  j["peer_not_accepted"] = f.peer_not_accepted;
+  j["text"] = f.text;
+  return j;
+}
+
+// What the thread's system call waits for; null when it is in none, and
+// for futexes (the "wait" object says those).
+Json BlockedInJson(const BlockingCall& c) {
+  if (c.kind == BlockKind::kUnknown || c.kind == BlockKind::kRunning ||
+      c.kind == BlockKind::kFutex || c.text.empty()) {
+    return nullptr;
+  }
+  Json j;
+  j["kind"] = BlockKindId(c.kind);
+  j["text"] = c.text;
+  Json fds = Json::array();
+  for (const FdFacts& f : c.fds) fds.push_back(FdJson(f));
+  j["fds"] = std::move(fds);
+  j["timeout_ms"] = c.timeout_ms >= 0 ? Json(c.timeout_ms) : Json(nullptr);
+  j["wait_for"] = StringOrNull(c.wait_for);
+  Json children = Json::array();
+  for (const ChildProcess& p : c.children) children.push_back(p.pid);
+  j["children"] = std::move(children);
+  j["sleep_ns"] = c.sleep_ns >= 0 ? Json(c.sleep_ns) : Json(nullptr);
+  j["sleep_absolute"] = c.sleep_absolute;
+  j["clock"] = StringOrNull(c.clock);
+  Json signals = Json::array();
+  for (int s : c.signals) signals.push_back(SignalName(s));
+  j["signals"] = std::move(signals);
+  return j;
+}
+
+Json CpuJson(const SnapshotThread& t) {
+  if (t.cpu_ns < 0 || t.interval_ns <= 0) return nullptr;
+  Json j;
+  j["cpu_ns"] = t.cpu_ns;
+  j["interval_ns"] = t.interval_ns;
+  j["percent"] = 100.0 * static_cast<double>(t.cpu_ns) /
+                 static_cast<double>(t.interval_ns);
+  j["wakeups"] = t.wakeups >= 0 ? Json(t.wakeups) : Json(nullptr);
+  return j;
+}
+
 Json WaitJson(const LockWait& w) {
   Json j;
   j["kind"] = WaitKindId(w.kind);
@@ -193,6 +264,28 @@ std::string FormatJsonReport(const ReportModel& model) {
                 model.threads[static_cast<size_t>(model.test_thread)].frames)
           : nullptr;
   doc["stalled_at"] = user ? FrameJson(*user) : Json(nullptr);
+  const Verdict& v = model.verdict;
+  if (v.kind != VerdictKind::kNone) {
+    Json verdict;
+    verdict["kind"] = VerdictKindId(v.kind);
+    verdict["text"] = v.text;
+    verdict["thread"] = valid(v.culprit) ? Json(raw_of(v.culprit).tid)
+                                         : Json(nullptr);
+    Json chain = Json::array();
+    for (int i : v.chain) {
+      if (valid(i)) chain.push_back(raw_of(i).tid);
+    }
+    verdict["chain"] = std::move(chain);
+    Json candidates = Json::array();
+    for (int i : v.candidates) {
+      if (valid(i)) candidates.push_back(raw_of(i).tid);
+    }
+    verdict["candidates"] = std::move(candidates);
+    verdict["where"] = v.has_where ? FrameJson(v.where) : Json(nullptr);
+    doc["verdict"] = std::move(verdict);
+  } else {
+    doc["verdict"] = nullptr;
+  }
   const SignalFacts& facts = snap.signal;
   if (facts.signo != 0) {
     Json sig;
@@ -240,6 +333,8 @@ std::string FormatJsonReport(const ReportModel& model) {
     j["wchan"] = StringOrNull(t.wchan);
     j["sig_blocked"] = Hex(t.sig_blocked);
     j["wait"] = WaitJson(tm.wait);
+    j["blocked_in"] = BlockedInJson(tm.call);
+    j["cpu"] = CpuJson(t);
     j["truncated"] = t.truncated;
     const bool grouped = tm.group >= 0 &&
                          static_cast<size_t>(tm.group) < group_index.size() &&

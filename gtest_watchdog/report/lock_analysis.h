@@ -11,6 +11,7 @@
 // They are pure: no system call, no global state.
 #pragma once
 
+#include <sys/syscall.h>
 #include <sys/types.h>
 
 #include <functional>
@@ -22,10 +23,10 @@
 
 namespace gtest_watchdog_internal {
 
-// x86-64 futex(2) system call number.
-constexpr long kSyscallFutex = 202;
+// futex(2)'s system call number.
+constexpr long kSyscallFutex = SYS_futex;
 
-// Classifies the wait of a thread in futex(2) (t.syscall_nr == 202; any
+// Classifies the wait of a thread in futex(2) (t.syscall_nr == kSyscallFutex; any
 // other thread gets kind kNone, as does one in a futex operation that does
 // not wait, such as FUTEX_WAKE). frames are innermost first; the innermost
 // frame naming a known lock, condition or join function decides, and PI

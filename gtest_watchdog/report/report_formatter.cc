@@ -1,5 +1,7 @@
 #include "gtest_watchdog/report/report_formatter.h"
 
+#include <sys/syscall.h>
+
 #include <map>
 #include <set>
 
@@ -9,6 +11,8 @@
 #include "absl/strings/str_join.h"
 #include "gtest_watchdog/config/duration.h"
 #include "gtest_watchdog/dump/signal_info.h"
+#include "gtest_watchdog/diagnose/syscall_names.h"
+#include "gtest_watchdog/diagnose/verdict.h"
 #include "gtest_watchdog/report/analysis.h"
 
 namespace gtest_watchdog_internal {
@@ -80,22 +84,34 @@ std::string WhyNoStack(const SnapshotThread& t) {
   return "";
 }
 
-std::string SyscallText(const SnapshotThread& t) {
-  if (t.syscall_nr == kSyscallRunning) return "on a CPU (not in a system call)";
-  if (t.syscall_nr < 0) return "";
-  const char* name = SyscallName(t.syscall_nr);
-  if (*name == '\0') return absl::StrCat("in system call ", t.syscall_nr);
-  if (t.syscall_nr == 202) {  // futex: op tells mutex from condition variable
-    const uint64_t op = t.syscall_args[1] & 0x7f;
+std::string SyscallText(const ThreadModel& t) {
+  const SnapshotThread& raw = *t.raw;
+  if (raw.syscall_nr == kSyscallRunning) return "on a CPU (not in a system call)";
+  if (raw.syscall_nr < 0) return "";
+  if (!t.call.text.empty()) return absl::StrCat("in ", t.call.text);
+  if (raw.syscall_nr == SYS_futex) {  // op tells mutex from condition variable
+    const uint64_t op = raw.syscall_args[1] & 0x7f;
     const char* what =
         op == 9   ? "futex wait (condition variable, thread join or similar)"
         : op == 0 ? "futex wait (mutex or similar)"
                   : "futex";
-    return absl::StrFormat("in %s on 0x%x", what, t.syscall_args[0]);
+    return absl::StrFormat("in %s on 0x%x", what, raw.syscall_args[0]);
   }
+  const std::string name = SyscallName(raw.syscall_nr);
+  if (name.empty()) return absl::StrCat("in system call ", raw.syscall_nr);
   return absl::StrCat("in ", name, "()");
 }
 
+// ", 99% of a CPU" for a busy thread, ", woke up 120 times in 250 ms" for
+// one that keeps waking up; "" otherwise.
+std::string CpuText(const ThreadModel& t) {
+  if (IsBusy(t)) return absl::StrFormat(", %d%% of a CPU", CpuPercent(t));
+  if (IsSlow(t)) {
+    return absl::StrCat(", woke up ", t.raw->wakeups, " times in ",
+                        DurationText(t.raw->interval_ns));
+  }
+  return "";
+}
 }  // namespace
 
 const char* StateName(char s) {
@@ -118,67 +134,6 @@ const char* StateName(char s) {
       return "idle";
     default:
       return "unknown state";
-  }
-}
-
-const char* SyscallName(long nr) {
-  switch (nr) {
-    case 0:
-      return "read";
-    case 1:
-      return "write";
-    case 7:
-      return "poll";
-    case 23:
-      return "select";
-    case 24:
-      return "sched_yield";
-    case 34:
-      return "pause";
-    case 35:
-      return "nanosleep";
-    case 42:
-      return "connect";
-    case 43:
-      return "accept";
-    case 44:
-      return "sendto";
-    case 45:
-      return "recvfrom";
-    case 46:
-      return "sendmsg";
-    case 47:
-      return "recvmsg";
-    case 61:
-      return "wait4";
-    case 72:
-      return "fcntl";
-    case 73:
-      return "flock";
-    case 128:
-      return "rt_sigtimedwait";
-    case 130:
-      return "rt_sigsuspend";
-    case 202:
-      return "futex";
-    case 230:
-      return "clock_nanosleep";
-    case 232:
-      return "epoll_wait";
-    case 247:
-      return "waitid";
-    case 257:
-      return "openat";
-    case 270:
-      return "pselect6";
-    case 271:
-      return "ppoll";
-    case 281:
-      return "epoll_pwait";
-    case 288:
-      return "accept4";
-    default:
-      return "";
   }
 }
 
@@ -257,62 +212,12 @@ class Painter {
   bool on_;
 };
 
-std::string ThreadLabel(const ThreadModel& t) {
-  return absl::StrCat("thread ", t.raw->tid, " \"", t.raw->name, "\"");
-}
 
 const ThreadModel* ByTid(const ReportModel& m, pid_t tid) {
   for (const ThreadModel& t : m.threads) {
     if (t.raw->tid == tid) return &t;
   }
   return nullptr;
-}
-
-std::string LockText(const LockWait& w) {
-  const char* what =
-      w.kind == WaitKind::kMutex ? "mutex"
-      : w.kind == WaitKind::kRwlockWrite || w.kind == WaitKind::kRwlockRead
-          ? "rwlock"
-      : w.kind == WaitKind::kCondition ? "condition variable"
-                                       : "futex";
-  if (!w.lock_name.empty()) {
-    return absl::StrFormat("%s %s (0x%x)", what, w.lock_name, w.lock_addr);
-  }
-  return absl::StrFormat("%s 0x%x", what, w.lock_addr);
-}
-
-// What the thread waits for, in words; "" when it is not waiting on a
-// futex we understand (then the system call says it).
-std::string WaitText(const ReportModel& m, const ThreadModel& t) {
-  const LockWait& w = t.wait;
-  std::string owner;
-  if (w.owner != 0) {
-    const ThreadModel* o = ByTid(m, w.owner);
-    owner = o != nullptr ? ThreadLabel(*o) : absl::StrCat("thread ", w.owner);
-  }
-  switch (w.kind) {
-    case WaitKind::kMutex:
-      return absl::StrCat(
-          "blocked on ", LockText(w), ", ",
-          owner.empty() ? "owner unknown" : absl::StrCat("owned by ", owner));
-    case WaitKind::kRwlockWrite:
-    case WaitKind::kRwlockRead:
-      return absl::StrCat(
-          "waiting to ",
-          w.kind == WaitKind::kRwlockWrite ? "write-lock " : "read-lock ",
-          LockText(w), ", ",
-          owner.empty() ? "no writer known (held by readers?)"
-                        : absl::StrCat("held for writing by ", owner));
-    case WaitKind::kCondition:
-      return absl::StrCat("waiting on ", LockText(w),
-                          " (for a notify; holds no lock while waiting)");
-    case WaitKind::kJoin:
-      return "waiting to join another thread";
-    case WaitKind::kOtherFutex:
-    case WaitKind::kNone:
-      break;
-  }
-  return "";
 }
 
 std::string StackSourceText(const ThreadModel& t) {
@@ -449,6 +354,55 @@ void AppendDeadlocks(std::string* out, const ReportModel& m,
 
 }  // namespace
 
+std::string ThreadLabel(const ThreadModel& t) {
+  return absl::StrCat("thread ", t.raw->tid, " \"", t.raw->name, "\"");
+}
+
+std::string LockText(const LockWait& w) {
+  const char* what =
+      w.kind == WaitKind::kMutex ? "mutex"
+      : w.kind == WaitKind::kRwlockWrite || w.kind == WaitKind::kRwlockRead
+          ? "rwlock"
+      : w.kind == WaitKind::kCondition ? "condition variable"
+                                       : "futex";
+  if (!w.lock_name.empty()) {
+    return absl::StrFormat("%s %s (0x%x)", what, w.lock_name, w.lock_addr);
+  }
+  return absl::StrFormat("%s 0x%x", what, w.lock_addr);
+}
+
+std::string WaitText(const ReportModel& m, const ThreadModel& t) {
+  const LockWait& w = t.wait;
+  std::string owner;
+  if (w.owner != 0) {
+    const ThreadModel* o = ByTid(m, w.owner);
+    owner = o != nullptr ? ThreadLabel(*o) : absl::StrCat("thread ", w.owner);
+  }
+  switch (w.kind) {
+    case WaitKind::kMutex:
+      return absl::StrCat(
+          "blocked on ", LockText(w), ", ",
+          owner.empty() ? "owner unknown" : absl::StrCat("owned by ", owner));
+    case WaitKind::kRwlockWrite:
+    case WaitKind::kRwlockRead:
+      return absl::StrCat(
+          "waiting to ",
+          w.kind == WaitKind::kRwlockWrite ? "write-lock " : "read-lock ",
+          LockText(w), ", ",
+          owner.empty() ? "no writer known (held by readers?)"
+                        : absl::StrCat("held for writing by ", owner));
+    case WaitKind::kCondition:
+      return absl::StrCat("waiting on ", LockText(w),
+                          " (for a notify; holds no lock while waiting)");
+    case WaitKind::kJoin:
+      return "waiting to join another thread";
+    case WaitKind::kOtherFutex:
+    case WaitKind::kNone:
+      break;
+  }
+  return "";
+}
+
 std::string FormatReport(const ReportModel& m, const FormatOptions& options) {
   const Snapshot& snap = *m.snapshot;
   const Painter paint(options.color);
@@ -461,6 +415,13 @@ std::string FormatReport(const ReportModel& m, const FormatOptions& options) {
                     : snap.kind == "signal" ? "[ SIGNAL   ]"
                                             : "[ TIMEOUT  ]";
   absl::StrAppend(&out, paint.Red(tag), " ", Headline(m), "\n");
+  // The cause in words, before any evidence. A crash's cause is the crash:
+  // the [ CRASHED ] line below says where.
+  if (m.verdict.kind != VerdictKind::kNone &&
+      m.verdict.kind != VerdictKind::kCrash) {
+    absl::StrAppend(&out, paint.Yellow("[ VERDICT  ]"), " ", m.verdict.text,
+                    "\n");
+  }
 
   // Where it happened, in the user's code: the crashing thread, or the
   // thread running the test.
@@ -571,8 +532,9 @@ std::string FormatReport(const ReportModel& m, const FormatOptions& options) {
       continue;
     }
     absl::StrAppend(&out, " — ", StateName(t.raw->state));
+    absl::StrAppend(&out, CpuText(t));
     std::string what = WaitText(m, t);
-    if (what.empty()) what = SyscallText(*t.raw);
+    if (what.empty()) what = SyscallText(t);
     if (!what.empty()) absl::StrAppend(&out, ", ", what);
     if (!t.raw->wchan.empty())
       absl::StrAppend(&out, " (kernel: ", t.raw->wchan, ")");

@@ -50,7 +50,12 @@ std::string FormatFailureMessage(const ReportModel& model);
 // "running", "sleeping", "uninterruptible sleep", ... for a /proc state.
 const char* StateName(char state);
 
-// Name of an x86-64 system call number, or "" if not in our table.
-const char* SyscallName(long nr);
+// `thread 42 "name"`.
+std::string ThreadLabel(const ThreadModel& t);
+// "mutex g_lock (0x7f...)", "condition variable 0x7f...".
+std::string LockText(const LockWait& w);
+// What a thread blocked in a futex waits for, in words ("blocked on mutex
+// g_m (0x..), owned by thread 12 "io""); "" when it is not such a wait.
+std::string WaitText(const ReportModel& m, const ThreadModel& t);
 
 }  // namespace gtest_watchdog_internal

@@ -10,6 +10,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "gtest_watchdog/diagnose/blocking_call.h"
+#include "gtest_watchdog/diagnose/proc_view.h"
 #include "gtest_watchdog/dump/child_processes.h"
 #include "gtest_watchdog/dump/stack_collector.h"
 #include "gtest_watchdog/report/analysis.h"
@@ -47,14 +49,12 @@ bool AwaitGo(int go_fd) {
 }
 
 // Unwinds from outside the threads that could not answer our signal.
-void UnwindSilentThreads(const Snapshot& snap, int go_fd,
-                         AnalysisInput* input) {
+void UnwindSilentThreads(const Snapshot& snap, AnalysisInput* input) {
   std::vector<pid_t> tids;
   for (const SnapshotThread& t : snap.threads) {
     if (NeedsOutsideHelp(t.status)) tids.push_back(t.tid);
   }
   if (tids.empty()) return;
-  AwaitGo(go_fd);  // without it, attaching may still be allowed: try
   std::string error;
   std::unique_ptr<PtraceUnwinder> unwinder =
       PtraceUnwinder::Attach(snap.pid, &error);
@@ -140,8 +140,14 @@ int RunReportHelper(int fd, int out_fd, int message_fd, int go_fd,
   input.data_symbol = [&](uint64_t addr) {
     return symbolizer->DataSymbolName(addr);
   };
-  UnwindSilentThreads(snap, go_fd, &input);
+  // The go-ahead makes us the stalled process's permitted tracer: ptrace
+  // and reading its memory need it (without it, they may still work: try).
+  AwaitGo(go_fd);
+  UnwindSilentThreads(snap, &input);
   input.children = ListChildProcesses(snap.pid, getpid());
+  const std::unique_ptr<ProcView> view = MakeSystemProcView();
+  CallDecoder decoder(*view, snap.pid, input.children);
+  input.decode_call = [&](const SnapshotThread& t) { return decoder.Decode(t); };
   const ReportModel model = Analyze(input);
 
   FormatOptions options;

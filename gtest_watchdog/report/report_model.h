@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "gtest_watchdog/diagnose/blocking_call.h"
+#include "gtest_watchdog/dump/child_processes.h"
 #include "gtest_watchdog/report/snapshot.h"
 #include "gtest_watchdog/symbolize/symbolizer.h"
 
@@ -67,6 +69,7 @@ struct ThreadModel {
   // empty when the thread answered normally.
   std::string stack_note;
   LockWait wait;
+  BlockingCall call;  // the system call it sits in, decoded
   int group = -1;  // index into ReportModel::groups
 };
 
@@ -81,11 +84,30 @@ struct DeadlockCycle {
   std::vector<int> threads;  // indices into ReportModel::threads
 };
 
-struct ChildProcess {
-  pid_t pid = 0;
-  pid_t ppid = 0;       // our pid, or another child's (a grandchild)
-  char state = '?';     // from /proc/PID/stat
-  std::string command;  // /proc/PID/cmdline, arguments joined by spaces
+// The report's first words: the most likely cause, decided from the whole
+// model (diagnose/verdict.h gives the rules).
+enum class VerdictKind {
+  kNone,          // not decided (a model built without the verdict step)
+  kCrash,         // a fatal signal: the crash is the cause
+  kDeadlock,      // a cycle of lock waits
+  kBusy,          // the thread the test waits for runs on a CPU
+  kBlocked,       // ... waits on something outside the process
+  kSlowProgress,  // ... keeps waking up but gets nowhere
+  kNotify,        // ... waits for a notify nothing is left to send
+  kNoClearCause,  // the evidence is weak: we do not guess
+};
+
+struct Verdict {
+  VerdictKind kind = VerdictKind::kNone;
+  // Thread indices: the wait chain from the test thread to the culprit
+  // (for a deadlock, to the cycle, then the cycle); empty when none.
+  std::vector<int> chain;
+  int culprit = -1;  // the thread the verdict is about
+  // Other threads named as possible causes (kNoClearCause).
+  std::vector<int> candidates;
+  bool has_where = false;
+  SourceFrame where;  // the culprit's first frame in the user's code
+  std::string text;   // the whole verdict, without the "[ VERDICT ]" tag
 };
 
 struct ReportModel {
@@ -98,6 +120,7 @@ struct ReportModel {
   std::vector<ChildProcess> children;
   // Set when some threads needed ptrace and it failed (permission, ...).
   std::string ptrace_note;
+  Verdict verdict;
 };
 
 }  // namespace gtest_watchdog_internal

@@ -76,6 +76,9 @@ void WriteSnapshot(int fd, const SnapshotHeader& h,
     w.Char(' ').Hex(k.pc).Char(' ').Hex(k.sig_blocked).Char('\n');
     Line(w, "name", k.name);
     Line(w, "wchan", k.wchan);
+    w.Str("cpu ").Dec(k.cpu_ns).Char(' ').Dec(k.queued_ns).Char(' ');
+    w.Dec(k.wakeups).Char(' ');
+    w.Dec(k.interval_ns).Char('\n');
     const int depth =
         (s != nullptr && threads[i].status == StackStatus::kOk) ? s->depth : 0;
     w.Str("pcs ").Dec(depth);
@@ -206,6 +209,9 @@ bool ParseSnapshot(const std::string& text, Snapshot* out, std::string* error) {
       snap.threads.back().name = RestOfLine(in);
     } else if (key == "wchan" && !snap.threads.empty()) {
       snap.threads.back().wchan = RestOfLine(in);
+    } else if (key == "cpu" && !snap.threads.empty()) {
+      SnapshotThread& t = snap.threads.back();
+      in >> t.cpu_ns >> t.queued_ns >> t.wakeups >> t.interval_ns;
     } else if (key == "pcs" && !snap.threads.empty()) {
       int n = 0;
       in >> n >> std::hex;

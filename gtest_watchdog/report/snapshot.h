@@ -23,7 +23,7 @@
 
 namespace gtest_watchdog_internal {
 
-constexpr int kSnapshotVersion = 3;
+constexpr int kSnapshotVersion = 4;
 
 // Bytes of memory around the futex a thread waits on, read by the stalled
 // process itself (process_vm_readv: a bad address fails, never faults), so
@@ -88,6 +88,11 @@ struct SnapshotThread {
   uint64_t syscall_args[6] = {};
   uint64_t kernel_pc = 0;
   uint64_t sig_blocked = 0;
+  // CPU use between the stalled process's two samples; -1: not measured.
+  int64_t cpu_ns = -1;
+  int64_t queued_ns = -1;
+  int64_t wakeups = -1;
+  int64_t interval_ns = -1;
   std::string name;
   std::string wchan;
   std::vector<uint64_t> pcs;  // pcs[0] exact, others already minus one

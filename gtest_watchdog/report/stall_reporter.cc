@@ -66,6 +66,7 @@ KernelThreadInfo* g_kernel = nullptr;
 ThreadStack* g_stacks = nullptr;
 SnapshotThreadIn* g_in = nullptr;
 FutexWindow* g_futex = nullptr;
+CpuSample* g_cpu = nullptr;
 pid_t* g_frozen_pids = nullptr;  // the test's children: stopped, then killed
 constexpr int kChildPidCapacity = 4096;
 // Where the helper finds the snapshot (after stdin/stdout/stderr), where it
@@ -449,10 +450,11 @@ bool StallReporter::Prepare(const StallPathSettings& settings) {
   g_stacks = MapArray<ThreadStack>(kPreallocatedThreads);
   g_in = MapArray<SnapshotThreadIn>(kPreallocatedThreads);
   g_futex = MapArray<FutexWindow>(kPreallocatedThreads);
+  g_cpu = MapArray<CpuSample>(kPreallocatedThreads);
   g_frozen_pids = MapArray<pid_t>(kChildPidCapacity);
   return ReportHelperLinked() && g_have_spawn_actions && g_tids != nullptr &&
          g_kernel != nullptr && g_stacks != nullptr && g_in != nullptr &&
-         g_futex != nullptr && g_frozen_pids != nullptr &&
+         g_futex != nullptr && g_cpu != nullptr && g_frozen_pids != nullptr &&
          StackCollector::Install() != 0;
 }
 
@@ -517,6 +519,32 @@ namespace {
 // `write_output`: GoogleTest's output is about the phase the board shows.
 // Returns the number of children stopped (in g_frozen_pids). Signal-safe
 // in the sense above, up to GoogleTest's output.
+// Waits out the sampling interval from the first thread's first sample,
+// then samples every thread again: a thread that ran for most of it is
+// busy; one that woke up often but used little CPU makes slow progress.
+// Before any thread is asked for its stack: our signal handler would count
+// as the thread's own CPU time and wake-ups. Signal-safe: clock_nanosleep,
+// open/read/close; no allocation, no lock.
+void SampleCpuAgain(const pid_t* tids, const CpuSample* cpu,
+                    KernelThreadInfo* kernel, int count) {
+  if (cpu == nullptr || count == 0 || g_settings.cpu_sample_ns <= 0) return;
+  int64_t start = -1;
+  for (int i = 0; i < count && start < 0; ++i) start = cpu[i].at_ns;
+  if (start < 0) return;
+  const int64_t until = start + g_settings.cpu_sample_ns;
+  const timespec wake = {static_cast<time_t>(until / 1000000000),
+                         static_cast<long>(until % 1000000000)};
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &wake, nullptr) ==
+         EINTR) {
+  }
+  for (int i = 0; i < count; ++i) {
+    if (kernel[i].gone) continue;
+    CpuSample second;
+    SampleThreadCpu(tids[i], &second);
+    SetCpuUse(cpu[i], second, &kernel[i]);
+  }
+}
+
 int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
                      bool write_output) {
   // Free descriptors even if the process ran out of them.
@@ -531,6 +559,7 @@ int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
   ThreadStack* stacks = g_stacks;
   SnapshotThreadIn* in = g_in;
   FutexWindow* futex = g_futex;
+  CpuSample* cpu = g_cpu;
   int count = tids != nullptr ? ListThreadIds(tids, capacity) : -1;
   for (int attempt = 0; count > capacity && attempt < 3; ++attempt) {
     const int want = count + count / 2;
@@ -547,6 +576,7 @@ int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
     stacks = MapArray<ThreadStack>(count);
     in = MapArray<SnapshotThreadIn>(count);
     futex = MapArray<FutexWindow>(count);
+    cpu = MapArray<CpuSample>(count);
   }
   if (kernel == nullptr || stacks == nullptr || in == nullptr) count = 0;
 
@@ -568,6 +598,7 @@ int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
     new (&kernel[i]) KernelThreadInfo();
     new (&stacks[i]) ThreadStack();
     ReadKernelThreadInfo(tids[i], &kernel[i]);
+    if (cpu != nullptr) SampleThreadCpu(tids[i], &cpu[i]);
     stacks[i].tid = tids[i];
     StackStatus status = StackStatus::kNoAnswer;
     const char st = kernel[i].state;
@@ -597,11 +628,12 @@ int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
     }
     in[i] = SnapshotThreadIn{&kernel[i], &stacks[i], status, nullptr};
     // The memory around a futex a thread sleeps on tells whose lock it is.
-    if (futex != nullptr && kernel[i].syscall_nr == 202 && !kernel[i].gone) {
+    if (futex != nullptr && kernel[i].syscall_nr == SYS_futex && !kernel[i].gone) {
       ProbeFutexWindow(kernel[i].syscall_args[0], &futex[i]);
       in[i].futex = &futex[i];
     }
   }
+  SampleCpuAgain(tids, cpu, kernel, count);
   StackCollector::Collect(stacks, count,
                           MonotonicNowNs() + g_settings.answer_timeout_ns);
   for (int i = 0; i < count; ++i) {

@@ -1,0 +1,751 @@
+#include "gtest_watchdog/diagnose/blocking_call.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "gtest_watchdog/diagnose/syscall_names.h"
+#include "gtest_watchdog/dump/signal_info.h"
+#include "gtest_watchdog/report/report_formatter.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3  // waitid on a pidfd: Linux 5.4, glibc 2.36
+#endif
+
+namespace gtest_watchdog_internal {
+namespace {
+
+// Most descriptors a poll or select is decoded for; the rest are counted.
+constexpr uint64_t kMaxPollFds = 64;
+
+// Calls whose first argument is the one descriptor they wait on. Some do
+// not exist on every architecture (poll, select, epoll_wait: x86-64 only).
+bool FirstArgIsFd(long nr) {
+  switch (nr) {
+    case SYS_read:
+    case SYS_readv:
+    case SYS_pread64:
+    case SYS_preadv:
+    case SYS_preadv2:
+    case SYS_write:
+    case SYS_writev:
+    case SYS_pwrite64:
+    case SYS_pwritev:
+    case SYS_pwritev2:
+    case SYS_recvfrom:
+    case SYS_recvmsg:
+    case SYS_recvmmsg:
+    case SYS_sendto:
+    case SYS_sendmsg:
+    case SYS_sendmmsg:
+    case SYS_accept:
+    case SYS_accept4:
+    case SYS_connect:
+    case SYS_flock:
+    case SYS_fsync:
+    case SYS_fdatasync:
+    case SYS_ioctl:
+    case SYS_fcntl:
+    case SYS_splice:
+    case SYS_tee:
+    case SYS_sendfile:
+    case SYS_copy_file_range:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsEpollWait(long nr) {
+#ifdef SYS_epoll_wait
+  if (nr == SYS_epoll_wait) return true;
+#endif
+#ifdef SYS_epoll_pwait2
+  if (nr == SYS_epoll_pwait2) return true;
+#endif
+  return nr == SYS_epoll_pwait;
+}
+
+const char* ClockName(int clock) {
+  switch (clock) {
+    case CLOCK_REALTIME:
+      return "CLOCK_REALTIME";
+    case CLOCK_MONOTONIC:
+      return "CLOCK_MONOTONIC";
+    case CLOCK_BOOTTIME:
+      return "CLOCK_BOOTTIME";
+    case CLOCK_TAI:
+      return "CLOCK_TAI";
+    case CLOCK_PROCESS_CPUTIME_ID:
+      return "CLOCK_PROCESS_CPUTIME_ID";
+    case CLOCK_THREAD_CPUTIME_ID:
+      return "CLOCK_THREAD_CPUTIME_ID";
+    default:
+      return "a CPU-time clock";
+  }
+}
+
+std::string EventsText(short events) {
+  const bool in = (events & (POLLIN | POLLPRI)) != 0;
+  const bool out = (events & POLLOUT) != 0;
+  return in && out ? "read-write" : in ? "read" : out ? "write" : "";
+}
+
+// "0x..." for an argument we do not decode.
+std::string ArgsText(const uint64_t (&args)[6]) {
+  std::vector<std::string> parts;
+  for (uint64_t a : args) parts.push_back(absl::StrFormat("0x%x", a));
+  return absl::StrJoin(parts, ", ");
+}
+
+std::string HolderText(const FdHolder& h) {
+  if (h.self) return absl::StrCat("this process (fd ", h.fd, ")");
+  return absl::StrCat("pid ", h.pid,
+                      h.command.empty() ? "" : absl::StrCat(" (", h.command, ")"),
+                      ", fd ", h.fd);
+}
+
+std::string HoldersText(const std::vector<FdHolder>& holders) {
+  std::vector<std::string> parts;
+  for (const FdHolder& h : holders) parts.push_back(HolderText(h));
+  return absl::StrJoin(parts, ", ");
+}
+
+std::string InetText(const FdFacts& f) {
+  const SocketEntry& s = f.socket;
+  const bool tcp = absl::StartsWith(s.protocol, "tcp");
+  std::string text = tcp ? "TCP socket " : "UDP socket ";
+  if (s.state == "listen") {
+    absl::StrAppend(&text, "listening on ", s.local);
+    return text;
+  }
+  absl::StrAppend(&text, s.local);
+  if (!s.remote.empty()) absl::StrAppend(&text, " → ", s.remote);
+  if (!s.state.empty()) absl::StrAppend(&text, " (", s.state, ")");
+  if (f.peer_not_accepted) {
+    absl::StrAppend(&text, "; the other end is a listening socket of ",
+                    HoldersText(f.peer), " that has not accepted it");
+  } else if (!f.peer.empty()) {
+    absl::StrAppend(&text, "; the other end is held by ", HoldersText(f.peer));
+  }
+  return text;
+}
+
+std::string PipeText(const FdFacts& f) {
+  std::string text = f.kind == "fifo" ? absl::StrCat("FIFO ", f.path) : "pipe";
+  const bool reader = f.access == "read";
+  const bool writer = f.access == "write";
+  if (!reader && !writer) return text;
+  absl::StrAppend(&text, " (", reader ? "read end; " : "write end; ",
+                  reader ? "write end " : "read end ");
+  if (f.other_end.empty()) {
+    absl::StrAppend(&text, "held by no process of the test)");
+  } else {
+    absl::StrAppend(&text, "held by ", HoldersText(f.other_end), ")");
+  }
+  return text;
+}
+
+std::string FactsText(const FdFacts& f) {
+  if (f.kind == "closed") return "no longer open";
+  if (f.kind == "pipe" || f.kind == "fifo") return PipeText(f);
+  if (f.kind == "tcp" || f.kind == "tcp6" || f.kind == "udp" ||
+      f.kind == "udp6") {
+    return InetText(f);
+  }
+  if (f.kind == "unix") {
+    std::string text = absl::StrCat("Unix ", f.socket.type.empty() ? "" : f.socket.type + " ",
+                                    "socket ",
+                                    f.socket.local.empty() ? "(unnamed)" : f.socket.local);
+    if (!f.socket.state.empty()) absl::StrAppend(&text, " (", f.socket.state, ")");
+    return text;
+  }
+  if (f.kind == "file" || f.kind == "directory" || f.kind == "device") {
+    return absl::StrCat(f.kind, " ", f.path);
+  }
+  if (f.kind == "socket") return absl::StrCat("socket ", f.target);
+  if (f.kind == "epoll") return "epoll instance";
+  return f.kind;
+}
+
+}  // namespace
+
+const char* BlockKindId(BlockKind kind) {
+  switch (kind) {
+    case BlockKind::kRunning:
+      return "running";
+    case BlockKind::kFd:
+      return "fd";
+    case BlockKind::kChild:
+      return "child";
+    case BlockKind::kSleep:
+      return "sleep";
+    case BlockKind::kSignal:
+      return "signal";
+    case BlockKind::kFutex:
+      return "futex";
+    case BlockKind::kOther:
+      return "other";
+    case BlockKind::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+std::string DurationText(int64_t ns) {
+  if (ns < 1000000000) {
+    return absl::StrFormat("%d ms", ns / 1000000);
+  }
+  return absl::StrFormat("%.2f s", static_cast<double>(ns) / 1e9);
+}
+
+CallDecoder::CallDecoder(const ProcView& view, pid_t pid,
+                         std::vector<ChildProcess> children)
+    : view_(view), pid_(pid), children_(std::move(children)) {}
+
+const std::vector<SocketEntry>& CallDecoder::Sockets() {
+  if (sockets_read_) return sockets_;
+  sockets_read_ = true;
+  // The process's own network namespace, which may not be ours.
+  const std::string net = absl::StrCat("/proc/", pid_, "/net/");
+  for (const char* proto : {"tcp", "tcp6", "udp", "udp6"}) {
+    for (SocketEntry& e : ParseInetTable(view_.ReadFile(net + proto), proto)) {
+      sockets_.push_back(std::move(e));
+    }
+  }
+  for (SocketEntry& e : ParseUnixTable(view_.ReadFile(net + "unix"))) {
+    sockets_.push_back(std::move(e));
+  }
+  return sockets_;
+}
+
+const std::vector<CallDecoder::Held>& CallDecoder::Holders() {
+  if (holders_read_) return holders_;
+  holders_read_ = true;
+  std::vector<std::pair<pid_t, std::string>> procs = {{pid_, ""}};
+  for (const ChildProcess& c : children_) procs.emplace_back(c.pid, c.command);
+  for (const auto& [pid, command] : procs) {
+    const std::string dir = absl::StrCat("/proc/", pid, "/fd/");
+    for (int fd : view_.ListNumeric(dir)) {
+      Held h;
+      h.holder = FdHolder{pid, fd, pid == pid_, command};
+      h.target = view_.ReadLink(absl::StrCat(dir, fd));
+      if (!h.target.empty()) holders_.push_back(std::move(h));
+    }
+  }
+  return holders_;
+}
+
+std::string CallDecoder::AccessOf(pid_t pid, int fd) {
+  const std::string info =
+      view_.ReadFile(absl::StrCat("/proc/", pid, "/fdinfo/", fd));
+  for (absl::string_view line : absl::StrSplit(info, '\n')) {
+    if (!absl::ConsumePrefix(&line, "flags:")) continue;
+    line = absl::StripAsciiWhitespace(line);
+    unsigned flags = 0;
+    for (char c : line) {
+      if (c < '0' || c > '7') return "";
+      flags = flags * 8 + static_cast<unsigned>(c - '0');
+    }
+    switch (flags & 3) {  // O_ACCMODE
+      case 0:
+        return "read";
+      case 1:
+        return "write";
+      case 2:
+        return "read-write";
+      default:
+        return "";
+    }
+  }
+  return "";
+}
+
+std::vector<FdHolder> CallDecoder::HoldersOf(const std::string& target) {
+  std::vector<FdHolder> out;
+  for (const Held& h : Holders()) {
+    if (h.target == target) out.push_back(h.holder);
+  }
+  return out;
+}
+
+void CallDecoder::FindOtherEnd(FdFacts* f) {
+  if (f->access != "read" && f->access != "write") return;
+  const std::string other = f->access == "read" ? "write" : "read";
+  for (const FdHolder& h : HoldersOf(f->target)) {
+    if (h.self && h.fd == f->fd) continue;
+    const std::string access = AccessOf(h.pid, h.fd);
+    if (access == other || access == "read-write") f->other_end.push_back(h);
+  }
+}
+
+void CallDecoder::FindPeer(FdFacts* f) {
+  const SocketEntry& s = f->socket;
+  if (!absl::StartsWith(s.protocol, "tcp") || s.remote.empty()) return;
+  for (const SocketEntry& e : Sockets()) {
+    if (e.protocol != s.protocol || e.inode == s.inode) continue;
+    if (e.local == s.remote && e.remote == s.local && e.inode != 0) {
+      f->peer = HoldersOf(absl::StrCat("socket:[", e.inode, "]"));
+      if (!f->peer.empty()) return;
+    }
+  }
+  // Not accepted yet: the connection waits in a listener's queue, which
+  // has no descriptor of its own.
+  const size_t colon = s.remote.rfind(':');
+  const std::string port =
+      colon == std::string::npos ? "" : s.remote.substr(colon);
+  for (const SocketEntry& e : Sockets()) {
+    if (e.protocol != s.protocol || e.state != "listen") continue;
+    if (e.local == s.remote || e.local == "0.0.0.0" + port ||
+        e.local == "[::]" + port) {
+      f->peer = HoldersOf(absl::StrCat("socket:[", e.inode, "]"));
+      f->peer_not_accepted = !f->peer.empty();
+      if (f->peer_not_accepted) return;
+    }
+  }
+}
+
+FdFacts CallDecoder::DescribeFd(int fd) {
+  FdFacts f;
+  f.fd = fd;
+  const std::string link = absl::StrCat("/proc/", pid_, "/fd/", fd);
+  f.target = view_.ReadLink(link);
+  if (f.target.empty()) {
+    f.kind = "closed";
+  } else if (absl::StartsWith(f.target, "pipe:[")) {
+    f.kind = "pipe";
+  } else if (absl::StartsWith(f.target, "socket:[")) {
+    f.kind = "socket";
+    uint64_t inode = 0;
+    absl::string_view digits = f.target;
+    absl::ConsumePrefix(&digits, "socket:[");
+    absl::ConsumeSuffix(&digits, "]");
+    if (absl::SimpleAtoi(digits, &inode)) {
+      if (const SocketEntry* e = FindSocket(Sockets(), inode)) {
+        f.socket = *e;
+        f.kind = e->protocol;
+        if (e->protocol == "unix") f.path = e->local;
+        FindPeer(&f);
+      }
+    }
+  } else if (absl::StartsWith(f.target, "anon_inode:")) {
+    absl::string_view what = f.target;
+    absl::ConsumePrefix(&what, "anon_inode:");
+    absl::ConsumePrefix(&what, "[");
+    absl::ConsumeSuffix(&what, "]");
+    f.kind = what == "eventpoll" ? "epoll"
+             : what == "eventfd" || what == "timerfd" || what == "signalfd" ||
+                     what == "inotify" || what == "pidfd"
+                 ? std::string(what)
+                 : "anon";
+  } else {
+    f.path = f.target;
+    switch (view_.FileType(link)) {
+      case S_IFIFO:
+        f.kind = "fifo";
+        break;
+      case S_IFDIR:
+        f.kind = "directory";
+        break;
+      case S_IFCHR:
+      case S_IFBLK:
+        f.kind = "device";
+        break;
+      default:
+        f.kind = "file";
+    }
+  }
+  if (f.kind == "pipe" || f.kind == "fifo") {
+    f.access = AccessOf(pid_, fd);
+    FindOtherEnd(&f);
+  }
+  f.text = FactsText(f);
+  return f;
+}
+
+std::string CallDecoder::ReadString(uint64_t addr) {
+  char buf[256];
+  std::string out;
+  // Page by page: a short string may end right before an unmapped page.
+  for (int chunk = 0; chunk < 16; ++chunk) {
+    const uint64_t page_left = 4096 - (addr % 4096);
+    const size_t want = std::min<uint64_t>(sizeof(buf), page_left);
+    if (!view_.ReadMemory(pid_, addr, buf, want)) break;
+    const void* nul = memchr(buf, '\0', want);
+    if (nul != nullptr) {
+      out.append(buf, static_cast<const char*>(nul) - buf);
+      return out;
+    }
+    out.append(buf, want);
+    addr += want;
+  }
+  return out;
+}
+
+void CallDecoder::DescribeFds(BlockingCall* call) {
+  const long nr = call->nr;
+  const uint64_t* a = call->args;
+  call->kind = BlockKind::kFd;
+  const bool poll_like =
+#ifdef SYS_poll
+      nr == SYS_poll ||
+#endif
+      nr == SYS_ppoll;
+  const bool select_like =
+#ifdef SYS_select
+      nr == SYS_select ||
+#endif
+      nr == SYS_pselect6;
+  std::string suffix;
+  if (poll_like) {
+    const uint64_t n = std::min(a[1], kMaxPollFds);
+    std::vector<pollfd> fds(n);
+    if (n > 0 && view_.ReadMemory(pid_, a[0], fds.data(), n * sizeof(pollfd))) {
+      for (const pollfd& p : fds) {
+        if (p.fd < 0) continue;
+        FdFacts f = DescribeFd(p.fd);
+        f.events = EventsText(p.events);
+        call->fds.push_back(std::move(f));
+      }
+    }
+    if (a[1] > kMaxPollFds) {
+      suffix = absl::StrCat(" (and ", a[1] - kMaxPollFds, " more)");
+    }
+#ifdef SYS_poll
+    if (nr == SYS_poll && static_cast<int>(a[2]) >= 0) {
+      call->timeout_ms = static_cast<int>(a[2]);
+    }
+#endif
+  } else if (select_like) {
+    const int n = static_cast<int>(std::min<uint64_t>(a[0], 1024));
+    const char* events[3] = {"read", "write", "exception"};
+    std::map<int, std::string> wanted;
+    for (int set = 0; set < 3; ++set) {
+      if (a[1 + set] == 0 || n <= 0) continue;
+      unsigned char bits[128] = {};
+      const size_t bytes = static_cast<size_t>((n + 7) / 8);
+      if (!view_.ReadMemory(pid_, a[1 + set], bits, bytes)) continue;
+      for (int fd = 0; fd < n; ++fd) {
+        if ((bits[fd / 8] >> (fd % 8)) & 1) {
+          std::string& e = wanted[fd];
+          e = e.empty() ? events[set] : e + "," + events[set];
+        }
+      }
+    }
+    for (const auto& [fd, ev] : wanted) {
+      FdFacts f = DescribeFd(fd);
+      f.events = ev;
+      call->fds.push_back(std::move(f));
+    }
+  } else if (IsEpollWait(nr)) {
+    FdFacts ep = DescribeFd(static_cast<int>(a[0]));
+    // What the epoll instance watches: "tfd: N events: HEX ..." lines.
+    std::vector<FdFacts> watched;
+    const std::string info =
+        view_.ReadFile(absl::StrCat("/proc/", pid_, "/fdinfo/", a[0]));
+    for (absl::string_view line : absl::StrSplit(info, '\n')) {
+      if (!absl::ConsumePrefix(&line, "tfd:")) continue;
+      std::vector<absl::string_view> w =
+          absl::StrSplit(line, ' ', absl::SkipEmpty());
+      int fd = -1;
+      if (w.empty() || !absl::SimpleAtoi(w[0], &fd)) continue;
+      FdFacts f = DescribeFd(fd);
+      if (w.size() >= 3 && w[1] == "events:") {
+        unsigned ev = 0;
+        if (absl::SimpleHexAtoi(w[2], &ev)) {
+          f.events = EventsText(static_cast<short>(ev));
+        }
+      }
+      watched.push_back(std::move(f));
+      if (watched.size() >= kMaxPollFds) break;
+    }
+    call->fds.push_back(std::move(ep));
+    for (FdFacts& f : watched) call->fds.push_back(std::move(f));
+    if (static_cast<int>(a[3]) >= 0) call->timeout_ms = static_cast<int>(a[3]);
+  } else if (nr == SYS_splice || nr == SYS_tee || nr == SYS_copy_file_range) {
+    call->fds.push_back(DescribeFd(static_cast<int>(a[0])));
+    call->fds.push_back(DescribeFd(static_cast<int>(a[2])));
+  } else if (nr == SYS_sendfile) {
+    call->fds.push_back(DescribeFd(static_cast<int>(a[1])));
+    call->fds.push_back(DescribeFd(static_cast<int>(a[0])));
+  } else {
+    call->fds.push_back(DescribeFd(static_cast<int>(a[0])));
+  }
+
+  std::string text = absl::StrCat(call->name, "()");
+  if (call->timeout_ms >= 0) {
+    absl::StrAppend(&text, " for ", DurationText(call->timeout_ms * 1000000));
+  }
+  if (IsEpollWait(nr) && !call->fds.empty()) {
+    absl::StrAppend(&text, " on fd ", call->fds[0].fd, ", an epoll instance");
+    if (call->fds.size() == 1) {
+      absl::StrAppend(&text, " watching nothing");
+    } else {
+      std::vector<std::string> parts;
+      for (size_t i = 1; i < call->fds.size(); ++i) {
+        const FdFacts& f = call->fds[i];
+        parts.push_back(absl::StrCat("fd ", f.fd, ": ", f.text));
+      }
+      absl::StrAppend(&text, " watching ", absl::StrJoin(parts, "; "));
+    }
+  } else if (call->fds.size() == 1 && !poll_like && !select_like) {
+    absl::StrAppend(&text, " on fd ", call->fds[0].fd, ": ",
+                    call->fds[0].text);
+  } else if (call->fds.empty()) {
+    absl::StrAppend(&text, " on no descriptor we could read");
+  } else {
+    std::vector<std::string> parts;
+    for (const FdFacts& f : call->fds) {
+      parts.push_back(absl::StrCat(
+          "fd ", f.fd, f.events.empty() ? "" : absl::StrCat(" (", f.events, ")"),
+          ": ", f.text));
+    }
+    absl::StrAppend(&text, " on ", absl::StrJoin(parts, "; "), suffix);
+  }
+  call->text = text;
+}
+
+void CallDecoder::DescribeChildren(BlockingCall* call, long which, pid_t id) {
+  call->kind = BlockKind::kChild;
+  // which: P_ALL, P_PID or P_PGID (waitid's idtype; wait4's pid mapped).
+  for (const ChildProcess& c : children_) {
+    if (c.ppid != pid_) continue;  // only our own children can be awaited
+    bool match = which == P_ALL || (which == P_PID && c.pid == id);
+    if (which == P_PGID) {
+      // Field 5 of stat is the process group.
+      const std::string stat =
+          view_.ReadFile(absl::StrCat("/proc/", c.pid, "/stat"));
+      const size_t paren = stat.rfind(')');
+      std::vector<absl::string_view> f;
+      if (paren != std::string::npos) {
+        f = absl::StrSplit(absl::string_view(stat).substr(paren + 2), ' ');
+      }
+      pid_t pgid = 0;
+      match = f.size() > 2 && absl::SimpleAtoi(f[2], &pgid) && pgid == id;
+    }
+    if (match) call->children.push_back(c);
+  }
+  std::vector<std::string> parts;
+  for (const ChildProcess& c : call->children) {
+    parts.push_back(absl::StrCat("pid ", c.pid, " (", c.command, "; ",
+                                 StateName(c.state), ")"));
+  }
+  std::string text = absl::StrCat(call->name, "() for ");
+  if (which == P_PID) {
+    call->wait_for = absl::StrCat("child pid ", id);
+    if (call->children.empty()) {
+      absl::StrAppend(&text, "child pid ", id,
+                      " (not among the test's processes any more)");
+    } else {
+      absl::StrAppend(&text, "child ", parts[0]);
+    }
+  } else {
+    call->wait_for =
+        which == P_ALL ? "any child"
+                       : absl::StrCat("any child in process group ", id);
+    absl::StrAppend(&text, call->wait_for, ": ",
+                    parts.empty() ? "there is none" : absl::StrJoin(parts, ", "));
+  }
+  call->text = text;
+}
+
+void CallDecoder::DescribeSleep(BlockingCall* call, int clock, bool absolute,
+                                uint64_t timespec_addr) {
+  call->kind = BlockKind::kSleep;
+  call->clock = ClockName(clock);
+  call->sleep_absolute = absolute;
+  struct {
+    int64_t sec;
+    int64_t nsec;
+  } ts;
+  std::string text = absl::StrCat(call->name, "()");
+  if (view_.ReadMemory(pid_, timespec_addr, &ts, sizeof(ts)) && ts.sec >= 0 &&
+      ts.nsec >= 0 && ts.nsec < 1000000000) {
+    const int64_t at = ts.sec > INT64_MAX / 1000000000 - 1
+                           ? INT64_MAX
+                           : ts.sec * 1000000000 + ts.nsec;
+    if (!absolute) {
+      call->sleep_ns = at;
+      absl::StrAppend(&text, " for ", DurationText(at));
+    } else {
+      const int64_t now = view_.NowNs(clock);
+      if (now >= 0) {
+        call->sleep_ns = at > now ? at - now : 0;
+        absl::StrAppend(&text, " until ", DurationText(call->sleep_ns),
+                        " from now");
+      }
+    }
+  }
+  if (call->nr != SYS_nanosleep) absl::StrAppend(&text, " (", call->clock, ")");
+  call->text = text;
+}
+
+BlockingCall UndecodedCall(const SnapshotThread& t) {
+  BlockingCall call;
+  call.nr = t.syscall_nr;
+  std::copy(std::begin(t.syscall_args), std::end(t.syscall_args), call.args);
+  if (t.syscall_nr == kSyscallRunning || t.syscall_nr == -1) {
+    call.kind = BlockKind::kRunning;
+    return call;
+  }
+  if (t.syscall_nr < 0) return call;
+  call.name = SyscallName(t.syscall_nr);
+  if (call.name.empty()) call.name = absl::StrCat("syscall_", t.syscall_nr);
+  call.kind = t.syscall_nr == SYS_futex         ? BlockKind::kFutex
+              : t.syscall_nr == SYS_sched_yield ? BlockKind::kRunning
+                                                : BlockKind::kOther;
+  return call;
+}
+
+BlockingCall CallDecoder::Decode(const SnapshotThread& t) {
+  BlockingCall call;
+  call.nr = t.syscall_nr;
+  std::copy(std::begin(t.syscall_args), std::end(t.syscall_args), call.args);
+  if (t.syscall_nr == kSyscallRunning || t.syscall_nr == -1) {
+    call.kind = BlockKind::kRunning;
+    return call;
+  }
+  if (t.syscall_nr < 0) return call;
+  const long nr = t.syscall_nr;
+  const uint64_t* a = call.args;
+  call.name = SyscallName(nr);
+  if (call.name.empty()) call.name = absl::StrCat("syscall_", nr);
+
+  if (nr == SYS_futex) {
+    call.kind = BlockKind::kFutex;
+    return call;
+  }
+  if (FirstArgIsFd(nr) || nr == SYS_ppoll || nr == SYS_pselect6 ||
+      IsEpollWait(nr)
+#ifdef SYS_poll
+      || nr == SYS_poll
+#endif
+#ifdef SYS_select
+      || nr == SYS_select
+#endif
+  ) {
+    DescribeFds(&call);
+    return call;
+  }
+  if (nr == SYS_wait4) {
+    const pid_t p = static_cast<pid_t>(a[0]);
+    if (p > 0) {
+      DescribeChildren(&call, P_PID, p);
+    } else if (p == -1) {
+      DescribeChildren(&call, P_ALL, 0);
+    } else {
+      // 0: our own process group; below -1: that group.
+      pid_t group = -p;
+      if (p == 0) {
+        const std::string stat =
+            view_.ReadFile(absl::StrCat("/proc/", pid_, "/stat"));
+        const size_t paren = stat.rfind(')');
+        std::vector<absl::string_view> f;
+        if (paren != std::string::npos) {
+          f = absl::StrSplit(absl::string_view(stat).substr(paren + 2), ' ');
+        }
+        if (f.size() <= 2 || !absl::SimpleAtoi(f[2], &group)) group = 0;
+      }
+      DescribeChildren(&call, P_PGID, group);
+    }
+    return call;
+  }
+  if (nr == SYS_waitid) {
+    const long which = static_cast<long>(a[0]);
+    pid_t id = static_cast<pid_t>(a[1]);
+    if (which == P_PIDFD) {
+      // The pidfd's fdinfo names the process: "Pid:\t42".
+      const std::string info =
+          view_.ReadFile(absl::StrCat("/proc/", pid_, "/fdinfo/", a[1]));
+      id = 0;
+      for (absl::string_view line : absl::StrSplit(info, '\n')) {
+        if (absl::ConsumePrefix(&line, "Pid:")) {
+          (void)absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &id);
+        }
+      }
+      DescribeChildren(&call, P_PID, id);
+    } else {
+      DescribeChildren(&call, which, id);
+    }
+    return call;
+  }
+  if (nr == SYS_nanosleep) {
+    DescribeSleep(&call, CLOCK_MONOTONIC, false, a[0]);
+    return call;
+  }
+  if (nr == SYS_clock_nanosleep) {
+    DescribeSleep(&call, static_cast<int>(a[0]), (a[1] & TIMER_ABSTIME) != 0,
+                  a[2]);
+    return call;
+  }
+  if (nr == SYS_rt_sigtimedwait || nr == SYS_rt_sigsuspend
+#ifdef SYS_pause
+      || nr == SYS_pause
+#endif
+  ) {
+    call.kind = BlockKind::kSignal;
+    std::string text = absl::StrCat(call.name, "()");
+    uint64_t set = 0;
+    if (nr == SYS_rt_sigtimedwait &&
+        view_.ReadMemory(pid_, a[0], &set, sizeof(set))) {
+      std::vector<std::string> names;
+      for (int s = 1; s <= 64; ++s) {
+        if ((set >> (s - 1)) & 1) {
+          call.signals.push_back(s);
+          names.push_back(SignalName(s));
+        }
+      }
+      absl::StrAppend(&text, ", waiting for ", absl::StrJoin(names, ", "));
+    } else {
+      absl::StrAppend(&text, ", waiting for a signal");
+    }
+    call.text = text;
+    return call;
+  }
+  if (nr == SYS_openat) {
+    // A FIFO's open blocks until the other end is opened too.
+    const std::string path = ReadString(a[1]);
+    call.kind = BlockKind::kOther;
+    call.text = absl::StrCat(call.name, "(\"", path, "\")");
+    if (!path.empty()) {
+      const std::string full =
+          path[0] == '/' ? path
+          : static_cast<int>(a[0]) == AT_FDCWD
+              ? absl::StrCat("/proc/", pid_, "/cwd/", path)
+              : absl::StrCat("/proc/", pid_, "/fd/", static_cast<int>(a[0]),
+                             "/", path);
+      if (view_.FileType(full) == S_IFIFO) {
+        call.kind = BlockKind::kFd;
+        FdFacts f;
+        f.kind = "fifo";
+        f.path = path;
+        f.text = absl::StrCat("FIFO ", path);
+        call.fds.push_back(f);
+        call.text = absl::StrCat(call.name, "() of FIFO ", path,
+                                 ": waits until the other end is opened");
+      }
+    }
+    return call;
+  }
+  if (nr == SYS_sched_yield) {
+    call.kind = BlockKind::kRunning;
+    return call;
+  }
+  call.kind = BlockKind::kOther;
+  call.text = absl::StrCat(call.name, "(", ArgsText(t.syscall_args), ")");
+  return call;
+}
+
+}  // namespace gtest_watchdog_internal

@@ -1,0 +1,136 @@
+// File: gtest_watchdog/diagnose/blocking_call.h
+//
+// What a blocked thread waits for, from outside the process: the system
+// call it sits in (number and arguments, read by the stalled process from
+// /proc/self/task/TID/syscall) decoded against the process's descriptor
+// table, its sockets in /proc/PID/net, its child processes and the memory
+// its arguments point to. A read() becomes "pipe (read end; write end held
+// by this process: fd 7)", a recvfrom() "TCP socket 127.0.0.1:40112 ->
+// 127.0.0.1:5555 (established)", a wait4() the child's pid and command.
+//
+// Report helper process only: allocates, not signal-safe. Everything it
+// learns about the process comes through a ProcView, so it is unit-tested
+// against a made-up process.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gtest_watchdog/diagnose/net_tables.h"
+#include "gtest_watchdog/diagnose/proc_view.h"
+#include "gtest_watchdog/dump/child_processes.h"
+#include "gtest_watchdog/report/snapshot.h"
+
+namespace gtest_watchdog_internal {
+
+// A descriptor held by one of the test's processes.
+struct FdHolder {
+  pid_t pid = 0;
+  int fd = -1;
+  bool self = false;    // the stalled process itself
+  std::string command;  // a child's command line; "" for ourselves
+};
+
+// What one descriptor of the stalled process is.
+struct FdFacts {
+  int fd = -1;  // -1: not a descriptor yet (a FIFO being opened)
+  // "file", "directory", "device", "pipe", "fifo", "tcp", "tcp6", "udp",
+  // "udp6", "unix", "socket", "eventfd", "timerfd", "signalfd", "epoll",
+  // "inotify", "pidfd", "anon", "closed".
+  std::string kind;
+  std::string target;  // the /proc/PID/fd link: a path, "pipe:[123]", ...
+  std::string path;    // files, FIFOs, devices, named Unix sockets
+  std::string access;  // "read", "write", "read-write"; "" unknown
+  std::string events;  // poll/select/epoll: what is awaited ("read", ...)
+  SocketEntry socket;  // sockets found in /proc/net; protocol "" otherwise
+  // Pipes and FIFOs: the other end's holders among the test's processes
+  // (the writers of a reader's pipe, the readers of a writer's).
+  std::vector<FdHolder> other_end;
+  // Connected TCP sockets: the peer's holders among the test's processes;
+  // peer_not_accepted: the peer is a listener that has not accepted yet.
+  std::vector<FdHolder> peer;
+  bool peer_not_accepted = false;
+  std::string text;  // the description as printed
+};
+
+enum class BlockKind {
+  kUnknown,  // no system call information
+  kRunning,  // on a CPU, or not in a system call
+  kFd,       // waits on descriptors (I/O, poll, accept, connect, ...)
+  kChild,    // waits for a child process
+  kSleep,    // sleeps for a time
+  kSignal,   // waits for a signal
+  kFutex,    // a futex: lock_analysis says which lock or condition
+  kOther,    // another system call
+};
+// "unknown", "running", "fd", "child", "sleep", "signal", "futex", "other".
+const char* BlockKindId(BlockKind kind);
+
+struct BlockingCall {
+  BlockKind kind = BlockKind::kUnknown;
+  long nr = -1;
+  std::string name;  // "recvfrom"; "" when not in a system call
+  uint64_t args[6] = {};
+  std::vector<FdFacts> fds;  // kFd: the descriptors waited on
+  // kChild: "child pid 42", "any child", "any child in process group 7".
+  std::string wait_for;
+  std::vector<ChildProcess> children;  // kChild: those it may be waiting for
+  int64_t sleep_ns = -1;               // kSleep: asked for (or left, absolute)
+  bool sleep_absolute = false;         // kSleep: until a point in time
+  std::string clock;                   // kSleep: "CLOCK_MONOTONIC", ...
+  std::vector<int> signals;            // kSignal: awaited; empty = any
+  int64_t timeout_ms = -1;             // poll/epoll: its timeout; -1 none
+  // "recvfrom() on fd 5: TCP socket ..."; "" for futexes (the lock
+  // analysis words those) and threads on a CPU.
+  std::string text;
+};
+
+// Decodes the blocking calls of one stalled process. Reads its socket
+// tables and the descriptor tables of it and its children once, on first
+// need. Allocates; locks: no; signal-safe: no.
+class CallDecoder {
+ public:
+  CallDecoder(const ProcView& view, pid_t pid,
+              std::vector<ChildProcess> children);
+
+  BlockingCall Decode(const SnapshotThread& t);
+  FdFacts DescribeFd(int fd);
+
+ private:
+  struct Held {
+    FdHolder holder;
+    std::string target;
+  };
+  const std::vector<Held>& Holders();
+  std::string AccessOf(pid_t pid, int fd);
+  const std::vector<SocketEntry>& Sockets();
+  void FindOtherEnd(FdFacts* f);
+  void FindPeer(FdFacts* f);
+  std::vector<FdHolder> HoldersOf(const std::string& target);
+  void DescribeFds(BlockingCall* call);
+  void DescribeChildren(BlockingCall* call, long which, pid_t id);
+  void DescribeSleep(BlockingCall* call, int clock, bool absolute,
+                     uint64_t timespec_addr);
+  std::string ReadString(uint64_t addr);
+
+  const ProcView& view_;
+  pid_t pid_;
+  std::vector<ChildProcess> children_;
+  bool sockets_read_ = false;
+  std::vector<SocketEntry> sockets_;
+  bool holders_read_ = false;
+  std::vector<Held> holders_;
+};
+
+// The call's name and kind, without looking at the process (for a model
+// built without one).
+BlockingCall UndecodedCall(const SnapshotThread& t);
+
+// "3600.00 s", "250 ms": a duration for the report.
+std::string DurationText(int64_t ns);
+
+}  // namespace gtest_watchdog_internal

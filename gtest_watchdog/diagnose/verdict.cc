@@ -1,0 +1,369 @@
+#include "gtest_watchdog/diagnose/verdict.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "gtest_watchdog/dump/signal_info.h"
+#include "gtest_watchdog/report/report_formatter.h"
+
+namespace gtest_watchdog_internal {
+namespace {
+
+// Most other threads a "no clear cause" verdict names as candidates.
+constexpr size_t kMaxCandidates = 3;
+
+bool Measured(const ThreadModel& t) {
+  return t.raw->cpu_ns >= 0 && t.raw->interval_ns > 0;
+}
+
+// Waits outside the process: the thread sits in a system call on a
+// descriptor, a child, a timer or a signal — not on another thread.
+bool BlockedOutside(const ThreadModel& t) {
+  switch (t.call.kind) {
+    case BlockKind::kFd:
+    case BlockKind::kChild:
+    case BlockKind::kSleep:
+    case BlockKind::kSignal:
+    case BlockKind::kOther:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Threads that are not the program's: the watchdog writing the report,
+// and (in a signal report) the thread held in our handler.
+bool IsOurs(const ReportModel& m, const ThreadModel& t) {
+  return t.raw->status == StackStatus::kSelf ||
+         (m.snapshot->signal.signo != 0 &&
+          t.raw->tid == m.snapshot->signal.tid);
+}
+
+int IndexOfTid(const ReportModel& m, pid_t tid) {
+  for (size_t i = 0; i < m.threads.size(); ++i) {
+    if (m.threads[i].raw->tid == tid) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+// Where the thread is in the user's code: "in f() at file.cc:12", or its
+// innermost frame, or "".
+std::string WhereText(const ThreadModel& t, SourceFrame* where, bool* found) {
+  const SourceFrame* f = FirstUserFrame(t.frames);
+  if (f == nullptr && !t.frames.empty()) f = &t.frames.front();
+  if (f == nullptr || f->function.empty()) return "";
+  *where = *f;
+  *found = true;
+  std::string text = absl::StrCat("in ", f->function);
+  if (!f->file.empty() && f->line > 0) {
+    const size_t slash = f->file.rfind('/');
+    absl::StrAppend(
+        &text, " at ",
+        slash == std::string::npos ? f->file : f->file.substr(slash + 1), ":",
+        f->line);
+  }
+  return text;
+}
+
+std::string ShortWhere(const ThreadModel& t) {
+  SourceFrame ignored;
+  bool found = false;
+  return WhereText(t, &ignored, &found);
+}
+
+// "thread 11 "main" waits for mutex m (0x..) held by thread 12 "io", which"
+// — the chain up to (not including) what its last thread does; just the
+// last thread's label for a chain of one.
+std::string ChainText(const ReportModel& m, const std::vector<int>& chain) {
+  std::string text = ThreadLabel(m.threads[chain[0]]);
+  for (size_t i = 1; i < chain.size(); ++i) {
+    const ThreadModel& from = m.threads[chain[i - 1]];
+    const ThreadModel& to = m.threads[chain[i]];
+    if (from.wait.kind == WaitKind::kJoin) {
+      absl::StrAppend(&text, " waits to join ", ThreadLabel(to), ", which");
+    } else {
+      absl::StrAppend(&text, " waits for ", LockText(from.wait), " held by ",
+                      ThreadLabel(to), ", which");
+    }
+  }
+  return text;
+}
+
+// What a waiting thread does, as the end of a sentence: "waits in read() on
+// fd 3: pipe (...)", "is running, not waiting (99% of a CPU over 0.25 s)".
+std::string DoingText(const ReportModel& m, const ThreadModel& t) {
+  if (IsBusy(t)) {
+    // On a loaded machine a spinning thread also waits for a CPU.
+    const int queued = QueuedPercent(t);
+    return absl::StrFormat(
+        "is running, not waiting (%d%% of a CPU over %s%s)", CpuPercent(t),
+        DurationText(t.raw->interval_ns),
+        queued >= 10 ? absl::StrFormat(", and %d%% waiting for one", queued)
+                     : "");
+  }
+  if (!t.call.text.empty()) return absl::StrCat("waits in ", t.call.text);
+  const std::string wait = WaitText(m, t);
+  if (!wait.empty()) return wait;
+  if (t.call.kind == BlockKind::kFutex) {
+    return absl::StrFormat(
+        "waits on futex 0x%x, which is no lock with a known owner (a "
+        "semaphore, a custom lock or event)",
+        t.raw->syscall_args[0]);
+  }
+  if (t.raw->state == 'R') return "is runnable but barely ran";
+  return absl::StrCat("is ", StateName(t.raw->state));
+}
+
+std::string Candidate(const ReportModel& m, const ThreadModel& t) {
+  return absl::StrCat(ThreadLabel(t), ", which ", DoingText(m, t),
+                      [&] {
+                        const std::string w = ShortWhere(t);
+                        return w.empty() ? w : " " + w;
+                      }());
+}
+
+// The wait chain from `start`: owners of the locks waited for, joined
+// threads; stops at a thread with no known owner to go to, or a repeat.
+std::vector<int> WaitChain(const ReportModel& m, int start) {
+  std::vector<int> chain = {start};
+  std::set<int> seen = {start};
+  for (;;) {
+    const ThreadModel& t = m.threads[chain.back()];
+    const WaitKind k = t.wait.kind;
+    const bool edge = k == WaitKind::kMutex || k == WaitKind::kRwlockRead ||
+                      k == WaitKind::kRwlockWrite || k == WaitKind::kJoin;
+    if (!edge || t.wait.owner == 0) break;
+    const int next = IndexOfTid(m, t.wait.owner);
+    if (next < 0 || !seen.insert(next).second) break;
+    chain.push_back(next);
+  }
+  return chain;
+}
+
+void Deadlock(const ReportModel& m, Verdict* v) {
+  // The cycle the test thread's chain runs into, else the first.
+  const DeadlockCycle* cycle = &m.cycles.front();
+  std::vector<int> lead;
+  if (m.test_thread >= 0) {
+    const std::vector<int> chain = WaitChain(m, m.test_thread);
+    for (const DeadlockCycle& c : m.cycles) {
+      const auto hit = std::find_first_of(chain.begin(), chain.end(),
+                                          c.threads.begin(), c.threads.end());
+      if (hit != chain.end()) {
+        cycle = &c;
+        lead.assign(chain.begin(), hit);
+        // Start the cycle where the chain enters it.
+        std::vector<int> rotated = c.threads;
+        std::rotate(rotated.begin(),
+                    std::find(rotated.begin(), rotated.end(), *hit),
+                    rotated.end());
+        v->chain = lead;
+        v->chain.insert(v->chain.end(), rotated.begin(), rotated.end());
+        break;
+      }
+    }
+  }
+  if (v->chain.empty()) v->chain = cycle->threads;
+  v->kind = VerdictKind::kDeadlock;
+  const std::vector<int>& all = v->chain;
+  const int first = all[lead.size()];
+  v->culprit = first;
+  // Close the cycle: the last thread waits for a lock the first one holds.
+  std::vector<int> closed = all;
+  closed.push_back(first);
+  std::string text = absl::StrCat("deadlock: ", ChainText(m, closed));
+  // ChainText ends in ", which": end the sentence at the repeated thread.
+  text.resize(text.size() - std::string(", which").size());
+  std::vector<std::string> wheres;
+  for (size_t i = lead.size(); i < all.size(); ++i) {
+    SourceFrame where;
+    bool found = false;
+    const std::string w = WhereText(m.threads[all[i]], &where, &found);
+    if (i == lead.size() && found) {
+      v->where = where;
+      v->has_where = true;
+    }
+    if (!w.empty()) {
+      wheres.push_back(absl::StrCat(m.threads[all[i]].raw->tid, " ", w));
+    }
+  }
+  if (!wheres.empty()) absl::StrAppend(&text, " — ", absl::StrJoin(wheres, "; "));
+  v->text = text;
+}
+
+}  // namespace
+
+int CpuPercent(const ThreadModel& t) {
+  if (!Measured(t)) return 0;
+  return static_cast<int>(100.0 * static_cast<double>(t.raw->cpu_ns) /
+                              static_cast<double>(t.raw->interval_ns) +
+                          0.5);
+}
+
+int QueuedPercent(const ThreadModel& t) {
+  if (!Measured(t) || t.raw->queued_ns < 0) return 0;
+  return static_cast<int>(100.0 * static_cast<double>(t.raw->queued_ns) /
+                              static_cast<double>(t.raw->interval_ns) +
+                          0.5);
+}
+
+bool IsBusy(const ThreadModel& t) {
+  if (!Measured(t) || t.raw->cpu_ns <= 0) return false;
+  const double runnable = static_cast<double>(t.raw->cpu_ns) +
+                          static_cast<double>(std::max<int64_t>(t.raw->queued_ns, 0));
+  return runnable >= kBusyShare * static_cast<double>(t.raw->interval_ns);
+}
+
+bool IsSlow(const ThreadModel& t) {
+  return Measured(t) && !IsBusy(t) && t.raw->wakeups >= kSlowWakeups;
+}
+
+const char* VerdictKindId(VerdictKind kind) {
+  switch (kind) {
+    case VerdictKind::kCrash:
+      return "crash";
+    case VerdictKind::kDeadlock:
+      return "deadlock";
+    case VerdictKind::kBusy:
+      return "busy";
+    case VerdictKind::kBlocked:
+      return "blocked";
+    case VerdictKind::kSlowProgress:
+      return "slow-progress";
+    case VerdictKind::kNotify:
+      return "waiting-for-notify";
+    case VerdictKind::kNoClearCause:
+      return "no-clear-cause";
+    case VerdictKind::kNone:
+      break;
+  }
+  return "";
+}
+
+Verdict DecideVerdict(const ReportModel& m) {
+  Verdict v;
+  const Snapshot& snap = *m.snapshot;
+  if (m.threads.empty()) {
+    v.kind = VerdictKind::kNoClearCause;
+    v.text = "no clear cause: no thread of the process could be read";
+    return v;
+  }
+  const int signalled =
+      snap.signal.signo != 0 ? IndexOfTid(m, snap.signal.tid) : -1;
+  if (snap.kind == "crash") {
+    v.kind = VerdictKind::kCrash;
+    v.culprit = signalled;
+    if (signalled >= 0) {
+      v.chain = {signalled};
+      const std::string w =
+          WhereText(m.threads[signalled], &v.where, &v.has_where);
+      v.text = absl::StrCat("crash: ", ThreadLabel(m.threads[signalled]),
+                            " got ", SignalName(snap.signal.signo),
+                            w.empty() ? "" : " " + w);
+    } else {
+      v.text = absl::StrCat("crash: ", SignalName(snap.signal.signo));
+    }
+    return v;
+  }
+  if (!m.cycles.empty()) {
+    Deadlock(m, &v);
+    return v;
+  }
+
+  // Whose wait matters: the thread running the test, else the main thread.
+  int start = m.test_thread;
+  if (start < 0) start = IndexOfTid(m, snap.pid);
+  if (start < 0) start = 0;
+  v.chain = WaitChain(m, start);
+  const int end = v.chain.back();
+  v.culprit = end;
+  const ThreadModel& e = m.threads[end];
+  const std::string where = WhereText(e, &v.where, &v.has_where);
+  const std::string at = where.empty() ? "" : ", " + where;
+  const std::string lead = ChainText(m, v.chain);
+
+  // Others that could be what the end waits for, in thread order.
+  std::vector<int> busy, outside;
+  for (size_t i = 0; i < m.threads.size(); ++i) {
+    const ThreadModel& t = m.threads[i];
+    if (static_cast<int>(i) == end || IsOurs(m, t)) continue;
+    if (std::find(v.chain.begin(), v.chain.end(), static_cast<int>(i)) !=
+        v.chain.end()) {
+      continue;
+    }
+    if (IsBusy(t)) {
+      busy.push_back(static_cast<int>(i));
+    } else if (BlockedOutside(t) && t.call.kind != BlockKind::kSignal) {
+      outside.push_back(static_cast<int>(i));
+    }
+  }
+  auto name_candidates = [&](std::string* text) {
+    std::vector<std::string> parts;
+    for (const std::vector<int>* list : {&busy, &outside}) {
+      for (int i : *list) {
+        if (v.candidates.size() >= kMaxCandidates) break;
+        v.candidates.push_back(i);
+        parts.push_back(Candidate(m, m.threads[i]));
+      }
+    }
+    const size_t more = busy.size() + outside.size() - v.candidates.size();
+    absl::StrAppend(text, absl::StrJoin(parts, "; or "));
+    if (more > 0) absl::StrAppend(text, "; or ", more, " more");
+  };
+
+  if (end == signalled) {
+    v.kind = VerdictKind::kNoClearCause;
+    v.text = absl::StrCat("no clear cause: ", lead, " was interrupted by ", SignalName(snap.signal.signo),
+                          where.empty() ? "" : " " + where,
+                          ", so what it waited for is not known");
+    if (!busy.empty() || !outside.empty()) {
+      absl::StrAppend(&v.text, "; meanwhile ");
+      name_candidates(&v.text);
+    }
+    return v;
+  }
+  if (IsBusy(e)) {
+    v.kind = VerdictKind::kBusy;
+    v.text = absl::StrCat("busy: ", lead, " ", DoingText(m, e), at);
+    return v;
+  }
+  if (IsSlow(e)) {
+    v.kind = VerdictKind::kSlowProgress;
+    v.text = absl::StrFormat(
+        "slow progress: %s is not stuck in one call: it woke up %d times in "
+        "%s, using %d%% of a CPU%s%s; it may be polling for something that "
+        "never happens",
+        lead, e.raw->wakeups, DurationText(e.raw->interval_ns), CpuPercent(e),
+        e.call.text.empty() ? "" : absl::StrCat(", now in ", e.call.text), at);
+    return v;
+  }
+  if (BlockedOutside(e)) {
+    v.kind = VerdictKind::kBlocked;
+    v.text = absl::StrCat("blocked: ", lead, " ", DoingText(m, e), at);
+    return v;
+  }
+  if (e.wait.kind == WaitKind::kCondition && busy.empty() && outside.empty()) {
+    v.kind = VerdictKind::kNotify;
+    v.text = absl::StrCat(
+        "waiting for a notify: ", lead, " waits on ", LockText(e.wait), at,
+        ", and no other thread is running or waiting on anything outside the "
+        "process: nothing may ever notify it");
+    return v;
+  }
+  v.kind = VerdictKind::kNoClearCause;
+  v.text = absl::StrCat("no clear cause: ", lead, " ", DoingText(m, e), at);
+  if (!busy.empty() || !outside.empty()) {
+    absl::StrAppend(&v.text, "; it may be waiting for ");
+    name_candidates(&v.text);
+  } else {
+    absl::StrAppend(&v.text,
+                    "; no thread is busy, blocked outside the process or in a "
+                    "deadlock");
+  }
+  return v;
+}
+
+}  // namespace gtest_watchdog_internal

@@ -1,0 +1,57 @@
+// File: gtest_watchdog/diagnose/verdict.h
+//
+// The verdict: the report's first words after the headline, saying in a few
+// lines why the test is stuck, so a developer reading a CI log knows the
+// cause before reading any stack. The rules (docs/verdict.md):
+//
+//  1. A crash is its own cause.
+//  2. Any deadlock cycle: the cycle (and how the test thread reaches it).
+//  3. Otherwise follow the wait chain from the thread running the test:
+//     from a thread waiting for a mutex or rwlock to its owner, from a join
+//     to the joined thread, to the thread at the end. That thread decides:
+//     - it used at least half a CPU between the two samples: busy;
+//     - it keeps waking up (at least kSlowWakeups times between the
+//       samples) with little CPU: slow progress (or polling);
+//     - it sits in a system call on something outside the process (a
+//       descriptor, a child process, a sleep, a signal): blocked, and on
+//       what;
+//     - it waits on a condition variable and no other thread is busy or
+//       blocked outside the process: waiting for a notify nothing can send;
+//     - anything else (a semaphore, a lock whose owner is unknown, a
+//       condition variable while other threads may still notify it, a
+//       thread interrupted by the reported signal): no clear cause, with
+//       the candidates it could be waiting for, rather than a guess.
+//
+// Report helper process only: allocates, not signal-safe. Pure: reads the
+// model only.
+#pragma once
+
+#include "gtest_watchdog/report/report_model.h"
+
+namespace gtest_watchdog_internal {
+
+// A thread that was runnable — on a CPU, or waiting for one on a loaded
+// machine — for at least this share of the sampling interval is busy.
+constexpr double kBusyShare = 0.5;
+// At least this many voluntary sleeps woken up from between the samples,
+// while not busy, make a thread's progress "slow" rather than stuck.
+constexpr int64_t kSlowWakeups = 4;
+
+// True when the thread was runnable for at least kBusyShare of the
+// interval (and ran at all).
+bool IsBusy(const ThreadModel& t);
+// True when not busy but woken up at least kSlowWakeups times.
+bool IsSlow(const ThreadModel& t);
+// Percent of the interval the thread was on a CPU / waited for one.
+int CpuPercent(const ThreadModel& t);
+int QueuedPercent(const ThreadModel& t);
+
+// Decides the verdict for a model whose threads, waits, calls and cycles
+// are filled in.
+Verdict DecideVerdict(const ReportModel& model);
+
+// "deadlock", "busy", "blocked", "slow-progress", "waiting-for-notify",
+// "no-clear-cause", "crash"; "" for kNone.
+const char* VerdictKindId(VerdictKind kind);
+
+}  // namespace gtest_watchdog_internal

@@ -1,0 +1,251 @@
+// Runs tests/programs/verdict_program scenarios as child processes and
+// checks the verdict: the "[ VERDICT  ]" line right after the "[ TIMEOUT  ]"
+// headline that says in one sentence why the test is stuck (deadlock, busy,
+// blocked, waiting for a notify, slow progress, no clear cause), following
+// the test thread's chain of waits to its end and pointing at the user's
+// code there. Also checks that each thread's header decodes what its
+// blocking system call waits for: the TCP socket's two addresses, a pipe,
+// the child process wait4() waits for, and the CPU share of a busy thread.
+#include <signal.h>
+
+#include <string>
+#include <vector>
+
+#include "child_process.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace gtest_watchdog_test {
+namespace {
+
+using ::testing::ContainsRegex;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr double kSlack = 20.0;
+constexpr char kVerdictTag[] = "[ VERDICT  ] ";
+constexpr char kContinuation[] = "             ";  // 13 spaces
+
+std::string Where(const std::string& marker) {
+  const int line = MarkerLine(VERDICT_SOURCE, marker);
+  EXPECT_GT(line, 0) << "marker " << marker << " not found";
+  return "verdict_program.cc:" + std::to_string(line);
+}
+
+ChildResult RunVerdict(const std::string& test) {
+  const ChildResult r =
+      RunChild({VERDICT_PROGRAM, "--gtest_filter=Verdict." + test,
+                "--gtest_watchdog_timeout=1s"});
+  EXPECT_FALSE(r.killed_by_harness) << r.err;
+  EXPECT_TRUE(r.signaled) << "exit code " << r.exit_code << "\n" << r.err;
+  EXPECT_EQ(r.signal, SIGABRT) << r.err;
+  EXPECT_GE(r.seconds, 0.9);
+  EXPECT_LT(r.seconds, 1 + kSlack);
+  return r;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+// The verdict block: the "[ VERDICT  ]" line and the lines after it that
+// start with 13 spaces, joined by '\n'. Empty without a verdict. Expects
+// the verdict to come right after the "[ TIMEOUT  ]" headline.
+std::string VerdictBlock(const std::string& err) {
+  const std::vector<std::string> lines = Lines(err);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].rfind(kVerdictTag, 0) != 0) continue;
+    EXPECT_TRUE(i > 0 && lines[i - 1].rfind("[ TIMEOUT  ] ", 0) == 0)
+        << "the verdict is not the line after the headline:\n"
+        << err;
+    std::string block = lines[i];
+    for (size_t j = i + 1;
+         j < lines.size() && lines[j].rfind(kContinuation, 0) == 0; ++j) {
+      block += "\n" + lines[j];
+    }
+    return block;
+  }
+  return "";
+}
+
+// The first "Thread TID ..." header line that contains `what`.
+std::string ThreadHeader(const std::string& err, const std::string& what) {
+  for (const std::string& line : Lines(err)) {
+    if (line.rfind("Thread ", 0) == 0 && line.find(what) != std::string::npos)
+      return line;
+  }
+  return "";
+}
+
+// The header of the thread running Verdict.`test`.
+std::string TestThreadHeader(const std::string& err, const std::string& test) {
+  return ThreadHeader(err, "[runs Verdict." + test + "]");
+}
+
+// The tid in the header line `Thread TID "name"`, or "" if there is none.
+std::string TidOf(const std::string& err, const std::string& name) {
+  for (const std::string& line : Lines(err)) {
+    if (line.rfind("Thread ", 0) != 0) continue;
+    const size_t space = line.find(' ', 7);
+    if (space == std::string::npos || space == 7) continue;
+    if (line.compare(space, name.size() + 3, " \"" + name + "\"") == 0)
+      return line.substr(7, space - 7);
+  }
+  return "";
+}
+
+// The number printed after `prefix` on one of the program's lines, or "".
+std::string NumberAfter(const std::string& text, const std::string& prefix) {
+  const size_t at = text.find(prefix);
+  if (at == std::string::npos) return "";
+  const size_t start = at + prefix.size();
+  size_t end = start;
+  while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+  return text.substr(start, end - start);
+}
+
+TEST(Verdict, RecvFromASilentServerNamesTheSocket) {
+  const ChildResult r = RunVerdict("RecvFromSilentServer");
+  const std::string port = NumberAfter(r.err, "verdict_program: server port ");
+  ASSERT_FALSE(port.empty()) << r.err;
+  const std::string header = TestThreadHeader(r.err, "RecvFromSilentServer");
+  ASSERT_FALSE(header.empty()) << r.err;
+  // "in recvfrom() on fd 5: TCP socket 127.0.0.1:40112 → 127.0.0.1:5555
+  // (established)".
+  EXPECT_THAT(header, ContainsRegex("in recvfrom\\(\\) on fd [0-9]+: TCP "
+                                    "socket 127\\.0\\.0\\.1:[0-9]+ → "
+                                    "127\\.0\\.0\\.1:" +
+                                    port + " \\(established\\)"))
+      << r.err;
+  const std::string verdict = VerdictBlock(r.err);
+  ASSERT_FALSE(verdict.empty()) << r.err;
+  EXPECT_THAT(verdict, StartsWith("[ VERDICT  ] blocked: thread ")) << r.err;
+  EXPECT_THAT(verdict, ContainsRegex("thread [0-9]+ \"[^\"]+\" waits in "
+                                     "recvfrom\\(\\) on fd [0-9]+: TCP socket"))
+      << r.err;
+  EXPECT_THAT(verdict, HasSubstr("127.0.0.1:" + port)) << r.err;
+  EXPECT_THAT(verdict, HasSubstr(" at " + Where("recv"))) << r.err;
+}
+
+TEST(Verdict, PipeReadNamesThePipe) {
+  const ChildResult r = RunVerdict("PipeRead");
+  const std::string header = TestThreadHeader(r.err, "PipeRead");
+  ASSERT_FALSE(header.empty()) << r.err;
+  EXPECT_THAT(header, ContainsRegex("in read\\(\\) on fd [0-9]+: [^\n]*pipe"))
+      << r.err;
+  const std::string verdict = VerdictBlock(r.err);
+  ASSERT_FALSE(verdict.empty()) << r.err;
+  EXPECT_THAT(verdict, StartsWith("[ VERDICT  ] blocked: thread ")) << r.err;
+  EXPECT_THAT(verdict, HasSubstr("read()")) << r.err;
+  EXPECT_THAT(verdict, HasSubstr("pipe")) << r.err;
+  EXPECT_THAT(verdict, HasSubstr(" at " + Where("pipe"))) << r.err;
+}
+
+TEST(Verdict, WaitForAChildNamesTheChild) {
+  const ChildResult r = RunVerdict("WaitForSleepingChild");
+  const std::string pid =
+      NumberAfter(r.out + r.err, "verdict_program: child pid ");
+  ASSERT_FALSE(pid.empty()) << r.out << r.err;
+  const std::string header = TestThreadHeader(r.err, "WaitForSleepingChild");
+  ASSERT_FALSE(header.empty()) << r.err;
+  // "in wait4() for child pid 777 (sleep 1000; sleeping)".
+  EXPECT_THAT(header, HasSubstr("in wait4() for child pid " + pid + " ("))
+      << r.err;
+  EXPECT_THAT(header, HasSubstr("sleep 1000")) << r.err;
+  const std::string verdict = VerdictBlock(r.err);
+  ASSERT_FALSE(verdict.empty()) << r.err;
+  EXPECT_THAT(verdict, StartsWith("[ VERDICT  ] blocked: thread ")) << r.err;
+  EXPECT_THAT(verdict, HasSubstr("wait4()")) << r.err;
+  EXPECT_THAT(verdict, HasSubstr("child pid " + pid)) << r.err;
+  EXPECT_THAT(verdict, HasSubstr("sleep 1000")) << r.err;
+  EXPECT_THAT(verdict, HasSubstr(" at " + Where("waitpid"))) << r.err;
+}
+
+TEST(Verdict, SpinningThreadIsBusy) {
+  const ChildResult r = RunVerdict("Spin");
+  const std::string header = TestThreadHeader(r.err, "Spin");
+  ASSERT_FALSE(header.empty()) << r.err;
+  EXPECT_THAT(header, ContainsRegex("— running, [0-9]+% of a CPU")) << r.err;
+  const std::string verdict = VerdictBlock(r.err);
+  ASSERT_FALSE(verdict.empty()) << r.err;
+  EXPECT_THAT(verdict, StartsWith("[ VERDICT  ] busy: thread ")) << r.err;
+  EXPECT_THAT(verdict, ContainsRegex("is running, not waiting \\([0-9]+% of "
+                                     "a CPU over [0-9.]+ s\\)"))
+      << r.err;
+  EXPECT_THAT(verdict, HasSubstr("SpinForever")) << r.err;
+  EXPECT_THAT(verdict, HasSubstr(" at " + Where("spin"))) << r.err;
+}
+
+TEST(Verdict, TwoThreadDeadlockNamesBothThreads) {
+  const ChildResult r = RunVerdict("TwoThreadDeadlock");
+  const std::string first = TidOf(r.err, "first");
+  const std::string second = TidOf(r.err, "second");
+  ASSERT_FALSE(first.empty()) << r.err;
+  ASSERT_FALSE(second.empty()) << r.err;
+  const std::string verdict = VerdictBlock(r.err);
+  ASSERT_FALSE(verdict.empty()) << r.err;
+  EXPECT_THAT(verdict, StartsWith("[ VERDICT  ] deadlock: thread ")) << r.err;
+  EXPECT_THAT(verdict, HasSubstr("thread " + first + " \"first\"")) << r.err;
+  EXPECT_THAT(verdict, HasSubstr("thread " + second + " \"second\"")) << r.err;
+  EXPECT_THAT(verdict, HasSubstr(" waits for mutex ")) << r.err;
+  EXPECT_THAT(verdict, HasSubstr(" at " + Where("deadlock"))) << r.err;
+}
+
+TEST(Verdict, SemaphoreNobodyPostsHasNoClearCause) {
+  const ChildResult r = RunVerdict("SemaphoreNobodyPosts");
+  const std::string verdict = VerdictBlock(r.err);
+  ASSERT_FALSE(verdict.empty()) << r.err;
+  EXPECT_THAT(verdict, StartsWith("[ VERDICT  ] no clear cause: ")) << r.err;
+  EXPECT_THAT(verdict, ContainsRegex("thread [0-9]+ \"[^\"]+\"")) << r.err;
+  EXPECT_THAT(verdict, HasSubstr(" at " + Where("semaphore"))) << r.err;
+}
+
+TEST(Verdict, MutexHeldByAReaderFollowsTheChainToThePipe) {
+  const ChildResult r = RunVerdict("MutexHeldByReader");
+  const std::string io = TidOf(r.err, "io");
+  ASSERT_FALSE(io.empty()) << r.err;
+  const std::string header = ThreadHeader(r.err, "Thread " + io + " \"io\"");
+  EXPECT_THAT(header, ContainsRegex("in read\\(\\) on fd [0-9]+: [^\n]*pipe"))
+      << r.err;
+  const std::string verdict = VerdictBlock(r.err);
+  ASSERT_FALSE(verdict.empty()) << r.err;
+  EXPECT_THAT(verdict, StartsWith("[ VERDICT  ] blocked: thread ")) << r.err;
+  // "waits for mutex g_io (0x...) held by thread W "io", which waits in
+  // read() on fd 7: pipe (...)".
+  EXPECT_THAT(verdict, HasSubstr("g_io")) << r.err;
+  EXPECT_THAT(verdict, HasSubstr("held by thread " + io + " \"io\"")) << r.err;
+  EXPECT_THAT(verdict, HasSubstr("read()")) << r.err;
+  EXPECT_THAT(verdict, HasSubstr("pipe")) << r.err;
+  // The chain ends at the io thread: its code, not the test's.
+  EXPECT_THAT(verdict, HasSubstr(" at " + Where("io_read"))) << r.err;
+}
+
+TEST(Verdict, LoopOfShortSleepsIsSlowProgress) {
+  const ChildResult r = RunVerdict("ShortSleepsForever");
+  const std::string verdict = VerdictBlock(r.err);
+  ASSERT_FALSE(verdict.empty()) << r.err;
+  EXPECT_THAT(verdict, StartsWith("[ VERDICT  ] slow progress: ")) << r.err;
+  EXPECT_THAT(verdict, ContainsRegex("thread [0-9]+ \"[^\"]+\"")) << r.err;
+  EXPECT_THAT(verdict, HasSubstr(" at " + Where("short_sleeps"))) << r.err;
+}
+
+TEST(Verdict, ConditionNobodyNotifiesWaitsForANotify) {
+  const ChildResult r = RunVerdict("ConditionNobodyNotifies");
+  const std::string verdict = VerdictBlock(r.err);
+  ASSERT_FALSE(verdict.empty()) << r.err;
+  EXPECT_THAT(verdict, StartsWith("[ VERDICT  ] waiting for a notify: thread "))
+      << r.err;
+  EXPECT_THAT(verdict, HasSubstr("condition variable")) << r.err;
+  EXPECT_THAT(verdict, HasSubstr(" at " + Where("condvar"))) << r.err;
+}
+
+}  // namespace
+}  // namespace gtest_watchdog_test

@@ -1,0 +1,163 @@
+// Stalls whose report must open with a verdict — the one line that says why
+// the test is stuck — and describe what each blocked system call waits for:
+// a socket whose peer never answers, a pipe nobody writes, a child that
+// never ends, a busy loop, a deadlock, a semaphore nobody posts, a mutex
+// held by a thread blocked in read(), a loop of short sleeps, and a
+// condition variable nobody notifies. Run by tests/integration/verdict_test
+// with --gtest_filter=Verdict.<Name> --gtest_watchdog_timeout=1s.
+// `// @block:NAME` marks where a thread blocks.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include "gtest/gtest.h"
+
+extern char** environ;
+
+namespace {
+
+// The server listens but never accepts: the kernel completes the client's
+// connection into the backlog, and nothing is ever sent on it.
+TEST(Verdict, RecvFromSilentServer) {
+  const int server = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(server, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ASSERT_EQ(bind(server, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(server, 1), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(getsockname(server, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int client = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(client, 0);
+  ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+            0);
+  fprintf(stderr, "verdict_program: server port %d\n",
+          static_cast<int>(ntohs(addr.sin_port)));
+  fflush(stderr);
+  char buffer[64];
+  const ssize_t n = recv(client, buffer, sizeof(buffer), 0);  // @block:recv
+  printf("recv returned %zd\n", n);
+  close(client);
+  close(server);
+}
+
+// This process holds the write end open, so read() never sees end of file.
+TEST(Verdict, PipeRead) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  char buffer[64];
+  const ssize_t n = read(fds[0], buffer, sizeof(buffer));  // @block:pipe
+  printf("read returned %zd\n", n);
+  close(fds[0]);
+  close(fds[1]);
+}
+
+TEST(Verdict, WaitForSleepingChild) {
+  pid_t child = 0;
+  char sleep_name[] = "sleep";
+  char seconds[] = "1000";
+  char* argv[] = {sleep_name, seconds, nullptr};
+  // glibc's posix_spawnp returns once the child has called exec.
+  ASSERT_EQ(posix_spawnp(&child, "sleep", nullptr, nullptr, argv, environ), 0);
+  fprintf(stderr, "verdict_program: child pid %d\n", static_cast<int>(child));
+  fflush(stderr);
+  int status = 0;
+  waitpid(child, &status, 0);  // @block:waitpid
+  printf("the child ended\n");
+}
+
+std::atomic<bool> g_stop_spinning{false};
+
+// Nobody ever sets the flag; the atomic load keeps the loop in the code.
+__attribute__((noinline)) void SpinForever() {
+  while (!g_stop_spinning.load(std::memory_order_relaxed)) {  // @block:spin
+  }
+}
+
+TEST(Verdict, Spin) { SpinForever(); }
+
+std::mutex g_first;
+std::mutex g_second;
+
+// Takes `mine`, waits until the other thread holds its own, then wants
+// `next`: each thread waits for the other, for certain.
+void TakeThenWant(const char* name, std::mutex* mine, std::mutex* next,
+                  std::atomic<int>* ready) {
+  pthread_setname_np(pthread_self(), name);
+  std::lock_guard<std::mutex> a(*mine);
+  ready->fetch_add(1);
+  while (ready->load() < 2) std::this_thread::yield();
+  std::lock_guard<std::mutex> b(*next);  // @block:deadlock
+}
+
+TEST(Verdict, TwoThreadDeadlock) {
+  std::atomic<int> ready{0};
+  std::thread first(TakeThenWant, "first", &g_first, &g_second, &ready);
+  std::thread second(TakeThenWant, "second", &g_second, &g_first, &ready);
+  first.join();  // @block:deadlock_join
+  second.join();
+}
+
+TEST(Verdict, SemaphoreNobodyPosts) {
+  sem_t sem;
+  ASSERT_EQ(sem_init(&sem, 0, 0), 0);
+  sem_wait(&sem);  // @block:semaphore
+  sem_destroy(&sem);
+}
+
+std::mutex g_io;
+
+// Locks g_io, then reads a pipe whose write end this process keeps open.
+void ReadHoldingTheLock(int fd, std::atomic<bool>* holding) {
+  pthread_setname_np(pthread_self(), "io");
+  std::lock_guard<std::mutex> lock(g_io);
+  char buffer[64];
+  holding->store(true);
+  const ssize_t n = read(fd, buffer, sizeof(buffer));  // @block:io_read
+  printf("read returned %zd\n", n);
+}
+
+TEST(Verdict, MutexHeldByReader) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  std::atomic<bool> holding{false};
+  std::thread io(ReadHoldingTheLock, fds[0], &holding);
+  // The read may not have started yet; by the report, a second later, it
+  // has.
+  while (!holding.load()) std::this_thread::yield();
+  {
+    std::lock_guard<std::mutex> lock(g_io);  // @block:io_lock
+  }
+  io.join();
+  close(fds[0]);
+  close(fds[1]);
+}
+
+// Wakes up 500 times a second and does nothing.
+TEST(Verdict, ShortSleepsForever) {
+  for (;;) usleep(2000);  // @block:short_sleeps
+}
+
+std::mutex g_cv_mutex;
+std::condition_variable g_cv;
+bool g_notified = false;
+
+TEST(Verdict, ConditionNobodyNotifies) {
+  std::unique_lock<std::mutex> lock(g_cv_mutex);
+  g_cv.wait(lock, [] { return g_notified; });  // @block:condvar
+}
+
+}  // namespace
