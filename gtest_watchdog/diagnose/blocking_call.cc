@@ -381,8 +381,12 @@ std::string CallDecoder::ReadString(uint64_t addr) {
   // Page by page: a short string may end right before an unmapped page.
   for (int chunk = 0; chunk < 16; ++chunk) {
     const uint64_t page_left = 4096 - (addr % 4096);
-    const size_t want = std::min<uint64_t>(sizeof(buf), page_left);
-    if (!view_.ReadMemory(pid_, addr, buf, want)) break;
+    size_t want = std::min<uint64_t>(sizeof(buf), page_left);
+    // A view that only has a few bytes there: try a small piece.
+    if (!view_.ReadMemory(pid_, addr, buf, want) &&
+        !view_.ReadMemory(pid_, addr, buf, want = std::min<size_t>(want, 16))) {
+      break;
+    }
     const void* nul = memchr(buf, '\0', want);
     if (nul != nullptr) {
       out.append(buf, static_cast<const char*>(nul) - buf);

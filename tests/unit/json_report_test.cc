@@ -194,6 +194,37 @@ struct RichReport {
     model.children.push_back(ChildProcess{200, 100, 'S', "sleep 1000"});
     model.children.push_back(ChildProcess{201, 200, 'Z', ""});
     model.ptrace_note = "ptrace: Operation not permitted";
+
+    // What the threads wait for, and how much CPU they used.
+    snap.threads[2].cpu_ns = 1'000'000;
+    snap.threads[2].queued_ns = 0;
+    snap.threads[2].wakeups = 0;
+    snap.threads[2].interval_ns = 250'000'000;
+    BlockingCall& read = model.threads[8].call;
+    read.kind = BlockKind::kFd;
+    read.name = "read";
+    FdFacts pipe;
+    pipe.fd = 5;
+    pipe.kind = "pipe";
+    pipe.target = "pipe:[4711]";
+    pipe.access = "read";
+    pipe.other_end.push_back(FdHolder{100, 6, true, ""});
+    pipe.other_end.push_back(FdHolder{200, 1, false, "sleep 1000"});
+    pipe.text = "pipe (read end; write end held by this process (fd 6))";
+    read.fds.push_back(pipe);
+    read.text = "read() on fd 5: " + pipe.text;
+    BlockingCall& sleep = model.threads[5].call;
+    sleep.kind = BlockKind::kSleep;
+    sleep.name = "clock_nanosleep";
+    sleep.sleep_ns = 3'600'000'000'000;
+    sleep.clock = "CLOCK_REALTIME";
+    sleep.text = "clock_nanosleep() for 3600.00 s (CLOCK_REALTIME)";
+    model.verdict.kind = VerdictKind::kDeadlock;
+    model.verdict.chain = {0, 2, 3};
+    model.verdict.culprit = 2;
+    model.verdict.has_where = true;
+    model.verdict.where = model.threads[2].frames[0];
+    model.verdict.text = "deadlock: thread 100 ...";
   }
   RichReport(const RichReport&) = delete;
   RichReport& operator=(const RichReport&) = delete;
@@ -298,7 +329,7 @@ RunResult RunValidator(TempDir& dir, const std::string& report,
 TEST(JsonReportTest, PrettyPrintedWithTrailingNewline) {
   RichReport r;
   const std::string text = FormatJsonReport(r.model);
-  EXPECT_THAT(text, StartsWith("{\n  \"schema_version\": 1,\n"));
+  EXPECT_THAT(text, StartsWith("{\n  \"schema_version\": 2,\n"));
   EXPECT_THAT(text, EndsWith("}\n"));
   EXPECT_EQ(text.find('\t'), std::string::npos);
 }
@@ -483,6 +514,17 @@ TEST(JsonReportTest, InvalidUtf8IsReplacedNotFatal) {
   RichReport r;
   const std::string text = FormatJsonReport(r.model);
   const Json doc = Json::parse(text);  // strict parser: throws on bad UTF-8
+  EXPECT_EQ(ThreadByTid(doc, 108).at("blocked_in").at("fds")[0].at("other_end")[1].at("command"),
+            "sleep 1000");
+  EXPECT_EQ(ThreadByTid(doc, 105).at("blocked_in").at("sleep_ns"),
+            3'600'000'000'000);
+  EXPECT_EQ(ThreadByTid(doc, 102).at("cpu").at("percent"), 0.4);
+  EXPECT_TRUE(ThreadByTid(doc, 103).at("cpu").is_null());
+  EXPECT_TRUE(ThreadByTid(doc, 100).at("blocked_in").is_null());
+  EXPECT_EQ(doc.at("verdict").at("kind"), "deadlock");
+  EXPECT_EQ(doc.at("verdict").at("chain"), Json::array({100, 102, 103}));
+  EXPECT_EQ(doc.at("verdict").at("thread"), 102);
+  EXPECT_EQ(doc.at("verdict").at("where").at("line"), 17);
   EXPECT_EQ(ThreadByTid(doc, 108).at("name"),
             "bad\xEF\xBF\xBD\xEF\xBF\xBD"
             "name");
@@ -514,7 +556,7 @@ TEST(JsonReportTest, NullsOutsideATest) {
   ReportModel model;
   model.snapshot = &snap;
   model.threads.push_back(ThreadModel{
-      &snap.threads[0], {}, StackSource::kSignal, "", LockWait{}, -1});
+      &snap.threads[0], {}, StackSource::kSignal, "", LockWait{}, {}, -1});
   const Json doc = Json::parse(FormatJsonReport(model));
   EXPECT_EQ(doc.at("kind"), "total-timeout");
   EXPECT_EQ(doc.at("phase"), "none");
@@ -546,7 +588,7 @@ TEST(JsonReportSchemaTest, RichReportValidates) {
       RunValidator(dir, path,
                    {"--expect", "kind=timeout", "--expect",
                     "test=Bank.TransferWhileAuditing", "--expect",
-                    "schema_version=1", "--expect", "threads.0.role=test",
+                    "schema_version=2", "--expect", "threads.0.role=test",
                     "--expect", "threads.*.wait.kind=condition", "--expect",
                     "deadlocks.0.locks.1.held_by=102", "--expect",
                     "ptrace_note=ptrace: Operation not permitted"});

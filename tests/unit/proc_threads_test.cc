@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <climits>
 #include <condition_variable>
@@ -368,6 +369,87 @@ TEST(ReadKernelThreadInfoTest, NonexistentThreadIsGone) {
   EXPECT_EQ(info.tid, INT_MAX);
   EXPECT_EQ(info.state, '?');
   EXPECT_EQ(info.syscall_nr, kSyscallUnknown);
+}
+
+TEST(CpuSampleTest, ParsesSchedstat) {
+  const char text[] = "123456789 5000 42\n";
+  int64_t cpu = 0, queued = 0;
+  ASSERT_TRUE(ParseSchedstat(text, strlen(text), &cpu, &queued));
+  EXPECT_EQ(cpu, 123456789);
+  EXPECT_EQ(queued, 5000);
+  EXPECT_FALSE(ParseSchedstat("garbage", 7, &cpu, &queued));
+  EXPECT_FALSE(ParseSchedstat("12", 2, &cpu, &queued));
+}
+
+TEST(CpuSampleTest, ParsesStatTicksPastACommWithSpaces) {
+  // utime 14 = 250, stime 15 = 7; comm "(a) b" has a space and a ')'.
+  const char stat[] =
+      "42 ((a) b) R 1 42 42 0 -1 4194304 100 0 0 0 250 7 0 0 20 0 1 0";
+  int64_t ticks = 0;
+  ASSERT_TRUE(ParseStatCpuTicks(stat, strlen(stat), &ticks));
+  EXPECT_EQ(ticks, 257);
+  EXPECT_FALSE(ParseStatCpuTicks("42 (x) R 1", 10, &ticks));
+}
+
+TEST(CpuSampleTest, ParsesVoluntarySwitches) {
+  const char status[] =
+      "Name:\tx\nvoluntary_ctxt_switches:\t17\n"
+      "nonvoluntary_ctxt_switches:\t3\n";
+  EXPECT_EQ(ParseVoluntarySwitches(status, strlen(status)), 17);
+  EXPECT_EQ(ParseVoluntarySwitches("Name:\tx\n", 8), -1);
+}
+
+TEST(CpuSampleTest, UseIsTheDifferenceOfTwoSamples) {
+  KernelThreadInfo info;
+  SetCpuUse(CpuSample{1000, 50, 10, 3}, CpuSample{251000, 200050, 30, 7},
+            &info);
+  EXPECT_EQ(info.interval_ns, 250000);
+  EXPECT_EQ(info.cpu_ns, 200000);
+  EXPECT_EQ(info.queued_ns, 20);
+  EXPECT_EQ(info.wakeups, 4);
+  // A missing sample leaves "not measured".
+  KernelThreadInfo none;
+  SetCpuUse(CpuSample{}, CpuSample{251000, 200050, 30, 7}, &none);
+  EXPECT_EQ(none.cpu_ns, -1);
+  EXPECT_EQ(none.interval_ns, -1);
+}
+
+// A thread spinning on a CPU uses most of it; a sleeping one none.
+TEST(CpuSampleTest, SpinningAndSleepingThreadsOfThisProcess) {
+  std::atomic<pid_t> spinner{0}, sleeper{0};
+  std::atomic<bool> stop{false};
+  std::thread spin([&] {
+    spinner = static_cast<pid_t>(syscall(SYS_gettid));
+    while (!stop.load(std::memory_order_relaxed)) {
+    }
+  });
+  std::mutex m;
+  std::unique_lock<std::mutex> held(m);
+  std::thread sleep([&] {
+    sleeper = static_cast<pid_t>(syscall(SYS_gettid));
+    std::lock_guard<std::mutex> wait(m);
+  });
+  while (spinner == 0 || sleeper == 0) std::this_thread::yield();
+  CpuSample a1, a2, b1, b2;
+  SampleThreadCpu(spinner, &a1);
+  SampleThreadCpu(sleeper, &b1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  SampleThreadCpu(spinner, &a2);
+  SampleThreadCpu(sleeper, &b2);
+  stop = true;
+  held.unlock();
+  spin.join();
+  sleep.join();
+  KernelThreadInfo busy, idle;
+  SetCpuUse(a1, a2, &busy);
+  SetCpuUse(b1, b2, &idle);
+  ASSERT_GT(busy.interval_ns, 0);
+  // Runnable (on a CPU or queued for one) most of the time, even on a
+  // loaded machine; the sleeper (which may still be getting to its lock)
+  // barely runs.
+  EXPECT_GT(busy.cpu_ns + std::max<int64_t>(busy.queued_ns, 0),
+            busy.interval_ns / 2);
+  EXPECT_LT(idle.cpu_ns, idle.interval_ns / 4);
 }
 
 }  // namespace

@@ -570,8 +570,13 @@ TEST_F(FormatReportTest, SignalFromAnotherProcessNamesTheSenderAndTheTest) {
   EXPECT_THAT(report,
               StartsWith("[ SIGNAL   ] Foo.Bar: test body: SIGQUIT "
                          "(sent by kill()) from pid 4321, 1.00 s into "
-                         "it\n[ RUNNING  ] thread 100 in "
-                         "Foo_Bar_Test::TestBody() at foo_test.cc:42\n"));
+                         "it\n[ VERDICT  ] no clear cause: thread 100 "
+                         "\"unit_tests\" blocked on mutex 0xabc0, owner "
+                         "unknown, in Foo_Bar_Test::TestBody() at "
+                         "foo_test.cc:42; no thread is busy, blocked outside "
+                         "the process or in a deadlock\n[ RUNNING  ] thread "
+                         "100 in Foo_Bar_Test::TestBody() at "
+                         "foo_test.cc:42\n"));
   EXPECT_THAT(Section(report, 101), HasSubstr("interrupted here by SIGQUIT"));
 }
 
@@ -600,13 +605,6 @@ TEST_F(FormatReportTest, FailureMessageShowsTheCrashingThread) {
                                  "BlockAllSignalsAndWait()"));
 }
 
-TEST(SyscallNameTest, KnownAndUnknown) {
-  EXPECT_STREQ(SyscallName(0), "read");
-  EXPECT_STREQ(SyscallName(202), "futex");
-  EXPECT_STREQ(SyscallName(230), "clock_nanosleep");
-  EXPECT_STREQ(SyscallName(-1), "");
-  EXPECT_STREQ(SyscallName(100000), "");
-}
 
 // ---- the model-based report: groups, locks, deadlocks, children, colour ----
 

@@ -120,7 +120,7 @@ class SnapshotRoundTripTest : public ::testing::Test {
 TEST_F(SnapshotRoundTripTest, HeaderFields) {
   const std::string text = WriteToString(header_, threads_.data(),
                                          static_cast<int>(threads_.size()));
-  EXPECT_THAT(text, StartsWith("gtest_watchdog-snapshot 3\n"));
+  EXPECT_THAT(text, StartsWith("gtest_watchdog-snapshot 4\n"));
   Snapshot snap;
   std::string error;
   ASSERT_TRUE(ParseSnapshot(text, &snap, &error)) << error << "\n" << text;
@@ -205,11 +205,31 @@ TEST_F(SnapshotRoundTripTest, ColourJsonPathAndFutexWindow) {
 }
 
 TEST(ParseSnapshotTest, BadHexInJsonPathIsAnError) {
-  std::string text = "gtest_watchdog-snapshot 3\njson_report 2g\nend\n";
+  std::string text = "gtest_watchdog-snapshot 4\njson_report 2g\nend\n";
   Snapshot snap;
   std::string error;
   EXPECT_FALSE(ParseSnapshot(text, &snap, &error));
   EXPECT_THAT(error, HasSubstr("json_report"));
+}
+
+TEST_F(SnapshotRoundTripTest, CpuUseBetweenTheSamples) {
+  test_.cpu_ns = 245'000'000;
+  test_.queued_ns = 3'000'000;
+  test_.wakeups = 0;
+  test_.interval_ns = 250'100'000;
+  const std::string text = WriteToString(header_, threads_.data(),
+                                         static_cast<int>(threads_.size()));
+  Snapshot snap;
+  std::string error;
+  ASSERT_TRUE(ParseSnapshot(text, &snap, &error)) << error;
+  EXPECT_EQ(snap.threads[0].cpu_ns, 245'000'000);
+  EXPECT_EQ(snap.threads[0].queued_ns, 3'000'000);
+  EXPECT_EQ(snap.threads[0].wakeups, 0);
+  EXPECT_EQ(snap.threads[0].interval_ns, 250'100'000);
+  // Not measured stays "not measured".
+  EXPECT_EQ(snap.threads[1].cpu_ns, -1);
+  EXPECT_EQ(snap.threads[1].wakeups, -1);
+  EXPECT_EQ(snap.threads[1].interval_ns, -1);
 }
 
 TEST_F(SnapshotRoundTripTest, ThreadWithStack) {
@@ -378,7 +398,7 @@ TEST(StackStatusIdTest, AllDistinct) {
 }
 
 constexpr char kMinimal[] =
-    "gtest_watchdog-snapshot 3\n"
+    "gtest_watchdog-snapshot 4\n"
     "kind timeout\n"
     "phase test\n"
     "test A.B\n"
@@ -426,7 +446,7 @@ TEST(ParseSnapshotTest, CutInTheMiddleIsAnError) {
 
 TEST(ParseSnapshotTest, WrongVersionIsAnError) {
   std::string text = kMinimal;
-  text.replace(0, strlen("gtest_watchdog-snapshot 3"),
+  text.replace(0, strlen("gtest_watchdog-snapshot 4"),
                "gtest_watchdog-snapshot 9");
   Snapshot snap;
   std::string error;
