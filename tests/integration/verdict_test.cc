@@ -177,8 +177,10 @@ TEST(Verdict, SpinningThreadIsBusy) {
   const std::string verdict = VerdictBlock(r.err);
   ASSERT_FALSE(verdict.empty()) << r.err;
   EXPECT_THAT(verdict, StartsWith("[ VERDICT  ] busy: thread ")) << r.err;
+  // "(99% of a CPU over 250 ms)", on a loaded machine "(40% of a CPU over
+  // 250 ms, and 58% waiting for one)".
   EXPECT_THAT(verdict, ContainsRegex("is running, not waiting \\([0-9]+% of "
-                                     "a CPU over [0-9.]+ s\\)"))
+                                     "a CPU over [0-9.]+ m?s[,)]"))
       << r.err;
   EXPECT_THAT(verdict, HasSubstr("SpinForever")) << r.err;
   EXPECT_THAT(verdict, HasSubstr(" at " + Where("spin"))) << r.err;

@@ -1,1 +1,307 @@
-// placeholder
+// Tests for the verdict rules (gtest_watchdog/diagnose/verdict.h) on
+// hand-made models: which kind each situation gets, which threads the wait
+// chain runs through, where it points, and the words.
+
+#include "gtest_watchdog/diagnose/verdict.h"
+
+#include <signal.h>
+#include <sys/syscall.h>
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace gtest_watchdog_internal {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::StartsWith;
+
+constexpr int64_t kInterval = 250'000'000;
+
+SourceFrame Fn(const std::string& function, const std::string& file,
+               int line) {
+  SourceFrame f;
+  f.function = function;
+  f.file = file;
+  f.line = line;
+  return f;
+}
+
+// Threads 1 (test, "main"), 2 ("worker"), 3 ("io"), 9 (the watchdog); each
+// sleeping in a futex with no wait known, no CPU used, until a test says.
+class VerdictTest : public ::testing::Test {
+ protected:
+  VerdictTest() {
+    snap_.kind = "timeout";
+    snap_.pid = 1;
+    snap_.test_tid = 1;
+    snap_.watchdog_tid = 9;
+    for (pid_t tid : {1, 2, 3, 9}) {
+      SnapshotThread t;
+      t.tid = tid;
+      t.name = tid == 1 ? "main" : tid == 2 ? "worker" : tid == 3 ? "io"
+                                                                  : "gtest_watchdog";
+      t.state = 'S';
+      t.status = tid == 9 ? StackStatus::kSelf : StackStatus::kOk;
+      t.syscall_nr = SYS_futex;
+      t.syscall_args[0] = 0x1000 + tid;
+      t.cpu_ns = 0;
+      t.queued_ns = 0;
+      t.wakeups = 0;
+      t.interval_ns = kInterval;
+      snap_.threads.push_back(t);
+    }
+    for (const SnapshotThread& t : snap_.threads) {
+      ThreadModel m;
+      m.raw = &t;
+      m.call.kind = BlockKind::kFutex;
+      m.call.name = "futex";
+      m.frames = {Fn("__futex_abstimed_wait_common", "", 0),
+                  Fn("Code" + std::to_string(t.tid) + "()",
+                     "/src/code.cc", 10 * t.tid)};
+      model_.threads.push_back(m);
+    }
+    model_.snapshot = &snap_;
+    model_.test_thread = 0;
+  }
+
+  SnapshotThread& Raw(int i) { return snap_.threads[i]; }
+  ThreadModel& T(int i) { return model_.threads[i]; }
+  void Cpu(int i, int64_t cpu, int64_t queued, int64_t wakeups) {
+    Raw(i).cpu_ns = cpu;
+    Raw(i).queued_ns = queued;
+    Raw(i).wakeups = wakeups;
+  }
+  void Waits(int i, WaitKind kind, pid_t owner, const std::string& name) {
+    T(i).wait = LockWait{kind, 0x5000u + static_cast<uint64_t>(i), owner, name};
+  }
+  void InRead(int i, const std::string& what) {
+    Raw(i).syscall_nr = SYS_read;
+    T(i).call.kind = BlockKind::kFd;
+    T(i).call.name = "read";
+    T(i).call.text = "read() on fd 3: " + what;
+  }
+  Verdict Decide() { return DecideVerdict(model_); }
+
+  Snapshot snap_;
+  ReportModel model_;
+};
+
+TEST_F(VerdictTest, CrashIsItsOwnCause) {
+  snap_.kind = "crash";
+  snap_.signal.signo = SIGSEGV;
+  snap_.signal.tid = 2;
+  const Verdict v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kCrash);
+  EXPECT_EQ(v.culprit, 1);
+  EXPECT_EQ(v.text,
+            "crash: thread 2 \"worker\" got SIGSEGV in Code2() at code.cc:20");
+  EXPECT_TRUE(v.has_where);
+  EXPECT_EQ(v.where.line, 20);
+}
+
+TEST_F(VerdictTest, DeadlockReachedFromTheTestThreadStartsThere) {
+  Waits(0, WaitKind::kJoin, 2, "");
+  Waits(1, WaitKind::kMutex, 3, "g_b");
+  Waits(2, WaitKind::kMutex, 2, "g_a");
+  model_.cycles.push_back(DeadlockCycle{{1, 2}});
+  const Verdict v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kDeadlock);
+  EXPECT_THAT(v.chain, ElementsAre(0, 1, 2));
+  EXPECT_EQ(v.culprit, 1);
+  EXPECT_EQ(v.text,
+            "deadlock: thread 1 \"main\" waits to join thread 2 \"worker\", "
+            "which waits for mutex g_b (0x5001) held by thread 3 \"io\", which "
+            "waits for mutex g_a (0x5002) held by thread 2 \"worker\" — 2 in "
+            "Code2() at code.cc:20; 3 in Code3() at code.cc:30");
+}
+
+TEST_F(VerdictTest, DeadlockElsewhereIsStillTheVerdict) {
+  // The test waits on a condition; two other threads deadlock.
+  Waits(0, WaitKind::kCondition, 0, "g_cv");
+  Waits(1, WaitKind::kMutex, 3, "g_b");
+  Waits(2, WaitKind::kMutex, 2, "g_a");
+  model_.cycles.push_back(DeadlockCycle{{1, 2}});
+  const Verdict v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kDeadlock);
+  EXPECT_THAT(v.chain, ElementsAre(1, 2));
+  EXPECT_THAT(v.text, StartsWith("deadlock: thread 2 \"worker\" waits for"));
+}
+
+TEST_F(VerdictTest, BusyThreadAtTheEndOfAMutexChain) {
+  Waits(0, WaitKind::kMutex, 2, "g_m");
+  Raw(1).state = 'R';
+  Raw(1).syscall_nr = kSyscallRunning;
+  T(1).call = BlockingCall();
+  T(1).call.kind = BlockKind::kRunning;
+  Cpu(1, 240'000'000, 0, 0);
+  const Verdict v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kBusy);
+  EXPECT_THAT(v.chain, ElementsAre(0, 1));
+  EXPECT_EQ(v.text,
+            "busy: thread 1 \"main\" waits for mutex g_m (0x5000) held by "
+            "thread 2 \"worker\", which is running, not waiting (96% of a CPU "
+            "over 250 ms), in Code2() at code.cc:20");
+}
+
+TEST_F(VerdictTest, OnALoadedMachineWaitingForACpuCountsAsBusy) {
+  Cpu(0, 75'000'000, 150'000'000, 0);  // 30% on a CPU, 60% queued
+  const Verdict v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kBusy);
+  EXPECT_THAT(v.text, HasSubstr("(30% of a CPU over 250 ms, and 60% waiting "
+                                "for one)"));
+}
+
+TEST_F(VerdictTest, BusyThresholdIsHalfTheInterval) {
+  Cpu(0, kInterval / 2, 0, 0);
+  EXPECT_TRUE(IsBusy(T(0)));
+  Cpu(0, kInterval / 2 - 1'000'000, 0, 0);
+  EXPECT_FALSE(IsBusy(T(0)));
+  Cpu(0, 0, kInterval, 0);  // queued all along but never ran: not "busy"
+  EXPECT_FALSE(IsBusy(T(0)));
+  Raw(0).interval_ns = -1;  // not measured
+  Cpu(0, -1, -1, -1);
+  EXPECT_FALSE(IsBusy(T(0)));
+  EXPECT_FALSE(IsSlow(T(0)));
+}
+
+TEST_F(VerdictTest, BlockedOutsideTheProcess) {
+  InRead(0, "pipe (read end; write end held by this process (fd 4))");
+  const Verdict v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kBlocked);
+  EXPECT_EQ(v.culprit, 0);
+  EXPECT_EQ(v.text,
+            "blocked: thread 1 \"main\" waits in read() on fd 3: pipe (read "
+            "end; write end held by this process (fd 4)), in Code1() at "
+            "code.cc:10");
+}
+
+TEST_F(VerdictTest, BlockedThroughAMutexOwner) {
+  Waits(0, WaitKind::kMutex, 3, "g_io");
+  InRead(2, "pipe (read end)");
+  const Verdict v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kBlocked);
+  EXPECT_THAT(v.chain, ElementsAre(0, 2));
+  EXPECT_EQ(v.text,
+            "blocked: thread 1 \"main\" waits for mutex g_io (0x5000) held by "
+            "thread 3 \"io\", which waits in read() on fd 3: pipe (read end), "
+            "in Code3() at code.cc:30");
+}
+
+TEST_F(VerdictTest, ManyWakeupsWithLittleCpuIsSlowProgress) {
+  Raw(0).syscall_nr = SYS_clock_nanosleep;
+  T(0).call.kind = BlockKind::kSleep;
+  T(0).call.text = "clock_nanosleep() for 2 ms (CLOCK_REALTIME)";
+  Cpu(0, 5'000'000, 0, 110);
+  const Verdict v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kSlowProgress);
+  EXPECT_EQ(v.text,
+            "slow progress: thread 1 \"main\" is not stuck in one call: it "
+            "woke up 110 times in 250 ms, using 2% of a CPU, now in "
+            "clock_nanosleep() for 2 ms (CLOCK_REALTIME), in Code1() at "
+            "code.cc:10; it may be polling for something that never happens");
+  Cpu(0, 5'000'000, 0, kSlowWakeups - 1);
+  EXPECT_EQ(Decide().kind, VerdictKind::kBlocked);  // the sleep itself
+}
+
+TEST_F(VerdictTest, ConditionNobodyCanNotify) {
+  Waits(0, WaitKind::kCondition, 0, "g_cv");
+  // The watchdog itself runs: it does not count.
+  Cpu(3, kInterval, 0, 0);
+  const Verdict v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kNotify);
+  EXPECT_EQ(v.text,
+            "waiting for a notify: thread 1 \"main\" waits on condition "
+            "variable g_cv (0x5000), in Code1() at code.cc:10, and no other "
+            "thread is running or waiting on anything outside the process: "
+            "nothing may ever notify it");
+}
+
+TEST_F(VerdictTest, ConditionWhileOthersWorkHasNoClearCause) {
+  Waits(0, WaitKind::kCondition, 0, "g_cv");
+  Cpu(1, 200'000'000, 0, 0);
+  InRead(2, "pipe (read end)");
+  const Verdict v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kNoClearCause);
+  EXPECT_THAT(v.candidates, ElementsAre(1, 2));
+  EXPECT_EQ(v.text,
+            "no clear cause: thread 1 \"main\" waiting on condition variable "
+            "g_cv (0x5000) (for a notify; holds no lock while waiting), in "
+            "Code1() at code.cc:10; it may be waiting for thread 2 "
+            "\"worker\", which is running, not waiting (80% of a CPU over 250 "
+            "ms) in Code2() at code.cc:20; or thread 3 \"io\", which waits in "
+            "read() on fd 3: pipe (read end) in Code3() at code.cc:30");
+}
+
+TEST_F(VerdictTest, SemaphoreWithNothingElseGoingOnHasNoClearCause) {
+  T(0).wait.kind = WaitKind::kOtherFutex;
+  const Verdict v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kNoClearCause);
+  EXPECT_THAT(v.candidates, IsEmpty());
+  EXPECT_EQ(v.text,
+            "no clear cause: thread 1 \"main\" waits on futex 0x1001, which is "
+            "no lock with a known owner (a semaphore, a custom lock or event), "
+            "in Code1() at code.cc:10; no thread is busy, blocked outside the "
+            "process or in a deadlock");
+}
+
+TEST_F(VerdictTest, TestThreadInterruptedByTheReportedSignal) {
+  snap_.kind = "signal";
+  snap_.signal.signo = SIGQUIT;
+  snap_.signal.tid = 1;
+  InRead(2, "pipe (read end)");
+  const Verdict v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kNoClearCause);
+  EXPECT_EQ(v.text,
+            "no clear cause: thread 1 \"main\" was interrupted by SIGQUIT in "
+            "Code1() at code.cc:10, so what it waited for is not known; "
+            "meanwhile thread 3 \"io\", which waits in read() on fd 3: pipe "
+            "(read end) in Code3() at code.cc:30");
+}
+
+TEST_F(VerdictTest, CandidatesAreCappedAndCounted) {
+  Waits(0, WaitKind::kCondition, 0, "g_cv");
+  for (int i = 0; i < 5; ++i) {
+    SnapshotThread t = Raw(1);
+    t.tid = 20 + i;
+    snap_.threads.push_back(t);
+  }
+  // Pointers into snap_.threads moved: rebuild the model's.
+  std::deque<ThreadModel> keep(model_.threads.begin(), model_.threads.end());
+  model_.threads.clear();
+  for (const SnapshotThread& t : snap_.threads) {
+    ThreadModel m = t.tid <= 9 ? keep[model_.threads.size()] : keep[1];
+    m.raw = &t;
+    model_.threads.push_back(m);
+  }
+  for (size_t i = 4; i < model_.threads.size(); ++i) {
+    Cpu(static_cast<int>(i), kInterval, 0, 0);
+  }
+  const Verdict v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kNoClearCause);
+  EXPECT_EQ(v.candidates.size(), 3u);
+  EXPECT_THAT(v.text, HasSubstr("; or 2 more"));
+}
+
+TEST_F(VerdictTest, NoThreadsAtAll) {
+  model_.threads.clear();
+  model_.test_thread = -1;
+  EXPECT_EQ(Decide().kind, VerdictKind::kNoClearCause);
+}
+
+TEST(VerdictKindIdTest, Ids) {
+  EXPECT_STREQ(VerdictKindId(VerdictKind::kDeadlock), "deadlock");
+  EXPECT_STREQ(VerdictKindId(VerdictKind::kSlowProgress), "slow-progress");
+  EXPECT_STREQ(VerdictKindId(VerdictKind::kNotify), "waiting-for-notify");
+  EXPECT_STREQ(VerdictKindId(VerdictKind::kNoClearCause), "no-clear-cause");
+  EXPECT_STREQ(VerdictKindId(VerdictKind::kNone), "");
+}
+
+}  // namespace
+}  // namespace gtest_watchdog_internal
