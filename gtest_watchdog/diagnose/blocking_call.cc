@@ -112,9 +112,10 @@ std::string ArgsText(const uint64_t (&args)[6]) {
 
 std::string HolderText(const FdHolder& h) {
   if (h.self) return absl::StrCat("this process (fd ", h.fd, ")");
-  return absl::StrCat("pid ", h.pid,
-                      h.command.empty() ? "" : absl::StrCat(" (", h.command, ")"),
-                      ", fd ", h.fd);
+  return absl::StrCat(
+      "pid ", h.pid,
+      h.command.empty() ? "" : absl::StrCat(" (", h.command, ")"), ", fd ",
+      h.fd);
 }
 
 std::string HoldersText(const std::vector<FdHolder>& holders) {
@@ -166,10 +167,11 @@ std::string FactsText(const FdFacts& f) {
     return InetText(f);
   }
   if (f.kind == "unix") {
-    std::string text = absl::StrCat("Unix ", f.socket.type.empty() ? "" : f.socket.type + " ",
-                                    "socket ",
-                                    f.socket.local.empty() ? "(unnamed)" : f.socket.local);
-    if (!f.socket.state.empty()) absl::StrAppend(&text, " (", f.socket.state, ")");
+    std::string text = absl::StrCat(
+        "Unix ", f.socket.type.empty() ? "" : f.socket.type + " ", "socket ",
+        f.socket.local.empty() ? "(unnamed)" : f.socket.local);
+    if (!f.socket.state.empty())
+      absl::StrAppend(&text, " (", f.socket.state, ")");
     return text;
   }
   if (f.kind == "file" || f.kind == "directory" || f.kind == "device") {
@@ -505,16 +507,16 @@ void CallDecoder::DescribeFds(BlockingCall* call) {
       absl::StrAppend(&text, " watching ", absl::StrJoin(parts, "; "));
     }
   } else if (call->fds.size() == 1 && !poll_like && !select_like) {
-    absl::StrAppend(&text, " on fd ", call->fds[0].fd, ": ",
-                    call->fds[0].text);
+    absl::StrAppend(&text, " on fd ", call->fds[0].fd, ": ", call->fds[0].text);
   } else if (call->fds.empty()) {
     absl::StrAppend(&text, " on no descriptor we could read");
   } else {
     std::vector<std::string> parts;
     for (const FdFacts& f : call->fds) {
       parts.push_back(absl::StrCat(
-          "fd ", f.fd, f.events.empty() ? "" : absl::StrCat(" (", f.events, ")"),
-          ": ", f.text));
+          "fd ", f.fd,
+          f.events.empty() ? "" : absl::StrCat(" (", f.events, ")"), ": ",
+          f.text));
     }
     absl::StrAppend(&text, " on ", absl::StrJoin(parts, "; "), suffix);
   }
@@ -556,11 +558,12 @@ void CallDecoder::DescribeChildren(BlockingCall* call, long which, pid_t id) {
       absl::StrAppend(&text, "child ", parts[0]);
     }
   } else {
-    call->wait_for =
-        which == P_ALL ? "any child"
-                       : absl::StrCat("any child in process group ", id);
-    absl::StrAppend(&text, call->wait_for, ": ",
-                    parts.empty() ? "there is none" : absl::StrJoin(parts, ", "));
+    call->wait_for = which == P_ALL
+                         ? "any child"
+                         : absl::StrCat("any child in process group ", id);
+    absl::StrAppend(
+        &text, call->wait_for, ": ",
+        parts.empty() ? "there is none" : absl::StrJoin(parts, ", "));
   }
   call->text = text;
 }

@@ -45,7 +45,8 @@ class SystemProcView : public ProcView {
       const char* s = e->d_name;
       if (*s < '0' || *s > '9') continue;
       long v = 0;
-      for (; *s >= '0' && *s <= '9' && v < INT_MAX / 10; ++s) v = v * 10 + (*s - '0');
+      for (; *s >= '0' && *s <= '9' && v < INT_MAX / 10; ++s)
+        v = v * 10 + (*s - '0');
       if (*s == '\0') out.push_back(static_cast<int>(v));
     }
     closedir(dir);

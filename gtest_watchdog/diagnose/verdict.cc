@@ -49,6 +49,28 @@ int IndexOfTid(const ReportModel& m, pid_t tid) {
   return -1;
 }
 
+// "ns::f(…)" for "ns::f(int, std::string const&)": a verdict names the
+// function; file:line tells overloads apart.
+std::string ShortFunction(const std::string& fn) {
+  size_t end = fn.size();
+  const std::string const_suffix = " const";
+  if (end > const_suffix.size() &&
+      fn.compare(end - const_suffix.size(), const_suffix.size(),
+                 const_suffix) == 0) {
+    end -= const_suffix.size();
+  }
+  if (end == 0 || fn[end - 1] != ')') return fn;
+  int depth = 0;
+  for (size_t i = end; i-- > 0;) {
+    if (fn[i] == ')') ++depth;
+    if (fn[i] == '(' && --depth == 0) {
+      if (i + 2 == end) return fn;  // "f()"
+      return fn.substr(0, i) + "(…)" + fn.substr(end);
+    }
+  }
+  return fn;
+}
+
 // Where the thread is in the user's code: "in f() at file.cc:12", or its
 // innermost frame, or "".
 std::string WhereText(const ThreadModel& t, SourceFrame* where, bool* found) {
@@ -57,7 +79,7 @@ std::string WhereText(const ThreadModel& t, SourceFrame* where, bool* found) {
   if (f == nullptr || f->function.empty()) return "";
   *where = *f;
   *found = true;
-  std::string text = absl::StrCat("in ", f->function);
+  std::string text = absl::StrCat("in ", ShortFunction(f->function));
   if (!f->file.empty() && f->line > 0) {
     const size_t slash = f->file.rfind('/');
     absl::StrAppend(
@@ -118,11 +140,10 @@ std::string DoingText(const ReportModel& m, const ThreadModel& t) {
 }
 
 std::string Candidate(const ReportModel& m, const ThreadModel& t) {
-  return absl::StrCat(ThreadLabel(t), ", which ", DoingText(m, t),
-                      [&] {
-                        const std::string w = ShortWhere(t);
-                        return w.empty() ? w : " " + w;
-                      }());
+  return absl::StrCat(ThreadLabel(t), ", which ", DoingText(m, t), [&] {
+    const std::string w = ShortWhere(t);
+    return w.empty() ? w : " " + w;
+  }());
 }
 
 // The wait chain from `start`: owners of the locks waited for, joined
@@ -168,29 +189,46 @@ void Deadlock(const ReportModel& m, Verdict* v) {
   }
   if (v->chain.empty()) v->chain = cycle->threads;
   v->kind = VerdictKind::kDeadlock;
-  const std::vector<int>& all = v->chain;
-  const int first = all[lead.size()];
-  v->culprit = first;
-  // Close the cycle: the last thread waits for a lock the first one holds.
-  std::vector<int> closed = all;
-  closed.push_back(first);
-  std::string text = absl::StrCat("deadlock: ", ChainText(m, closed));
-  // ChainText ends in ", which": end the sentence at the repeated thread.
-  text.resize(text.size() - std::string(", which").size());
-  std::vector<std::string> wheres;
-  for (size_t i = lead.size(); i < all.size(); ++i) {
+  const std::vector<int> ring(v->chain.begin() + lead.size(), v->chain.end());
+  v->culprit = ring.front();
+  std::vector<std::string> labels, locks, wheres;
+  for (size_t i = 0; i < ring.size(); ++i) {
+    const ThreadModel& t = m.threads[ring[i]];
+    labels.push_back(ThreadLabel(t));
+    locks.push_back(LockText(t.wait));
     SourceFrame where;
     bool found = false;
-    const std::string w = WhereText(m.threads[all[i]], &where, &found);
-    if (i == lead.size() && found) {
+    const std::string w = WhereText(t, &where, &found);
+    if (i == 0 && found) {
       v->where = where;
       v->has_where = true;
     }
-    if (!w.empty()) {
-      wheres.push_back(absl::StrCat(m.threads[all[i]].raw->tid, " ", w));
-    }
+    if (!w.empty()) wheres.push_back(absl::StrCat(t.raw->tid, " ", w));
   }
-  if (!wheres.empty()) absl::StrAppend(&text, " — ", absl::StrJoin(wheres, "; "));
+  std::string text = "deadlock: ";
+  if (ring.size() == 1) {
+    absl::StrAppend(&text, labels[0], " waits for ", locks[0],
+                    ", which it holds itself");
+  } else if (ring.size() == 2) {
+    absl::StrAppend(&text, labels[0], " and ", labels[1],
+                    " each hold a lock the other waits for: ", locks[0],
+                    " and ", locks[1]);
+  } else {
+    absl::StrAppend(&text, absl::StrJoin(labels, ", "),
+                    " wait for each other in a cycle over ",
+                    absl::StrJoin(locks, ", "));
+  }
+  if (!wheres.empty()) {
+    absl::StrAppend(&text, " — ", absl::StrJoin(wheres, "; "));
+  }
+  if (!lead.empty()) {
+    // How the test gets there: "thread 1 "main" waits to join thread 2".
+    std::vector<int> path = lead;
+    path.push_back(ring.front());
+    std::string how = ChainText(m, path);
+    how.resize(how.size() - std::string(", which").size());
+    absl::StrAppend(&text, "; ", how);
+  }
   v->text = text;
 }
 
@@ -212,8 +250,9 @@ int QueuedPercent(const ThreadModel& t) {
 
 bool IsBusy(const ThreadModel& t) {
   if (!Measured(t) || t.raw->cpu_ns <= 0) return false;
-  const double runnable = static_cast<double>(t.raw->cpu_ns) +
-                          static_cast<double>(std::max<int64_t>(t.raw->queued_ns, 0));
+  const double runnable =
+      static_cast<double>(t.raw->cpu_ns) +
+      static_cast<double>(std::max<int64_t>(t.raw->queued_ns, 0));
   return runnable >= kBusyShare * static_cast<double>(t.raw->interval_ns);
 }
 
@@ -260,9 +299,9 @@ Verdict DecideVerdict(const ReportModel& m) {
       v.chain = {signalled};
       const std::string w =
           WhereText(m.threads[signalled], &v.where, &v.has_where);
-      v.text = absl::StrCat("crash: ", ThreadLabel(m.threads[signalled]),
-                            " got ", SignalName(snap.signal.signo),
-                            w.empty() ? "" : " " + w);
+      v.text =
+          absl::StrCat("crash: ", ThreadLabel(m.threads[signalled]), " got ",
+                       SignalName(snap.signal.signo), w.empty() ? "" : " " + w);
     } else {
       v.text = absl::StrCat("crash: ", SignalName(snap.signal.signo));
     }
@@ -316,7 +355,8 @@ Verdict DecideVerdict(const ReportModel& m) {
 
   if (end == signalled) {
     v.kind = VerdictKind::kNoClearCause;
-    v.text = absl::StrCat("no clear cause: ", lead, " was interrupted by ", SignalName(snap.signal.signo),
+    v.text = absl::StrCat("no clear cause: ", lead, " was interrupted by ",
+                          SignalName(snap.signal.signo),
                           where.empty() ? "" : " " + where,
                           ", so what it waited for is not known");
     if (!busy.empty() || !outside.empty()) {

@@ -32,7 +32,6 @@ struct ChildProcess {
   std::string command;  // /proc/PID/cmdline, arguments joined by spaces
 };
 
-
 // ---------------------------------------------------------------------------
 // Stalled-process side: async-signal-safe.
 // ---------------------------------------------------------------------------

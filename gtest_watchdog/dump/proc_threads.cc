@@ -229,7 +229,8 @@ void SampleThreadCpu(pid_t tid, CpuSample* out) {
   }
   TaskPath(tid, "status", path);
   n = ReadProcFile(path, buf, sizeof(buf));
-  if (n > 0) out->voluntary = ParseVoluntarySwitches(buf, static_cast<size_t>(n));
+  if (n > 0)
+    out->voluntary = ParseVoluntarySwitches(buf, static_cast<size_t>(n));
 }
 
 void SetCpuUse(const CpuSample& first, const CpuSample& second,

@@ -12,9 +12,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "gtest_watchdog/config/duration.h"
-#include "gtest_watchdog/dump/signal_info.h"
 #include "gtest_watchdog/diagnose/syscall_names.h"
 #include "gtest_watchdog/diagnose/verdict.h"
+#include "gtest_watchdog/dump/signal_info.h"
 #include "gtest_watchdog/report/report_formatter.h"
 #include "nlohmann/json.hpp"
 
@@ -269,8 +269,8 @@ std::string FormatJsonReport(const ReportModel& model) {
     Json verdict;
     verdict["kind"] = VerdictKindId(v.kind);
     verdict["text"] = v.text;
-    verdict["thread"] = valid(v.culprit) ? Json(raw_of(v.culprit).tid)
-                                         : Json(nullptr);
+    verdict["thread"] =
+        valid(v.culprit) ? Json(raw_of(v.culprit).tid) : Json(nullptr);
     Json chain = Json::array();
     for (int i : v.chain) {
       if (valid(i)) chain.push_back(raw_of(i).tid);

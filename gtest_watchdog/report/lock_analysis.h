@@ -26,8 +26,8 @@ namespace gtest_watchdog_internal {
 // futex(2)'s system call number.
 constexpr long kSyscallFutex = SYS_futex;
 
-// Classifies the wait of a thread in futex(2) (t.syscall_nr == kSyscallFutex; any
-// other thread gets kind kNone, as does one in a futex operation that does
+// Classifies the wait of a thread in futex(2) (t.syscall_nr == kSyscallFutex;
+// any other thread gets kind kNone, as does one in a futex operation that does
 // not wait, such as FUTEX_WAKE). frames are innermost first; the innermost
 // frame naming a known lock, condition or join function decides, and PI
 // lock operations are mutexes whatever the stack says. Anything else in a

@@ -10,9 +10,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "gtest_watchdog/config/duration.h"
-#include "gtest_watchdog/dump/signal_info.h"
 #include "gtest_watchdog/diagnose/syscall_names.h"
 #include "gtest_watchdog/diagnose/verdict.h"
+#include "gtest_watchdog/dump/signal_info.h"
 #include "gtest_watchdog/report/analysis.h"
 
 namespace gtest_watchdog_internal {
@@ -86,7 +86,8 @@ std::string WhyNoStack(const SnapshotThread& t) {
 
 std::string SyscallText(const ThreadModel& t) {
   const SnapshotThread& raw = *t.raw;
-  if (raw.syscall_nr == kSyscallRunning) return "on a CPU (not in a system call)";
+  if (raw.syscall_nr == kSyscallRunning)
+    return "on a CPU (not in a system call)";
   if (raw.syscall_nr < 0) return "";
   if (!t.call.text.empty()) return absl::StrCat("in ", t.call.text);
   if (raw.syscall_nr == SYS_futex) {  // op tells mutex from condition variable
@@ -211,7 +212,6 @@ class Painter {
   }
   bool on_;
 };
-
 
 const ThreadModel* ByTid(const ReportModel& m, pid_t tid) {
   for (const ThreadModel& t : m.threads) {

@@ -147,7 +147,9 @@ int RunReportHelper(int fd, int out_fd, int message_fd, int go_fd,
   input.children = ListChildProcesses(snap.pid, getpid());
   const std::unique_ptr<ProcView> view = MakeSystemProcView();
   CallDecoder decoder(*view, snap.pid, input.children);
-  input.decode_call = [&](const SnapshotThread& t) { return decoder.Decode(t); };
+  input.decode_call = [&](const SnapshotThread& t) {
+    return decoder.Decode(t);
+  };
   const ReportModel model = Analyze(input);
 
   FormatOptions options;

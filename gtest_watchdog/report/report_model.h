@@ -70,7 +70,7 @@ struct ThreadModel {
   std::string stack_note;
   LockWait wait;
   BlockingCall call;  // the system call it sits in, decoded
-  int group = -1;  // index into ReportModel::groups
+  int group = -1;     // index into ReportModel::groups
 };
 
 // Threads whose stacks and waits are identical; printed once.

@@ -628,7 +628,8 @@ int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
     }
     in[i] = SnapshotThreadIn{&kernel[i], &stacks[i], status, nullptr};
     // The memory around a futex a thread sleeps on tells whose lock it is.
-    if (futex != nullptr && kernel[i].syscall_nr == SYS_futex && !kernel[i].gone) {
+    if (futex != nullptr && kernel[i].syscall_nr == SYS_futex &&
+        !kernel[i].gone) {
       ProbeFutexWindow(kernel[i].syscall_args[0], &futex[i]);
       in[i].futex = &futex[i];
     }

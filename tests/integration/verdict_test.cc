@@ -7,7 +7,9 @@
 // blocking system call waits for: the TCP socket's two addresses, a pipe,
 // the child process wait4() waits for, and the CPU share of a busy thread.
 #include <signal.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -197,8 +199,15 @@ TEST(Verdict, TwoThreadDeadlockNamesBothThreads) {
   EXPECT_THAT(verdict, StartsWith("[ VERDICT  ] deadlock: thread ")) << r.err;
   EXPECT_THAT(verdict, HasSubstr("thread " + first + " \"first\"")) << r.err;
   EXPECT_THAT(verdict, HasSubstr("thread " + second + " \"second\"")) << r.err;
-  EXPECT_THAT(verdict, HasSubstr(" waits for mutex ")) << r.err;
+  EXPECT_THAT(verdict, HasSubstr(" each hold a lock the other waits for: "))
+      << r.err;
+  EXPECT_THAT(verdict, HasSubstr("g_first")) << r.err;
+  EXPECT_THAT(verdict, HasSubstr("g_second")) << r.err;
   EXPECT_THAT(verdict, HasSubstr(" at " + Where("deadlock"))) << r.err;
+  // How the test gets there: it joins one of them.
+  EXPECT_THAT(verdict, ContainsRegex("waits to join thread (" + first + "|" +
+                                     second + ")"))
+      << r.err;
 }
 
 TEST(Verdict, SemaphoreNobodyPostsHasNoClearCause) {
@@ -247,6 +256,33 @@ TEST(Verdict, ConditionNobodyNotifiesWaitsForANotify) {
       << r.err;
   EXPECT_THAT(verdict, HasSubstr("condition variable")) << r.err;
   EXPECT_THAT(verdict, HasSubstr(" at " + Where("condvar"))) << r.err;
+}
+
+// The JSON report carries the verdict and the decoded socket, and is valid
+// against the documented schema.
+TEST(Verdict, JsonReportCarriesTheVerdictAndTheSocket) {
+  if (std::string(PYTHON3).empty()) GTEST_SKIP() << "python3 not found";
+  const std::string path = testing::TempDir() + "verdict_report_" +
+                           std::to_string(getpid()) + ".json";
+  std::remove(path.c_str());
+  const ChildResult r = RunChild(
+      {VERDICT_PROGRAM, "--gtest_filter=Verdict.RecvFromSilentServer",
+       "--gtest_watchdog_timeout=1s", "--gtest_watchdog_report=" + path});
+  EXPECT_EQ(r.signal, SIGABRT) << r.err;
+  const std::string port = NumberAfter(r.err, "verdict_program: server port ");
+  ASSERT_FALSE(port.empty()) << r.err;
+  const ChildResult v = RunChild(
+      {PYTHON3, VALIDATE_JSON_REPORT, REPORT_SCHEMA, path, "--expect",
+       "verdict.kind=blocked", "--expect",
+       "verdict.where.line=" +
+           std::to_string(MarkerLine(VERDICT_SOURCE, "recv")),
+       "--expect", "threads.0.role=test", "--expect",
+       "threads.0.blocked_in.kind=fd", "--expect",
+       "threads.0.blocked_in.fds.0.kind=tcp", "--expect",
+       "threads.0.blocked_in.fds.0.remote=127.0.0.1:" + port, "--expect",
+       "threads.0.blocked_in.fds.0.peer_not_accepted=true"});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  std::remove(path.c_str());
 }
 
 }  // namespace

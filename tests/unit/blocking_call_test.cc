@@ -239,7 +239,8 @@ TEST(BlockingCallTest, PollListsEveryDescriptorWithItsEvents) {
   EXPECT_EQ(call.text,
             "poll() on fd 3 (read): pipe (read end; write end held by no "
             "process of the test); fd 8 (write): file /tmp/out.log");
-  const BlockingCall timed = decoder.Decode(InCall(SYS_poll, {0x5000, 3, 5000}));
+  const BlockingCall timed =
+      decoder.Decode(InCall(SYS_poll, {0x5000, 3, 5000}));
   EXPECT_THAT(timed.text, StartsWith("poll() for 5.00 s on fd 3"));
 }
 
@@ -276,9 +277,8 @@ TEST(BlockingCallTest, EpollWaitListsWhatTheInstanceWatches) {
       "sdev:d\n";
   view.Fd(kPid, 3, "/tmp/watched");
   CallDecoder decoder(view, kPid, {});
-  const BlockingCall call =
-      decoder.Decode(InCall(SYS_epoll_wait, {4, 0x7000, 8,
-                                             static_cast<uint64_t>(-1)}));
+  const BlockingCall call = decoder.Decode(
+      InCall(SYS_epoll_wait, {4, 0x7000, 8, static_cast<uint64_t>(-1)}));
   ASSERT_EQ(call.fds.size(), 2u);
   EXPECT_EQ(call.fds[0].kind, "epoll");
   EXPECT_EQ(call.fds[1].events, "read");
@@ -297,8 +297,7 @@ TEST(BlockingCallTest, WaitForOneChildNamesItsCommandAndState) {
   EXPECT_EQ(one.kind, BlockKind::kChild);
   EXPECT_EQ(one.wait_for, "child pid 2000");
   ASSERT_EQ(one.children.size(), 1u);
-  EXPECT_EQ(one.text,
-            "wait4() for child pid 2000 (sleep 1000; sleeping)");
+  EXPECT_EQ(one.text, "wait4() for child pid 2000 (sleep 1000; sleeping)");
   // -1: any child of ours; a grandchild cannot be waited for.
   const BlockingCall any =
       decoder.Decode(InCall(SYS_wait4, {static_cast<uint64_t>(-1)}));
@@ -341,16 +340,16 @@ TEST(BlockingCallTest, SleepsSayHowLongTheyAskedFor) {
   EXPECT_EQ(rel.text, "clock_nanosleep() for 3600.00 s (CLOCK_REALTIME)");
   // Absolute: how long is left, on the same clock.
   view.now_ns = 3599'750'000'000;
-  const BlockingCall abs = decoder.Decode(InCall(
-      SYS_clock_nanosleep, {CLOCK_MONOTONIC, TIMER_ABSTIME, 0x8000}));
+  const BlockingCall abs = decoder.Decode(
+      InCall(SYS_clock_nanosleep, {CLOCK_MONOTONIC, TIMER_ABSTIME, 0x8000}));
   EXPECT_TRUE(abs.sleep_absolute);
   EXPECT_EQ(abs.sleep_ns, 250'000'000);
   EXPECT_EQ(abs.text,
             "clock_nanosleep() until 250 ms from now (CLOCK_MONOTONIC)");
   // Unreadable: the call and clock still.
-  EXPECT_EQ(decoder.Decode(InCall(SYS_clock_nanosleep, {CLOCK_MONOTONIC, 0, 1}))
-                .text,
-            "clock_nanosleep() (CLOCK_MONOTONIC)");
+  EXPECT_EQ(
+      decoder.Decode(InCall(SYS_clock_nanosleep, {CLOCK_MONOTONIC, 0, 1})).text,
+      "clock_nanosleep() (CLOCK_MONOTONIC)");
 }
 
 TEST(BlockingCallTest, SignalWaitsNameTheSignals) {

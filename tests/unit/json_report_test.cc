@@ -514,7 +514,11 @@ TEST(JsonReportTest, InvalidUtf8IsReplacedNotFatal) {
   RichReport r;
   const std::string text = FormatJsonReport(r.model);
   const Json doc = Json::parse(text);  // strict parser: throws on bad UTF-8
-  EXPECT_EQ(ThreadByTid(doc, 108).at("blocked_in").at("fds")[0].at("other_end")[1].at("command"),
+  EXPECT_EQ(ThreadByTid(doc, 108)
+                .at("blocked_in")
+                .at("fds")[0]
+                .at("other_end")[1]
+                .at("command"),
             "sleep 1000");
   EXPECT_EQ(ThreadByTid(doc, 105).at("blocked_in").at("sleep_ns"),
             3'600'000'000'000);

@@ -605,7 +605,6 @@ TEST_F(FormatReportTest, FailureMessageShowsTheCrashingThread) {
                                  "BlockAllSignalsAndWait()"));
 }
 
-
 // ---- the model-based report: groups, locks, deadlocks, children, colour ----
 
 class ModelReportTest : public FormatReportTest {

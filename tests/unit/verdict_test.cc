@@ -24,8 +24,7 @@ using ::testing::StartsWith;
 
 constexpr int64_t kInterval = 250'000'000;
 
-SourceFrame Fn(const std::string& function, const std::string& file,
-               int line) {
+SourceFrame Fn(const std::string& function, const std::string& file, int line) {
   SourceFrame f;
   f.function = function;
   f.file = file;
@@ -45,8 +44,10 @@ class VerdictTest : public ::testing::Test {
     for (pid_t tid : {1, 2, 3, 9}) {
       SnapshotThread t;
       t.tid = tid;
-      t.name = tid == 1 ? "main" : tid == 2 ? "worker" : tid == 3 ? "io"
-                                                                  : "gtest_watchdog";
+      t.name = tid == 1   ? "main"
+               : tid == 2 ? "worker"
+               : tid == 3 ? "io"
+                          : "gtest_watchdog";
       t.state = 'S';
       t.status = tid == 9 ? StackStatus::kSelf : StackStatus::kOk;
       t.syscall_nr = SYS_futex;
@@ -63,8 +64,8 @@ class VerdictTest : public ::testing::Test {
       m.call.kind = BlockKind::kFutex;
       m.call.name = "futex";
       m.frames = {Fn("__futex_abstimed_wait_common", "", 0),
-                  Fn("Code" + std::to_string(t.tid) + "()",
-                     "/src/code.cc", 10 * t.tid)};
+                  Fn("Code" + std::to_string(t.tid) + "()", "/src/code.cc",
+                     10 * t.tid)};
       model_.threads.push_back(m);
     }
     model_.snapshot = &snap_;
@@ -116,10 +117,33 @@ TEST_F(VerdictTest, DeadlockReachedFromTheTestThreadStartsThere) {
   EXPECT_THAT(v.chain, ElementsAre(0, 1, 2));
   EXPECT_EQ(v.culprit, 1);
   EXPECT_EQ(v.text,
-            "deadlock: thread 1 \"main\" waits to join thread 2 \"worker\", "
-            "which waits for mutex g_b (0x5001) held by thread 3 \"io\", which "
-            "waits for mutex g_a (0x5002) held by thread 2 \"worker\" — 2 in "
-            "Code2() at code.cc:20; 3 in Code3() at code.cc:30");
+            "deadlock: thread 2 \"worker\" and thread 3 \"io\" each hold a "
+            "lock the other waits for: mutex g_b (0x5001) and mutex g_a "
+            "(0x5002) — 2 in Code2() at code.cc:20; 3 in Code3() at "
+            "code.cc:30; thread 1 \"main\" waits to join thread 2 "
+            "\"worker\"");
+}
+
+TEST_F(VerdictTest, DeadlockOfThreeAndOfOne) {
+  Waits(0, WaitKind::kMutex, 2, "g_a");
+  Waits(1, WaitKind::kMutex, 3, "g_b");
+  Waits(2, WaitKind::kMutex, 1, "g_c");
+  model_.cycles.push_back(DeadlockCycle{{0, 1, 2}});
+  Verdict v = Decide();
+  EXPECT_THAT(v.chain, ElementsAre(0, 1, 2));
+  EXPECT_THAT(v.text,
+              StartsWith("deadlock: thread 1 \"main\", thread 2 \"worker\", "
+                         "thread 3 \"io\" wait for each other in a cycle over "
+                         "mutex g_a (0x5000), mutex g_b (0x5001), mutex g_c "
+                         "(0x5002) — 1 in Code1() at code.cc:10;"));
+  model_.cycles = {DeadlockCycle{{1}}};
+  Waits(0, WaitKind::kNone, 0, "");
+  Waits(1, WaitKind::kMutex, 2, "g_self");
+  v = Decide();
+  EXPECT_THAT(v.chain, ElementsAre(1));
+  EXPECT_EQ(v.text,
+            "deadlock: thread 2 \"worker\" waits for mutex g_self (0x5001), "
+            "which it holds itself — 2 in Code2() at code.cc:20");
 }
 
 TEST_F(VerdictTest, DeadlockElsewhereIsStillTheVerdict) {
@@ -131,7 +155,7 @@ TEST_F(VerdictTest, DeadlockElsewhereIsStillTheVerdict) {
   const Verdict v = Decide();
   EXPECT_EQ(v.kind, VerdictKind::kDeadlock);
   EXPECT_THAT(v.chain, ElementsAre(1, 2));
-  EXPECT_THAT(v.text, StartsWith("deadlock: thread 2 \"worker\" waits for"));
+  EXPECT_THAT(v.text, StartsWith("deadlock: thread 2 \"worker\" and thread 3"));
 }
 
 TEST_F(VerdictTest, BusyThreadAtTheEndOfAMutexChain) {
