@@ -395,7 +395,8 @@ std::string WaitText(const ReportModel& m, const ThreadModel& t) {
       return absl::StrCat("waiting on ", LockText(w),
                           " (for a notify; holds no lock while waiting)");
     case WaitKind::kJoin:
-      return "waiting to join another thread";
+      return absl::StrCat("waiting to join ",
+                          owner.empty() ? "another thread" : owner);
     case WaitKind::kOtherFutex:
     case WaitKind::kNone:
       break;
