@@ -9,7 +9,8 @@
 //  3. Otherwise follow the wait chain from the thread running the test:
 //     from a thread waiting for a mutex or rwlock to its owner, from a join
 //     to the joined thread, to the thread at the end. That thread decides:
-//     - it used at least half a CPU between the two samples: busy;
+//     - it was runnable (on a CPU or queued for one) for at least half
+//       the interval between the two samples: busy;
 //     - it keeps waking up (at least kSlowWakeups times between the
 //       samples) with little CPU: slow progress (or polling);
 //     - it sits in a system call on something outside the process (a
@@ -35,7 +36,7 @@ namespace gtest_watchdog_internal {
 constexpr double kBusyShare = 0.5;
 // At least this many voluntary sleeps woken up from between the samples,
 // while not busy, make a thread's progress "slow" rather than stuck.
-constexpr int64_t kSlowWakeups = 4;
+constexpr int64_t kSlowWakeups = 2;
 
 // True when the thread was runnable for at least kBusyShare of the
 // interval (and ran at all).

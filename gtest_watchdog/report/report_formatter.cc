@@ -103,7 +103,7 @@ std::string SyscallText(const ThreadModel& t) {
   return absl::StrCat("in ", name, "()");
 }
 
-// ", 99% of a CPU" for a busy thread, ", woke up 120 times in 250 ms" for
+// ", 99% of a CPU" for a busy thread, ", woke up 48 times in 101 ms" for
 // one that keeps waking up; "" otherwise.
 std::string CpuText(const ThreadModel& t) {
   if (IsBusy(t)) return absl::StrFormat(", %d%% of a CPU", CpuPercent(t));

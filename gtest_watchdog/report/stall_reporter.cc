@@ -519,17 +519,20 @@ namespace {
 // `write_output`: GoogleTest's output is about the phase the board shows.
 // Returns the number of children stopped (in g_frozen_pids). Signal-safe
 // in the sense above, up to GoogleTest's output.
-// Waits out the sampling interval from the first thread's first sample,
-// then samples every thread again: a thread that ran for most of it is
-// busy; one that woke up often but used little CPU makes slow progress.
-// Before any thread is asked for its stack: our signal handler would count
-// as the thread's own CPU time and wake-ups. Signal-safe: clock_nanosleep,
-// open/read/close; no allocation, no lock.
+// Waits out the sampling interval, then samples every thread again: a thread
+// that ran for most of it is busy; one that woke up often but used little CPU
+// makes slow progress. Before any thread is asked for its stack: our signal
+// handler would count as the thread's own CPU time and wake-ups. Signal-safe:
+// clock_nanosleep, open/read/close; no allocation, no lock.
 void SampleCpuAgain(const pid_t* tids, const CpuSample* cpu,
                     KernelThreadInfo* kernel, int count) {
   if (cpu == nullptr || count == 0 || g_settings.cpu_sample_ns <= 0) return;
+  // From the last first sample: with thousands of threads the first pass
+  // takes a while, and every thread's interval must be the full one.
   int64_t start = -1;
-  for (int i = 0; i < count && start < 0; ++i) start = cpu[i].at_ns;
+  for (int i = 0; i < count; ++i) {
+    if (cpu[i].at_ns > start) start = cpu[i].at_ns;
+  }
   if (start < 0) return;
   const int64_t until = start + g_settings.cpu_sample_ns;
   const timespec wake = {static_cast<time_t>(until / 1000000000),

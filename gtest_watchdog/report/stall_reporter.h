@@ -37,7 +37,7 @@ struct StallPathSettings {
   int64_t helper_timeout_ns = 15000000000;  // symbolizing helper process
   int64_t dead_man_ns = 30000000000;        // everything
   // Between the two CPU samples that tell busy threads from waiting ones.
-  int64_t cpu_sample_ns = 250000000;
+  int64_t cpu_sample_ns = 100000000;
   bool color = false;       // the report may use ANSI colours
   std::string json_report;  // absolute path, or empty: no JSON report
 };
