@@ -167,11 +167,22 @@ std::string FactsText(const FdFacts& f) {
     return InetText(f);
   }
   if (f.kind == "unix") {
+    std::vector<std::string> notes;
+    if (f.socket.local.empty()) notes.push_back("unnamed");
+    if (!f.socket.state.empty()) notes.push_back(f.socket.state);
     std::string text = absl::StrCat(
-        "Unix ", f.socket.type.empty() ? "" : f.socket.type + " ", "socket ",
-        f.socket.local.empty() ? "(unnamed)" : f.socket.local);
-    if (!f.socket.state.empty())
-      absl::StrAppend(&text, " (", f.socket.state, ")");
+        "Unix ", f.socket.type.empty() ? "" : f.socket.type + " ", "socket",
+        f.socket.local.empty() ? "" : " " + f.socket.local);
+    if (!notes.empty()) {
+      absl::StrAppend(&text, " (", absl::StrJoin(notes, ", "), ")");
+    }
+    if (!f.socket.remote.empty()) {
+      absl::StrAppend(&text, " to ", f.socket.remote);
+    }
+    if (!f.peer.empty()) {
+      absl::StrAppend(&text, "; the other end is held by ",
+                      HoldersText(f.peer));
+    }
     return text;
   }
   if (f.kind == "file" || f.kind == "directory" || f.kind == "device") {
@@ -319,6 +330,17 @@ void CallDecoder::FindPeer(FdFacts* f) {
   }
 }
 
+void CallDecoder::FindUnixPeer(FdFacts* f) {
+  const uint64_t peer = view_.UnixPeerInode(f->socket.inode);
+  if (peer == 0) return;
+  // The accepted end of a connection carries the listener's name: a
+  // client's peer tells which server it talks to.
+  if (const SocketEntry* e = FindSocket(Sockets(), peer)) {
+    f->socket.remote = e->local;
+  }
+  f->peer = HoldersOf(absl::StrCat("socket:[", peer, "]"));
+}
+
 FdFacts CallDecoder::DescribeFd(int fd) {
   FdFacts f;
   f.fd = fd;
@@ -338,8 +360,12 @@ FdFacts CallDecoder::DescribeFd(int fd) {
       if (const SocketEntry* e = FindSocket(Sockets(), inode)) {
         f.socket = *e;
         f.kind = e->protocol;
-        if (e->protocol == "unix") f.path = e->local;
-        FindPeer(&f);
+        if (e->protocol == "unix") {
+          f.path = e->local;
+          FindUnixPeer(&f);
+        } else {
+          FindPeer(&f);
+        }
       }
     }
   } else if (absl::StartsWith(f.target, "anon_inode:")) {

@@ -50,7 +50,8 @@ struct FdFacts {
   // Pipes and FIFOs: the other end's holders among the test's processes
   // (the writers of a reader's pipe, the readers of a writer's).
   std::vector<FdHolder> other_end;
-  // Connected TCP sockets: the peer's holders among the test's processes;
+  // Connected TCP and Unix sockets: the peer's holders among the test's
+  // processes (for a Unix socket, socket.remote is then the peer's name);
   // peer_not_accepted: the peer is a listener that has not accepted yet.
   std::vector<FdHolder> peer;
   bool peer_not_accepted = false;
@@ -110,6 +111,7 @@ class CallDecoder {
   const std::vector<SocketEntry>& Sockets();
   void FindOtherEnd(FdFacts* f);
   void FindPeer(FdFacts* f);
+  void FindUnixPeer(FdFacts* f);
   std::vector<FdHolder> HoldersOf(const std::string& target);
   void DescribeFds(BlockingCall* call);
   void DescribeChildren(BlockingCall* call, long which, pid_t id);

@@ -2,6 +2,12 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -10,6 +16,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstring>
 
 namespace gtest_watchdog_internal {
 namespace {
@@ -65,6 +72,57 @@ class SystemProcView : public ProcView {
     iovec remote = {reinterpret_cast<void*>(addr), size};
     return process_vm_readv(pid, &local, 1, &remote, 1, 0) ==
            static_cast<ssize_t>(size);
+  }
+
+  uint64_t UnixPeerInode(uint64_t inode) const override {
+    if (inode == 0 || inode > UINT32_MAX) return 0;
+    const int fd =
+        socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (fd < 0) return 0;
+    struct {
+      nlmsghdr header;
+      unix_diag_req request;
+    } message = {};
+    message.header.nlmsg_len = sizeof(message);
+    message.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    message.header.nlmsg_flags = NLM_F_REQUEST;
+    message.request.sdiag_family = AF_UNIX;
+    message.request.udiag_states = ~0u;
+    message.request.udiag_ino = static_cast<uint32_t>(inode);
+    message.request.udiag_show = UDIAG_SHOW_PEER;
+    // "No cookie": look the socket up by inode alone.
+    message.request.udiag_cookie[0] = message.request.udiag_cookie[1] = ~0u;
+    sockaddr_nl kernel = {};
+    kernel.nl_family = AF_NETLINK;
+    uint64_t peer = 0;
+    alignas(nlmsghdr) char buf[8192];
+    pollfd p = {fd, POLLIN, 0};
+    if (sendto(fd, &message, sizeof(message), 0,
+               reinterpret_cast<const sockaddr*>(&kernel),
+               sizeof(kernel)) == sizeof(message) &&
+        poll(&p, 1, 500) == 1) {
+      const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+      const nlmsghdr* h = reinterpret_cast<const nlmsghdr*>(buf);
+      if (n >= static_cast<ssize_t>(NLMSG_LENGTH(sizeof(unix_diag_msg))) &&
+          NLMSG_OK(h, static_cast<unsigned>(n)) &&
+          h->nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+        int len = static_cast<int>(h->nlmsg_len) -
+                  static_cast<int>(NLMSG_LENGTH(sizeof(unix_diag_msg)));
+        const char* attrs = static_cast<const char*>(NLMSG_DATA(h)) +
+                            NLMSG_ALIGN(sizeof(unix_diag_msg));
+        for (const rtattr* a = reinterpret_cast<const rtattr*>(attrs);
+             RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+          if (a->rta_type == UNIX_DIAG_PEER &&
+              RTA_PAYLOAD(a) >= sizeof(uint32_t)) {
+            uint32_t value;
+            memcpy(&value, RTA_DATA(a), sizeof(value));
+            peer = value;
+          }
+        }
+      }
+    }
+    close(fd);
+    return peer;
   }
 
   int64_t NowNs(int clock) const override {

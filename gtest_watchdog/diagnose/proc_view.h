@@ -36,6 +36,9 @@ class ProcView {
                           size_t size) const = 0;
   // The time now on `clock` (CLOCK_MONOTONIC, ...) in ns; -1 unknown.
   virtual int64_t NowNs(int clock) const = 0;
+  // The inode of the socket at the other end of a connected Unix socket
+  // (the kernel's sock_diag; /proc/net/unix does not say); 0 unknown.
+  virtual uint64_t UnixPeerInode(uint64_t inode) const = 0;
 };
 
 // The live system.

@@ -8,7 +8,9 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -16,6 +18,7 @@
 
 #include <cstring>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -72,6 +75,11 @@ class FakeProcView : public ProcView {
     return false;
   }
   int64_t NowNs(int) const override { return now_ns; }
+  uint64_t UnixPeerInode(uint64_t inode) const override {
+    const auto it = unix_peers.find(inode);
+    return it == unix_peers.end() ? 0 : it->second;
+  }
+  std::map<uint64_t, uint64_t> unix_peers;
 
   // fd `fd` of `pid` links to `target`, opened with `flags`.
   void Fd(pid_t pid, int fd, const std::string& target, int flags = O_RDWR) {
@@ -207,17 +215,32 @@ TEST(BlockingCallTest, FilesFifosDevicesAndClosedDescriptors) {
   EXPECT_EQ(decoder.DescribeFd(9).text, "no longer open");
 }
 
-TEST(BlockingCallTest, UnixSocketShowsItsPath) {
+TEST(BlockingCallTest, UnixSocketShowsItsPathAndThePeers) {
   FakeProcView view;
   view.files["/proc/1000/net/unix"] =
       "Num       RefCount Protocol Flags    Type St Inode Path\n"
-      "0000000000000000: 00000003 00000000 00000000 0001 03 900 "
+      "0000000000000000: 00000002 00000000 00010000 0001 01 900 "
+      "/run/my app.sock\n"
+      "0000000000000000: 00000003 00000000 00000000 0001 03 901\n"
+      "0000000000000000: 00000003 00000000 00000000 0001 03 902 "
       "/run/my app.sock\n";
   view.Fd(kPid, 7, "socket:[900]");
-  CallDecoder decoder(view, kPid, {});
-  EXPECT_EQ(decoder.Decode(InCall(SYS_recvmsg, {7})).text,
-            "recvmsg() on fd 7: Unix stream socket /run/my app.sock "
-            "(connected)");
+  view.Fd(kPid, 8, "socket:[901]");
+  view.Fd(2000, 4, "socket:[902]");
+  view.unix_peers[901] = 902;
+  view.unix_peers[902] = 901;
+  CallDecoder decoder(view, kPid, {ChildProcess{2000, kPid, 'S', "server"}});
+  EXPECT_EQ(decoder.Decode(InCall(SYS_accept, {7})).text,
+            "accept() on fd 7: Unix stream socket /run/my app.sock "
+            "(listening)");
+  // A client's own name is empty; the accepted end carries the server's.
+  const BlockingCall call = decoder.Decode(InCall(SYS_recvmsg, {8}));
+  ASSERT_EQ(call.fds.size(), 1u);
+  EXPECT_EQ(call.fds[0].socket.remote, "/run/my app.sock");
+  EXPECT_EQ(call.text,
+            "recvmsg() on fd 8: Unix stream socket (unnamed, connected) to "
+            "/run/my app.sock; the other end is held by pid 2000 (server), fd "
+            "4");
 }
 
 TEST(BlockingCallTest, PollListsEveryDescriptorWithItsEvents) {
@@ -428,6 +451,45 @@ TEST(BlockingCallTest, RealProcessPipe) {
   EXPECT_EQ(self.Decode(t).text, "nanosleep() for 7.00 s");
   close(fds[0]);
   close(fds[1]);
+}
+
+// A Unix connection within this process, through the real /proc and the
+// kernel's sock_diag: the client's peer is the accepted socket.
+TEST(BlockingCallTest, RealProcessUnixConnection) {
+  const std::string path = testing::TempDir() + "blocking_call_test_" +
+                           std::to_string(getpid()) + ".sock";
+  unlink(path.c_str());
+  sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(path.size(), sizeof(addr.sun_path));
+  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  const int server = socket(AF_UNIX, SOCK_STREAM, 0);
+  const int client = socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(server, 0);
+  ASSERT_GE(client, 0);
+  ASSERT_EQ(bind(server, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(server, 1), 0);
+  ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+            0);
+  const int accepted = accept(server, nullptr, nullptr);
+  ASSERT_GE(accepted, 0);
+  const std::unique_ptr<ProcView> view = MakeSystemProcView();
+  CallDecoder decoder(*view, getpid(), {});
+  const FdFacts f = decoder.DescribeFd(client);
+  EXPECT_EQ(f.kind, "unix");
+  if (f.peer.empty()) {
+    // sock_diag may be unavailable (no unix_diag module, a seccomp filter).
+    EXPECT_EQ(view->UnixPeerInode(f.socket.inode), 0u);
+  } else {
+    EXPECT_EQ(f.socket.remote, path);
+    ASSERT_EQ(f.peer.size(), 1u);
+    EXPECT_EQ(f.peer[0].fd, accepted);
+    EXPECT_TRUE(f.peer[0].self);
+  }
+  close(accepted);
+  close(client);
+  close(server);
+  unlink(path.c_str());
 }
 
 }  // namespace
