@@ -68,6 +68,36 @@ bool FirstArgIsFd(long nr) {
   }
 }
 
+// Calls that say nothing about what the thread waits for outside the
+// process: futexes (lock_analysis words them), memory-map calls (they wait
+// for another thread of ours holding the process's memory map), a yield,
+// and restart_syscall (an interrupted call resumed: which one is lost).
+// kOther for every other call.
+BlockKind SpecialKind(long nr) {
+  switch (nr) {
+    case SYS_futex:
+#ifdef SYS_futex_waitv
+    case SYS_futex_waitv:
+#endif
+      return BlockKind::kFutex;
+    case SYS_mmap:
+    case SYS_munmap:
+    case SYS_mprotect:
+    case SYS_mremap:
+    case SYS_madvise:
+    case SYS_brk:
+    case SYS_mlock:
+    case SYS_munlock:
+      return BlockKind::kMemory;
+    case SYS_sched_yield:
+      return BlockKind::kRunning;
+    case SYS_restart_syscall:
+      return BlockKind::kUnknown;
+    default:
+      return BlockKind::kOther;
+  }
+}
+
 bool IsEpollWait(long nr) {
 #ifdef SYS_epoll_wait
   if (nr == SYS_epoll_wait) return true;
@@ -209,6 +239,8 @@ const char* BlockKindId(BlockKind kind) {
       return "signal";
     case BlockKind::kFutex:
       return "futex";
+    case BlockKind::kMemory:
+      return "memory";
     case BlockKind::kOther:
       return "other";
     case BlockKind::kUnknown:
@@ -403,6 +435,16 @@ FdFacts CallDecoder::DescribeFd(int fd) {
   return f;
 }
 
+int64_t CallDecoder::TimeoutMs(uint64_t addr, bool timeval) {
+  if (addr == 0) return -1;
+  int64_t t[2];
+  if (!view_.ReadMemory(pid_, addr, t, sizeof(t)) || t[0] < 0 || t[1] < 0) {
+    return -1;
+  }
+  if (t[0] > INT64_MAX / 1000 - 1) return INT64_MAX / 1000000;
+  return t[0] * 1000 + (timeval ? t[1] / 1000 : t[1] / 1000000);
+}
+
 std::string CallDecoder::ReadString(uint64_t addr) {
   char buf[256];
   std::string out;
@@ -455,6 +497,7 @@ void CallDecoder::DescribeFds(BlockingCall* call) {
     if (a[1] > kMaxPollFds) {
       suffix = absl::StrCat(" (and ", a[1] - kMaxPollFds, " more)");
     }
+    if (nr == SYS_ppoll) call->timeout_ms = TimeoutMs(a[2], false);
 #ifdef SYS_poll
     if (nr == SYS_poll && static_cast<int>(a[2]) >= 0) {
       call->timeout_ms = static_cast<int>(a[2]);
@@ -481,6 +524,12 @@ void CallDecoder::DescribeFds(BlockingCall* call) {
       f.events = ev;
       call->fds.push_back(std::move(f));
     }
+    // select(2) takes a timeval, pselect6 a timespec; null: no timeout.
+#ifdef SYS_select
+    call->timeout_ms = TimeoutMs(a[4], nr == SYS_select);
+#else
+    call->timeout_ms = TimeoutMs(a[4], false);
+#endif
   } else if (IsEpollWait(nr)) {
     FdFacts ep = DescribeFd(static_cast<int>(a[0]));
     // What the epoll instance watches: "tfd: N events: HEX ..." lines.
@@ -505,10 +554,22 @@ void CallDecoder::DescribeFds(BlockingCall* call) {
     }
     call->fds.push_back(std::move(ep));
     for (FdFacts& f : watched) call->fds.push_back(std::move(f));
-    if (static_cast<int>(a[3]) >= 0) call->timeout_ms = static_cast<int>(a[3]);
-  } else if (nr == SYS_splice || nr == SYS_tee || nr == SYS_copy_file_range) {
+#ifdef SYS_epoll_pwait2
+    if (nr == SYS_epoll_pwait2) {
+      call->timeout_ms = TimeoutMs(a[3], false);  // a timespec, null: none
+    } else
+#endif
+        if (static_cast<int>(a[3]) >= 0) {
+      call->timeout_ms = static_cast<int>(a[3]);
+    }
+  } else if (nr == SYS_splice || nr == SYS_copy_file_range) {
+    // (fd_in, off_in, fd_out, ...)
     call->fds.push_back(DescribeFd(static_cast<int>(a[0])));
     call->fds.push_back(DescribeFd(static_cast<int>(a[2])));
+  } else if (nr == SYS_tee) {
+    // (fd_in, fd_out, len, flags)
+    call->fds.push_back(DescribeFd(static_cast<int>(a[0])));
+    call->fds.push_back(DescribeFd(static_cast<int>(a[1])));
   } else if (nr == SYS_sendfile) {
     call->fds.push_back(DescribeFd(static_cast<int>(a[1])));
     call->fds.push_back(DescribeFd(static_cast<int>(a[0])));
@@ -636,9 +697,7 @@ BlockingCall UndecodedCall(const SnapshotThread& t) {
   if (t.syscall_nr < 0) return call;
   call.name = SyscallName(t.syscall_nr);
   if (call.name.empty()) call.name = absl::StrCat("syscall_", t.syscall_nr);
-  call.kind = t.syscall_nr == SYS_futex         ? BlockKind::kFutex
-              : t.syscall_nr == SYS_sched_yield ? BlockKind::kRunning
-                                                : BlockKind::kOther;
+  call.kind = SpecialKind(t.syscall_nr);
   return call;
 }
 
@@ -656,8 +715,11 @@ BlockingCall CallDecoder::Decode(const SnapshotThread& t) {
   call.name = SyscallName(nr);
   if (call.name.empty()) call.name = absl::StrCat("syscall_", nr);
 
-  if (nr == SYS_futex) {
-    call.kind = BlockKind::kFutex;
+  if (SpecialKind(nr) != BlockKind::kOther) {
+    call.kind = SpecialKind(nr);
+    if (call.kind == BlockKind::kMemory) {
+      call.text = absl::StrCat(call.name, "(", ArgsText(t.syscall_args), ")");
+    }
     return call;
   }
   if (FirstArgIsFd(nr) || nr == SYS_ppoll || nr == SYS_pselect6 ||
@@ -770,10 +832,6 @@ BlockingCall CallDecoder::Decode(const SnapshotThread& t) {
                                  ": waits until the other end is opened");
       }
     }
-    return call;
-  }
-  if (nr == SYS_sched_yield) {
-    call.kind = BlockKind::kRunning;
     return call;
   }
   call.kind = BlockKind::kOther;

@@ -66,9 +66,11 @@ enum class BlockKind {
   kSleep,    // sleeps for a time
   kSignal,   // waits for a signal
   kFutex,    // a futex: lock_analysis says which lock or condition
+  kMemory,   // a memory-map call: waits for another thread of ours
   kOther,    // another system call
 };
-// "unknown", "running", "fd", "child", "sleep", "signal", "futex", "other".
+// "unknown", "running", "fd", "child", "sleep", "signal", "futex",
+// "memory", "other".
 const char* BlockKindId(BlockKind kind);
 
 struct BlockingCall {
@@ -118,6 +120,8 @@ class CallDecoder {
   void DescribeSleep(BlockingCall* call, int clock, bool absolute,
                      uint64_t timespec_addr);
   std::string ReadString(uint64_t addr);
+  // A timespec (or timeval) at addr in ms; -1 for null or unreadable.
+  int64_t TimeoutMs(uint64_t addr, bool timeval);
 
   const ProcView& view_;
   pid_t pid_;

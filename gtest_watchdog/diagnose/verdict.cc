@@ -1,5 +1,7 @@
 #include "gtest_watchdog/diagnose/verdict.h"
 
+#include <sys/syscall.h>
+
 #include <algorithm>
 #include <set>
 
@@ -40,6 +42,14 @@ bool IsOurs(const ReportModel& m, const ThreadModel& t) {
   return t.raw->status == StackStatus::kSelf ||
          (m.snapshot->signal.signo != 0 &&
           t.raw->tid == m.snapshot->signal.tid);
+}
+
+// A futex wait with a timeout: the thread wakes up by itself, and may then
+// notify (a timed condition wait in a loop, a pool worker's idle wait).
+bool TimedFutexWait(const ThreadModel& t) {
+  const uint64_t op = t.raw->syscall_args[1] & 0x7f;
+  return t.raw->syscall_nr == SYS_futex && t.raw->syscall_args[3] != 0 &&
+         (op == 0 || op == 9);  // FUTEX_WAIT, FUTEX_WAIT_BITSET
 }
 
 int IndexOfTid(const ReportModel& m, pid_t tid) {
@@ -128,7 +138,7 @@ std::string DoingText(const ReportModel& m, const ThreadModel& t) {
   }
   if (!t.call.text.empty()) return absl::StrCat("waits in ", t.call.text);
   const std::string wait = WaitText(m, t);
-  if (!wait.empty()) return wait;
+  if (!wait.empty()) return "is " + wait;
   if (t.call.kind == BlockKind::kFutex) {
     return absl::StrFormat(
         "waits on futex 0x%x, which is no lock with a known owner (a "
@@ -140,10 +150,9 @@ std::string DoingText(const ReportModel& m, const ThreadModel& t) {
 }
 
 std::string Candidate(const ReportModel& m, const ThreadModel& t) {
-  return absl::StrCat(ThreadLabel(t), ", which ", DoingText(m, t), [&] {
-    const std::string w = ShortWhere(t);
-    return w.empty() ? w : " " + w;
-  }());
+  const std::string where = ShortWhere(t);
+  return absl::StrCat(ThreadLabel(t), ", which ", DoingText(m, t),
+                      where.empty() ? "" : ", " + where);
 }
 
 // The wait chain from `start`: owners of the locks waited for, joined
@@ -333,9 +342,13 @@ Verdict DecideVerdict(const ReportModel& m) {
         v.chain.end()) {
       continue;
     }
-    if (IsBusy(t)) {
+    // Busy or crawling threads first: they are doing something. A thread
+    // waiting for a signal is not counted (signal-handling threads wait for
+    // ever by design).
+    if (IsBusy(t) || IsSlow(t)) {
       busy.push_back(static_cast<int>(i));
-    } else if (BlockedOutside(t) && t.call.kind != BlockKind::kSignal) {
+    } else if ((BlockedOutside(t) && t.call.kind != BlockKind::kSignal) ||
+               TimedFutexWait(t)) {
       outside.push_back(static_cast<int>(i));
     }
   }
@@ -360,7 +373,7 @@ Verdict DecideVerdict(const ReportModel& m) {
                           where.empty() ? "" : " " + where,
                           ", so what it waited for is not known");
     if (!busy.empty() || !outside.empty()) {
-      absl::StrAppend(&v.text, "; meanwhile ");
+      absl::StrAppend(&v.text, "; it may be waiting for ");
       name_candidates(&v.text);
     }
     return v;

@@ -33,7 +33,8 @@ std::string GroupKey(const ThreadModel& t) {
       std::string(1, t.raw->state), "|", static_cast<int>(t.raw->status), "|",
       t.raw->syscall_nr, "|", static_cast<int>(t.source), "|", t.stack_note,
       "|", t.raw->truncated, "|", static_cast<int>(t.wait.kind), "|",
-      t.wait.lock_addr, "|", t.wait.owner);
+      t.wait.lock_addr, "|", t.wait.owner, "|", t.call.text, "|", IsBusy(t),
+      "|", IsSlow(t));
   for (const SourceFrame& f : t.frames) {
     absl::StrAppend(&key, "\n", f.function, "|", f.file, "|", f.line, "|",
                     f.module, "|", f.module_offset, "|", f.inlined);

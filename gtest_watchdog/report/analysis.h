@@ -47,7 +47,8 @@ struct AnalysisInput {
 // Builds the model, the verdict included.
 ReportModel Analyze(const AnalysisInput& input);
 
-// Threads print as one when these are equal: same frames, wait and state.
+// Threads print as one when these are equal: same frames, wait, decoded
+// call, CPU verdict and state.
 std::string GroupKey(const ThreadModel& t);
 
 }  // namespace gtest_watchdog_internal

@@ -180,6 +180,7 @@ Json CpuJson(const SnapshotThread& t) {
   if (t.cpu_ns < 0 || t.interval_ns <= 0) return nullptr;
   Json j;
   j["cpu_ns"] = t.cpu_ns;
+  j["queued_ns"] = t.queued_ns >= 0 ? Json(t.queued_ns) : Json(nullptr);
   j["interval_ns"] = t.interval_ns;
   j["percent"] = 100.0 * static_cast<double>(t.cpu_ns) /
                  static_cast<double>(t.interval_ns);

@@ -512,23 +512,12 @@ void StallReporter::WarnSlow(const ArmedPhase& armed, int64_t now_ns) {
 
 namespace {
 
-// Steps 2-7 of the stall path, shared by stalls and signals: threads, their
-// stacks, the snapshot, the helper (or the raw fallback), the children
-// stopped, GoogleTest's output. `ev` is the signal being reported, or null;
-// its thread's stack was taken by the handler and is not asked for again.
-// `write_output`: GoogleTest's output is about the phase the board shows.
-// Returns the number of children stopped (in g_frozen_pids). Signal-safe
-// in the sense above, up to GoogleTest's output.
-// Waits out the sampling interval, then samples every thread again: a thread
-// that ran for most of it is busy; one that woke up often but used little CPU
-// makes slow progress. Before any thread is asked for its stack: our signal
-// handler would count as the thread's own CPU time and wake-ups. Signal-safe:
-// clock_nanosleep, open/read/close; no allocation, no lock.
-void SampleCpuAgain(const pid_t* tids, const CpuSample* cpu,
-                    KernelThreadInfo* kernel, int count) {
-  if (cpu == nullptr || count == 0 || g_settings.cpu_sample_ns <= 0) return;
-  // From the last first sample: with thousands of threads the first pass
-  // takes a while, and every thread's interval must be the full one.
+// Sleeps until `cpu_sample_ns` after the last first CPU sample, so that
+// every thread's second sample comes at least that long after its first.
+// A thread that ran for most of the interval is busy; one that woke up
+// often but used little CPU makes slow progress. Signal-safe:
+// clock_nanosleep only; no allocation, no lock.
+void WaitForCpuInterval(const CpuSample* cpu, int count) {
   int64_t start = -1;
   for (int i = 0; i < count; ++i) {
     if (cpu[i].at_ns > start) start = cpu[i].at_ns;
@@ -540,14 +529,15 @@ void SampleCpuAgain(const pid_t* tids, const CpuSample* cpu,
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &wake, nullptr) ==
          EINTR) {
   }
-  for (int i = 0; i < count; ++i) {
-    if (kernel[i].gone) continue;
-    CpuSample second;
-    SampleThreadCpu(tids[i], &second);
-    SetCpuUse(cpu[i], second, &kernel[i]);
-  }
 }
 
+// Steps 2-7 of the stall path, shared by stalls and signals: threads, their
+// stacks, the snapshot, the helper (or the raw fallback), the children
+// stopped, GoogleTest's output. `ev` is the signal being reported, or null;
+// its thread's stack was taken by the handler and is not asked for again.
+// `write_output`: GoogleTest's output is about the phase the board shows.
+// Returns the number of children stopped (in g_frozen_pids). Signal-safe
+// in the sense above, up to GoogleTest's output.
 int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
                      bool write_output) {
   // Free descriptors even if the process ran out of them.
@@ -596,12 +586,27 @@ int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
                                           mappings, lines + 1)
                           : 0;
 
+  // CPU use over an interval in which nothing disturbs the threads: first
+  // samples, the wait, then the second sample with everything else, right
+  // before the stacks (so the system call and futex memory read below are
+  // as fresh as the stacks). Not for a crash: the crash is the verdict.
+  const bool sample_cpu = cpu != nullptr && g_settings.cpu_sample_ns > 0 &&
+                          strcmp(header.kind, "crash") != 0;
+  if (sample_cpu) {
+    for (int i = 0; i < count; ++i) SampleThreadCpu(tids[i], &cpu[i]);
+    WaitForCpuInterval(cpu, count);
+  }
+
   const int sig = StackCollector::signal_number();
   for (int i = 0; i < count; ++i) {
     new (&kernel[i]) KernelThreadInfo();
     new (&stacks[i]) ThreadStack();
     ReadKernelThreadInfo(tids[i], &kernel[i]);
-    if (cpu != nullptr) SampleThreadCpu(tids[i], &cpu[i]);
+    if (sample_cpu && !kernel[i].gone) {
+      CpuSample second;
+      SampleThreadCpu(tids[i], &second);
+      SetCpuUse(cpu[i], second, &kernel[i]);
+    }
     stacks[i].tid = tids[i];
     StackStatus status = StackStatus::kNoAnswer;
     const char st = kernel[i].state;
@@ -637,7 +642,6 @@ int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
       in[i].futex = &futex[i];
     }
   }
-  SampleCpuAgain(tids, cpu, kernel, count);
   StackCollector::Collect(stacks, count,
                           MonotonicNowNs() + g_settings.answer_timeout_ns);
   for (int i = 0; i < count; ++i) {

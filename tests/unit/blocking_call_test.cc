@@ -10,8 +10,8 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -402,6 +402,67 @@ TEST(BlockingCallTest, OpeningAFifoWaitsForTheOtherEnd) {
   EXPECT_EQ(call.text,
             "openat() of FIFO /tmp/ctl.fifo: waits until the other end is "
             "opened");
+}
+
+TEST(BlockingCallTest, TimeoutsOfPpollSelectAndEpollPwait2) {
+  FakeProcView view;
+  view.Fd(kPid, 3, "/tmp/a");
+  struct {
+    pollfd fds[1];
+  } arr = {{{3, POLLIN, 0}}};
+  view.Memory(0x5000, arr);
+  const timespec two_s = {2, 500'000'000};
+  view.Memory(0x7000, two_s);
+  const struct { int64_t sec, usec; } one_and_a_half = {1, 500'000};
+  view.Memory(0x7100, one_and_a_half);
+  uint64_t set = 1u << 3;
+  view.Memory(0x6000, set);
+  CallDecoder decoder(view, kPid, {});
+  EXPECT_EQ(decoder.Decode(InCall(SYS_ppoll, {0x5000, 1, 0x7000})).timeout_ms,
+            2500);
+  EXPECT_EQ(decoder.Decode(InCall(SYS_ppoll, {0x5000, 1, 0})).timeout_ms, -1);
+  EXPECT_EQ(decoder.Decode(InCall(SYS_pselect6, {4, 0x6000, 0, 0, 0x7000}))
+                .timeout_ms,
+            2500);
+  // select(2) takes a timeval: microseconds.
+  EXPECT_EQ(
+      decoder.Decode(InCall(SYS_select, {4, 0x6000, 0, 0, 0x7100})).timeout_ms,
+      1500);
+  view.Fd(kPid, 4, "anon_inode:[eventpoll]");
+  EXPECT_EQ(decoder.Decode(InCall(SYS_epoll_pwait2, {4, 0x9000, 8, 0x7000}))
+                .timeout_ms,
+            2500);
+  EXPECT_EQ(
+      decoder.Decode(InCall(SYS_epoll_pwait2, {4, 0x9000, 8, 0})).timeout_ms,
+      -1);
+  EXPECT_THAT(decoder.Decode(InCall(SYS_ppoll, {0x5000, 1, 0x7000})).text,
+              StartsWith("ppoll() for 2.50 s on fd 3"));
+}
+
+TEST(BlockingCallTest, TeeTakesItsSecondDescriptorFromTheSecondArgument) {
+  FakeProcView view;
+  view.Fd(kPid, 3, "pipe:[1]", O_RDONLY);
+  view.Fd(kPid, 5, "pipe:[2]", O_WRONLY);
+  CallDecoder decoder(view, kPid, {});
+  const BlockingCall call = decoder.Decode(InCall(SYS_tee, {3, 5, 65536, 0}));
+  ASSERT_EQ(call.fds.size(), 2u);
+  EXPECT_EQ(call.fds[0].fd, 3);
+  EXPECT_EQ(call.fds[1].fd, 5);
+}
+
+TEST(BlockingCallTest, CallsThatSayNothingAboutTheOutside) {
+  FakeProcView view;
+  CallDecoder decoder(view, kPid, {});
+  // Resumed after a stop: which call it was is lost.
+  EXPECT_EQ(decoder.Decode(InCall(SYS_restart_syscall, {})).kind,
+            BlockKind::kUnknown);
+  EXPECT_EQ(decoder.Decode(InCall(SYS_futex_waitv, {0x10, 2})).kind,
+            BlockKind::kFutex);
+  const BlockingCall mmap = decoder.Decode(InCall(SYS_mmap, {0, 4096}));
+  EXPECT_EQ(mmap.kind, BlockKind::kMemory);
+  EXPECT_EQ(mmap.text, "mmap(0x0, 0x1000, 0x0, 0x0, 0x0, 0x0)");
+  EXPECT_EQ(UndecodedCall(InCall(SYS_munmap, {})).kind, BlockKind::kMemory);
+  EXPECT_STREQ(BlockKindId(BlockKind::kMemory), "memory");
 }
 
 TEST(BlockingCallTest, OtherCallsShowNameAndArguments) {

@@ -571,7 +571,7 @@ TEST_F(FormatReportTest, SignalFromAnotherProcessNamesTheSenderAndTheTest) {
               StartsWith("[ SIGNAL   ] Foo.Bar: test body: SIGQUIT "
                          "(sent by kill()) from pid 4321, 1.00 s into "
                          "it\n[ VERDICT  ] no clear cause: thread 100 "
-                         "\"unit_tests\" blocked on mutex 0xabc0, owner "
+                         "\"unit_tests\" is blocked on mutex 0xabc0, owner "
                          "unknown, in Foo_Bar_Test::TestBody() at "
                          "foo_test.cc:42; no thread is busy, blocked outside "
                          "the process or in a deadlock\n[ RUNNING  ] thread "
@@ -664,6 +664,31 @@ TEST_F(ModelReportTest, ThreadsWithDifferentStacksAreNotGrouped) {
   const std::string report = FormatReport(model, FormatOptions());
   EXPECT_THAT(report, HasSubstr("2 threads with the same stack: 200-201"));
   EXPECT_THAT(report, HasSubstr("\nThread 202 \"worker\""));
+}
+
+// Same stack, different decoded call (each reads its own pipe) or CPU use:
+// each thread says its own.
+TEST_F(ModelReportTest, ThreadsWaitingOnDifferentThingsAreNotGrouped) {
+  AddParkedThreads(200, 3, "reader");
+  for (SnapshotThread& t : snap_.threads) {
+    if (t.tid >= 200) t.syscall_nr = SYS_read;
+  }
+  snap_.threads.back().cpu_ns = 90'000'000;  // and this one is busy
+  snap_.threads.back().interval_ns = 100'000'000;
+  AnalysisInput input;
+  input.snapshot = &snap_;
+  input.symbolize = symbols_.AsFunction();
+  input.decode_call = [](const SnapshotThread& t) {
+    BlockingCall c = UndecodedCall(t);
+    c.text = t.tid == 200 ? "read() on fd 3: pipe" : "read() on fd 4: pipe";
+    return c;
+  };
+  const std::string report = FormatReport(Analyze(input), FormatOptions());
+  EXPECT_THAT(report, Not(HasSubstr("threads with the same stack")));
+  EXPECT_THAT(report, HasSubstr("in read() on fd 3: pipe"));
+  EXPECT_THAT(report, HasSubstr("in read() on fd 4: pipe"));
+  EXPECT_THAT(report, HasSubstr("\nThread 202 \"reader\" — sleeping, 90% of "
+                                "a CPU, in read() on fd 4"));
 }
 
 TEST_F(ModelReportTest, TestThreadIsNeverGroupedWithOthers) {

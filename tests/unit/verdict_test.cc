@@ -255,12 +255,39 @@ TEST_F(VerdictTest, ConditionWhileOthersWorkHasNoClearCause) {
   EXPECT_EQ(v.kind, VerdictKind::kNoClearCause);
   EXPECT_THAT(v.candidates, ElementsAre(1, 2));
   EXPECT_EQ(v.text,
-            "no clear cause: thread 1 \"main\" waiting on condition variable "
-            "g_cv (0x5000) (for a notify; holds no lock while waiting), in "
-            "Code1() at code.cc:10; it may be waiting for thread 2 "
-            "\"worker\", which is running, not waiting (80% of a CPU over 250 "
-            "ms) in Code2() at code.cc:20; or thread 3 \"io\", which waits in "
-            "read() on fd 3: pipe (read end) in Code3() at code.cc:30");
+            "no clear cause: thread 1 \"main\" is waiting on condition "
+            "variable g_cv (0x5000) (for a notify; holds no lock while "
+            "waiting), in Code1() at code.cc:10; it may be waiting for thread "
+            "2 \"worker\", which is running, not waiting (80% of a CPU over "
+            "250 ms), in Code2() at code.cc:20; or thread 3 \"io\", which "
+            "waits in read() on fd 3: pipe (read end), in Code3() at "
+            "code.cc:30");
+}
+
+// A thread that wakes up by itself — a timed wait, a polling loop — may be
+// the one to notify: the condition is then no "nothing can notify it".
+TEST_F(VerdictTest, TimedWaitersAndCrawlingThreadsMayStillNotify) {
+  Waits(0, WaitKind::kCondition, 0, "g_cv");
+  Raw(1).syscall_args[1] = 0x189;       // FUTEX_WAIT_BITSET_PRIVATE
+  Raw(1).syscall_args[3] = 0x7ffd0000;  // with a timeout
+  Verdict v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kNoClearCause);
+  EXPECT_THAT(v.candidates, ElementsAre(1));
+  Raw(1).syscall_args[3] = 0;  // no timeout: it cannot wake by itself
+  EXPECT_EQ(Decide().kind, VerdictKind::kNotify);
+  Cpu(2, 1'000'000, 0, 30);  // waking up 30 times: crawling along
+  v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kNoClearCause);
+  EXPECT_THAT(v.candidates, ElementsAre(2));
+  // A thread waiting for a signal is not counted.
+  Cpu(2, 0, 0, 0);
+  Raw(2).syscall_nr = SYS_rt_sigtimedwait;
+  T(2).call.kind = BlockKind::kSignal;
+  T(2).call.text = "rt_sigtimedwait(), waiting for SIGTERM";
+  EXPECT_EQ(Decide().kind, VerdictKind::kNotify);
+  // Nor one waiting for the process's memory map (another thread of ours).
+  T(2).call.kind = BlockKind::kMemory;
+  EXPECT_EQ(Decide().kind, VerdictKind::kNotify);
 }
 
 TEST_F(VerdictTest, SemaphoreWithNothingElseGoingOnHasNoClearCause) {
@@ -284,9 +311,9 @@ TEST_F(VerdictTest, TestThreadInterruptedByTheReportedSignal) {
   EXPECT_EQ(v.kind, VerdictKind::kNoClearCause);
   EXPECT_EQ(v.text,
             "no clear cause: thread 1 \"main\" was interrupted by SIGQUIT in "
-            "Code1() at code.cc:10, so what it waited for is not known; "
-            "meanwhile thread 3 \"io\", which waits in read() on fd 3: pipe "
-            "(read end) in Code3() at code.cc:30");
+            "Code1() at code.cc:10, so what it waited for is not known; it "
+            "may be waiting for thread 3 \"io\", which waits in read() on fd "
+            "3: pipe (read end), in Code3() at code.cc:30");
 }
 
 TEST_F(VerdictTest, CandidatesAreCappedAndCounted) {
