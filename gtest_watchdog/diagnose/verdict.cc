@@ -366,12 +366,32 @@ Verdict DecideVerdict(const ReportModel& m) {
     if (more > 0) absl::StrAppend(text, "; or ", more, " more");
   };
 
+  // The thread the reported signal interrupted sits in our handler: its
+  // CPU use says nothing, and its call is known only if the kernel was
+  // going to restart it (InterruptedSyscall).
   if (end == signalled) {
+    const std::string sig = SignalName(snap.signal.signo);
+    if (BlockedOutside(e)) {
+      v.kind = VerdictKind::kBlocked;
+      v.text = absl::StrCat("blocked: ", lead, " was waiting, when ", sig,
+                            " came, in ", e.call.text, at);
+      return v;
+    }
     v.kind = VerdictKind::kNoClearCause;
-    v.text = absl::StrCat("no clear cause: ", lead, " was interrupted by ",
-                          SignalName(snap.signal.signo),
-                          where.empty() ? "" : " " + where,
-                          ", so what it waited for is not known");
+    if (e.call.kind == BlockKind::kRunning) {
+      v.text = absl::StrCat("no clear cause: ", lead,
+                            " was running (not in a system call) when ", sig,
+                            " came", at,
+                            "; whether it was looping cannot be measured "
+                            "while it is held for the report");
+    } else if (e.wait.kind != WaitKind::kNone) {
+      v.text = absl::StrCat("no clear cause: ", lead, " was ", WaitText(m, e),
+                            ", when ", sig, " came", at);
+    } else {
+      v.text = absl::StrCat("no clear cause: ", lead, " was interrupted by ",
+                            sig, where.empty() ? "" : " " + where,
+                            ", so what it waited for is not known");
+    }
     if (!busy.empty() || !outside.empty()) {
       absl::StrAppend(&v.text, "; it may be waiting for ");
       name_candidates(&v.text);

@@ -172,4 +172,23 @@ bool LooksLikeStackOverflow(int sig, uint64_t fault_addr, uint64_t sp) {
   return fault_addr + kWindow >= sp && fault_addr <= sp + 256;
 }
 
+void InterruptedSyscall(const InterruptedState& s, long* nr, uint64_t args[6]) {
+  constexpr long kRunning = -2, kUnknown = -3;
+  constexpr unsigned char kSyscall0 = 0x0f, kSyscall1 = 0x05;
+  *nr = kRunning;
+  for (int i = 0; i < 6; ++i) args[i] = 0;
+  if (!s.readable) {
+    *nr = kUnknown;
+    return;
+  }
+  const bool at_syscall = s.code[2] == kSyscall0 && s.code[3] == kSyscall1;
+  const bool after_syscall = s.code[0] == kSyscall0 && s.code[1] == kSyscall1;
+  if (at_syscall && s.rax >= 0 && s.rax < 4096) {
+    *nr = static_cast<long>(s.rax);
+    for (int i = 0; i < 6; ++i) args[i] = s.args[i];
+  } else if (after_syscall && s.rax == -4) {  // -EINTR
+    *nr = kUnknown;
+  }
+}
+
 }  // namespace gtest_watchdog_internal

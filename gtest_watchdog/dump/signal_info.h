@@ -24,6 +24,10 @@ struct SignalFacts {
   pid_t tid = 0;                     // the thread it interrupted
   uint64_t sp = 0;                   // that thread's stack pointer then
   bool to_previous_handler = false;  // passed on to a handler, not default
+  // The system call the signal interrupted (InterruptedSyscall), which
+  // /proc cannot tell while the thread sits in our handler.
+  long syscall_nr = -3;  // kSyscallUnknown
+  uint64_t syscall_args[6] = {};
 };
 
 // "SIGSEGV"; real-time signals as "SIGRTMIN+3" (from a fixed table); 0 or
@@ -52,5 +56,26 @@ bool HasSender(int code);
 // A SIGSEGV whose fault address lies within `window` bytes below (or just
 // above) the stack pointer: the classic stack overflow. Signal-safe.
 bool LooksLikeStackOverflow(int sig, uint64_t fault_addr, uint64_t sp);
+
+// x86-64 machine state at the interrupted instruction, as the signal frame
+// saved it: what InterruptedSyscall needs.
+struct InterruptedState {
+  uint64_t rip = 0;
+  int64_t rax = 0;
+  uint64_t args[6] = {};  // rdi, rsi, rdx, r10, r8, r9
+  // The code bytes at rip - 2 .. rip + 1; readable false if not read.
+  unsigned char code[4] = {};
+  bool readable = false;
+};
+
+// The system call a signal interrupted, from the saved registers. With
+// SA_RESTART, a call the kernel will restart (read, recv, accept, wait4, a
+// futex without timeout, ...) has rip back on its `syscall` instruction and
+// rax holding its number again: *nr and args are that call. A call that
+// returns EINTR instead (sleeps, poll, epoll_wait, timed futexes) has rip
+// just past the instruction and rax -EINTR: its number is lost, *nr is -3
+// (kSyscallUnknown). Anywhere else the thread was running user code: -2
+// (kSyscallRunning). Pure; signal-safe.
+void InterruptedSyscall(const InterruptedState& s, long* nr, uint64_t args[6]);
 
 }  // namespace gtest_watchdog_internal

@@ -526,6 +526,7 @@ std::string FormatReport(const ReportModel& m, const FormatOptions& options) {
           paint.Red(absl::StrCat(
               snap.kind == "crash" ? "crashed here: " : "interrupted here by ",
               SignalName(snap.signal.signo))),
+          t.call.text.empty() ? "" : absl::StrCat(", in ", t.call.text),
           "\n");
       AppendFrames(&out, t.frames, paint);
       if (t.raw->truncated)

@@ -615,6 +615,10 @@ int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
       // instruction (at least the PC); asked again, it would show the
       // handler's frames.
       status = StackStatus::kOk;
+      // /proc shows our handler's wait: the call it interrupted instead.
+      kernel[i].syscall_nr = ev->facts.syscall_nr;
+      memcpy(kernel[i].syscall_args, ev->facts.syscall_args,
+             sizeof(kernel[i].syscall_args));
       stacks[i].depth = ev->stack.depth;
       stacks[i].truncated = ev->stack.truncated;
       memcpy(stacks[i].pcs, ev->stack.pcs, sizeof(stacks[i].pcs));

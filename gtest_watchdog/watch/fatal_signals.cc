@@ -181,8 +181,18 @@ void OnSignal(int sig, siginfo_t* info, void* ucontext) {
   }
   facts.tid = tid;
   if (uc != nullptr) {
-    ev.pc = static_cast<uint64_t>(uc->uc_mcontext.gregs[REG_RIP]);
-    facts.sp = static_cast<uint64_t>(uc->uc_mcontext.gregs[REG_RSP]);
+    const greg_t* r = uc->uc_mcontext.gregs;
+    ev.pc = static_cast<uint64_t>(r[REG_RIP]);
+    facts.sp = static_cast<uint64_t>(r[REG_RSP]);
+    // The call it was in: /proc shows this handler's wait instead.
+    InterruptedState state;
+    state.rip = ev.pc;
+    state.rax = static_cast<int64_t>(r[REG_RAX]);
+    const int regs[6] = {REG_RDI, REG_RSI, REG_RDX, REG_R10, REG_R8, REG_R9};
+    for (int i = 0; i < 6; ++i)
+      state.args[i] = static_cast<uint64_t>(r[regs[i]]);
+    state.readable = ReadOwnMemory(ev.pc - 2, state.code, sizeof(state.code));
+    InterruptedSyscall(state, &facts.syscall_nr, facts.syscall_args);
   }
   facts.to_previous_handler = IsFunction(g_previous[sig]);
   TakeStack(&ev);

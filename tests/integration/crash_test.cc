@@ -207,7 +207,9 @@ TEST(Crash, CrashInAnotherThreadNamesThatThreadAndTheTest) {
                                    "\"crasher\" in [^\n]*WriteThroughNull"));
   // The test thread is shown where it waits.
   EXPECT_THAT(r.err, HasSubstr("[runs Crash.InAnotherThread]"));
-  EXPECT_THAT(r.err, ContainsRegex("waiting to join (another thread|thread [0-9]+ \"[^\"]*\")"));
+  EXPECT_THAT(r.err,
+              ContainsRegex(
+                  "waiting to join (another thread|thread [0-9]+ \"[^\"]*\")"));
 }
 
 TEST(Crash, ProgramDoesNotFinishWhileACrashIsReported) {

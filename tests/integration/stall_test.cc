@@ -85,7 +85,9 @@ TEST(Stall, DeadlockShowsBothThreadsAtTheirLockLines) {
   ExpectAbortedPromptly(r, 1);
   EXPECT_THAT(r.err, HasSubstr("Stall.Deadlock: test body still running"));
   EXPECT_THAT(r.err, HasSubstr(Where("join")));
-  EXPECT_THAT(r.err, ContainsRegex("waiting to join (another thread|thread [0-9]+ \"[^\"]*\")"));
+  EXPECT_THAT(r.err,
+              ContainsRegex(
+                  "waiting to join (another thread|thread [0-9]+ \"[^\"]*\")"));
   // The cycle is named before any stack; under ThreadSanitizer the blocked
   // threads cannot answer a signal and are unwound from outside instead.
   EXPECT_THAT(r.err, ContainsRegex("\\[ DEADLOCK \\] thread [0-9]+ [^\n]* "

@@ -258,6 +258,40 @@ TEST(Verdict, ConditionNobodyNotifiesWaitsForANotify) {
   EXPECT_THAT(verdict, HasSubstr(" at " + Where("condvar"))) << r.err;
 }
 
+// SIGQUIT from outside (CTest's TIMEOUT_SIGNAL_NAME) while the test waits
+// in recv(): the thread sits in our handler, yet the verdict still names
+// the call the signal interrupted, from the saved registers.
+TEST(Verdict, SignalFromOutsideStillNamesTheInterruptedCall) {
+  const ChildResult r = RunChildAndSignal(
+      {VERDICT_PROGRAM, "--gtest_filter=Verdict.RecvUntilSignalled",
+       "--gtest_watchdog_timeout=60s"},
+      {}, "verdict_program: in recv", SIGQUIT);
+  EXPECT_FALSE(r.killed_by_harness) << r.err;
+  EXPECT_TRUE(r.signaled) << r.err;
+  EXPECT_EQ(r.signal, SIGQUIT) << r.err;
+  EXPECT_LT(r.seconds, kSlack) << r.err;
+  const std::string port = NumberAfter(r.err, "verdict_program: server port ");
+  ASSERT_FALSE(port.empty()) << r.err;
+  const std::vector<std::string> lines = Lines(r.err);
+  std::string verdict;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    if (lines[i].rfind(kVerdictTag, 0) == 0) {
+      EXPECT_EQ(lines[i - 1].rfind("[ SIGNAL   ] ", 0), 0u) << r.err;
+      verdict = lines[i];
+    }
+  }
+  EXPECT_THAT(verdict, StartsWith("[ VERDICT  ] blocked: thread ")) << r.err;
+  EXPECT_THAT(verdict,
+              HasSubstr("was waiting, when SIGQUIT came, in recvfrom() on fd "))
+      << r.err;
+  EXPECT_THAT(verdict, HasSubstr("127.0.0.1:" + port)) << r.err;
+  EXPECT_THAT(verdict, HasSubstr(" at " + Where("recv2"))) << r.err;
+  // The thread's own entry says it too.
+  EXPECT_THAT(TestThreadHeader(r.err, "RecvUntilSignalled"),
+              HasSubstr("interrupted here by SIGQUIT, in recvfrom() on fd "))
+      << r.err;
+}
+
 // The JSON report carries the verdict and the decoded socket, and is valid
 // against the documented schema.
 TEST(Verdict, JsonReportCarriesTheVerdictAndTheSocket) {

@@ -1,10 +1,11 @@
 // Stalls whose report must open with a verdict — the one line that says why
 // the test is stuck — and describe what each blocked system call waits for:
 // a socket whose peer never answers, a pipe nobody writes, a child that
-// never ends, a busy loop, a deadlock, a semaphore nobody posts, a mutex
-// held by a thread blocked in read(), a loop of short sleeps, and a
-// condition variable nobody notifies. Run by tests/integration/verdict_test
-// with --gtest_filter=Verdict.<Name> --gtest_watchdog_timeout=1s.
+// never ends (also when SIGQUIT interrupts the wait), a busy loop, a deadlock,
+// a semaphore nobody posts, a mutex held by a thread blocked in read(), a loop
+// of short sleeps, and a condition variable nobody notifies. Run by
+// tests/integration/verdict_test with --gtest_filter=Verdict.<Name>
+// --gtest_watchdog_timeout=1s.
 // `// @block:NAME` marks where a thread blocks.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,12 +13,14 @@
 #include <semaphore.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -52,6 +55,48 @@ TEST(Verdict, RecvFromSilentServer) {
   printf("recv returned %zd\n", n);
   close(client);
   close(server);
+}
+
+// As RecvFromSilentServer, for a signal from outside (SIGQUIT): a second
+// thread says when the test thread is inside recvfrom(2) — read from
+// /proc, not guessed — so the signal surely interrupts the call.
+TEST(Verdict, RecvUntilSignalled) {
+  const int server = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(server, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(server, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(server, 1), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(getsockname(server, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int client = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(client, 0);
+  ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+            0);
+  fprintf(stderr, "verdict_program: server port %d\n",
+          static_cast<int>(ntohs(addr.sin_port)));
+  fflush(stderr);
+  const pid_t me = static_cast<pid_t>(syscall(SYS_gettid));
+  std::thread([me] {
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", me);
+    for (;;) {
+      char text[32] = {};
+      FILE* f = fopen(path, "r");
+      if (f != nullptr) {
+        if (fgets(text, sizeof(text), f) == nullptr) text[0] = '\0';
+        fclose(f);
+      }
+      if (atoi(text) == SYS_recvfrom) break;
+      usleep(1000);
+    }
+    fprintf(stderr, "verdict_program: in recv\n");
+    fflush(stderr);
+  }).detach();
+  char buffer[64];
+  const ssize_t n = recv(client, buffer, sizeof(buffer), 0);  // @block:recv2
+  printf("recv returned %zd\n", n);
 }
 
 // This process holds the write end open, so read() never sees end of file.

@@ -4,6 +4,7 @@
 
 #include <signal.h>
 
+#include <cstring>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -114,6 +115,58 @@ TEST(SignalInfo, StackOverflowIsAFaultJustBelowTheStackPointer) {
   EXPECT_FALSE(LooksLikeStackOverflow(SIGSEGV, sp + 4096, sp));
   EXPECT_FALSE(LooksLikeStackOverflow(SIGBUS, sp - 8, sp));
   EXPECT_FALSE(LooksLikeStackOverflow(SIGSEGV, sp - 8, 0));
+}
+
+// The call a signal interrupted, from the registers the signal frame saved.
+TEST(InterruptedSyscallTest, RestartableCallIsBackOnItsSyscallInstruction) {
+  InterruptedState st;
+  st.rip = 0x1002;
+  st.rax = 45;  // recvfrom, to be restarted
+  for (int i = 0; i < 6; ++i) st.args[i] = 10 + i;
+  const unsigned char code[4] = {0x90, 0x90, 0x0f, 0x05};
+  memcpy(st.code, code, 4);
+  st.readable = true;
+  long nr = 0;
+  uint64_t args[6];
+  InterruptedSyscall(st, &nr, args);
+  EXPECT_EQ(nr, 45);
+  EXPECT_EQ(args[0], 10u);
+  EXPECT_EQ(args[5], 15u);
+}
+
+TEST(InterruptedSyscallTest, CallThatReturnsEintrIsUnknown) {
+  InterruptedState st;
+  st.rax = -4;  // -EINTR: a sleep, poll, a timed futex
+  const unsigned char code[4] = {0x0f, 0x05, 0x48, 0x3d};
+  memcpy(st.code, code, 4);
+  st.readable = true;
+  long nr = 0;
+  uint64_t args[6] = {1, 1, 1, 1, 1, 1};
+  InterruptedSyscall(st, &nr, args);
+  EXPECT_EQ(nr, -3);
+  EXPECT_EQ(args[0], 0u);
+}
+
+TEST(InterruptedSyscallTest, UserCodeIsRunning) {
+  InterruptedState st;
+  st.rax = 45;
+  const unsigned char code[4] = {0x48, 0x89, 0xc7, 0xe8};
+  memcpy(st.code, code, 4);
+  st.readable = true;
+  long nr = 0;
+  uint64_t args[6];
+  InterruptedSyscall(st, &nr, args);
+  EXPECT_EQ(nr, -2);
+  // A syscall that just returned a result (not -EINTR) is past: running.
+  const unsigned char after[4] = {0x0f, 0x05, 0x48, 0x3d};
+  memcpy(st.code, after, 4);
+  st.rax = 0;
+  InterruptedSyscall(st, &nr, args);
+  EXPECT_EQ(nr, -2);
+  // Unreadable code: nothing known.
+  st.readable = false;
+  InterruptedSyscall(st, &nr, args);
+  EXPECT_EQ(nr, -3);
 }
 
 }  // namespace

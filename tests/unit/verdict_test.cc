@@ -316,6 +316,35 @@ TEST_F(VerdictTest, TestThreadInterruptedByTheReportedSignal) {
             "3: pipe (read end), in Code3() at code.cc:30");
 }
 
+// The interrupted call was recovered from the saved registers: the verdict
+// is about it; a thread interrupted in user code cannot be measured.
+TEST_F(VerdictTest, SignalledThreadWithTheCallItWasIn) {
+  snap_.kind = "signal";
+  snap_.signal.signo = SIGQUIT;
+  snap_.signal.tid = 1;
+  InRead(0, "pipe (read end)");
+  Verdict v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kBlocked);
+  EXPECT_EQ(v.text,
+            "blocked: thread 1 \"main\" was waiting, when SIGQUIT came, in "
+            "read() on fd 3: pipe (read end), in Code1() at code.cc:10");
+  T(0).call = BlockingCall();
+  T(0).call.kind = BlockKind::kRunning;
+  v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kNoClearCause);
+  EXPECT_EQ(v.text,
+            "no clear cause: thread 1 \"main\" was running (not in a system "
+            "call) when SIGQUIT came, in Code1() at code.cc:10; whether it was "
+            "looping cannot be measured while it is held for the report");
+  // Waiting for a mutex whose owner is unknown: said as such.
+  T(0).call.kind = BlockKind::kFutex;
+  Waits(0, WaitKind::kMutex, 0, "g_m");
+  EXPECT_EQ(Decide().text,
+            "no clear cause: thread 1 \"main\" was blocked on mutex g_m "
+            "(0x5000), owner unknown, when SIGQUIT came, in Code1() at "
+            "code.cc:10");
+}
+
 TEST_F(VerdictTest, CandidatesAreCappedAndCounted) {
   Waits(0, WaitKind::kCondition, 0, "g_cv");
   for (int i = 0; i < 5; ++i) {
