@@ -34,8 +34,8 @@ namespace gtest_watchdog_internal {
 // A thread that was runnable — on a CPU, or waiting for one on a loaded
 // machine — for at least this share of the sampling interval is busy.
 constexpr double kBusyShare = 0.5;
-// At least this many voluntary sleeps woken up from between the samples,
-// while not busy, make a thread's progress "slow" rather than stuck.
+// Put on a CPU at least this many times between the samples (woken up,
+// mostly), while not busy: the thread's progress is "slow", not stuck.
 constexpr int64_t kSlowWakeups = 2;
 
 // True when the thread was runnable for at least kBusyShare of the

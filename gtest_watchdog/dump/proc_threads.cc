@@ -156,24 +156,12 @@ uint64_t ParseSigBlk(const char* status, size_t len) {
 }
 
 bool ParseSchedstat(const char* text, size_t len, int64_t* cpu_ns,
-                    int64_t* queued_ns) {
+                    int64_t* queued_ns, int64_t* runs) {
   const char* p = text;
   const char* end = text + len;
   return NextNumber(p, end, cpu_ns) && *cpu_ns >= 0 &&
-         NextNumber(p, end, queued_ns) && *queued_ns >= 0;
-}
-
-int64_t ParseVoluntarySwitches(const char* status, size_t len) {
-  static constexpr char kKey[] = "voluntary_ctxt_switches:";
-  for (size_t i = 0; i + sizeof(kKey) - 1 < len; ++i) {
-    if ((i == 0 || status[i - 1] == '\n') &&
-        memcmp(status + i, kKey, sizeof(kKey) - 1) == 0) {
-      const char* p = status + i + sizeof(kKey) - 1;
-      int64_t v = -1;
-      return NextNumber(p, status + len, &v) && v >= 0 ? v : -1;
-    }
-  }
-  return -1;
+         NextNumber(p, end, queued_ns) && *queued_ns >= 0 &&
+         NextNumber(p, end, runs) && *runs >= 0;
 }
 
 bool ParseStatCpuTicks(const char* stat, size_t len, int64_t* ticks) {
@@ -207,30 +195,26 @@ bool ParseStatCpuTicks(const char* stat, size_t len, int64_t* ticks) {
 void SampleThreadCpu(pid_t tid, CpuSample* out) {
   *out = CpuSample();
   char path[64];
-  char buf[4096];
+  char buf[512];
   timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
   const int64_t at = now.tv_sec * 1000000000LL + now.tv_nsec;
   TaskPath(tid, "schedstat", path);
   ssize_t n = ReadProcFile(path, buf, sizeof(buf));
-  int64_t cpu = 0, queued = 0;
-  if (n > 0 && ParseSchedstat(buf, static_cast<size_t>(n), &cpu, &queued)) {
-    *out = CpuSample{at, cpu, queued, -1};
-  } else {
-    // Kernels without CONFIG_SCHED_INFO: CPU time in USER_HZ ticks (100 on
-    // every Linux ABI), no run-queue time.
-    TaskPath(tid, "stat", path);
-    n = ReadProcFile(path, buf, sizeof(buf));
-    int64_t ticks = 0;
-    if (n <= 0 || !ParseStatCpuTicks(buf, static_cast<size_t>(n), &ticks)) {
-      return;
-    }
+  int64_t cpu = 0, queued = 0, runs = 0;
+  if (n > 0 &&
+      ParseSchedstat(buf, static_cast<size_t>(n), &cpu, &queued, &runs)) {
+    *out = CpuSample{at, cpu, queued, runs};
+    return;
+  }
+  // Kernels without CONFIG_SCHED_INFO: CPU time in USER_HZ ticks (100 on
+  // every Linux ABI), nothing else.
+  TaskPath(tid, "stat", path);
+  n = ReadProcFile(path, buf, sizeof(buf));
+  int64_t ticks = 0;
+  if (n > 0 && ParseStatCpuTicks(buf, static_cast<size_t>(n), &ticks)) {
     *out = CpuSample{at, ticks * 10000000, -1, -1};
   }
-  TaskPath(tid, "status", path);
-  n = ReadProcFile(path, buf, sizeof(buf));
-  if (n > 0)
-    out->voluntary = ParseVoluntarySwitches(buf, static_cast<size_t>(n));
 }
 
 void SetCpuUse(const CpuSample& first, const CpuSample& second,
@@ -244,8 +228,8 @@ void SetCpuUse(const CpuSample& first, const CpuSample& second,
   info->queued_ns = first.queued_ns >= 0 && second.queued_ns >= first.queued_ns
                         ? second.queued_ns - first.queued_ns
                         : -1;
-  info->wakeups = first.voluntary >= 0 && second.voluntary >= first.voluntary
-                      ? second.voluntary - first.voluntary
+  info->wakeups = first.runs >= 0 && second.runs >= first.runs
+                      ? second.runs - first.runs
                       : -1;
 }
 

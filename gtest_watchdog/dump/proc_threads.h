@@ -41,7 +41,7 @@ struct KernelThreadInfo {
   // (slow progress) from one that never does. -1: not measured.
   int64_t cpu_ns = -1;       // on a CPU during the interval
   int64_t queued_ns = -1;    // runnable, waiting for a CPU (a loaded machine)
-  int64_t wakeups = -1;      // voluntary sleeps it woke up from
+  int64_t wakeups = -1;      // times it was put on a CPU during it
   int64_t interval_ns = -1;  // how long the interval was
 };
 
@@ -50,13 +50,14 @@ struct CpuSample {
   int64_t at_ns = -1;      // CLOCK_MONOTONIC when read
   int64_t cpu_ns = -1;     // total on-CPU time so far
   int64_t queued_ns = -1;  // total time runnable but not running; -1 unknown
-  int64_t voluntary = -1;  // voluntary context switches so far; -1 unknown
+  int64_t runs = -1;       // times put on a CPU so far; -1 unknown
 };
 
-// Reads /proc/self/task/TID/schedstat (on-CPU and run-queue nanoseconds;
-// without it, stat's utime+stime in clock ticks) and status's
-// voluntary_ctxt_switches. Leaves *out at -1s if the thread is gone.
-// Signal-safe.
+// Reads /proc/self/task/TID/schedstat: on-CPU and run-queue nanoseconds and
+// how many times the thread was put on a CPU (woken up, or resumed after
+// being preempted) — one small file, so that sampling thousands of threads
+// stays cheap. Without it (no CONFIG_SCHED_INFO), stat's utime+stime in
+// clock ticks. Leaves *out at -1s if the thread is gone. Signal-safe.
 void SampleThreadCpu(pid_t tid, CpuSample* out);
 
 // Fills info's cpu_ns/queued_ns/wakeups/interval_ns from two samples of one
@@ -65,13 +66,11 @@ void SetCpuUse(const CpuSample& first, const CpuSample& second,
                KernelThreadInfo* info);
 
 // Parsers for SampleThreadCpu's sources. Signal-safe.
-// "<on-cpu ns> <run-queue wait ns> <timeslices>\n".
+// "<on-cpu ns> <run-queue wait ns> <times run>\n".
 bool ParseSchedstat(const char* text, size_t len, int64_t* cpu_ns,
-                    int64_t* queued_ns);
+                    int64_t* queued_ns, int64_t* runs);
 // utime + stime (fields 14 and 15 of stat), in clock ticks.
 bool ParseStatCpuTicks(const char* stat, size_t len, int64_t* ticks);
-// "voluntary_ctxt_switches:\t<n>" in status; -1 when missing.
-int64_t ParseVoluntarySwitches(const char* status, size_t len);
 
 // Lists the thread ids of this process into tids[0..capacity). Returns the
 // total number found (may exceed capacity: call again with more room), or

@@ -512,16 +512,16 @@ void StallReporter::WarnSlow(const ArmedPhase& armed, int64_t now_ns) {
 
 namespace {
 
-// Sleeps until `cpu_sample_ns` after the last first CPU sample, so that
-// every thread's second sample comes at least that long after its first.
-// A thread that ran for most of the interval is busy; one that woke up
-// often but used little CPU makes slow progress. Signal-safe:
-// clock_nanosleep only; no allocation, no lock.
+// Sleeps until `cpu_sample_ns` after the first CPU sample. The second pass
+// visits the threads in the same order and does more per thread than the
+// first, so every thread's own interval is at least that long (each is
+// measured, not assumed). A thread that was runnable for most of it is
+// busy; one that kept being put back on a CPU while using little of it
+// makes slow progress. Signal-safe: clock_nanosleep only; no allocation,
+// no lock.
 void WaitForCpuInterval(const CpuSample* cpu, int count) {
   int64_t start = -1;
-  for (int i = 0; i < count; ++i) {
-    if (cpu[i].at_ns > start) start = cpu[i].at_ns;
-  }
+  for (int i = 0; i < count && start < 0; ++i) start = cpu[i].at_ns;
   if (start < 0) return;
   const int64_t until = start + g_settings.cpu_sample_ns;
   const timespec wake = {static_cast<time_t>(until / 1000000000),

@@ -373,12 +373,13 @@ TEST(ReadKernelThreadInfoTest, NonexistentThreadIsGone) {
 
 TEST(CpuSampleTest, ParsesSchedstat) {
   const char text[] = "123456789 5000 42\n";
-  int64_t cpu = 0, queued = 0;
-  ASSERT_TRUE(ParseSchedstat(text, strlen(text), &cpu, &queued));
+  int64_t cpu = 0, queued = 0, runs = 0;
+  ASSERT_TRUE(ParseSchedstat(text, strlen(text), &cpu, &queued, &runs));
   EXPECT_EQ(cpu, 123456789);
   EXPECT_EQ(queued, 5000);
-  EXPECT_FALSE(ParseSchedstat("garbage", 7, &cpu, &queued));
-  EXPECT_FALSE(ParseSchedstat("12", 2, &cpu, &queued));
+  EXPECT_EQ(runs, 42);
+  EXPECT_FALSE(ParseSchedstat("garbage", 7, &cpu, &queued, &runs));
+  EXPECT_FALSE(ParseSchedstat("12 3", 4, &cpu, &queued, &runs));
 }
 
 TEST(CpuSampleTest, ParsesStatTicksPastACommWithSpaces) {
@@ -389,14 +390,6 @@ TEST(CpuSampleTest, ParsesStatTicksPastACommWithSpaces) {
   ASSERT_TRUE(ParseStatCpuTicks(stat, strlen(stat), &ticks));
   EXPECT_EQ(ticks, 257);
   EXPECT_FALSE(ParseStatCpuTicks("42 (x) R 1", 10, &ticks));
-}
-
-TEST(CpuSampleTest, ParsesVoluntarySwitches) {
-  const char status[] =
-      "Name:\tx\nvoluntary_ctxt_switches:\t17\n"
-      "nonvoluntary_ctxt_switches:\t3\n";
-  EXPECT_EQ(ParseVoluntarySwitches(status, strlen(status)), 17);
-  EXPECT_EQ(ParseVoluntarySwitches("Name:\tx\n", 8), -1);
 }
 
 TEST(CpuSampleTest, UseIsTheDifferenceOfTwoSamples) {
