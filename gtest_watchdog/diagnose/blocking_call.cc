@@ -127,6 +127,18 @@ const char* ClockName(int clock) {
   }
 }
 
+// "[::ffff:127.0.0.1]:80" -> "127.0.0.1:80"; anything else unchanged.
+std::string PlainAddress(const std::string& address) {
+  absl::string_view a = address;
+  if (!absl::ConsumePrefix(&a, "[::ffff:")) return address;
+  const size_t close = a.find(']');
+  if (close == absl::string_view::npos ||
+      a.substr(0, close).find(':') != absl::string_view::npos) {
+    return address;
+  }
+  return absl::StrCat(a.substr(0, close), a.substr(close + 1));
+}
+
 std::string EventsText(short events) {
   const bool in = (events & (POLLIN | POLLPRI)) != 0;
   const bool out = (events & POLLOUT) != 0;
@@ -339,22 +351,28 @@ void CallDecoder::FindOtherEnd(FdFacts* f) {
 void CallDecoder::FindPeer(FdFacts* f) {
   const SocketEntry& s = f->socket;
   if (!absl::StartsWith(s.protocol, "tcp") || s.remote.empty()) return;
+  // An IPv4 client and a dual-stack IPv6 server see each other's address
+  // as IPv4-mapped: compare them the same way.
+  const std::string local = PlainAddress(s.local);
+  const std::string remote = PlainAddress(s.remote);
   for (const SocketEntry& e : Sockets()) {
-    if (e.protocol != s.protocol || e.inode == s.inode) continue;
-    if (e.local == s.remote && e.remote == s.local && e.inode != 0) {
+    if (!absl::StartsWith(e.protocol, "tcp") || e.inode == s.inode) continue;
+    if (e.inode != 0 && PlainAddress(e.local) == remote &&
+        PlainAddress(e.remote) == local) {
       f->peer = HoldersOf(absl::StrCat("socket:[", e.inode, "]"));
       if (!f->peer.empty()) return;
     }
   }
   // Not accepted yet: the connection waits in a listener's queue, which
   // has no descriptor of its own.
-  const size_t colon = s.remote.rfind(':');
+  const size_t colon = remote.rfind(':');
   const std::string port =
-      colon == std::string::npos ? "" : s.remote.substr(colon);
+      colon == std::string::npos ? "" : remote.substr(colon);
   for (const SocketEntry& e : Sockets()) {
-    if (e.protocol != s.protocol || e.state != "listen") continue;
-    if (e.local == s.remote || e.local == "0.0.0.0" + port ||
-        e.local == "[::]" + port) {
+    if (!absl::StartsWith(e.protocol, "tcp") || e.state != "listen") continue;
+    const std::string listening = PlainAddress(e.local);
+    if (listening == remote || listening == "0.0.0.0" + port ||
+        listening == "[::]" + port) {
       f->peer = HoldersOf(absl::StrCat("socket:[", e.inode, "]"));
       f->peer_not_accepted = !f->peer.empty();
       if (f->peer_not_accepted) return;
@@ -610,6 +628,17 @@ void CallDecoder::DescribeFds(BlockingCall* call) {
   call->text = text;
 }
 
+pid_t CallDecoder::ProcessGroup(pid_t pid) {
+  // Field 5 of stat, after "pid (comm) state ppid".
+  const std::string stat = view_.ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  const size_t paren = stat.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= stat.size()) return 0;
+  std::vector<absl::string_view> f =
+      absl::StrSplit(absl::string_view(stat).substr(paren + 2), ' ');
+  pid_t group = 0;
+  return f.size() > 2 && absl::SimpleAtoi(f[2], &group) ? group : 0;
+}
+
 void CallDecoder::DescribeChildren(BlockingCall* call, long which, pid_t id) {
   call->kind = BlockKind::kChild;
   // which: P_ALL, P_PID or P_PGID (waitid's idtype; wait4's pid mapped).
@@ -617,16 +646,9 @@ void CallDecoder::DescribeChildren(BlockingCall* call, long which, pid_t id) {
     if (c.ppid != pid_) continue;  // only our own children can be awaited
     bool match = which == P_ALL || (which == P_PID && c.pid == id);
     if (which == P_PGID) {
-      // Field 5 of stat is the process group.
-      const std::string stat =
-          view_.ReadFile(absl::StrCat("/proc/", c.pid, "/stat"));
-      const size_t paren = stat.rfind(')');
-      std::vector<absl::string_view> f;
-      if (paren != std::string::npos) {
-        f = absl::StrSplit(absl::string_view(stat).substr(paren + 2), ' ');
-      }
-      pid_t pgid = 0;
-      match = f.size() > 2 && absl::SimpleAtoi(f[2], &pgid) && pgid == id;
+      // waitid's 0: the caller's own process group.
+      const pid_t group = id != 0 ? id : ProcessGroup(pid_);
+      match = group != 0 && ProcessGroup(c.pid) == group;
     }
     if (match) call->children.push_back(c);
   }
@@ -673,7 +695,10 @@ void CallDecoder::DescribeSleep(BlockingCall* call, int clock, bool absolute,
     if (!absolute) {
       call->sleep_ns = at;
       absl::StrAppend(&text, " for ", DurationText(at));
-    } else {
+    } else if (clock == CLOCK_REALTIME || clock == CLOCK_MONOTONIC ||
+               clock == CLOCK_BOOTTIME || clock == CLOCK_TAI) {
+      // A system-wide clock: the helper reads the same one. (A CPU-time
+      // clock would be the helper's own: no "from now" then.)
       const int64_t now = view_.NowNs(clock);
       if (now >= 0) {
         call->sleep_ns = at > now ? at - now : 0;
@@ -742,18 +767,7 @@ BlockingCall CallDecoder::Decode(const SnapshotThread& t) {
       DescribeChildren(&call, P_ALL, 0);
     } else {
       // 0: our own process group; below -1: that group.
-      pid_t group = -p;
-      if (p == 0) {
-        const std::string stat =
-            view_.ReadFile(absl::StrCat("/proc/", pid_, "/stat"));
-        const size_t paren = stat.rfind(')');
-        std::vector<absl::string_view> f;
-        if (paren != std::string::npos) {
-          f = absl::StrSplit(absl::string_view(stat).substr(paren + 2), ' ');
-        }
-        if (f.size() <= 2 || !absl::SimpleAtoi(f[2], &group)) group = 0;
-      }
-      DescribeChildren(&call, P_PGID, group);
+      DescribeChildren(&call, P_PGID, p == 0 ? ProcessGroup(pid_) : -p);
     }
     return call;
   }

@@ -117,6 +117,7 @@ class CallDecoder {
   std::vector<FdHolder> HoldersOf(const std::string& target);
   void DescribeFds(BlockingCall* call);
   void DescribeChildren(BlockingCall* call, long which, pid_t id);
+  pid_t ProcessGroup(pid_t pid);  // 0 unknown
   void DescribeSleep(BlockingCall* call, int clock, bool absolute,
                      uint64_t timespec_addr);
   std::string ReadString(uint64_t addr);

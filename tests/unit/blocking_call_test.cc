@@ -172,6 +172,24 @@ TEST(BlockingCallTest, AcceptedPeerIsNamedWithItsHolder) {
               HasSubstr("the other end is held by pid 2000 (server), fd 3"));
 }
 
+// An IPv4 client of a dual-stack IPv6 server: the server's side of the
+// connection shows the client as [::ffff:127.0.0.1].
+TEST(BlockingCallTest, PeerFoundAcrossIpv4AndIpv6) {
+  FakeProcView view;
+  view.files["/proc/1000/net/tcp"] = TcpTable();  // the client, inode 501
+  view.files["/proc/1000/net/tcp6"] =
+      std::string(kTcpHeader) +
+      "   0: 0000000000000000FFFF00000100007F:15B3 "
+      "0000000000000000FFFF00000100007F:9CB8 01 00000000:00000000 "
+      "00:00000000 00000000  1000        0 600 1 0000000000000000 20 4 30 "
+      "10 -1\n";
+  view.Fd(kPid, 6, "socket:[501]");
+  view.Fd(2000, 3, "socket:[600]");
+  CallDecoder decoder(view, kPid, {ChildProcess{2000, kPid, 'S', "server"}});
+  EXPECT_THAT(decoder.Decode(InCall(SYS_recvfrom, {6})).text,
+              HasSubstr("the other end is held by pid 2000 (server), fd 3"));
+}
+
 TEST(BlockingCallTest, PipeReadSaysWhoHoldsTheWriteEnd) {
   FakeProcView view;
   view.Fd(kPid, 3, "pipe:[77]", O_RDONLY);
@@ -344,6 +362,12 @@ TEST(BlockingCallTest, WaitidOnAProcessGroupAndOnAPidfd) {
   const BlockingCall group = decoder.Decode(InCall(SYS_waitid, {P_PGID, 2000}));
   ASSERT_EQ(group.children.size(), 1u);
   EXPECT_EQ(group.children[0].pid, 2000);
+  // 0: the caller's own group (1000's stat says 1000), as wait4(0, ...).
+  view.files["/proc/1000/stat"] = "1000 (tests) S 1 1000 1000 0 -1";
+  const BlockingCall own = decoder.Decode(InCall(SYS_waitid, {P_PGID, 0}));
+  ASSERT_EQ(own.children.size(), 1u);
+  EXPECT_EQ(own.children[0].pid, 2001);
+  EXPECT_EQ(decoder.Decode(InCall(SYS_wait4, {0})).children.size(), 1u);
   const BlockingCall pidfd = decoder.Decode(InCall(SYS_waitid, {3, 9}));
   ASSERT_EQ(pidfd.children.size(), 1u);
   EXPECT_EQ(pidfd.children[0].pid, 2001);
@@ -369,6 +393,10 @@ TEST(BlockingCallTest, SleepsSayHowLongTheyAskedFor) {
   EXPECT_EQ(abs.sleep_ns, 250'000'000);
   EXPECT_EQ(abs.text,
             "clock_nanosleep() until 250 ms from now (CLOCK_MONOTONIC)");
+  // A CPU-time clock is not the helper's to read: no "from now".
+  const BlockingCall cpu = decoder.Decode(InCall(
+      SYS_clock_nanosleep, {CLOCK_PROCESS_CPUTIME_ID, TIMER_ABSTIME, 0x8000}));
+  EXPECT_EQ(cpu.text, "clock_nanosleep() (CLOCK_PROCESS_CPUTIME_ID)");
   // Unreadable: the call and clock still.
   EXPECT_EQ(
       decoder.Decode(InCall(SYS_clock_nanosleep, {CLOCK_MONOTONIC, 0, 1})).text,
