@@ -727,21 +727,14 @@ BlockingCall UndecodedCall(const SnapshotThread& t) {
 }
 
 BlockingCall CallDecoder::Decode(const SnapshotThread& t) {
-  BlockingCall call;
-  call.nr = t.syscall_nr;
-  std::copy(std::begin(t.syscall_args), std::end(t.syscall_args), call.args);
-  if (t.syscall_nr == kSyscallRunning || t.syscall_nr == -1) {
-    call.kind = BlockKind::kRunning;
-    return call;
-  }
-  if (t.syscall_nr < 0) return call;
+  BlockingCall call = UndecodedCall(t);
+  if (call.name.empty()) return call;  // running, or nothing known
   const long nr = t.syscall_nr;
   const uint64_t* a = call.args;
   call.name = SyscallName(nr);
   if (call.name.empty()) call.name = absl::StrCat("syscall_", nr);
 
-  if (SpecialKind(nr) != BlockKind::kOther) {
-    call.kind = SpecialKind(nr);
+  if (call.kind != BlockKind::kOther) {
     if (call.kind == BlockKind::kMemory) {
       call.text = absl::StrCat(call.name, "(", ArgsText(t.syscall_args), ")");
     }

@@ -26,14 +26,7 @@ class SystemProcView : public ProcView {
   std::string ReadFile(const std::string& path) const override {
     const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return "";
-    std::string text;
-    char buf[65536];
-    for (;;) {
-      const ssize_t n = read(fd, buf, sizeof(buf));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      text.append(buf, static_cast<size_t>(n));
-    }
+    std::string text = ReadToEnd(fd);
     close(fd);
     return text;
   }
@@ -133,6 +126,18 @@ class SystemProcView : public ProcView {
 };
 
 }  // namespace
+
+std::string ReadToEnd(int fd) {
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  return text;
+}
 
 std::unique_ptr<ProcView> MakeSystemProcView() {
   return std::make_unique<SystemProcView>();

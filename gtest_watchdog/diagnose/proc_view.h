@@ -44,4 +44,7 @@ class ProcView {
 // The live system.
 std::unique_ptr<ProcView> MakeSystemProcView();
 
+// Everything readable from `fd` until end of file (retrying on EINTR).
+std::string ReadToEnd(int fd);
+
 }  // namespace gtest_watchdog_internal

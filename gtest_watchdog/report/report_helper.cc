@@ -112,14 +112,7 @@ void KillChildrenWhenParentIsGone(int go_fd, pid_t parent) {
 
 int RunReportHelper(int fd, int out_fd, int message_fd, int go_fd,
                     int done_fd) {
-  std::string text;
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
+  const std::string text = ReadToEnd(fd);
   Snapshot snap;
   std::string error;
   if (!ParseSnapshot(text, &snap, &error)) {

@@ -30,53 +30,41 @@ extern char** environ;
 
 namespace {
 
-// The server listens but never accepts: the kernel completes the client's
-// connection into the backlog, and nothing is ever sent on it.
-TEST(Verdict, RecvFromSilentServer) {
+// A server on 127.0.0.1 that listens but never accepts: the kernel
+// completes the client's connection into the backlog, and nothing is ever
+// sent on it. Returns the connected client's descriptor; prints the port.
+int ConnectToASilentServer() {
   const int server = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(server, 0);
+  EXPECT_GE(server, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ASSERT_EQ(bind(server, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(server, 1), 0);
+  EXPECT_EQ(bind(server, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  EXPECT_EQ(listen(server, 1), 0);
   socklen_t len = sizeof(addr);
-  ASSERT_EQ(getsockname(server, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  EXPECT_EQ(getsockname(server, reinterpret_cast<sockaddr*>(&addr), &len), 0);
   const int client = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(client, 0);
-  ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+  EXPECT_GE(client, 0);
+  EXPECT_EQ(connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
             0);
   fprintf(stderr, "verdict_program: server port %d\n",
           static_cast<int>(ntohs(addr.sin_port)));
   fflush(stderr);
+  return client;
+}
+
+TEST(Verdict, RecvFromSilentServer) {
+  const int client = ConnectToASilentServer();
   char buffer[64];
   const ssize_t n = recv(client, buffer, sizeof(buffer), 0);  // @block:recv
   printf("recv returned %zd\n", n);
-  close(client);
-  close(server);
 }
 
 // As RecvFromSilentServer, for a signal from outside (SIGQUIT): a second
 // thread says when the test thread is inside recvfrom(2) — read from
 // /proc, not guessed — so the signal surely interrupts the call.
 TEST(Verdict, RecvUntilSignalled) {
-  const int server = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(server, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(server, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(server, 1), 0);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(getsockname(server, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  const int client = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(client, 0);
-  ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
-            0);
-  fprintf(stderr, "verdict_program: server port %d\n",
-          static_cast<int>(ntohs(addr.sin_port)));
-  fflush(stderr);
+  const int client = ConnectToASilentServer();
   const pid_t me = static_cast<pid_t>(syscall(SYS_gettid));
   std::thread([me] {
     char path[64];
