@@ -36,10 +36,24 @@ bool BlockedOutside(const ThreadModel& t) {
   }
 }
 
+// A sanitizer runtime's own thread (ThreadSanitizer's background thread
+// sleeps 100 ms at a time): it never notifies the program's conditions.
+bool IsSanitizerThread(const ThreadModel& t) {
+  if (FirstUserFrame(t.frames) != nullptr) return false;
+  for (const SourceFrame& f : t.frames) {
+    const std::string& fn = f.function;
+    if (fn.rfind("__tsan::", 0) == 0 || fn.rfind("__asan::", 0) == 0 ||
+        fn.rfind("__lsan::", 0) == 0 || fn.rfind("__sanitizer::", 0) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // Threads that are not the program's: the watchdog writing the report,
-// and (in a signal report) the thread held in our handler.
+// (in a signal report) the thread held in our handler, and a sanitizer's.
 bool IsOurs(const ReportModel& m, const ThreadModel& t) {
-  return t.raw->status == StackStatus::kSelf ||
+  return t.raw->status == StackStatus::kSelf || IsSanitizerThread(t) ||
          (m.snapshot->signal.signo != 0 &&
           t.raw->tid == m.snapshot->signal.tid);
 }

@@ -262,6 +262,11 @@ TEST(Verdict, ConditionNobodyNotifiesWaitsForANotify) {
 // in recv(): the thread sits in our handler, yet the verdict still names
 // the call the signal interrupted, from the saved registers.
 TEST(Verdict, SignalFromOutsideStillNamesTheInterruptedCall) {
+#if defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer defers an asynchronous signal until the thread comes
+  // back into its runtime, which a thread blocked in recv() never does.
+  GTEST_SKIP() << "ThreadSanitizer never delivers SIGQUIT to a thread in recv";
+#endif
   const ChildResult r = RunChildAndSignal(
       {VERDICT_PROGRAM, "--gtest_filter=Verdict.RecvUntilSignalled",
        "--gtest_watchdog_timeout=60s"},

@@ -288,6 +288,15 @@ TEST_F(VerdictTest, TimedWaitersAndCrawlingThreadsMayStillNotify) {
   // Nor one waiting for the process's memory map (another thread of ours).
   T(2).call.kind = BlockKind::kMemory;
   EXPECT_EQ(Decide().kind, VerdictKind::kNotify);
+  // Nor ThreadSanitizer's background thread, sleeping 100 ms at a time.
+  T(2).call.kind = BlockKind::kSleep;
+  T(2).call.text = "nanosleep() for 100 ms";
+  EXPECT_EQ(Decide().kind, VerdictKind::kNoClearCause);
+  T(2).frames = {Fn("__sanitizer::internal_usleep(unsigned long long)",
+                    "../../../../src/libsanitizer/sanitizer_linux.cpp", 460),
+                 Fn("__tsan::BackgroundThread(void*)",
+                    "../../../../src/libsanitizer/tsan/tsan_rtl.cpp", 208)};
+  EXPECT_EQ(Decide().kind, VerdictKind::kNotify);
 }
 
 TEST_F(VerdictTest, SemaphoreWithNothingElseGoingOnHasNoClearCause) {
