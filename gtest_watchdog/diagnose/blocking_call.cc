@@ -678,7 +678,7 @@ void CallDecoder::DescribeChildren(BlockingCall* call, long which, pid_t id) {
 }
 
 void CallDecoder::DescribeSleep(BlockingCall* call, int clock, bool absolute,
-                                uint64_t timespec_addr) {
+                                uint64_t timespec_addr, uint64_t rem_addr) {
   call->kind = BlockKind::kSleep;
   call->clock = ClockName(clock);
   call->sleep_absolute = absolute;
@@ -692,7 +692,12 @@ void CallDecoder::DescribeSleep(BlockingCall* call, int clock, bool absolute,
     const int64_t at = ts.sec > INT64_MAX / 1000000000 - 1
                            ? INT64_MAX
                            : ts.sec * 1000000000 + ts.nsec;
-    if (!absolute) {
+    if (!absolute && rem_addr == timespec_addr) {
+      // The request doubles as the remainder (std::this_thread::sleep_for):
+      // interrupted by the report's signal, the kernel wrote what was left.
+      call->sleep_ns = at;
+      absl::StrAppend(&text, " with ", DurationText(at), " left");
+    } else if (!absolute) {
       call->sleep_ns = at;
       absl::StrAppend(&text, " for ", DurationText(at));
     } else if (clock == CLOCK_REALTIME || clock == CLOCK_MONOTONIC ||
@@ -784,12 +789,12 @@ BlockingCall CallDecoder::Decode(const SnapshotThread& t) {
     return call;
   }
   if (nr == SYS_nanosleep) {
-    DescribeSleep(&call, CLOCK_MONOTONIC, false, a[0]);
+    DescribeSleep(&call, CLOCK_MONOTONIC, false, a[0], a[1]);
     return call;
   }
   if (nr == SYS_clock_nanosleep) {
     DescribeSleep(&call, static_cast<int>(a[0]), (a[1] & TIMER_ABSTIME) != 0,
-                  a[2]);
+                  a[2], a[3]);
     return call;
   }
   if (nr == SYS_rt_sigtimedwait || nr == SYS_rt_sigsuspend

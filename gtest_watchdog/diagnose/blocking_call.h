@@ -82,11 +82,13 @@ struct BlockingCall {
   // kChild: "child pid 42", "any child", "any child in process group 7".
   std::string wait_for;
   std::vector<ChildProcess> children;  // kChild: those it may be waiting for
-  int64_t sleep_ns = -1;               // kSleep: asked for (or left, absolute)
-  bool sleep_absolute = false;         // kSleep: until a point in time
-  std::string clock;                   // kSleep: "CLOCK_MONOTONIC", ...
-  std::vector<int> signals;            // kSignal: awaited; empty = any
-  int64_t timeout_ms = -1;             // poll/epoll: its timeout; -1 none
+  // kSleep: asked for; what was left for an absolute sleep, or when the
+  // request doubles as the remainder (std::this_thread::sleep_for).
+  int64_t sleep_ns = -1;
+  bool sleep_absolute = false;  // kSleep: until a point in time
+  std::string clock;            // kSleep: "CLOCK_MONOTONIC", ...
+  std::vector<int> signals;     // kSignal: awaited; empty = any
+  int64_t timeout_ms = -1;      // poll/epoll: its timeout; -1 none
   // "recvfrom() on fd 5: TCP socket ..."; "" for futexes (the lock
   // analysis words those) and threads on a CPU.
   std::string text;
@@ -119,7 +121,7 @@ class CallDecoder {
   void DescribeChildren(BlockingCall* call, long which, pid_t id);
   pid_t ProcessGroup(pid_t pid);  // 0 unknown
   void DescribeSleep(BlockingCall* call, int clock, bool absolute,
-                     uint64_t timespec_addr);
+                     uint64_t timespec_addr, uint64_t rem_addr);
   std::string ReadString(uint64_t addr);
   // A timespec (or timeval) at addr in ms; -1 for null or unreadable.
   int64_t TimeoutMs(uint64_t addr, bool timeval);

@@ -393,6 +393,15 @@ TEST(BlockingCallTest, SleepsSayHowLongTheyAskedFor) {
   EXPECT_EQ(abs.sleep_ns, 250'000'000);
   EXPECT_EQ(abs.text,
             "clock_nanosleep() until 250 ms from now (CLOCK_MONOTONIC)");
+  // std::this_thread::sleep_for passes one timespec as request and
+  // remainder: interrupted by the report's signal, it holds what is left.
+  EXPECT_EQ(decoder
+                .Decode(InCall(SYS_clock_nanosleep,
+                               {CLOCK_REALTIME, 0, 0x8000, 0x8000}))
+                .text,
+            "clock_nanosleep() with 3600.00 s left (CLOCK_REALTIME)");
+  EXPECT_EQ(decoder.Decode(InCall(SYS_nanosleep, {0x8000, 0x8000})).text,
+            "nanosleep() with 3600.00 s left");
   // A CPU-time clock is not the helper's to read: no "from now".
   const BlockingCall cpu = decoder.Decode(InCall(
       SYS_clock_nanosleep, {CLOCK_PROCESS_CPUTIME_ID, TIMER_ABSTIME, 0x8000}));
