@@ -31,3 +31,22 @@ install(FILES
   "${PROJECT_BINARY_DIR}/gtest_watchdog-config.cmake"
   "${PROJECT_BINARY_DIR}/gtest_watchdog-config-version.cmake"
   DESTINATION "${GTEST_WATCHDOG_CMAKE_DIR}")
+
+# pkg-config (CONTRACT.md: gtest_watchdog.pc). The library is static, so
+# what it links goes into Requires: `pkg-config --libs gtest_watchdog` is
+# then all a Makefile needs. libgtest_watchdog_main comes first: its main()
+# is only pulled in by a program that has none of its own. Relocatable: the
+# prefix is found from the .pc file's own place.
+set(GTEST_WATCHDOG_PC_DEPS
+  "absl_strings absl_str_format absl_time spdlog tomlplusplus nlohmann_json libdw libseccomp")
+set(GTEST_WATCHDOG_PC_LIBS "")
+foreach(lib IN LISTS CMAKE_DL_LIBS)
+  string(APPEND GTEST_WATCHDOG_PC_LIBS " -l${lib}")
+endforeach()
+file(RELATIVE_PATH GTEST_WATCHDOG_PC_TO_PREFIX
+  "${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig" "${CMAKE_INSTALL_PREFIX}")
+string(REGEX REPLACE "/$" "" GTEST_WATCHDOG_PC_TO_PREFIX "${GTEST_WATCHDOG_PC_TO_PREFIX}")
+configure_file("${PROJECT_SOURCE_DIR}/cmake/gtest_watchdog.pc.in"
+  "${PROJECT_BINARY_DIR}/gtest_watchdog.pc" @ONLY)
+install(FILES "${PROJECT_BINARY_DIR}/gtest_watchdog.pc"
+  DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
