@@ -736,8 +736,6 @@ BlockingCall CallDecoder::Decode(const SnapshotThread& t) {
   if (call.name.empty()) return call;  // running, or nothing known
   const long nr = t.syscall_nr;
   const uint64_t* a = call.args;
-  call.name = SyscallName(nr);
-  if (call.name.empty()) call.name = absl::StrCat("syscall_", nr);
 
   if (call.kind != BlockKind::kOther) {
     if (call.kind == BlockKind::kMemory) {

@@ -105,11 +105,7 @@ std::string WhereText(const ThreadModel& t, SourceFrame* where, bool* found) {
   *found = true;
   std::string text = absl::StrCat("in ", ShortFunction(f->function));
   if (!f->file.empty() && f->line > 0) {
-    const size_t slash = f->file.rfind('/');
-    absl::StrAppend(
-        &text, " at ",
-        slash == std::string::npos ? f->file : f->file.substr(slash + 1), ":",
-        f->line);
+    absl::StrAppend(&text, " at ", Basename(f->file), ":", f->line);
   }
   return text;
 }

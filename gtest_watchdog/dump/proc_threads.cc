@@ -63,6 +63,15 @@ void CopyTrimmed(const char* src, ssize_t n, char* dst, size_t cap) {
   dst[len] = '\0';
 }
 
+// The last ')' of /proc/.../stat: the end of "(comm)", which may itself
+// hold ") ". Null if none. Signal-safe.
+const char* LastCloseParen(const char* stat, size_t len) {
+  for (size_t i = len; i-- > 0;) {
+    if (stat[i] == ')') return stat + i;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 bool ParseHex(const char*& p, const char* end, uint64_t* out) {
@@ -111,11 +120,8 @@ int ListThreadIds(pid_t* tids, int capacity) {
 }
 
 char ParseStatState(const char* stat, size_t len) {
-  // "pid (comm) S ..."; comm may itself contain ") ", so use the last ')'.
-  const char* close_paren = nullptr;
-  for (size_t i = 0; i < len; ++i) {
-    if (stat[i] == ')') close_paren = stat + i;
-  }
+  // "pid (comm) S ...".
+  const char* close_paren = LastCloseParen(stat, len);
   if (close_paren == nullptr || close_paren + 2 >= stat + len) return '?';
   return close_paren[2];
 }
@@ -166,10 +172,7 @@ bool ParseSchedstat(const char* text, size_t len, int64_t* cpu_ns,
 
 bool ParseStatCpuTicks(const char* stat, size_t len, int64_t* ticks) {
   // Fields after "(comm)": state is field 3, utime 14, stime 15.
-  const char* close_paren = nullptr;
-  for (size_t i = 0; i < len; ++i) {
-    if (stat[i] == ')') close_paren = stat + i;
-  }
+  const char* close_paren = LastCloseParen(stat, len);
   if (close_paren == nullptr) return false;
   const char* p = close_paren + 1;
   const char* end = stat + len;
@@ -247,13 +250,7 @@ void ReadKernelThreadInfo(pid_t tid, KernelThreadInfo* info) {
   info->state = ParseStatState(buf, static_cast<size_t>(n));
   // The name is in stat too ("pid (name) S ..."): one file fewer per thread.
   const char* open_paren = static_cast<const char*>(memchr(buf, '(', n));
-  const char* close_paren = nullptr;
-  for (ssize_t i = n - 1; i >= 0; --i) {
-    if (buf[i] == ')') {
-      close_paren = buf + i;
-      break;
-    }
-  }
+  const char* close_paren = LastCloseParen(buf, static_cast<size_t>(n));
   if (open_paren != nullptr && close_paren != nullptr &&
       close_paren > open_paren) {
     CopyTrimmed(open_paren + 1, close_paren - open_paren - 1, info->name,

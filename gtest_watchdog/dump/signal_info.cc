@@ -173,12 +173,11 @@ bool LooksLikeStackOverflow(int sig, uint64_t fault_addr, uint64_t sp) {
 }
 
 void InterruptedSyscall(const InterruptedState& s, long* nr, uint64_t args[6]) {
-  constexpr long kRunning = -2, kUnknown = -3;
   constexpr unsigned char kSyscall0 = 0x0f, kSyscall1 = 0x05;
-  *nr = kRunning;
+  *nr = kSyscallRunning;
   for (int i = 0; i < 6; ++i) args[i] = 0;
   if (!s.readable) {
-    *nr = kUnknown;
+    *nr = kSyscallUnknown;
     return;
   }
   const bool at_syscall = s.code[2] == kSyscall0 && s.code[3] == kSyscall1;
@@ -187,7 +186,7 @@ void InterruptedSyscall(const InterruptedState& s, long* nr, uint64_t args[6]) {
     *nr = static_cast<long>(s.rax);
     for (int i = 0; i < 6; ++i) args[i] = s.args[i];
   } else if (after_syscall && s.rax == -4) {  // -EINTR
-    *nr = kUnknown;
+    *nr = kSyscallUnknown;
   }
 }
 

@@ -10,6 +10,8 @@
 
 #include <cstdint>
 
+#include "gtest_watchdog/dump/proc_threads.h"  // kSyscallRunning, kSyscallUnknown
+
 namespace gtest_watchdog_internal {
 
 // What is known of a crash or signal: taken by the handler from siginfo_t
@@ -26,7 +28,7 @@ struct SignalFacts {
   bool to_previous_handler = false;  // passed on to a handler, not default
   // The system call the signal interrupted (InterruptedSyscall), which
   // /proc cannot tell while the thread sits in our handler.
-  long syscall_nr = -3;  // kSyscallUnknown
+  long syscall_nr = kSyscallUnknown;
   uint64_t syscall_args[6] = {};
 };
 
@@ -73,9 +75,9 @@ struct InterruptedState {
 // futex without timeout, ...) has rip back on its `syscall` instruction and
 // rax holding its number again: *nr and args are that call. A call that
 // returns EINTR instead (sleeps, poll, epoll_wait, timed futexes) has rip
-// just past the instruction and rax -EINTR: its number is lost, *nr is -3
-// (kSyscallUnknown). Anywhere else the thread was running user code: -2
-// (kSyscallRunning). Pure; signal-safe.
+// just past the instruction and rax -EINTR: its number is lost, *nr is
+// kSyscallUnknown. Anywhere else the thread was running user code:
+// kSyscallRunning. Pure; signal-safe.
 void InterruptedSyscall(const InterruptedState& s, long* nr, uint64_t args[6]);
 
 }  // namespace gtest_watchdog_internal

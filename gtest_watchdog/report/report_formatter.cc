@@ -36,11 +36,6 @@ bool IsRuntime(const SourceFrame& f) {
          fn == "clone3" || fn == "main";
 }
 
-std::string Basename(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 std::string Seconds(int64_t ns) {
   return absl::StrFormat("%.2f s", static_cast<double>(ns) / 1e9);
 }
@@ -354,6 +349,11 @@ void AppendDeadlocks(std::string* out, const ReportModel& m,
 
 }  // namespace
 
+std::string Basename(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
 std::string ThreadLabel(const ThreadModel& t) {
   return absl::StrCat("thread ", t.raw->tid, " \"", t.raw->name, "\"");
 }
@@ -526,8 +526,7 @@ std::string FormatReport(const ReportModel& m, const FormatOptions& options) {
           paint.Red(absl::StrCat(
               snap.kind == "crash" ? "crashed here: " : "interrupted here by ",
               SignalName(snap.signal.signo))),
-          t.call.text.empty() ? "" : absl::StrCat(", in ", t.call.text),
-          "\n");
+          t.call.text.empty() ? "" : absl::StrCat(", in ", t.call.text), "\n");
       AppendFrames(&out, t.frames, paint);
       if (t.raw->truncated)
         absl::StrAppend(&out, "    ... (deeper frames cut)\n");

@@ -50,6 +50,8 @@ std::string FormatFailureMessage(const ReportModel& model);
 // "running", "sleeping", "uninterruptible sleep", ... for a /proc state.
 const char* StateName(char state);
 
+// "file.cc" for "/src/dir/file.cc".
+std::string Basename(const std::string& path);
 // `thread 42 "name"`.
 std::string ThreadLabel(const ThreadModel& t);
 // "mutex g_lock (0x7f...)", "condition variable 0x7f...".
