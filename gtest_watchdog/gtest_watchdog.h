@@ -13,8 +13,9 @@
 //   #include <gtest_watchdog/gtest_watchdog.h>
 //
 //   int main(int argc, char** argv) {
-//     gtest_watchdog::InitGoogleTest(&argc, argv);  // not
-//     testing::InitGoogleTest return RUN_ALL_TESTS();
+//     // instead of testing::InitGoogleTest:
+//     gtest_watchdog::InitGoogleTest(&argc, argv);
+//     return RUN_ALL_TESTS();
 //   }
 //
 // Limits: `--gtest_watchdog_timeout=30s` (or GTEST_WATCHDOG_TIMEOUT=30s; the
@@ -38,6 +39,10 @@
 #include <chrono>
 #include <cstdint>
 
+// The public API. The library is built with hidden visibility, so a shared
+// libgtest_watchdog exports only what is marked here.
+#define GTEST_WATCHDOG_API __attribute__((visibility("default")))
+
 namespace gtest_watchdog {
 
 // Reads and REMOVES every `--gtest_watchdog_*` flag from argv (GoogleTest
@@ -47,7 +52,7 @@ namespace gtest_watchdog {
 // annotation prints a message naming it and its value and exits with status
 // 2 before any test runs. Not thread-safe; call once, from the thread that
 // will run the tests.
-void InitGoogleTest(int* argc, char** argv);
+GTEST_WATCHDOG_API void InitGoogleTest(int* argc, char** argv);
 
 namespace internal_api {
 // Converts any std::chrono::duration to nanoseconds as a long double, so
@@ -61,7 +66,7 @@ long double ToNanoseconds(std::chrono::duration<Rep, Period> d) {
 // What GTEST_WATCHDOG_TIMEOUT expands to: registers (pattern, limit) before
 // main() in a function-local registry (no static-order hazard). Problems (a
 // bad pattern, a negative limit) are reported by InitGoogleTest.
-class AnnotationRegistrar {
+class GTEST_WATCHDOG_API AnnotationRegistrar {
  public:
   template <typename Rep, typename Period>
   AnnotationRegistrar(const char* pattern,
@@ -72,9 +77,9 @@ class AnnotationRegistrar {
                       const char* file, int line);
 };
 
-void ScopedTimeoutEnter(long double limit_ns, void* saved);
-void ScopedTimeoutLeave(const void* saved);
-void ExtendTimeoutBy(long double extra_ns);
+GTEST_WATCHDOG_API void ScopedTimeoutEnter(long double limit_ns, void* saved);
+GTEST_WATCHDOG_API void ScopedTimeoutLeave(const void* saved);
+GTEST_WATCHDOG_API void ExtendTimeoutBy(long double extra_ns);
 }  // namespace internal_api
 
 // For a stretch of a test known to be slow: while the guard lives, the

@@ -17,6 +17,7 @@
 #include "gtest_watchdog/config/limits.h"
 #include "gtest_watchdog/config/options.h"
 #include "gtest_watchdog/config/pattern.h"
+#include "gtest_watchdog/config/timeout_list.h"
 #include "gtest_watchdog/gtest_watchdog.h"
 #include "gtest_watchdog/report/color_choice.h"
 #include "gtest_watchdog/report/gtest_output.h"
@@ -77,26 +78,38 @@ SignalChoice ChooseSignals(const wi::Options& options,
 }
 
 // --gtest_watchdog_list_timeouts: every test --gtest_filter selects, with its
-// limit and where it came from, then the other phases.
-void ListTimeouts(const wi::LimitPlan& plan, const SignalChoice& signals) {
+// limit and where it came from, then (in the table) the other phases.
+void ListTimeouts(const wi::LimitPlan& plan, const SignalChoice& signals,
+                  wi::ListFormat format) {
   wi::FilterPattern filter;
   std::string ignored;
   const std::string gtest_filter = GTEST_FLAG_GET(filter);
   const bool use_filter = wi::FilterPattern::Parse(
       gtest_filter.empty() ? "*" : gtest_filter, &filter, &ignored);
   const testing::UnitTest& unit = *testing::UnitTest::GetInstance();
-  std::string out;
+  const bool tsv = format == wi::ListFormat::kTsv;
+  std::string out = tsv ? wi::TimeoutTsvHeader() : "";
   for (int i = 0; i < unit.total_test_suite_count(); ++i) {
     const testing::TestSuite& suite = *unit.GetTestSuite(i);
     for (int j = 0; j < suite.total_test_count(); ++j) {
       const testing::TestInfo& info = *suite.GetTestInfo(j);
-      std::string name;
-      wi::FullName(info, &name);
-      if (use_filter && !filter.Matches(name)) continue;
-      const wi::Limit l = plan.ForTest(name);
-      absl::StrAppendFormat(&out, "%-50s %-12s %s\n", name, LimitText(l.ns),
-                            l.origin);
+      wi::ListedTest test;
+      test.suite = info.test_suite_name();
+      test.name = info.name();
+      if (info.type_param() != nullptr) test.type_param = info.type_param();
+      if (info.value_param() != nullptr) test.value_param = info.value_param();
+      if (use_filter &&
+          !filter.Matches(absl::StrCat(test.suite, ".", test.name))) {
+        continue;
+      }
+      out +=
+          tsv ? wi::TimeoutTsvRow(plan, test) : wi::TimeoutTableRow(plan, test);
     }
+  }
+  if (tsv) {
+    fwrite(out.data(), 1, out.size(), stdout);
+    fflush(stdout);
+    return;
   }
   absl::StrAppendFormat(&out, "%-50s %-12s %s\n",
                         "(SetUpTestSuite/TearDownTestSuite)",
@@ -207,8 +220,8 @@ void InitGoogleTest(int* argc, char** argv) {
   if (!plan->Build(inputs, &error)) FailStartup(error);
 
   const SignalChoice signals = ChooseSignals(*options, file);
-  if (options->list_timeouts) {
-    ListTimeouts(*plan, signals);
+  if (options->list_timeouts != wi::ListFormat::kNone) {
+    ListTimeouts(*plan, signals, options->list_timeouts);
     std::exit(0);
   }
   if (!plan->notice().empty()) Notice(plan->notice());

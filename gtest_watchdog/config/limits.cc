@@ -233,6 +233,21 @@ bool LimitPlan::AnyLimit() const {
   return any;
 }
 
+int64_t LimitPlan::RunBoundForTest(absl::string_view full_name) const {
+  const int64_t phases[] = {environment_.ns, suite_.ns, ForTest(full_name).ns,
+                            suite_.ns, environment_.ns};
+  int64_t sum = 0;
+  for (int64_t ns : phases) {
+    if (ns == 0 || sum > INT64_MAX - ns) {
+      sum = 0;  // unbounded (or beyond any clock): only the total bounds it
+      break;
+    }
+    sum += ns;
+  }
+  if (total_.ns == 0) return sum;
+  return sum == 0 ? total_.ns : std::min(sum, total_.ns);
+}
+
 int64_t LimitPlan::ShortestEvent() const {
   int64_t shortest = INT64_MAX;
   auto consider = [&](int64_t ns) {

@@ -80,6 +80,14 @@ class LimitPlan {
   // The limit for the test with this full name ("Inst/Suite.Name/0").
   // Does not allocate.
   Limit ForTest(absl::string_view full_name) const;
+  // The longest a run of only this test may last before the watchdog
+  // fires: the whole-run limit if there is one, else every phase such a run
+  // goes through (environment set-up, SetUpTestSuite, the test,
+  // TearDownTestSuite, environment tear-down) at its full limit; the
+  // shorter of the two when both exist. 0 when nothing bounds the run (a
+  // phase without a limit and no whole-run limit). For an outer runner's
+  // timeout (CTest's TIMEOUT via gtest_watchdog_discover_tests).
+  int64_t RunBoundForTest(absl::string_view full_name) const;
   // Whether any override or annotation exists; without, every test gets
   // test_default() and no name needs matching.
   bool has_patterns() const {

@@ -131,10 +131,16 @@ const std::vector<FlagSpec>& Flags() {
       {"list_timeouts", true,
        [](const std::string& v, const std::string&, Options* o,
           std::string* why) {
-         if (!ParseBool(v, &o->list_timeouts)) {
-           *why = "expected nothing, 1/0, true/false or yes/no";
+         if (v == "tsv") {
+           o->list_timeouts = ListFormat::kTsv;
+           return true;
+         }
+         bool on = false;
+         if (!ParseBool(v, &on)) {
+           *why = "expected nothing, 1/0, true/false, yes/no, or tsv";
            return false;
          }
+         o->list_timeouts = on ? ListFormat::kTable : ListFormat::kNone;
          return true;
        }},
   };

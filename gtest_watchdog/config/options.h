@@ -33,6 +33,10 @@ struct Given {
   explicit operator bool() const { return value.has_value(); }
 };
 
+// --gtest_watchdog_list_timeouts: off, the table for people, or
+// tab-separated values for tools (gtest_watchdog_discover_tests).
+enum class ListFormat { kNone, kTable, kTsv };
+
 struct Options {
   // Limit for each test. kBuiltIn means "not given": the config file's
   // `timeout`, then the built-in 60 s, apply (config/limits.h).
@@ -48,7 +52,7 @@ struct Options {
   Given<std::string> config;
   Given<std::string> report;  // absolute path of the JSON report
   Given<SignalSet> signals;   // signals reported before the process dies
-  bool list_timeouts = false;
+  ListFormat list_timeouts = ListFormat::kNone;
 };
 
 // Seam over getenv so tests need not touch the real environment.

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <optional>
 #include <ostream>
@@ -613,6 +614,86 @@ TEST(LimitPhaseTest, DefaultToBuiltInWithoutAnything) {
   EXPECT_EQ(plan.suite().ns, 60 * kSecond);
   EXPECT_EQ(plan.environment().ns, 60 * kSecond);
   EXPECT_THAT(plan.suite().origin, StrEq("built-in default"));
+}
+
+// ---------------------------------------------------------------------------
+// The run bound: what an outer runner's timeout must exceed.
+
+LimitPlan BuildFromConfig(const std::string& toml, const Options& options,
+                          std::vector<Annotation> annotations = {}) {
+  static std::deque<ConfigFile> files;  // the plan keeps pointers into it
+  files.push_back(MustParse(toml));
+  LimitPlan::Inputs in;
+  in.options = &options;
+  in.file = &files.back();
+  in.annotations = std::move(annotations);
+  LimitPlan plan;
+  MustBuild(&plan, in);
+  return plan;
+}
+
+TEST(LimitRunBoundTest, SumsEveryPhaseARunOfOneTestGoesThrough) {
+  Options options;
+  const LimitPlan plan = BuildFromConfig(
+      "timeout = \"10s\"\nsuite_timeout = \"3s\"\n"
+      "environment_timeout = \"2s\"\n"
+      "[[override]]\nfilter = \"Db.*\"\ntimeout = \"100s\"\n",
+      options, {Ann("Net.*", absl::Seconds(40), "n_test.cc", 3)});
+  // environment set-up + SetUpTestSuite + test + TearDownTestSuite +
+  // environment tear-down.
+  EXPECT_EQ(plan.RunBoundForTest("Other.Test"), (2 + 3 + 10 + 3 + 2) * kSecond);
+  EXPECT_EQ(plan.RunBoundForTest("Db.Migrate"),
+            (2 + 3 + 100 + 3 + 2) * kSecond);
+  EXPECT_EQ(plan.RunBoundForTest("Net.Get"), (2 + 3 + 40 + 3 + 2) * kSecond);
+}
+
+TEST(LimitRunBoundTest, ScaleIsIncluded) {
+  Options options;
+  const LimitPlan plan = BuildFromConfig(
+      "timeout = \"10s\"\nsuite_timeout = \"1s\"\n"
+      "environment_timeout = \"1s\"\nscale = 3.0\n",
+      options);
+  EXPECT_EQ(plan.RunBoundForTest("A.B"), 3 * (1 + 1 + 10 + 1 + 1) * kSecond);
+}
+
+TEST(LimitRunBoundTest, WholeRunLimitCapsIt) {
+  Options options;
+  const LimitPlan plan = BuildFromConfig(
+      "timeout = \"10s\"\ntotal_timeout = \"15s\"\n"
+      "[[override]]\nfilter = \"Quick.*\"\ntimeout = \"1s\"\n",
+      options);
+  EXPECT_EQ(plan.RunBoundForTest("Slow.Test"), 15 * kSecond);  // 50 s summed
+  // Quick: 10 + 10 + 1 + 10 + 10 = 41 s summed, still above the total.
+  EXPECT_EQ(plan.RunBoundForTest("Quick.Test"), 15 * kSecond);
+  const LimitPlan small =
+      BuildFromConfig("timeout = \"1s\"\ntotal_timeout = \"1h\"\n", options);
+  EXPECT_EQ(small.RunBoundForTest("A.B"), 5 * kSecond);  // sum below total
+}
+
+TEST(LimitRunBoundTest, AnUnlimitedPhaseLeavesOnlyTheWholeRunLimit) {
+  Options options;
+  const LimitPlan off = BuildFromConfig(
+      "timeout = \"10s\"\n[[override]]\nfilter = \"Fuzz.*\"\n"
+      "timeout = \"0s\"\n",
+      options);
+  EXPECT_EQ(off.RunBoundForTest("Fuzz.Forever"), 0);  // nothing bounds it
+  EXPECT_EQ(off.RunBoundForTest("Other.Test"), 50 * kSecond);
+  const LimitPlan suite_off = BuildFromConfig(
+      "timeout = \"10s\"\nsuite_timeout = \"0\"\n"
+      "total_timeout = \"20m\"\n",
+      options);
+  EXPECT_EQ(suite_off.RunBoundForTest("A.B"), 20 * 60 * kSecond);
+}
+
+TEST(LimitRunBoundTest, HugeLimitsDoNotWrapAround) {
+  Options options;
+  // Five phases of 100 years are beyond int64 nanoseconds: no bound at all,
+  // never a wrapped-around short one.
+  const LimitPlan plan = BuildFromConfig("timeout = \"876000h\"\n", options);
+  EXPECT_EQ(plan.RunBoundForTest("A.B"), 0);
+  const LimitPlan capped = BuildFromConfig(
+      "timeout = \"876000h\"\ntotal_timeout = \"2h\"\n", options);
+  EXPECT_EQ(capped.RunBoundForTest("A.B"), 2 * 3600 * kSecond);
 }
 
 // ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -93,6 +94,34 @@ TEST_F(ExtractOptionsTest, RemovesAllThreeSpellingsAndKeepsOthersInOrder) {
     EXPECT_EQ(options_.timeout_source, Source::kFlag);
     EXPECT_EQ(options_.timeout_origin, "--gtest_watchdog_timeout");
   }
+}
+
+TEST_F(ExtractOptionsTest, ListTimeoutsTakesABoolOrTsv) {
+  const std::pair<const char*, ListFormat> cases[] = {
+      {"--gtest_watchdog_list_timeouts", ListFormat::kTable},
+      {"--gtest_watchdog_list_timeouts=yes", ListFormat::kTable},
+      {"--gtest_watchdog_list_timeouts=0", ListFormat::kNone},
+      {"--gtest_watchdog_list_timeouts=tsv", ListFormat::kTsv}};
+  for (const auto& [flag, want] : cases) {
+    SCOPED_TRACE(flag);
+    options_ = Options();
+    Args args({"prog", flag});
+    ASSERT_TRUE(Extract(args)) << error_;
+    EXPECT_EQ(options_.list_timeouts, want);
+  }
+  FakeEnv()["GTEST_WATCHDOG_LIST_TIMEOUTS"] = "tsv";
+  options_ = Options();
+  Args from_env({"prog"});
+  ASSERT_TRUE(Extract(from_env)) << error_;
+  EXPECT_EQ(options_.list_timeouts, ListFormat::kTsv);
+}
+
+TEST_F(ExtractOptionsTest, ListTimeoutsRefusesOtherFormats) {
+  Args args({"prog", "--gtest_watchdog_list_timeouts=csv"});
+  EXPECT_FALSE(Extract(args));
+  EXPECT_THAT(error_, HasSubstr("--gtest_watchdog_list_timeouts"));
+  EXPECT_THAT(error_, HasSubstr("'csv'"));
+  EXPECT_THAT(error_, HasSubstr("tsv"));
 }
 
 TEST_F(ExtractOptionsTest, FlagAtTheEndAndAtTheStart) {
