@@ -30,15 +30,25 @@ write_basic_package_version_file(
 install(FILES
   "${PROJECT_BINARY_DIR}/gtest_watchdog-config.cmake"
   "${PROJECT_BINARY_DIR}/gtest_watchdog-config-version.cmake"
+  "${PROJECT_SOURCE_DIR}/cmake/GtestWatchdogDiscoverTests.cmake"
+  "${PROJECT_SOURCE_DIR}/cmake/GtestWatchdogAddTests.cmake"
   DESTINATION "${GTEST_WATCHDOG_CMAKE_DIR}")
 
-# pkg-config (CONTRACT.md: gtest_watchdog.pc). The library is static, so
-# what it links goes into Requires: `pkg-config --libs gtest_watchdog` is
-# then all a Makefile needs. libgtest_watchdog_main comes first: its main()
-# is only pulled in by a program that has none of its own. Relocatable: the
-# prefix is found from the .pc file's own place.
+# pkg-config (CONTRACT.md: gtest_watchdog.pc). A static library's own
+# dependencies go into Requires, so `pkg-config --libs gtest_watchdog` is all
+# a Makefile needs; a shared one links them itself (Requires.private).
+# libgtest_watchdog_main comes first: its main() is only pulled in by a
+# program that has none of its own. Relocatable: the prefix is found from
+# the .pc file's own place.
 set(GTEST_WATCHDOG_PC_DEPS
   "absl_strings absl_str_format absl_time spdlog tomlplusplus nlohmann_json libdw libseccomp")
+if(BUILD_SHARED_LIBS)
+  set(GTEST_WATCHDOG_PC_REQUIRES "gtest")
+  set(GTEST_WATCHDOG_PC_REQUIRES_PRIVATE "${GTEST_WATCHDOG_PC_DEPS}")
+else()
+  set(GTEST_WATCHDOG_PC_REQUIRES "gtest ${GTEST_WATCHDOG_PC_DEPS}")
+  set(GTEST_WATCHDOG_PC_REQUIRES_PRIVATE "")
+endif()
 set(GTEST_WATCHDOG_PC_LIBS "")
 foreach(lib IN LISTS CMAKE_DL_LIBS)
   string(APPEND GTEST_WATCHDOG_PC_LIBS " -l${lib}")

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Installs this build of gtest_watchdog into a fresh prefix, then builds and
-# runs tests/consumers/find_package against it as users would — with CMake's
-# find_package, and with pkg-config and a plain compiler command:
-#   run.sh BUILD_DIR WORK_DIR [SANITIZE]
+# Builds and runs a user's project against gtest_watchdog as users would:
+#   run.sh install BUILD_DIR WORK_DIR [SANITIZE]
+#     installs this build into a fresh prefix, then builds
+#     tests/consumers/find_package with CMake's find_package, and with
+#     pkg-config and a plain compiler command;
+#   run.sh subdir SOURCE_DIR WORK_DIR
+#     builds tests/consumers/add_subdirectory, which adds the source tree
+#     with add_subdirectory as a shared library (BUILD_SHARED_LIBS).
 # A passing test must pass; a test annotated with a 1 s limit must end by
-# SIGABRT with the watchdog's report.
+# SIGABRT with the watchdog's report; ctest must run them with the TIMEOUTs
+# gtest_watchdog_discover_tests gives (check_ctest.py).
 set -euo pipefail
-build=$1 work=$2 sanitize=${3:-}
+mode=$1 from=$2 work=$3 sanitize=${4:-}
 here="$(cd "$(dirname "$0")" && pwd)"
 rm -rf "$work"
-cmake --install "$build" --prefix "$work/prefix" > "$work.install.log" 2>&1 ||
-  { cat "$work.install.log"; exit 1; }
+mkdir -p "$work"
 flags=()
 if [ -n "$sanitize" ]; then
   flags=(-DCMAKE_CXX_FLAGS="-fsanitize=$sanitize -fno-omit-frame-pointer"
@@ -32,11 +36,45 @@ check() {
   echo "consumer ($2): passes its test and reports the hang"
 }
 
+quiet() {  # quiet LOG COMMAND...: the output only if the command fails
+  "${@:2}" > "$1" 2>&1 || { cat "$1"; exit 1; }
+}
+
+if [ "$mode" = subdir ]; then
+  quiet "$work/configure.log" cmake -S "$here/add_subdirectory" -B "$work/build" \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGTEST_WATCHDOG_SOURCE_DIR="$from" "${flags[@]}"
+  quiet "$work/build.log" cmake --build "$work/build" -j2
+  exe="$work/build/consumer_tests"
+  check "$exe" add_subdirectory
+  # A shared library with a versioned SONAME, exporting only the public API.
+  so=$(ldd "$exe" | awk '/libgtest_watchdog/ {print $3}')
+  [ -n "$so" ] || { echo "consumer_tests does not use libgtest_watchdog.so" >&2; exit 1; }
+  readelf -d "$so" | grep -q 'SONAME.*\[libgtest_watchdog\.so\.0\.1\]' ||
+    { readelf -d "$so" >&2; echo "no SONAME libgtest_watchdog.so.0.1" >&2; exit 1; }
+  # Instantiations of the standard library's templates are exported by
+  # libstdc++'s own visibility; everything else must be ours and public.
+  exported=$(nm -D --defined-only "$so" | c++filt | awk '{$1=$2=""; print}' |
+             grep -Ev '^ *((typeinfo( name)?|vtable|VTT) for )?(void )?(std|__gnu_cxx)::' || true)
+  unexpected=$(echo "$exported" | grep -v '^ *gtest_watchdog::' || true)
+  if [ -n "$unexpected" ]; then
+    echo "libgtest_watchdog.so exports more than the public API:" >&2
+    echo "$unexpected" >&2
+    exit 1
+  fi
+  echo "add_subdirectory: shared $(basename "$so") exports only:"
+  echo "$exported" | sed 's/^ */    /'
+  python3 "$here/check_ctest.py" "$work/build" "$exe" --one-call
+  exit 0
+fi
+
+quiet "$work/install.log" cmake --install "$from" --prefix "$work/prefix"
+
 # CMake: find_package.
-cmake -S "$here/find_package" -B "$work/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_PREFIX_PATH="$work/prefix" "${flags[@]}" > /dev/null
-cmake --build "$work/build" -j2 > /dev/null
+quiet "$work/configure.log" cmake -S "$here/find_package" -B "$work/build" \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_PREFIX_PATH="$work/prefix" "${flags[@]}"
+quiet "$work/build.log" cmake --build "$work/build" -j2
 check "$work/build/consumer_tests" find_package
+python3 "$here/check_ctest.py" "$work/build" "$work/build/consumer_tests"
 
 # pkg-config, as a plain Makefile would use it.
 pc=$(dirname "$(find "$work/prefix" -name gtest_watchdog.pc)")
