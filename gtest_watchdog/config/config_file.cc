@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "gtest_watchdog/config/duration.h"
 #include "toml++/toml.h"
 
@@ -369,6 +370,14 @@ bool LoadConfigFile(const std::string& path, ConfigFile* out,
     return false;
   }
   return ParseConfigText(text, path, out, error);
+}
+
+std::vector<std::string> TopLevelConfigKeys() {
+  return absl::StrSplit(kTopLevelKeys, ", ");
+}
+
+std::vector<std::string> OverrideConfigKeys() {
+  return absl::StrSplit(kOverrideKeys, ", ");
 }
 
 }  // namespace gtest_watchdog_internal

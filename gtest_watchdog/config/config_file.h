@@ -86,4 +86,10 @@ bool LoadConfigFile(const std::string& path, ConfigFile* out,
 bool ParseConfigText(absl::string_view text, const std::string& path,
                      ConfigFile* out, std::string* error);
 
+// The keys a config file may hold at the top level ("override" is the
+// [[override]] array of tables) and inside each [[override]]. For error
+// messages and the documentation check.
+std::vector<std::string> TopLevelConfigKeys();
+std::vector<std::string> OverrideConfigKeys();
+
 }  // namespace gtest_watchdog_internal

@@ -165,6 +165,12 @@ const char* SourceName(Source source) {
   return "?";
 }
 
+std::vector<std::string> FlagNames() {
+  std::vector<std::string> names;
+  for (const FlagSpec& spec : Flags()) names.emplace_back(spec.name);
+  return names;
+}
+
 bool ResolveReportPath(const std::string& path, std::string* absolute,
                        std::string* why) {
   if (path.empty()) {

@@ -14,6 +14,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "gtest_watchdog/config/signal_list.h"
@@ -63,6 +64,11 @@ using GetEnvFn = const char* (*)(const char* name);
 // variable and the value; argv is then left with our flags removed anyway.
 bool ExtractOptions(int* argc, char** argv, GetEnvFn getenv_fn,
                     Options* options, std::string* error);
+
+// Every flag's name after "gtest_watchdog_" ("timeout", ...), in the
+// order the parser knows them; the environment variable is the upper-cased
+// "GTEST_WATCHDOG_" form. For the documentation check.
+std::vector<std::string> FlagNames();
 
 // Checks a --gtest_watchdog_report path at start-up and makes it absolute:
 // its directory must exist, and it must not be a symbolic link or anything
