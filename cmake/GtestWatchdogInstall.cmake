@@ -60,3 +60,23 @@ configure_file("${PROJECT_SOURCE_DIR}/cmake/gtest_watchdog.pc.in"
   "${PROJECT_BINARY_DIR}/gtest_watchdog.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/gtest_watchdog.pc"
   DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
+
+# A Debian package of the install: `cpack -G DEB` in the build directory.
+# Its dependencies are the -dev packages a consumer builds against
+# (scripts/install-deps.sh installs the same ones).
+set(CPACK_PACKAGE_NAME "libgtest-watchdog-dev")
+set(CPACK_PACKAGE_VENDOR "gtest_watchdog")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
+  "Per-test watchdog for GoogleTest: a report on hung tests, crashes and signals")
+set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
+set(CPACK_PACKAGE_CONTACT "gtest_watchdog maintainers <gtest-watchdog@users.noreply.github.com>")
+set(CPACK_PACKAGE_INSTALL_DIRECTORY "gtest_watchdog")
+set(CPACK_RESOURCE_FILE_README "${PROJECT_SOURCE_DIR}/README.md")
+set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION "libdevel")
+set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/gtest-watchdog/gtest_watchdog")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS
+  "libgtest-dev (>= 1.12), libabsl-dev, libspdlog-dev, libtomlplusplus-dev, nlohmann-json3-dev, libdw-dev, libseccomp-dev, pkg-config")
+set(CPACK_GENERATOR "DEB")
+include(CPack)

@@ -4,6 +4,10 @@
 #     installs this build into a fresh prefix, then builds
 #     tests/consumers/find_package with CMake's find_package, and with
 #     pkg-config and a plain compiler command;
+#   run.sh deb BUILD_DIR WORK_DIR
+#     makes the Debian package (cpack -G DEB), checks its files and
+#     dependencies, unpacks it and builds tests/consumers/find_package
+#     against what it holds;
 #   run.sh subdir SOURCE_DIR WORK_DIR
 #     builds tests/consumers/add_subdirectory, which adds the source tree
 #     with add_subdirectory as a shared library (BUILD_SHARED_LIBS).
@@ -67,17 +71,36 @@ if [ "$mode" = subdir ]; then
   exit 0
 fi
 
-quiet "$work/install.log" cmake --install "$from" --prefix "$work/prefix"
+if [ "$mode" = deb ]; then
+  quiet "$work/cpack.log" cpack -G DEB -B "$work/pkg" --config "$from/CPackConfig.cmake"
+  deb=$(ls "$work"/pkg/*.deb)
+  dpkg-deb -I "$deb" | grep -q '^ Package: libgtest-watchdog-dev$'
+  dpkg-deb -I "$deb" | grep -q '^ Depends: .*libgtest-dev.*libdw-dev.*libseccomp-dev'
+  files=$(dpkg-deb -c "$deb" | awk '{print $6}')
+  for f in ./usr/include/gtest_watchdog/gtest_watchdog.h ./usr/lib/libgtest_watchdog.a \
+           ./usr/lib/libgtest_watchdog_main.a ./usr/lib/pkgconfig/gtest_watchdog.pc \
+           ./usr/lib/cmake/gtest_watchdog/gtest_watchdog-config.cmake \
+           ./usr/lib/cmake/gtest_watchdog/GtestWatchdogDiscoverTests.cmake; do
+    echo "$files" | grep -qx "$f" || { echo "$(basename "$deb") lacks $f" >&2; exit 1; }
+  done
+  echo "$(basename "$deb"): package, dependencies and files as expected"
+  dpkg-deb -x "$deb" "$work/root"
+  prefix="$work/root/usr"
+else
+  prefix="$work/prefix"
+  quiet "$work/install.log" cmake --install "$from" --prefix "$prefix"
+fi
 
 # CMake: find_package.
 quiet "$work/configure.log" cmake -S "$here/find_package" -B "$work/build" \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_PREFIX_PATH="$work/prefix" "${flags[@]}"
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_PREFIX_PATH="$prefix" "${flags[@]}"
 quiet "$work/build.log" cmake --build "$work/build" -j2
 check "$work/build/consumer_tests" find_package
 python3 "$here/check_ctest.py" "$work/build" "$work/build/consumer_tests"
 
 # pkg-config, as a plain Makefile would use it.
-pc=$(dirname "$(find "$work/prefix" -name gtest_watchdog.pc)")
+pc=$(dirname "$(find "$prefix" -name gtest_watchdog.pc)")
+[ -f "$pc/gtest_watchdog.pc" ] || { echo "no gtest_watchdog.pc under $prefix" >&2; exit 1; }
 cxxflags=(-std=c++17 -g)
 [ -n "$sanitize" ] && cxxflags+=(-fsanitize="$sanitize" -fno-omit-frame-pointer)
 # shellcheck disable=SC2046  # pkg-config's output is meant to be split
