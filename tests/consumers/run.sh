@@ -53,8 +53,9 @@ if [ "$mode" = subdir ]; then
   # A shared library with a versioned SONAME, exporting only the public API.
   so=$(ldd "$exe" | awk '/libgtest_watchdog/ {print $3}')
   [ -n "$so" ] || { echo "consumer_tests does not use libgtest_watchdog.so" >&2; exit 1; }
-  readelf -d "$so" | grep -q 'SONAME.*\[libgtest_watchdog\.so\.0\.1\]' ||
-    { readelf -d "$so" >&2; echo "no SONAME libgtest_watchdog.so.0.1" >&2; exit 1; }
+  dynamic=$(readelf -d "$so")
+  grep -q 'SONAME.*\[libgtest_watchdog\.so\.0\.1\]' <<< "$dynamic" ||
+    { echo "$dynamic" >&2; echo "no SONAME libgtest_watchdog.so.0.1" >&2; exit 1; }
   # Instantiations of the standard library's templates are exported by
   # libstdc++'s own visibility; everything else must be ours and public.
   exported=$(nm -D --defined-only "$so" | c++filt | awk '{$1=$2=""; print}' |
@@ -74,14 +75,19 @@ fi
 if [ "$mode" = deb ]; then
   quiet "$work/cpack.log" cpack -G DEB -B "$work/pkg" --config "$from/CPackConfig.cmake"
   deb=$(ls "$work"/pkg/*.deb)
-  dpkg-deb -I "$deb" | grep -q '^ Package: libgtest-watchdog-dev$'
-  dpkg-deb -I "$deb" | grep -q '^ Depends: .*libgtest-dev.*libdw-dev.*libseccomp-dev'
+  info=$(dpkg-deb -I "$deb")  # (grep -q in a pipe would SIGPIPE dpkg-deb)
+  grep -q '^ Package: libgtest-watchdog-dev$' <<< "$info"
+  grep -q '^ Depends: .*libgtest-dev.*libdw-dev.*libseccomp-dev' <<< "$info"
   files=$(dpkg-deb -c "$deb" | awk '{print $6}')
-  for f in ./usr/include/gtest_watchdog/gtest_watchdog.h ./usr/lib/libgtest_watchdog.a \
+  lib=./usr/lib/libgtest_watchdog.a
+  if [ -e "$from/gtest_watchdog/libgtest_watchdog.so" ]; then
+    lib=./usr/lib/libgtest_watchdog.so.0.1.0
+  fi
+  for f in ./usr/include/gtest_watchdog/gtest_watchdog.h "$lib" \
            ./usr/lib/libgtest_watchdog_main.a ./usr/lib/pkgconfig/gtest_watchdog.pc \
            ./usr/lib/cmake/gtest_watchdog/gtest_watchdog-config.cmake \
            ./usr/lib/cmake/gtest_watchdog/GtestWatchdogDiscoverTests.cmake; do
-    echo "$files" | grep -qx "$f" || { echo "$(basename "$deb") lacks $f" >&2; exit 1; }
+    grep -qx "$f" <<< "$files" || { echo "$(basename "$deb") lacks $f" >&2; exit 1; }
   done
   echo "$(basename "$deb"): package, dependencies and files as expected"
   dpkg-deb -x "$deb" "$work/root"
@@ -104,6 +110,8 @@ pc=$(dirname "$(find "$prefix" -name gtest_watchdog.pc)")
 cxxflags=(-std=c++17 -g)
 [ -n "$sanitize" ] && cxxflags+=(-fsanitize="$sanitize" -fno-omit-frame-pointer)
 # shellcheck disable=SC2046  # pkg-config's output is meant to be split
+# (An rpath for a shared build installed outside the loader's search path.)
 c++ "${cxxflags[@]}" "$here/find_package/consumer_tests.cc" -o "$work/consumer_pc" \
-  $(PKG_CONFIG_PATH="$pc" pkg-config --cflags --libs gtest_watchdog)
+  $(PKG_CONFIG_PATH="$pc" pkg-config --cflags --libs gtest_watchdog) \
+  -Wl,-rpath,"$(PKG_CONFIG_PATH="$pc" pkg-config --variable=libdir gtest_watchdog)"
 check "$work/consumer_pc" pkg-config
