@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds gtest_watchdog and runs every test: the normal build (-O2 -g, the
-# way users build their tests), then AddressSanitizer+UndefinedBehaviorSanitizer
-# and ThreadSanitizer builds. Warnings are errors in our own targets.
+# way users build their tests), a shared-library build (BUILD_SHARED_LIBS),
+# then AddressSanitizer+UndefinedBehaviorSanitizer and ThreadSanitizer
+# builds. Warnings are errors in our own targets.
 # Usage: scripts/test.sh [--quick]   (--quick: the normal build only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,7 @@ if [ "$quick" -eq 0 ]; then
   # The benchmarks must keep working: a short smoke run, no timing asserted.
   echo "=== gtest_watchdog: benchmark smoke run ==="
   bench/run.sh --quick
+  run shared -DBUILD_SHARED_LIBS=ON
   run asan -DGTEST_WATCHDOG_SANITIZE=address,undefined
   run tsan -DGTEST_WATCHDOG_SANITIZE=thread
 fi

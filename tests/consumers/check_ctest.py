@@ -123,6 +123,12 @@ if all_prefixes:
               for n in with_prefix(tests, "margin:")),
           "TEST_FILTER not applied")
 
+    xml = os.path.join(build, "xml", "margin:Consumer.Passes.xml")
+    subprocess.run(["ctest", "-R", r"^margin:Consumer\.Passes$"], cwd=build,
+                   check=True, capture_output=True)
+    check(os.path.exists(xml) and 'name="Passes"' in open(xml).read(),
+          f"XML_OUTPUT_DIR: no {xml} with the test")
+
     # PRE_TEST (the default) lists when ctest runs: ctest's environment
     # counts. POST_BUILD listed at build time and stays as it was.
     env7 = {"GTEST_WATCHDOG_TIMEOUT": "7s"}
