@@ -102,8 +102,8 @@ void ListTimeouts(const wi::LimitPlan& plan, const SignalChoice& signals,
           !filter.Matches(absl::StrCat(test.suite, ".", test.name))) {
         continue;
       }
-      out +=
-          tsv ? wi::TimeoutTsvRow(plan, test) : wi::TimeoutTableRow(plan, test);
+      out += tsv ? wi::TimeoutTsvRow(plan, test, GTEST_FLAG_GET(repeat))
+                 : wi::TimeoutTableRow(plan, test);
     }
   }
   if (tsv) {

@@ -233,7 +233,8 @@ bool LimitPlan::AnyLimit() const {
   return any;
 }
 
-int64_t LimitPlan::RunBoundForTest(absl::string_view full_name) const {
+int64_t LimitPlan::RunBoundForTest(absl::string_view full_name,
+                                   int repeat) const {
   const int64_t phases[] = {environment_.ns, suite_.ns, ForTest(full_name).ns,
                             suite_.ns, environment_.ns};
   int64_t sum = 0;
@@ -243,6 +244,11 @@ int64_t LimitPlan::RunBoundForTest(absl::string_view full_name) const {
       break;
     }
     sum += ns;
+  }
+  if (repeat < 0 || (repeat > 1 && sum > INT64_MAX / repeat)) {
+    sum = 0;
+  } else if (repeat > 1) {
+    sum *= repeat;
   }
   if (total_.ns == 0) return sum;
   return sum == 0 ? total_.ns : std::min(sum, total_.ns);

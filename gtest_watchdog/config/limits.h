@@ -87,7 +87,9 @@ class LimitPlan {
   // shorter of the two when both exist. 0 when nothing bounds the run (a
   // phase without a limit and no whole-run limit). For an outer runner's
   // timeout (CTest's TIMEOUT via gtest_watchdog_discover_tests).
-  int64_t RunBoundForTest(absl::string_view full_name) const;
+  // `repeat`: --gtest_repeat (each repetition goes through every phase
+  // again; negative: for ever, so only the whole-run limit bounds it).
+  int64_t RunBoundForTest(absl::string_view full_name, int repeat = 1) const;
   // Whether any override or annotation exists; without, every test gets
   // test_default() and no name needs matching.
   bool has_patterns() const {

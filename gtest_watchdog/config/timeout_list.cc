@@ -36,13 +36,14 @@ std::string TimeoutTsvHeader() {
          "origin\n";
 }
 
-std::string TimeoutTsvRow(const LimitPlan& plan, const ListedTest& test) {
+std::string TimeoutTsvRow(const LimitPlan& plan, const ListedTest& test,
+                          int repeat) {
   const std::string full = FullName(test);
   const Limit limit = plan.ForTest(full);
   return absl::StrCat(
       absl::StrJoin(
           {Field(test.suite), Field(test.name), Seconds(limit.ns),
-           Seconds(plan.RunBoundForTest(full)), Field(test.type_param),
+           Seconds(plan.RunBoundForTest(full, repeat)), Field(test.type_param),
            Field(test.value_param), Field(limit.origin)},
           "\t"),
       "\n");

@@ -30,7 +30,9 @@ std::string TimeoutTsvHeader();
 // up to 9 decimals, 0 for none. Tabs and line breaks inside a field (a
 // parameter's printed value may hold any) become spaces, so every test is
 // one line of exactly seven fields.
-std::string TimeoutTsvRow(const LimitPlan& plan, const ListedTest& test);
+// `repeat` is --gtest_repeat, which multiplies the run bound.
+std::string TimeoutTsvRow(const LimitPlan& plan, const ListedTest& test,
+                          int repeat = 1);
 
 // One line of the table for people: name, limit ("off" for none), origin.
 std::string TimeoutTableRow(const LimitPlan& plan, const ListedTest& test);

@@ -111,8 +111,12 @@ if all_prefixes:
         check("TIMEOUT" not in props, f"plain:{name} has a TIMEOUT")
     check_timeouts(tests, "raw:", lambda g: ours(plain[g]))
     check_timeouts(tests, "post:", lambda g: ours(plain[g]))
-    # EXTRA_ARGS reach the listing; the user's smaller TIMEOUT is raised.
-    short = bounds(["--gtest_watchdog_timeout=2s"])
+    # EXTRA_ARGS reach the listing (a repeat multiplies the bound); the
+    # user's smaller TIMEOUT is raised.
+    short = bounds(["--gtest_watchdog_timeout=2s", "--gtest_repeat=2"])
+    check(short["Consumer.Passes"] == 2 * bounds(
+        ["--gtest_watchdog_timeout=2s"])["Consumer.Passes"],
+          "--gtest_repeat=2 does not double the bound")
     check_timeouts(tests, "args:", lambda g: max(10, ours(short[g])))
     # ENVIRONMENT reaches the listing; the user's larger TIMEOUT is kept.
     env3 = bounds(extra_env={"GTEST_WATCHDOG_TIMEOUT": "3s"})

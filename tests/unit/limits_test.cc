@@ -685,6 +685,19 @@ TEST(LimitRunBoundTest, AnUnlimitedPhaseLeavesOnlyTheWholeRunLimit) {
   EXPECT_EQ(suite_off.RunBoundForTest("A.B"), 20 * 60 * kSecond);
 }
 
+TEST(LimitRunBoundTest, RepeatMultipliesItUpToTheWholeRunLimit) {
+  Options options;
+  const LimitPlan plan = BuildFromConfig("timeout = \"1s\"\n", options);
+  EXPECT_EQ(plan.RunBoundForTest("A.B", 3), 3 * 5 * kSecond);
+  // --gtest_repeat=0 runs nothing: one run's bound is still a bound.
+  EXPECT_EQ(plan.RunBoundForTest("A.B", 0), 5 * kSecond);
+  EXPECT_EQ(plan.RunBoundForTest("A.B", -1), 0);  // for ever
+  const LimitPlan capped =
+      BuildFromConfig("timeout = \"1s\"\ntotal_timeout = \"12s\"\n", options);
+  EXPECT_EQ(capped.RunBoundForTest("A.B", 3), 12 * kSecond);
+  EXPECT_EQ(capped.RunBoundForTest("A.B", -1), 12 * kSecond);
+}
+
 TEST(LimitRunBoundTest, HugeLimitsDoNotWrapAround) {
   Options options;
   // Five phases of 100 years are beyond int64 nanoseconds: no bound at all,
