@@ -10,11 +10,23 @@ if(GW_SETTINGS)
   include("${GW_SETTINGS}")
 endif()
 
-# Placeholders keep ';', '[' and ']' out of CMake's list splitting while
-# the listing is taken apart; they are put back when the file is written.
+# Placeholders keep ';', '[' and ']' out of CMake's list splitting: every
+# value below is held encoded, and only _gw_command, which writes each one
+# as a bracket argument, puts the characters back.
 set(_gw_semicolon "@GW_SEMICOLON@")
 set(_gw_open "@GW_OPEN@")
 set(_gw_close "@GW_CLOSE@")
+
+# Encodes '[' and ']' in a list (its ';' stay separators) or, with
+# ALL, ';' too (one value).
+function(_gw_encode out text)
+  if(ARGN STREQUAL "ALL")
+    string(REPLACE ";" "${_gw_semicolon}" text "${text}")
+  endif()
+  string(REPLACE "[" "${_gw_open}" text "${text}")
+  string(REPLACE "]" "${_gw_close}" text "${text}")
+  set(${out} "${text}" PARENT_SCOPE)
+endfunction()
 
 function(_gw_restore out text)
   string(REPLACE "${_gw_semicolon}" ";" text "${text}")
@@ -23,21 +35,17 @@ function(_gw_restore out text)
   set(${out} "${text}" PARENT_SCOPE)
 endfunction()
 
-# A bracket argument holding `text` exactly.
-function(_gw_quote out text)
-  set(eq "=")
-  while(text MATCHES "\\]${eq}\\]")
-    string(APPEND eq "=")
-  endwhile()
-  set(${out} "[${eq}[${text}]${eq}]" PARENT_SCOPE)
-endfunction()
-
-# `command(arg...)` with every argument quoted, appended to `script`.
+# `command(arg...)` appended to `script`, every (encoded) argument restored
+# and written as a bracket argument, so it reaches CTest exactly.
 function(_gw_command command)
   set(line "${command}(")
   foreach(arg IN LISTS ARGN)
-    _gw_quote(quoted "${arg}")
-    string(APPEND line " ${quoted}")
+    _gw_restore(arg "${arg}")
+    set(eq "=")
+    while(arg MATCHES "\\]${eq}\\]")
+      string(APPEND eq "=")
+    endwhile()
+    string(APPEND line " [${eq}[${arg}]${eq}]")
   endforeach()
   set(script "${script}${line})\n" PARENT_SCOPE)
 endfunction()
@@ -55,10 +63,11 @@ function(_gw_ceil_seconds out text)
   set(${out} "${whole}" PARENT_SCOPE)
 endfunction()
 
-# The environment the tests will get, for the listing too.
+# The environment the tests will get, for the listing too, and the TIMEOUT
+# the user gave.
 set(_gw_env "")
-list(LENGTH GW_PROPERTIES _gw_count)
 set(_gw_user_timeout "")
+list(LENGTH GW_PROPERTIES _gw_count)
 set(_gw_i 0)
 while(_gw_i LESS _gw_count)
   list(GET GW_PROPERTIES ${_gw_i} _gw_key)
@@ -75,7 +84,7 @@ while(_gw_i LESS _gw_count)
 endwhile()
 
 set(_gw_filter "")
-if(GW_FILTER)
+if(NOT GW_FILTER STREQUAL "")
   set(_gw_filter "--gtest_filter=${GW_FILTER}")
 endif()
 execute_process(
@@ -100,10 +109,15 @@ if(NOT _gw_output MATCHES "^# suite\tname\tlimit_s\trun_bound_s\t")
     "gtest_watchdog::InitGoogleTest?\n${_gw_output}")
 endif()
 
-string(REPLACE ";" "${_gw_semicolon}" _gw_output "${_gw_output}")
-string(REPLACE "[" "${_gw_open}" _gw_output "${_gw_output}")
-string(REPLACE "]" "${_gw_close}" _gw_output "${_gw_output}")
+# From here on every value is encoded (see _gw_encode).
+_gw_encode(_gw_output "${_gw_output}" ALL)
 string(REPLACE "\n" ";" _gw_lines "${_gw_output}")
+_gw_encode(_gw_emulator "${GW_EMULATOR}")
+_gw_encode(_gw_extra_args "${GW_EXTRA_ARGS}")
+_gw_encode(_gw_properties "${GW_PROPERTIES}")
+foreach(_gw_var EXECUTABLE WORKING_DIRECTORY PREFIX SUFFIX XML_OUTPUT_DIR)
+  _gw_encode(_gw_${_gw_var} "${GW_${_gw_var}}" ALL)
+endforeach()
 
 set(script "")
 set(_gw_names "")
@@ -114,6 +128,7 @@ foreach(_gw_line IN LISTS _gw_lines)
   string(REPLACE "\t" ";" _gw_fields "${_gw_line}")
   list(LENGTH _gw_fields _gw_n)
   if(NOT _gw_n EQUAL 7)
+    _gw_restore(_gw_line "${_gw_line}")
     message(FATAL_ERROR "gtest_watchdog_discover_tests(${GW_TARGET}): "
       "unexpected line in the listing of ${GW_EXECUTABLE}: ${_gw_line}")
   endif()
@@ -136,43 +151,61 @@ foreach(_gw_line IN LISTS _gw_lines)
     endif()
     set(_gw_type_suffix "<${_gw_type}>")
   endif()
-  if(NOT _gw_value STREQUAL "" AND NOT GW_NO_PRETTY_VALUES)
-    string(REGEX REPLACE "/[0-9]+$" "/${_gw_value}" _gw_pretty_name "${_gw_name}")
+  if(NOT _gw_value STREQUAL "" AND NOT GW_NO_PRETTY_VALUES AND
+     _gw_name MATCHES "^(.*)/[0-9]+$")
+    set(_gw_pretty_name "${CMAKE_MATCH_1}/${_gw_value}")
   endif()
   string(REGEX REPLACE "^DISABLED_" "" _gw_pretty_suite "${_gw_pretty_suite}")
   string(REGEX REPLACE "^DISABLED_" "" _gw_pretty_name "${_gw_pretty_name}")
-  _gw_restore(_gw_test
-    "${GW_PREFIX}${_gw_pretty_suite}.${_gw_pretty_name}${_gw_type_suffix}${GW_SUFFIX}")
-  _gw_restore(_gw_gtest_name "${_gw_suite}.${_gw_name}")
+  set(_gw_test
+    "${_gw_PREFIX}${_gw_pretty_suite}.${_gw_pretty_name}${_gw_type_suffix}${_gw_SUFFIX}")
+  set(_gw_gtest_name "${_gw_suite}.${_gw_name}")
+
+  # TIMEOUT: the watchdog's bound plus the margin, unless the user asked for
+  # more (or for none: 0). The test is told, so that the watchdog ends the
+  # run with its report a margin before CTest would kill it.
+  set(_gw_timeout "")
+  if(NOT _gw_bound STREQUAL "0")
+    _gw_ceil_seconds(_gw_timeout "${_gw_bound}")
+    math(EXPR _gw_timeout "${_gw_timeout} + ${GW_TIMEOUT_MARGIN}")
+  endif()
+  set(_gw_set_timeout "${_gw_timeout}")
+  if(NOT _gw_user_timeout STREQUAL "" AND
+     (_gw_timeout STREQUAL "" OR _gw_user_timeout EQUAL 0 OR
+      _gw_user_timeout GREATER_EQUAL _gw_timeout))
+    set(_gw_set_timeout "")  # the user's stands
+    set(_gw_timeout "${_gw_user_timeout}")
+  endif()
+  set(_gw_outer "")
+  if(NOT _gw_timeout STREQUAL "" AND NOT _gw_timeout EQUAL 0)
+    set(_gw_outer "--gtest_watchdog_outer_timeout=${_gw_timeout}s")
+  endif()
 
   set(_gw_xml "")
-  if(GW_XML_OUTPUT_DIR)
+  if(NOT _gw_XML_OUTPUT_DIR STREQUAL "")
     set(_gw_xml
-      "--gtest_output=xml:${GW_XML_OUTPUT_DIR}/${GW_PREFIX}${_gw_gtest_name}${GW_SUFFIX}.xml")
+      "--gtest_output=xml:${_gw_XML_OUTPUT_DIR}/${_gw_PREFIX}${_gw_gtest_name}${_gw_SUFFIX}.xml")
   endif()
-  _gw_command(add_test "${_gw_test}" ${GW_EMULATOR} "${GW_EXECUTABLE}"
+  _gw_command(add_test "${_gw_test}" ${_gw_emulator} "${_gw_EXECUTABLE}"
     "--gtest_filter=${_gw_gtest_name}" --gtest_also_run_disabled_tests
-    ${_gw_xml} ${GW_EXTRA_ARGS})
+    ${_gw_xml} ${_gw_outer} ${_gw_extra_args})
+  # Disabled as GoogleTest decides it: "DISABLED_*" or "*/DISABLED_*",
+  # on the suite or the test.
   if(_gw_gtest_name MATCHES "(^|[./])DISABLED_")
     _gw_command(set_tests_properties "${_gw_test}" PROPERTIES DISABLED TRUE)
   endif()
   _gw_command(set_tests_properties "${_gw_test}" PROPERTIES
-    WORKING_DIRECTORY "${GW_WORKING_DIRECTORY}"
+    WORKING_DIRECTORY "${_gw_WORKING_DIRECTORY}"
     SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]"
-    ${GW_PROPERTIES})
-
-  # The watchdog's bound plus the margin, unless the user asked for more.
-  if(NOT _gw_bound STREQUAL "0")
-    _gw_ceil_seconds(_gw_timeout "${_gw_bound}")
-    math(EXPR _gw_timeout "${_gw_timeout} + ${GW_TIMEOUT_MARGIN}")
-    if(_gw_user_timeout STREQUAL "" OR _gw_user_timeout LESS _gw_timeout)
-      _gw_command(set_tests_properties "${_gw_test}" PROPERTIES
-        TIMEOUT "${_gw_timeout}")
-    endif()
+    ${_gw_properties})
+  if(NOT _gw_set_timeout STREQUAL "")
+    _gw_command(set_tests_properties "${_gw_test}" PROPERTIES
+      TIMEOUT "${_gw_set_timeout}")
   endif()
-  # As gtest_discover_tests: a name with ';' or brackets cannot be a list
-  # element, so it is left out of the list (the test itself is added).
-  if(NOT _gw_test MATCHES "[][;]")
+  # As gtest_discover_tests: a name with brackets is left out of the list
+  # (the test itself is added); a ';' in a name is escaped.
+  if(NOT _gw_test MATCHES "${_gw_open}|${_gw_close}")
+    string(REPLACE "${_gw_semicolon}" "\\${_gw_semicolon}" _gw_test "${_gw_test}")
     list(APPEND _gw_names "${_gw_test}")
   endif()
 endforeach()

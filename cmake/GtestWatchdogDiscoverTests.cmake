@@ -18,9 +18,15 @@
 # 30 s by the dead-man timer). A larger TIMEOUT given in PROPERTIES is kept;
 # a test the watchdog does not limit gets no TIMEOUT from us.
 #
-# DISCOVERY_MODE defaults to PRE_TEST: the listing runs each time ctest
-# runs, so GTEST_WATCHDOG_* variables in ctest's environment count, as they
-# will for the tests. POST_BUILD lists once, after each build.
+# Each test's command also gets --gtest_watchdog_outer_timeout=<TIMEOUT>s:
+# the watchdog then ends the whole run a margin before CTest would kill it,
+# with its report, even where the listing could not foresee the limit (a
+# ScopedTimeout, valgrind under `ctest -T memcheck`).
+#
+# DISCOVERY_MODE defaults to CMAKE_GTEST_DISCOVER_TESTS_DISCOVERY_MODE, else
+# PRE_TEST: the listing runs each time ctest runs, so GTEST_WATCHDOG_*
+# variables in ctest's environment count, as they will for the tests.
+# POST_BUILD lists once, after each build. Several TEST_FILTERs: any.
 #
 # See docs/ci.md.
 
@@ -46,8 +52,8 @@ endfunction()
 function(gtest_watchdog_discover_tests target)
   cmake_parse_arguments(PARSE_ARGV 1 arg
     "NO_PRETTY_TYPES;NO_PRETTY_VALUES"
-    "TEST_PREFIX;TEST_SUFFIX;WORKING_DIRECTORY;TEST_LIST;DISCOVERY_TIMEOUT;XML_OUTPUT_DIR;DISCOVERY_MODE;TEST_FILTER;TIMEOUT_MARGIN"
-    "EXTRA_ARGS;PROPERTIES")
+    "TEST_PREFIX;TEST_SUFFIX;WORKING_DIRECTORY;TEST_LIST;DISCOVERY_TIMEOUT;XML_OUTPUT_DIR;DISCOVERY_MODE;TIMEOUT_MARGIN"
+    "EXTRA_ARGS;PROPERTIES;TEST_FILTER")
   set(where "gtest_watchdog_discover_tests(${target})")
   if(NOT TARGET ${target})
     message(FATAL_ERROR "${where}: '${target}' is not a target; "
@@ -65,10 +71,13 @@ function(gtest_watchdog_discover_tests target)
   if(NOT DEFINED arg_DISCOVERY_TIMEOUT)
     set(arg_DISCOVERY_TIMEOUT 5)
   endif()
-  if(NOT arg_DISCOVERY_TIMEOUT MATCHES "^[1-9][0-9]*$")
+  if(NOT arg_DISCOVERY_TIMEOUT MATCHES "^[0-9]*\\.?[0-9]+$" OR
+     arg_DISCOVERY_TIMEOUT MATCHES "^[0.]+$")
     message(FATAL_ERROR "${where}: DISCOVERY_TIMEOUT '${arg_DISCOVERY_TIMEOUT}' "
-      "is not a whole number of seconds > 0")
+      "is not a number of seconds > 0")
   endif()
+  # Several filters (as gtest_discover_tests allows): any of them.
+  list(JOIN arg_TEST_FILTER ":" arg_TEST_FILTER)
   if(NOT DEFINED arg_TIMEOUT_MARGIN)
     set(arg_TIMEOUT_MARGIN 60)
   endif()
@@ -77,7 +86,12 @@ function(gtest_watchdog_discover_tests target)
       "is not a whole number of seconds")
   endif()
   if(NOT arg_DISCOVERY_MODE)
-    set(arg_DISCOVERY_MODE PRE_TEST)
+    # The project's choice for gtest_discover_tests, else PRE_TEST (see top).
+    if(CMAKE_GTEST_DISCOVER_TESTS_DISCOVERY_MODE)
+      set(arg_DISCOVERY_MODE ${CMAKE_GTEST_DISCOVER_TESTS_DISCOVERY_MODE})
+    else()
+      set(arg_DISCOVERY_MODE PRE_TEST)
+    endif()
   endif()
   if(NOT arg_DISCOVERY_MODE MATCHES "^(POST_BUILD|PRE_TEST)$")
     message(FATAL_ERROR "${where}: DISCOVERY_MODE '${arg_DISCOVERY_MODE}': "
@@ -119,8 +133,8 @@ function(gtest_watchdog_discover_tests target)
       "GW_CTEST_FILE;${base}_tests_$<CONFIG>.cmake")
     list(GET pair 0 name)
     list(SUBLIST pair 1 -1 value)
-    string(REPLACE ";" "\\;" value "${value}")  # keep it one element
-    _gtest_watchdog_set_line(line ${name} "${value}")
+    # Element by element: set() joins them back into the very same string.
+    _gtest_watchdog_set_line(line ${name} ${value})
     string(APPEND settings "${line}")
   endforeach()
   _gtest_watchdog_set_line(line GW_EMULATOR

@@ -23,10 +23,22 @@ configure_package_config_file(
   "${PROJECT_SOURCE_DIR}/cmake/gtest_watchdog-config.cmake.in"
   "${PROJECT_BINARY_DIR}/gtest_watchdog-config.cmake"
   INSTALL_DESTINATION "${GTEST_WATCHDOG_CMAKE_DIR}")
-# 0.x: a minor version may break; from 1.0 on, SameMajorVersion holds.
+# Semantic versioning: from 1.0 on, any later version of the same major
+# version will do (SameMajorVersion). While 0.x, a minor version may break
+# the API and ABI (hence the SONAME 0.1), so only the same minor version.
+if(PROJECT_VERSION_MAJOR EQUAL 0)
+  set(GTEST_WATCHDOG_COMPATIBILITY SameMinorVersion)
+else()
+  set(GTEST_WATCHDOG_COMPATIBILITY SameMajorVersion)
+endif()
 write_basic_package_version_file(
   "${PROJECT_BINARY_DIR}/gtest_watchdog-config-version.cmake"
-  COMPATIBILITY SameMajorVersion)
+  COMPATIBILITY ${GTEST_WATCHDOG_COMPATIBILITY})
+# find_package on the build tree finds the discovery function there too.
+foreach(file GtestWatchdogDiscoverTests.cmake GtestWatchdogAddTests.cmake)
+  configure_file("${PROJECT_SOURCE_DIR}/cmake/${file}" "${PROJECT_BINARY_DIR}/${file}"
+    COPYONLY)
+endforeach()
 install(FILES
   "${PROJECT_BINARY_DIR}/gtest_watchdog-config.cmake"
   "${PROJECT_BINARY_DIR}/gtest_watchdog-config-version.cmake"
@@ -62,6 +74,10 @@ install(FILES "${PROJECT_BINARY_DIR}/gtest_watchdog.pc"
   DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
 
 # A Debian package of the install: `cpack -G DEB` in the build directory.
+# Only as the top-level project: CPack belongs to whoever adds us.
+if(NOT GTEST_WATCHDOG_IS_TOP_LEVEL)
+  return()
+endif()
 # Its dependencies are the -dev packages a consumer builds against
 # (scripts/install-deps.sh installs the same ones).
 set(CPACK_PACKAGE_NAME "libgtest-watchdog-dev")

@@ -82,10 +82,14 @@ SignalChoice ChooseSignals(const wi::Options& options,
 void ListTimeouts(const wi::LimitPlan& plan, const SignalChoice& signals,
                   wi::ListFormat format) {
   wi::FilterPattern filter;
-  std::string ignored;
+  std::string why;
   const std::string gtest_filter = GTEST_FLAG_GET(filter);
-  const bool use_filter = wi::FilterPattern::Parse(
-      gtest_filter.empty() ? "*" : gtest_filter, &filter, &ignored);
+  // A filter we cannot read would list tests GoogleTest would not run.
+  if (!wi::FilterPattern::Parse(gtest_filter.empty() ? "*" : gtest_filter,
+                                &filter, &why)) {
+    FailStartup(absl::StrCat("--gtest_filter: invalid value '", gtest_filter,
+                             "' for --gtest_watchdog_list_timeouts: ", why));
+  }
   const testing::UnitTest& unit = *testing::UnitTest::GetInstance();
   const bool tsv = format == wi::ListFormat::kTsv;
   std::string out = tsv ? wi::TimeoutTsvHeader() : "";
@@ -98,8 +102,7 @@ void ListTimeouts(const wi::LimitPlan& plan, const SignalChoice& signals,
       test.name = info.name();
       if (info.type_param() != nullptr) test.type_param = info.type_param();
       if (info.value_param() != nullptr) test.value_param = info.value_param();
-      if (use_filter &&
-          !filter.Matches(absl::StrCat(test.suite, ".", test.name))) {
+      if (!filter.Matches(absl::StrCat(test.suite, ".", test.name))) {
         continue;
       }
       out += tsv ? wi::TimeoutTsvRow(plan, test, GTEST_FLAG_GET(repeat))

@@ -60,11 +60,14 @@ bool BazelCap(const char* text, int64_t* cap_ns, std::string* error) {
                           "': expected Bazel's whole number of seconds");
     return false;
   }
-  const int64_t total = seconds * 1000000000;
-  const int64_t margin = std::clamp<int64_t>(
-      total / 10, int64_t{2} * 1000000000, int64_t{30} * 1000000000);
-  *cap_ns = total > 2 * margin ? total - margin : total / 2;
+  *cap_ns = CapBelow(seconds * 1000000000);
   return true;
+}
+
+int64_t CapBelow(int64_t outer_ns) {
+  const int64_t margin = std::clamp<int64_t>(
+      outer_ns / 10, int64_t{2} * 1000000000, int64_t{30} * 1000000000);
+  return outer_ns > 2 * margin ? outer_ns - margin : outer_ns / 2;
 }
 
 const char* LimitPlan::Intern(std::string text) {
@@ -151,6 +154,17 @@ bool LimitPlan::Build(const Inputs& in, std::string* error) {
       total_ = {cap, Intern(absl::StrCat(
                          "Bazel's TEST_TIMEOUT=", in.bazel_test_timeout,
                          " minus a safety margin"))};
+    }
+  }
+
+  // Not scaled either: the outer runner's clock does not slow down.
+  if (o.outer_timeout && *o.outer_timeout.value > absl::ZeroDuration()) {
+    const int64_t cap = CapBelow(ToNs(*o.outer_timeout.value));
+    if (cap > 0 && (total_.ns == 0 || cap < total_.ns)) {
+      total_ = {
+          cap, Intern(absl::StrCat(o.outer_timeout.origin, "=",
+                                   absl::FormatDuration(*o.outer_timeout.value),
+                                   " minus a safety margin"))};
     }
   }
 

@@ -59,9 +59,14 @@ RuntimeSlowdown DetectSlowRuntime(bool (*has_symbol)(const char* name),
                                   const char* preload);
 RuntimeSlowdown DetectSlowRuntime();
 
-// Bazel's TEST_TIMEOUT (seconds) to our whole-run cap: a margin of 10 %,
-// at least 2 s and at most 30 s, below it, so our report is out before
-// Bazel's SIGTERM. False with *error if `text` is not a positive integer.
+// An outer runner's kill time to our whole-run cap: a margin of 10 %, at
+// least 2 s and at most 30 s, below it, so our report is out before the
+// runner's signal. Used for Bazel's TEST_TIMEOUT and --gtest_watchdog_
+// outer_timeout (CTest's TIMEOUT).
+int64_t CapBelow(int64_t outer_ns);
+
+// Bazel's TEST_TIMEOUT (seconds) to our whole-run cap (CapBelow). False with
+// *error if `text` is not a positive integer.
 bool BazelCap(const char* text, int64_t* cap_ns, std::string* error);
 
 class LimitPlan {

@@ -86,6 +86,7 @@ const std::vector<FlagSpec>& Flags() {
          return true;
        }},
       {"total_timeout", false, DurationSetter(&Options::total_timeout)},
+      {"outer_timeout", false, DurationSetter(&Options::outer_timeout)},
       {"slow", false, DurationSetter(&Options::slow)},
       {"suite_timeout", false, DurationSetter(&Options::suite_timeout)},
       {"environment_timeout", false,

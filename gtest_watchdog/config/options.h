@@ -46,6 +46,10 @@ struct Options {
   std::string timeout_origin = "built-in default";
 
   Given<absl::Duration> total_timeout;
+  // When an outer runner kills this process (CTest's TIMEOUT, passed by
+  // gtest_watchdog_discover_tests): the whole run is capped a margin below
+  // it, as under Bazel's TEST_TIMEOUT. Zero: none.
+  Given<absl::Duration> outer_timeout;
   Given<absl::Duration> slow;
   Given<absl::Duration> suite_timeout;
   Given<absl::Duration> environment_timeout;

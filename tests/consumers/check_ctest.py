@@ -65,7 +65,7 @@ def ours(bound, margin=60):
 def with_prefix(tests, prefix):
     """{name without prefix: (command, props)} for one discovery call."""
     known = ("plain:", "plain-raw:", "raw:", "post:", "args:", "env:",
-             "margin:")
+             "margin:", "tight:")
     out = {}
     for name, value in tests.items():
         if prefix:
@@ -84,6 +84,12 @@ def check_timeouts(tests, prefix, expect):
         want = expect(gtest_name(command))
         got = props.get("TIMEOUT")
         check(got == want, f"{prefix}{name}: TIMEOUT {got}, expected {want}")
+        # The test is told when CTest would kill it.
+        outer = [a for a in command
+                 if a.startswith("--gtest_watchdog_outer_timeout=")]
+        check(outer == ([f"--gtest_watchdog_outer_timeout={want}s"]
+                        if want else []),
+              f"{prefix}{name}: {outer} in its command, TIMEOUT {want}")
 
 
 tests = ctest_tests()
@@ -140,6 +146,20 @@ if all_prefixes:
     seven = bounds(extra_env=env7)
     check_timeouts(later, "", lambda g: ours(seven[g]))
     check_timeouts(later, "post:", lambda g: ours(plain[g]))
+
+if all_prefixes:
+    # A ScopedTimeout lifts the test's limit past CTest's TIMEOUT (1 + 3 s):
+    # the outer timeout still ends the run with a report before CTest's kill.
+    tight = subprocess.run(
+        ["ctest", "-R", r"^tight:Consumer\.Stretched$", "--output-on-failure"],
+        cwd=build, capture_output=True, text=True)
+    tight_out = tight.stdout + tight.stderr
+    check(re.search(r"Stretched \.+Subprocess aborted\*\*\*Exception",
+                    tight_out) and
+          "[ TIMEOUT  ] the whole test run still running" in tight_out and
+          "--gtest_watchdog_outer_timeout=4s minus a safety margin" in tight_out,
+          "tight:Consumer.Stretched was not reported before CTest's kill:\n" +
+          tight_out[-3000:])
 
 # CTest runs the hanging test: the watchdog's report comes out, CTest does
 # not kill it first.

@@ -3,7 +3,8 @@
 #   run.sh install BUILD_DIR WORK_DIR [SANITIZE]
 #     installs this build into a fresh prefix, then builds
 #     tests/consumers/find_package with CMake's find_package, and with
-#     pkg-config and a plain compiler command;
+#     pkg-config and a plain compiler command; and with find_package on the
+#     build tree;
 #   run.sh deb BUILD_DIR WORK_DIR
 #     makes the Debian package (cpack -G DEB), checks its files and
 #     dependencies, unpacks it and builds tests/consumers/find_package
@@ -58,7 +59,10 @@ if [ "$mode" = subdir ]; then
     { echo "$dynamic" >&2; echo "no SONAME libgtest_watchdog.so.0.1" >&2; exit 1; }
   # Instantiations of the standard library's templates are exported by
   # libstdc++'s own visibility; everything else must be ours and public.
-  exported=$(nm -D --defined-only "$so" | c++filt | awk '{$1=$2=""; print}' |
+  symbols=$(nm -D --defined-only "$so" | c++filt)
+  grep -q 'gtest_watchdog::InitGoogleTest' <<< "$symbols" ||
+    { echo "nm found no gtest_watchdog::InitGoogleTest in $so" >&2; exit 1; }
+  exported=$(awk '{$1=$2=""; print}' <<< "$symbols" |
              grep -Ev '^ *((typeinfo( name)?|vtable|VTT) for )?(void )?(std|__gnu_cxx)::' || true)
   unexpected=$(echo "$exported" | grep -v '^ *gtest_watchdog::' || true)
   if [ -n "$unexpected" ]; then
@@ -103,6 +107,14 @@ quiet "$work/configure.log" cmake -S "$here/find_package" -B "$work/build" \
 quiet "$work/build.log" cmake --build "$work/build" -j2
 check "$work/build/consumer_tests" find_package
 python3 "$here/check_ctest.py" "$work/build" "$work/build/consumer_tests"
+
+if [ "$mode" = install ]; then
+  # find_package on the build tree itself (its export), no install.
+  quiet "$work/tree-configure.log" cmake -S "$here/find_package" -B "$work/tree" \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -Dgtest_watchdog_DIR="$from" "${flags[@]}"
+  quiet "$work/tree-build.log" cmake --build "$work/tree" -j2
+  check "$work/tree/consumer_tests" build-tree
+fi
 
 # pkg-config, as a plain Makefile would use it.
 pc=$(dirname "$(find "$prefix" -name gtest_watchdog.pc)")

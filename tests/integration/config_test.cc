@@ -178,6 +178,51 @@ TEST(Config, SlowTestIsReportedOnceAndGoesOn) {
   EXPECT_EQ(r.err.find("[  SLOW    ]"), r.err.rfind("[  SLOW    ]"));
 }
 
+TEST(Config, ListTimeoutsAsTsvGivesEachTestsLimitAndRunBound) {
+  const ChildResult r =
+      RunConfig("Annotated.*:Unlimited.*:Inst/Param.*",
+                {"--gtest_watchdog_list_timeouts=tsv",
+                 "--gtest_watchdog_timeout=2s", "--gtest_repeat=2"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, Not(HasSubstr("[ RUN")));
+  // Five phases (2 + 2 + 5 + 2 + 2 s), twice; unlimited: no bound; the
+  // parameter in its own column.
+  EXPECT_THAT(r.out, HasSubstr("\nAnnotated\tSlow\t5\t26\t\t\t"
+                               "GTEST_WATCHDOG_TIMEOUT(\"Annotated.Slow\") "
+                               "at config_program.cc:"));
+  EXPECT_THAT(r.out, HasSubstr("Unlimited\tSlow\t0\t0\t\t\t"));
+  EXPECT_THAT(r.out, HasSubstr("Inst/Param\tSleeps/0\t"));
+  EXPECT_THAT(r.out, testing::StartsWith("# suite\tname\tlimit_s\t"));
+  EXPECT_THAT(r.out, Not(HasSubstr("Unannotated")));
+}
+
+TEST(Config, ListTimeoutsRefusesAFilterItCannotRead) {
+  const ChildResult r =
+      RunConfig("Annotated.*:", {"--gtest_watchdog_list_timeouts=tsv"});
+  EXPECT_FALSE(r.signaled);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--gtest_filter: invalid value 'Annotated.*:'"));
+  EXPECT_THAT(r.out, Not(HasSubstr("Annotated\tSlow")));
+}
+
+TEST(Config, OuterTimeoutEndsTheRunWithAReportBeforeTheOuterKill) {
+  // The stretch in a ScopedTimeout may take 5 s, but an outer runner kills
+  // the process at 3 s: the watchdog reports the whole run at 1.5 s.
+  const ChildResult r = RunConfig(
+      "Scoped.SlowStretchDoesNotCount",
+      {"--gtest_watchdog_timeout=1s", "--gtest_watchdog_outer_timeout=3s"});
+  EXPECT_TRUE(r.signaled);
+  EXPECT_EQ(r.signal, SIGABRT);
+  EXPECT_THAT(r.err, HasSubstr("[ TIMEOUT  ] the whole test run still running "
+                               "after 1.50 s (limit 1.5 s, from "
+                               "--gtest_watchdog_outer_timeout=3s minus a "
+                               "safety margin)"));
+  EXPECT_LT(r.seconds, 20);
+  // Without it the same test passes.
+  ExpectPassed(RunConfig("Scoped.SlowStretchDoesNotCount",
+                         {"--gtest_watchdog_timeout=1s"}));
+}
+
 TEST(Config, ListTimeoutsShowsEveryLimitAndItsSourceWithoutRunning) {
   const ChildResult r = RunConfig(
       "*", {"--gtest_watchdog_list_timeouts", "--gtest_watchdog_timeout=2s",

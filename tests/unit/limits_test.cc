@@ -749,6 +749,56 @@ TEST_P(LimitTotalTest, Resolves) {
   EXPECT_THAT(plan.total().origin, HasSubstr(c.want_origin));
 }
 
+TEST(LimitOuterTimeoutTest, CapsTheWholeRunBelowTheOuterKillUnscaled) {
+  Options options;
+  options.outer_timeout =
+      MakeGiven(absl::Seconds(360), "--gtest_watchdog_outer_timeout");
+  options.scale = MakeGiven(3.0, "--gtest_watchdog_scale");
+  LimitPlan::Inputs in;
+  in.options = &options;
+  LimitPlan plan;
+  MustBuild(&plan, in);
+  EXPECT_EQ(plan.total().ns, 330 * kSecond);  // 30 s margin at most
+  EXPECT_THAT(plan.total().origin,
+              AllOf(HasSubstr("--gtest_watchdog_outer_timeout=6m"),
+                    HasSubstr("safety margin")));
+  // The run bound of every test is then below the outer kill, however long
+  // its phases (180 s x 3 x 5 phases here).
+  EXPECT_EQ(plan.RunBoundForTest("A.B"), 330 * kSecond);
+}
+
+TEST(LimitOuterTimeoutTest, ShorterTotalAndBazelCapWinZeroIsNone) {
+  Options options;
+  options.total_timeout =
+      MakeGiven(absl::Seconds(100), "--gtest_watchdog_total_timeout");
+  options.outer_timeout =
+      MakeGiven(absl::Seconds(360), "--gtest_watchdog_outer_timeout");
+  LimitPlan::Inputs in;
+  in.options = &options;
+  LimitPlan plan;
+  MustBuild(&plan, in);
+  EXPECT_EQ(plan.total().ns, 100 * kSecond);
+
+  in.bazel_test_timeout = "60";  // 54 s: below the outer cap
+  LimitPlan bazel;
+  MustBuild(&bazel, in);
+  EXPECT_EQ(bazel.total().ns, 54 * kSecond);
+
+  Options zero;
+  zero.outer_timeout =
+      MakeGiven(absl::ZeroDuration(), "--gtest_watchdog_outer_timeout");
+  LimitPlan::Inputs none;
+  none.options = &zero;
+  LimitPlan off;
+  MustBuild(&off, none);
+  EXPECT_EQ(off.total().ns, 0);
+}
+
+TEST(LimitOuterTimeoutTest, ShortOuterTimeoutsKeepHalf) {
+  EXPECT_EQ(CapBelow(10 * kSecond), 8 * kSecond);  // at least 2 s below
+  EXPECT_EQ(CapBelow(3 * kSecond), 1500000000);    // never below half
+}
+
 constexpr char kBazelOrigin[] = "TEST_TIMEOUT=300";
 
 INSTANTIATE_TEST_SUITE_P(

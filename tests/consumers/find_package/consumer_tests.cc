@@ -19,6 +19,13 @@ TEST(Consumer, Annotated) {
 
 TEST(Consumer, DISABLED_NotYet) {}
 
+// Its limit grows while it runs: only the outer timeout
+// gtest_watchdog_discover_tests passes keeps CTest from killing it first.
+TEST(Consumer, Stretched) {
+  gtest_watchdog::ScopedTimeout stretch(std::chrono::hours(1));
+  for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+}
+
 template <typename T>
 class Typed : public ::testing::Test {};
 using Types = ::testing::Types<int, std::string>;
@@ -28,3 +35,11 @@ TYPED_TEST(Typed, DefaultIsEmpty) { EXPECT_EQ(TypeParam(), TypeParam()); }
 class Valued : public ::testing::TestWithParam<int> {};
 TEST_P(Valued, IsSmall) { EXPECT_LT(GetParam(), 100); }
 INSTANTIATE_TEST_SUITE_P(Numbers, Valued, ::testing::Values(3, 42));
+
+// Parameters whose printed values CTest names must survive.
+class Odd : public ::testing::TestWithParam<std::string> {};
+TEST_P(Odd, IsNotEmpty) { EXPECT_FALSE(GetParam().empty()); }
+INSTANTIATE_TEST_SUITE_P(Strings, Odd,
+                         ::testing::Values("a;b", "x[y", "p]q", "say \"hi\"",
+                                           "back\\slash", "a\nb",
+                                           "#hash $dollar ]=] end"));
