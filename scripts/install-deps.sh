@@ -10,6 +10,7 @@ packages=(cmake make g++ pkg-config
           nlohmann-json3-dev  # the JSON report (--gtest_watchdog_report)
           libseccomp-dev  # system call names in the report
           python3 python3-jsonschema  # tests: XML, JSON and schema checks
+          jq  # docs: the jq examples in docs/report-json.md are run
           gdb)  # gdb: the debugger stand-down test
 missing=()
 for p in "${packages[@]}"; do
