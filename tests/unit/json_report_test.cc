@@ -728,12 +728,14 @@ TEST(JsonReportSchemaTest, DocumentationExampleValidates) {
   TempDir dir;
   const std::string doc =
       ReadFile(std::string(kSourceDir) + "/docs/report-json.md");
-  const size_t begin = doc.find("```json\n");
-  ASSERT_NE(begin, std::string::npos);
-  const size_t end = doc.find("```", begin + 8);
+  // The first ```json block (its info string may carry attributes).
+  const size_t fence = doc.find("```json");
+  ASSERT_NE(fence, std::string::npos);
+  const size_t begin = doc.find('\n', fence) + 1;
+  const size_t end = doc.find("```", begin);
   ASSERT_NE(end, std::string::npos);
   const std::string path = dir.File("example.json");
-  WriteFile(path, doc.substr(begin + 8, end - begin - 8));
+  WriteFile(path, doc.substr(begin, end - begin));
   const RunResult res = RunValidator(dir, path);
   SKIP_IF_NO_JSONSCHEMA(res);
   EXPECT_EQ(res.exit_code, 0) << res.output;
