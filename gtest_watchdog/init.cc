@@ -77,6 +77,14 @@ SignalChoice ChooseSignals(const wi::Options& options,
   return choice;
 }
 
+// The listing on stdout; a tool reading it must not get half of it.
+void WriteListing(const std::string& text) {
+  if (fwrite(text.data(), 1, text.size(), stdout) != text.size() ||
+      fflush(stdout) != 0) {
+    FailStartup("--gtest_watchdog_list_timeouts: cannot write to stdout");
+  }
+}
+
 // --gtest_watchdog_list_timeouts: every test --gtest_filter selects, with its
 // limit and where it came from, then (in the table) the other phases.
 void ListTimeouts(const wi::LimitPlan& plan, const SignalChoice& signals,
@@ -110,8 +118,7 @@ void ListTimeouts(const wi::LimitPlan& plan, const SignalChoice& signals,
     }
   }
   if (tsv) {
-    fwrite(out.data(), 1, out.size(), stdout);
-    fflush(stdout);
+    WriteListing(out);
     return;
   }
   absl::StrAppendFormat(&out, "%-50s %-12s %s\n",
@@ -127,8 +134,7 @@ void ListTimeouts(const wi::LimitPlan& plan, const SignalChoice& signals,
   absl::StrAppendFormat(&out, "%-50s %s (from %s)\n",
                         "(signals reported before the process dies)",
                         wi::FormatSignalSet(signals.set), signals.origin);
-  fwrite(out.data(), 1, out.size(), stdout);
-  fflush(stdout);
+  WriteListing(out);
 }
 
 void Install(const wi::LimitPlan* plan, const wi::Options& options,

@@ -11,6 +11,7 @@ packages=(cmake make g++ pkg-config
           libseccomp-dev  # system call names in the report
           python3 python3-jsonschema  # tests: XML, JSON and schema checks
           jq  # docs: the jq examples in docs/report-json.md are run
+          clang-tidy  # scripts/tidy.sh
           gdb)  # gdb: the debugger stand-down test
 missing=()
 for p in "${packages[@]}"; do

@@ -2,7 +2,8 @@
 # Builds gtest_watchdog and runs every test: the normal build (-O2 -g, the
 # way users build their tests), a shared-library build (BUILD_SHARED_LIBS),
 # then AddressSanitizer+UndefinedBehaviorSanitizer and ThreadSanitizer
-# builds. Warnings are errors in our own targets.
+# builds. Warnings are errors in our own targets, and clang-tidy
+# (.clang-tidy) checks the library's sources.
 # Usage: scripts/test.sh [--quick]   (--quick: the normal build only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,8 +20,10 @@ run() {  # run NAME [cmake args...]
   (cd "build-$name" && ctest -j2 --output-on-failure --timeout 300)
 }
 
-run default
+run default -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 if [ "$quick" -eq 0 ]; then
+  echo "=== gtest_watchdog: clang-tidy ==="
+  scripts/tidy.sh build-default
   # The benchmarks must keep working: a short smoke run, no timing asserted.
   echo "=== gtest_watchdog: benchmark smoke run ==="
   bench/run.sh --quick

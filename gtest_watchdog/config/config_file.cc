@@ -363,8 +363,8 @@ bool LoadConfigFile(const std::string& path, ConfigFile* out,
     text.append(buffer, n);
   }
   const int err = std::ferror(file) ? errno : 0;
-  std::fclose(file);
-  if (err != 0) {  // e.g. EISDIR: fopen succeeds on a directory
+  (void)std::fclose(file);  // read-only: nothing is lost if it fails
+  if (err != 0) {           // e.g. EISDIR: fopen succeeds on a directory
     *error = absl::StrCat("cannot read config file '", path,
                           "': ", std::strerror(err));
     return false;

@@ -78,7 +78,7 @@ const char* LimitPlan::Intern(std::string text) {
 Limit LimitPlan::Scaled(int64_t ns, const std::string& origin) {
   if (scale_ == 1 || ns == 0) return {ns, Intern(origin)};
   const long double scaled =
-      std::min<long double>(ns * (long double)scale_, kMaxNs);
+      std::min<long double>(ns * static_cast<long double>(scale_), kMaxNs);
   return {
       // A positive limit stays positive however small the scale.
       std::max<int64_t>(static_cast<int64_t>(std::llround(scaled)), 1),

@@ -162,6 +162,7 @@ std::string HolderText(const FdHolder& h) {
 
 std::string HoldersText(const std::vector<FdHolder>& holders) {
   std::vector<std::string> parts;
+  parts.reserve(holders.size());
   for (const FdHolder& h : holders) parts.push_back(HolderText(h));
   return absl::StrJoin(parts, ", ");
 }
@@ -533,7 +534,8 @@ void CallDecoder::DescribeFds(BlockingCall* call) {
       for (int fd = 0; fd < n; ++fd) {
         if ((bits[fd / 8] >> (fd % 8)) & 1) {
           std::string& e = wanted[fd];
-          e = e.empty() ? events[set] : e + "," + events[set];
+          if (!e.empty()) e += ",";
+          e += events[set];
         }
       }
     }

@@ -3,6 +3,7 @@
 #include <sys/syscall.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -208,7 +209,9 @@ void Deadlock(const ReportModel& m, Verdict* v) {
   }
   if (v->chain.empty()) v->chain = cycle->threads;
   v->kind = VerdictKind::kDeadlock;
-  const std::vector<int> ring(v->chain.begin() + lead.size(), v->chain.end());
+  const std::vector<int> ring(
+      v->chain.begin() + static_cast<std::ptrdiff_t>(lead.size()),
+      v->chain.end());
   v->culprit = ring.front();
   std::vector<std::string> labels, locks, wheres;
   for (size_t i = 0; i < ring.size(); ++i) {
@@ -255,16 +258,16 @@ void Deadlock(const ReportModel& m, Verdict* v) {
 
 int CpuPercent(const ThreadModel& t) {
   if (!Measured(t)) return 0;
-  return static_cast<int>(100.0 * static_cast<double>(t.raw->cpu_ns) /
-                              static_cast<double>(t.raw->interval_ns) +
-                          0.5);
+  return static_cast<int>(
+      std::lround(100.0 * static_cast<double>(t.raw->cpu_ns) /
+                  static_cast<double>(t.raw->interval_ns)));
 }
 
 int QueuedPercent(const ThreadModel& t) {
   if (!Measured(t) || t.raw->queued_ns < 0) return 0;
-  return static_cast<int>(100.0 * static_cast<double>(t.raw->queued_ns) /
-                              static_cast<double>(t.raw->interval_ns) +
-                          0.5);
+  return static_cast<int>(
+      std::lround(100.0 * static_cast<double>(t.raw->queued_ns) /
+                  static_cast<double>(t.raw->interval_ns)));
 }
 
 bool IsBusy(const ThreadModel& t) {

@@ -167,7 +167,7 @@ bool LooksLikeStackOverflow(int sig, uint64_t fault_addr, uint64_t sp) {
   // A call or push past the end writes just below the stack pointer; a
   // frame's locals a little further. 64 KiB covers both without taking a
   // wild pointer into a neighbouring mapping for an overflow.
-  constexpr uint64_t kWindow = 64 * 1024;
+  constexpr uint64_t kWindow = uint64_t{64} * 1024;
   if (sig != SIGSEGV || sp == 0 || fault_addr == 0) return false;
   return fault_addr + kWindow >= sp && fault_addr <= sp + 256;
 }

@@ -13,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace gtest_watchdog_internal {
@@ -155,8 +156,8 @@ std::string OutputPath(const std::string& flag, const std::string& format) {
   std::string program = argv.empty() ? "" : argv[0];
   program = program.substr(program.find_last_of('/') + 1);
   for (int n = 0;; ++n) {
-    const std::string candidate =
-        path + program + (n == 0 ? "" : "_" + std::to_string(n)) + "." + format;
+    std::string candidate = absl::StrCat(
+        path, program, n == 0 ? "" : absl::StrCat("_", n), ".", format);
     struct stat st;
     if (stat(candidate.c_str(), &st) != 0) return candidate;
   }

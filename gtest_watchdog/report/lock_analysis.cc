@@ -232,9 +232,8 @@ void ResolveRwlock(const SnapshotThread& t, bool writer, uint64_t uaddr,
   uint64_t known = 0;  // base implied by the expected value, 0 if none
   if (writer && expected == (1 | kRwFutexUsed)) {
     known = uaddr - kRwWritersFutex;
-  } else if (writer && expected == kRwFutexUsed) {
-    known = uaddr - kRwWrphaseFutex;
-  } else if (!writer && expected == (1 | kRwFutexUsed)) {
+  } else if ((writer && expected == kRwFutexUsed) ||
+             (!writer && expected == (1 | kRwFutexUsed))) {
     known = uaddr - kRwWrphaseFutex;
   } else if (!writer && (expected & kRwReadersWaiting) != 0) {
     known = uaddr - kRwReaders;

@@ -459,6 +459,7 @@ std::string FormatReport(const ReportModel& m, const FormatOptions& options) {
     if (t.status != StackStatus::kSelf) ++census[StateName(t.state)];
   }
   std::vector<std::string> parts;
+  parts.reserve(census.size());
   for (const auto& [state, n] : census)
     parts.push_back(absl::StrCat(n, " ", state));
   absl::StrAppend(&out, paint.Green("[ THREADS  ]"), " ", snap.threads.size(),

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -186,7 +187,13 @@ __attribute__((constructor(101))) void InterceptReportHelper(int argc,
   if (argc != 2 || argv == nullptr || argv[1] == nullptr) return;
   const size_t n = sizeof(kReportHelperFlag) - 1;
   if (strncmp(argv[1], kReportHelperFlag, n) != 0 || argv[1][n] != '=') return;
-  const int fd = atoi(argv[1] + n + 1);
+  char* end = nullptr;
+  const long fd_number = strtol(argv[1] + n + 1, &end, 10);
+  if (end == argv[1] + n + 1 || *end != '\0' || fd_number < 0 ||
+      fd_number > INT_MAX) {
+    return;  // not our helper's argument after all: run the program
+  }
+  const int fd = static_cast<int>(fd_number);
   // No PR_SET_PDEATHSIG: the helper outlives the stalled process on
   // purpose, to kill the children it stopped (see kReportHelperGoFd); the
   // stalled process's dead-man kills the helper if the report hangs.

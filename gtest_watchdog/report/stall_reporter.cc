@@ -80,7 +80,7 @@ constexpr int kDoneFd = kReportHelperDoneFd;
 constexpr int64_t kHandOverNs = int64_t{60} * 1000000000;
 // A thread whose stack has less room than this below its SP is not asked
 // to unwind itself: the signal frame and the unwinder need ~4-5 KiB.
-constexpr uint64_t kMinStackRoom = 16 * 1024;
+constexpr uint64_t kMinStackRoom = uint64_t{16} * 1024;
 
 // Anonymous memory: never malloc on this path. Never unmapped: a late signal
 // handler may still write into a stack slot.

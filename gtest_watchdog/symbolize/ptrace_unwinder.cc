@@ -156,7 +156,7 @@ std::string ExplainPtraceDenial(pid_t pid, pid_t tid) {
   }
   std::string yama;
   if (ReadSmallFile("/proc/sys/kernel/yama/ptrace_scope", &yama)) {
-    const int scope = std::atoi(yama.c_str());
+    const long scope = std::strtol(yama.c_str(), nullptr, 10);
     if (scope == 1) {
       reasons.push_back(
           "Yama ptrace_scope is 1: only an ancestor of the process, or a "
@@ -617,8 +617,8 @@ std::unique_ptr<PtraceUnwinder> PtraceUnwinder::Attach(pid_t pid,
   if (!ReadSmallFile("/proc/" + std::to_string(pid) + "/status", &status)) {
     return fail("no such process: " + std::to_string(pid));
   }
-  const pid_t tgid =
-      static_cast<pid_t>(std::atol(StatusField(status, "Tgid").c_str()));
+  const pid_t tgid = static_cast<pid_t>(
+      std::strtol(StatusField(status, "Tgid").c_str(), nullptr, 10));
   if (tgid <= 0) {
     return fail("no such process: " + std::to_string(pid));
   }

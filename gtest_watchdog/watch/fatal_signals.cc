@@ -97,7 +97,7 @@ void TakeStack(SignalEvent* ev) {
   const uint64_t sp = ev->facts.sp;
   ev->stack.tid = ev->facts.tid;
   constexpr uint64_t kPage = 4096;
-  constexpr uint64_t kLookAbove = 256 * 1024;
+  constexpr uint64_t kLookAbove = uint64_t{256} * 1024;
   uint64_t top = 0;
   const bool sp_readable = sp != 0 && ReadOwnMemory(sp, &top, sizeof(top));
   bool stack_readable = sp_readable;
@@ -219,8 +219,9 @@ void HoldExit() {
 // destructor, HoldExit runs after all of them: a thread that crashes while
 // static destructors run is still held for. Does nothing until Install().
 __attribute__((constructor(101))) void RegisterHoldExit() {
-  atexit(&HoldExit);
-  at_quick_exit(&HoldExit);
+  // Cannot fail for two functions (the C library guarantees 32).
+  (void)atexit(&HoldExit);
+  (void)at_quick_exit(&HoldExit);
 }
 
 // An alternate signal stack for the calling thread, unless it has one (the
@@ -235,7 +236,7 @@ bool EnsureAlternateStack(std::string* error) {
   const long page = sysconf(_SC_PAGESIZE);
   long min = sysconf(_SC_SIGSTKSZ);
   if (min < MINSIGSTKSZ) min = MINSIGSTKSZ;
-  const size_t size = static_cast<size_t>(min) + 64 * 1024;
+  const size_t size = static_cast<size_t>(min) + size_t{64} * 1024;
   const size_t total = size + static_cast<size_t>(page);
   void* base = mmap(nullptr, total, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
