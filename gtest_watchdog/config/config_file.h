@@ -20,7 +20,9 @@
 // Validation is strict: an unknown key or table anywhere (a typo such as
 // `timout`), a value of the wrong type, a bad duration or filter, or an
 // incomplete override is an error naming the file and line, never ignored.
-// When a file has several problems, the one nearest its top is reported.
+// When a file has several problems, the one nearest its top is reported;
+// except that a non-ASCII character outside strings and comments, which the
+// TOML library (toml++ 3.3.0) must not be given, is reported first.
 //
 // Example:
 //
@@ -36,6 +38,7 @@
 // FindOverride does not allocate.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,9 +78,14 @@ struct ConfigFile {
   const ConfigOverride* FindOverride(absl::string_view full_test_name) const;
 };
 
+// The largest config file LoadConfigFile reads: 1 MiB.
+constexpr int64_t kMaxConfigFileBytes = int64_t{1} << 20;
+
 // Reads and validates the config file at `path`. On any problem returns false
 // with `*error` naming the file, usually the line, and the culprit; `*out` is
-// then left alone.
+// then left alone. Only a regular file (links followed) of at most
+// kMaxConfigFileBytes is read: a FIFO, a device or a socket is "not a regular
+// file", never waited for.
 bool LoadConfigFile(const std::string& path, ConfigFile* out,
                     std::string* error);
 

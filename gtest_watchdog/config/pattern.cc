@@ -19,12 +19,14 @@ bool WildcardMatch(absl::string_view pattern, absl::string_view name) {
   size_t star = absl::string_view::npos;  // index of the last '*' seen
   size_t resume = 0;  // where in `name` that star's match currently ends
   while (n < name.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == name[n])) {
-      ++p;
-      ++n;
-    } else if (p < pattern.size() && pattern[p] == '*') {
+    // A '*' is a wildcard even facing a '*' in the name: test it first.
+    if (p < pattern.size() && pattern[p] == '*') {
       star = p++;
       resume = n;  // the star matches nothing so far
+    } else if (p < pattern.size() &&
+               (pattern[p] == '?' || pattern[p] == name[n])) {
+      ++p;
+      ++n;
     } else if (star != absl::string_view::npos) {
       p = star + 1;
       n = ++resume;  // the star swallows one more character

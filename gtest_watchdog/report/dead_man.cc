@@ -86,7 +86,18 @@ void AbortNow() {
 bool DeadMan::InstallForThisThread(int stderr_fd) {
   g_fd = stderr_fd;
   const int sig = FreeRealTimeSignal(SIGRTMAX - 3);
-  if (sig == 0) return false;
+  if (sig == 0) {
+    // The program handles every real-time signal: no handler of ours, no
+    // line, but the raw SIGABRT below still ends a report that hangs.
+    sigevent raw;
+    memset(&raw, 0, sizeof(raw));
+    raw.sigev_notify = SIGEV_THREAD_ID;
+    raw.sigev_signo = SIGABRT;
+    raw._sigev_un._tid = static_cast<pid_t>(syscall(SYS_gettid));
+    g_have_backstop = timer_create(CLOCK_MONOTONIC, &raw, &g_backstop) == 0;
+    g_installed.store(g_have_backstop);
+    return false;
+  }
   struct sigaction sa;
   memset(&sa, 0, sizeof(sa));
   sa.sa_sigaction = &OnExpiry;
@@ -127,9 +138,10 @@ void DeadMan::Arm(int64_t after_ns, const char* what, bool reset_sigabrt) {
   if (!g_installed.load()) return;
   g_what.store(what);
   // The program may have taken over our signal since start-up: take it back
-  // (we are about to abort the process anyway).
+  // (we are about to abort the process anyway). Without a signal of our own
+  // (g_signal 0), only the raw SIGABRT backstop is armed.
   struct sigaction current;
-  if (sigaction(g_signal, nullptr, &current) == 0 &&
+  if (g_signal != 0 && sigaction(g_signal, nullptr, &current) == 0 &&
       current.sa_sigaction != &OnExpiry) {
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
@@ -143,7 +155,7 @@ void DeadMan::Arm(int64_t after_ns, const char* what, bool reset_sigabrt) {
   memset(&its, 0, sizeof(its));
   its.it_value.tv_sec = after_ns / 1000000000;
   its.it_value.tv_nsec = after_ns % 1000000000;
-  timer_settime(g_timer, 0, &its, nullptr);
+  if (g_signal != 0) timer_settime(g_timer, 0, &its, nullptr);
   its.it_value.tv_sec += 2;
   itimerspec off;
   memset(&off, 0, sizeof(off));

@@ -17,7 +17,9 @@ class DeadMan {
  public:
   // Creates the timer aimed at the calling thread. Not signal-safe; call
   // once, from the thread that will write reports. `stderr_fd` is where the
-  // last words go. Returns false if no timer could be created.
+  // last words go. Returns false if no timer could be created, or if no
+  // real-time signal is free for our handler: then Arm() arms the raw
+  // SIGABRT alone (no line is written, the process still ends).
   static bool InstallForThisThread(int stderr_fd);
   // Starts (or restarts) the countdown: after `after_ns` our handler writes
   // one line saying `what` did not finish and aborts; 2 s later a raw

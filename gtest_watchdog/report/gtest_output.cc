@@ -6,10 +6,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <fstream>
-#include <iterator>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -117,6 +117,7 @@ struct Prepared {
   bool json = false;
   std::string path;                 // absolute
   StartedTests* started = nullptr;  // owned by GoogleTest's listener list
+  int stderr_fd = 2;  // the program's stderr at start-up (a close-on-exec copy)
 };
 Prepared* g_prepared = nullptr;  // never freed: read on the stall path
 
@@ -164,17 +165,57 @@ std::string OutputPath(const std::string& flag, const std::string& format) {
 }
 
 // GoogleTest aborts the process if it cannot open the file: find out first,
-// creating missing directories as it would.
-bool CanCreate(const std::string& path) {
+// creating missing directories as it would. Returns "" if the path is (now)
+// a regular file we may write, else why not. The path is not ours: a FIFO
+// there would block an ordinary open until a reader comes (hanging the
+// stall path until the dead-man fires), a symbolic link would send the
+// output wherever it points. O_NONBLOCK makes a FIFO without a reader fail
+// (ENXIO) and one with a reader open without waiting, O_NOFOLLOW refuses a
+// link (ELOOP), and fstat must then say "regular file". Residual risk:
+// GoogleTest's generator opens the path again itself, with a plain fopen
+// (it follows links, blocks on a FIFO): someone who can replace the file
+// between this check and that fopen still can. Allocates (the directory
+// prefixes); no lock; not signal-safe.
+std::string WhyNotWritable(const std::string& path) {
   for (size_t slash = path.find('/', 1); slash != std::string::npos;
        slash = path.find('/', slash + 1)) {
     mkdir(path.substr(0, slash).c_str(), 0777);  // EEXIST is fine
   }
   const int fd =
-      open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
-  if (fd < 0) return false;
+      open(path.c_str(),
+           O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK,
+           0666);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ELOOP) return "it is a symbolic link";
+    if (err == ENXIO) return "it is a FIFO with no reader (not a regular file)";
+    return absl::StrCat("cannot open it: ", strerror(err));
+  }
+  struct stat st;
+  std::string why;
+  if (fstat(fd, &st) != 0) {
+    why = absl::StrCat("cannot stat it: ", strerror(errno));
+  } else if (!S_ISREG(st.st_mode)) {
+    why = "not a regular file";
+  }
   close(fd);
-  return true;
+  return why;
+}
+
+// One line on the program's start-up stderr, with write(2): no stdio, whose
+// lock a stuck thread may hold. Allocates; no lock; not signal-safe.
+void SayNotWritten(const std::string& path, const std::string& why) {
+  const std::string line =
+      absl::StrCat("[ WATCHDOG ] not writing GoogleTest's output file ", path,
+                   ": ", why, "\n");
+  size_t done = 0;
+  while (done < line.size()) {
+    const ssize_t n =
+        write(g_prepared->stderr_fd, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<size_t>(n);
+  }
 }
 
 int64_t NowMillis() {
@@ -278,22 +319,53 @@ void SetElapsedSoFar(const testing::TestInfo* test,
 // "NonTestSuiteFailure" suite it adds after the others, making the file
 // invalid. A raw newline cannot occur inside a JSON string, so this exact
 // text is the printer's own. Versions that write the comma never match.
+// Edits the file in place through one descriptor that does not follow a
+// link and is not inherited by anything the program starts. Allocates (the
+// file's text); no lock; not signal-safe.
 void FixJsonNonTestSuiteComma(const std::string& path) {
+  const int fd = open(path.c_str(),
+                      O_RDWR | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return;
+  }
   std::string text;
-  {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return;
-    text.assign(std::istreambuf_iterator<char>(in),
-                std::istreambuf_iterator<char>());
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n =
+        pread(fd, buffer, sizeof buffer, static_cast<off_t>(text.size()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      close(fd);
+      return;
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
   }
   const std::string broken =
       "\n    }    {\n      \"name\": \"NonTestSuiteFailure\"";
   const size_t at = text.find(broken);
-  if (at == std::string::npos) return;
+  if (at == std::string::npos) {
+    close(fd);
+    return;
+  }
   text.replace(at, broken.size(),
                "\n    },\n    {\n      \"name\": \"NonTestSuiteFailure\"");
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
+  // Only the text from the fix on changes (and grows).
+  size_t done = at;
+  while (done < text.size()) {
+    const ssize_t n = pwrite(fd, text.data() + done, text.size() - done,
+                             static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  if (done == text.size()) {
+    (void)ftruncate(fd, static_cast<off_t>(text.size()));
+  }
+  close(fd);
 }
 
 }  // namespace
@@ -308,6 +380,9 @@ void PrepareGtestOutput() {
   auto* prepared = new Prepared;
   prepared->json = format == "json";
   prepared->path = OutputPath(flag, format);
+  // Above the report helper's fixed descriptors, like the stall path's own.
+  const int fd = fcntl(2, F_DUPFD_CLOEXEC, 10);
+  if (fd >= 0) prepared->stderr_fd = fd;
   prepared->started =
       new StartedTests(static_cast<size_t>(unit.total_test_count()));
   unit.listeners().Append(prepared->started);
@@ -323,7 +398,12 @@ bool WriteGtestOutputAfterStall(const std::string& failure_message,
   testing::TestEventListeners& listeners = unit.listeners();
   // Read now: the program may have released (and deleted) it meanwhile.
   testing::TestEventListener* generator = listeners.default_xml_generator();
-  if (generator == nullptr || !CanCreate(g_prepared->path)) return false;
+  if (generator == nullptr) return false;
+  const std::string why = WhyNotWritable(g_prepared->path);
+  if (!why.empty()) {
+    SayNotWritten(g_prepared->path, why);
+    return false;
+  }
 
   // The console printer would print the failure with printf: stdout may be
   // a full pipe or its lock held by the stuck thread, and the report already

@@ -45,8 +45,11 @@ bool GtestOutputRequested();
 // changed for good). A message of the form "HEADLINE\nStack trace:\nFRAMES"
 // puts only HEADLINE into the XML failure's `message` attribute and all of it
 // into the failure's text. Returns false, writing nothing, if no output was
-// requested, PrepareGtestOutput did not run, or the file cannot be created;
-// otherwise sets `*written_path` (if not null) to the file's path.
+// requested, PrepareGtestOutput did not run, or the file cannot be created
+// or is not a regular file (a FIFO, a device, a symbolic link — dangling or
+// not — is never opened for writing; one line on the program's start-up
+// stderr names the path and why); otherwise sets `*written_path` (if not
+// null) to the file's path.
 bool WriteGtestOutputAfterStall(const std::string& failure_message,
                                 std::string* written_path);
 

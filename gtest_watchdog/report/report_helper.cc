@@ -149,7 +149,11 @@ int RunReportHelper(int fd, int out_fd, int message_fd, int go_fd,
   FormatOptions options;
   options.color = snap.color;
   const std::string report = FormatReport(model, options);
-  if (!WriteAll(out_fd, report.data(), report.size())) return 5;
+  // stderr may be gone (a pipe whose reader exited, a full disk): the JSON
+  // report and the failure message do not depend on it and are still
+  // written. The stalled process's raw fallback could not get through
+  // either, so "complete" is still said; the exit status says what failed.
+  const bool text_written = WriteAll(out_fd, report.data(), report.size());
   if (!snap.json_report.empty()) {
     if (WriteJsonReportFile(snap.json_report, FormatJsonReport(model),
                             &error)) {
@@ -171,7 +175,7 @@ int RunReportHelper(int fd, int out_fd, int message_fd, int go_fd,
       KillChildrenWhenParentIsGone(go_fd, snap.pid);
     }
   }
-  return 0;
+  return text_written ? 0 : 5;
 }
 
 bool ReportHelperLinked() { return true; }

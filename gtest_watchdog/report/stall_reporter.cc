@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 
@@ -90,11 +92,43 @@ void* MapZeroed(size_t bytes) {
   return p == MAP_FAILED ? nullptr : p;
 }
 
+// exit() destroys GoogleTest's objects: UnitTest is a function-local
+// static, and with it go every TestSuite and TestInfo the board may still
+// point at (a test that called exit() mid-test, a static destructor that
+// hangs, a crash while they run). OnExitStarts, registered with atexit() in
+// Prepare() — after GoogleTest made them, so it runs before their
+// destructors — copies the names of the phase running at that moment; from
+// then on the stall path uses only that copy and leaves GoogleTest alone. (A
+// report whose first step raced the start of exit() may still read them;
+// that window is a few instructions wide.)
+std::atomic<bool> g_exiting{false};
+const void* g_exit_subject = nullptr;
+char g_exit_test[1024];
+char g_exit_suite[512];
+// Set once a report is out (before a signal is handed back): an exit()
+// after that is the program's own business (a previous handler may exit on
+// purpose); one before it would destroy what the report still reads.
+std::atomic<bool> g_report_done{false};
+
+void CopyName(char* to, size_t capacity, const char* from, size_t n) {
+  if (n > capacity - 1) n = capacity - 1;
+  memcpy(to, from, n);
+  to[n] = '\0';
+}
+
 // "Suite.Name" into buf. Reads gtest's std::string members via c_str():
-// no allocation. Signal-safe as far as the objects are alive (they are for
-// the whole run).
+// no allocation, no lock. Signal-safe as far as the objects are alive: until
+// exit() starts (see g_exiting); from then on only the names copied then,
+// for the phase that ran then, are used.
 void DescribeSubject(const ArmedPhase& a, char (&test)[1024],
                      char (&suite)[512]) {
+  if (g_exiting.load(std::memory_order_acquire)) {
+    const bool same = a.subject != nullptr && a.subject == g_exit_subject;
+    CopyName(test, sizeof(test), g_exit_test, same ? strlen(g_exit_test) : 0);
+    CopyName(suite, sizeof(suite), g_exit_suite,
+             same ? strlen(g_exit_suite) : 0);
+    return;
+  }
   RawWriter t(-1), s(-1);
   if (a.phase == Phase::kTest && a.subject != nullptr) {
     const auto* info = static_cast<const testing::TestInfo*>(a.subject);
@@ -105,12 +139,24 @@ void DescribeSubject(const ArmedPhase& a, char (&test)[1024],
              a.subject != nullptr) {
     s.Str(static_cast<const testing::TestSuite*>(a.subject)->name());
   }
-  const size_t tn = t.size() < sizeof(test) - 1 ? t.size() : sizeof(test) - 1;
-  memcpy(test, t.data(), tn);
-  test[tn] = '\0';
-  const size_t sn = s.size() < sizeof(suite) - 1 ? s.size() : sizeof(suite) - 1;
-  memcpy(suite, s.data(), sn);
-  suite[sn] = '\0';
+  CopyName(test, sizeof(test), t.data(), t.size());
+  CopyName(suite, sizeof(suite), s.data(), s.size());
+}
+
+// atexit hook, first of the exit handlers registered before it ran (see
+// g_exiting): copies the running phase's names while GoogleTest's objects
+// still live, then says the program is exiting. If a report is being
+// written, the exiting thread waits for its end here, before the static
+// destructors could destroy what it reads. No allocation, no lock (a
+// bounded wait for a publish in progress); signal-safe.
+void OnExitStarts() {
+  DeadlineBoard* board = InstalledBoard();
+  if (board == nullptr || getpid() != g_pid) return;  // a forked child
+  if (board->frozen() && !g_report_done.load()) ParkForever();
+  const ArmedPhase now = board->Read();
+  DescribeSubject(now, g_exit_test, g_exit_suite);
+  g_exit_subject = now.subject;
+  g_exiting.store(true, std::memory_order_release);
 }
 
 // One line of /proc/self/maps, as much as the stall path needs.
@@ -401,6 +447,13 @@ bool StallReporter::Prepare(const StallPathSettings& settings) {
   g_settings = settings;
   g_pid = getpid();
   g_stderr_fd = fcntl(2, F_DUPFD_CLOEXEC, kFirstPrivateFd);
+  if (g_stderr_fd < 0 && errno == EBADF) {
+    // Started without stderr (2>&-): the report goes nowhere, but not into
+    // whatever the program opens later as fd 2 (or into our own spare
+    // descriptors, opened below), and the helper, which needs an fd 2 to
+    // start, still writes the JSON report and the failure message.
+    g_stderr_fd = AboveHelperFds(open("/dev/null", O_WRONLY | O_CLOEXEC));
+  }
   if (g_stderr_fd < 0) g_stderr_fd = 2;
   const ssize_t n = readlink("/proc/self/exe", g_exe, sizeof(g_exe) - 1);
   g_exe[n > 0 ? n : 0] = '\0';
@@ -452,6 +505,11 @@ bool StallReporter::Prepare(const StallPathSettings& settings) {
   g_futex = MapArray<FutexWindow>(kPreallocatedThreads);
   g_cpu = MapArray<CpuSample>(kPreallocatedThreads);
   g_frozen_pids = MapArray<pid_t>(kChildPidCapacity);
+  // After GoogleTest's objects were made (InitGoogleTest ran): runs before
+  // the static destructors that end them. It fails only without memory for
+  // the handler list; a report during exit() then reads GoogleTest's
+  // objects as it always did.
+  (void)atexit(&OnExitStarts);
   return ReportHelperLinked() && g_have_spawn_actions && g_tids != nullptr &&
          g_kernel != nullptr && g_stacks != nullptr && g_in != nullptr &&
          g_futex != nullptr && g_cpu != nullptr && g_frozen_pids != nullptr &&
@@ -512,6 +570,21 @@ void StallReporter::WarnSlow(const ArmedPhase& armed, int64_t now_ns) {
 
 namespace {
 
+// Moves `tid`, if listed in tids[0..count), into tids[0..keep) (swapping
+// it with the last of those), so that listing only the first `keep` threads
+// still lists it. No allocation, no lock; signal-safe.
+void KeepFirst(pid_t* tids, int count, int keep, pid_t tid) {
+  if (tid <= 0 || keep <= 0) return;
+  for (int i = 0; i < count; ++i) {
+    if (tids[i] != tid) continue;
+    if (i >= keep) {
+      tids[i] = tids[keep - 1];
+      tids[keep - 1] = tid;
+    }
+    return;
+  }
+}
+
 // Sleeps until `cpu_sample_ns` after the first CPU sample. The second pass
 // visits the threads in the same order and does more per thread than the
 // first, so every thread's own interval is at least that long (each is
@@ -570,6 +643,23 @@ int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
     in = MapArray<SnapshotThreadIn>(count);
     futex = MapArray<FutexWindow>(count);
     cpu = MapArray<CpuSample>(count);
+    if (kernel == nullptr || stacks == nullptr || in == nullptr) {
+      // No address space left for more (a process near RLIMIT_AS): list as
+      // many as the storage prepared at start-up holds, the thread the
+      // report is about among them, rather than none.
+      kernel = g_kernel;
+      stacks = g_stacks;
+      in = g_in;
+      futex = g_futex;
+      cpu = g_cpu;
+      // The signalled thread below the last slot, then the test's thread
+      // into it: neither move can push the other out.
+      if (ev != nullptr) {
+        KeepFirst(tids, count, kPreallocatedThreads - 1, ev->facts.tid);
+      }
+      KeepFirst(tids, count, kPreallocatedThreads, g_test_tid.load());
+      count = kPreallocatedThreads;
+    }
   }
   if (kernel == nullptr || stacks == nullptr || in == nullptr) count = 0;
 
@@ -700,7 +790,16 @@ int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
   }
   // Only if the test program is still where the report found it: a phase
   // that ended just as its limit passed must not be failed in the file.
-  if (write_output) {
+  // Never once exit() has begun: GoogleTest's results are being destroyed.
+  if (write_output && g_exiting.load(std::memory_order_acquire)) {
+    if (GtestOutputRequested()) {
+      RawWriter w(g_stderr_fd);
+      w.Str(
+          "[ WATCHDOG ] GoogleTest's output file is not written: the program "
+          "was already exiting, and GoogleTest's results are destroyed with "
+          "its static objects\n");
+    }
+  } else if (write_output) {
     WriteGoogleTestOutput(header, ok);
   } else if (GtestOutputRequested()) {
     RawWriter w(g_stderr_fd);
@@ -846,6 +945,7 @@ void StallReporter::ReportSignal(const ArmedPhase& armed, int64_t now_ns) {
                    ? "the handler the signal was passed on to"
                    : "ending the process by the signal",
                /*reset_sigabrt=*/false);
+  g_report_done.store(true);  // an exit() from here on is the program's own
   FatalSignals::HandBack();
   ParkForever();  // the signalled thread ends the process
 }

@@ -266,7 +266,9 @@ bool FatalSignals::Install(SignalSet set, DeadlineBoard* board,
   g_board = board;
   g_pid = getpid();
   const int fd = fcntl(2, F_DUPFD_CLOEXEC, 10);
-  g_stderr_fd = fd >= 0 ? fd : 2;
+  // Started without stderr: write nowhere (RawWriter(-1)) rather than into
+  // whatever the program opens later as fd 2.
+  g_stderr_fd = fd >= 0 ? fd : (errno == EBADF ? -1 : 2);
   if (set == 0) return true;
   if (!EnsureAlternateStack(error)) return false;
   // Unwind once now: the first unwind may load and resolve lazily, which

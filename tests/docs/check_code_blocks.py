@@ -108,6 +108,10 @@ NORUN = {
     "bazel":
         "Bazel is not installed in CI; what it relies on (TEST_TIMEOUT, "
         "GTEST_WATCHDOG_SIGNALS) is run in the page's other examples",
+    "fuzz":
+        "fuzzing needs clang with libFuzzer, not the compiler the Docs tests "
+        "build with, and runs for minutes; CI runs scripts/fuzz.sh, which "
+        "runs the same commands",
 }
 
 DEFAULT_DOCS = ["README.md", "CHANGELOG.md", "docs/*.md"]

@@ -4,6 +4,8 @@
 // program is tests/programs/config_program.cc; every test there takes a
 // known time.
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -335,6 +337,26 @@ void ExpectRefused(const ChildResult& r,
 TEST(ConfigErrors, MissingFile) {
   ExpectRefused(RunConfig("*", {"--gtest_watchdog_config=/nonexistent/w.toml"}),
                 {"/nonexistent/w.toml", "No such file"});
+}
+// A FIFO nobody writes to hung start-up for ever; /dev/zero, read to the
+// end, ended in std::bad_alloc. Both are refused at once.
+TEST(ConfigErrors, FifoIsNotARegularFile) {
+  char dir[] = "/tmp/config_test.XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string fifo = std::string(dir) + "/w.toml";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const ChildResult r = RunConfig("*", {"--gtest_watchdog_config=" + fifo});
+  unlink(fifo.c_str());
+  rmdir(dir);
+  EXPECT_FALSE(r.killed_by_harness) << r.err;
+  EXPECT_LT(r.seconds, kSlack);
+  ExpectRefused(r, {"'" + fifo + "': not a regular file"});
+}
+TEST(ConfigErrors, DeviceIsNotARegularFile) {
+  const ChildResult r = RunConfig("*", {}, {"GTEST_WATCHDOG_CONFIG=/dev/zero"});
+  EXPECT_FALSE(r.killed_by_harness) << r.err;
+  EXPECT_LT(r.seconds, kSlack);
+  ExpectRefused(r, {"'/dev/zero': not a regular file"});
 }
 TEST(ConfigErrors, UnknownKeyNamesFileLineAndKey) {
   ExpectRefused(

@@ -9,6 +9,8 @@
 // need the stall path to call PrepareGtestOutput / WriteGtestOutputAfterStall.
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -340,6 +342,48 @@ TEST_P(GtestOutputOnStall, StalledTearDownTestSuiteIsWritten) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, GtestOutputOnStall,
+                         testing::Values("xml", "json"));
+
+// The output path is not ours: whatever sits there that is not a regular
+// file is left alone, and the report and abort go on as usual.
+class GtestOutputNotARegularFile : public testing::TestWithParam<const char*> {
+ protected:
+  std::string format() const { return GetParam(); }
+};
+
+// Opened without O_NONBLOCK, a FIFO nobody reads blocked the stall path
+// until the dead-man fired (30 s).
+TEST_P(GtestOutputNotARegularFile, FifoIsSkippedPromptly) {
+  TempDir dir;
+  const std::string file = dir / ("out." + format());
+  ASSERT_EQ(mkfifo(file.c_str(), 0600), 0);
+  const ChildResult r = RunStalled(format() + ":" + file, "test");
+  ExpectAborted(r);
+  EXPECT_LT(r.seconds, 20.0) << r.err;
+  EXPECT_THAT(r.err, Not(HasSubstr("did not finish"))) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("[ WATCHDOG ] not writing GoogleTest's output "
+                               "file " +
+                               file + ": "))
+      << r.err;
+  EXPECT_THAT(r.err, Not(HasSubstr("[ OUTPUT   ]"))) << r.err;
+}
+
+// Followed, a dangling link made the output land in its target.
+TEST_P(GtestOutputNotARegularFile, DanglingSymlinkTargetIsNotCreated) {
+  TempDir dir;
+  const std::string file = dir / ("out." + format());
+  const std::string target = dir / "target";
+  ASSERT_EQ(symlink(target.c_str(), file.c_str()), 0);
+  const ChildResult r = RunStalled(format() + ":" + file, "test");
+  ExpectAborted(r);
+  struct stat st;
+  EXPECT_NE(lstat(target.c_str(), &st), 0) << "the link's target was created";
+  EXPECT_THAT(r.err,
+              HasSubstr("output file " + file + ": it is a symbolic link"))
+      << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, GtestOutputNotARegularFile,
                          testing::Values("xml", "json"));
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "gtest_watchdog/config/config_file.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -311,6 +312,61 @@ INSTANTIATE_TEST_SUITE_P(
                 "cfg.toml:3: 'timeout' must be a duration string",
                 "not a boolean"}));
 
+// Found by tests/fuzz/fuzz_config_file: toml++ 3.3.0 (Debian 12's) reaches
+// __builtin_unreachable(), undefined behaviour, when it asks whether some
+// non-ASCII characters are whitespace: any character outside strings and
+// comments, and in a multi-line string the ones after a backslash. Those
+// never reach it now: a clear error names the character and where it is.
+TEST(ConfigFileTest, NonAsciiWhereTomlppMisreadsItIsRefusedFirst) {
+  const struct {
+    const char* text;
+    const char* error;
+  } cases[] = {
+      // The fuzzer's input: U+FEBF, then more lines.
+      {"\xef\xba\xbf = 2\n1caa -inf\n",
+       "cfg.toml:1:1: character '\xef\xba\xbf' (U+FEBF) outside a string or "
+       "comment; TOML allows only ASCII there"},
+      {"\xc3\xa9 = 1\n", "cfg.toml:1:1: character '\xc3\xa9' (U+00E9) outside"},
+      {"timeout = 1\xc3\xa9\n", "cfg.toml:1:12: character '\xc3\xa9' (U+00E9)"},
+      {"# caf\xc3\xa9\nscale = 2 \xe3\x80\x81\n",
+       "cfg.toml:2:11: character '\xe3\x80\x81' (U+3001) outside"},
+      // After a byte order mark, which toml++ skips (toml++ issue 295).
+      {"\xef\xbb\xbf\xcc\xaa", "cfg.toml:1:1: character '\xcc\xaa' (U+032A)"},
+      // After a line-ending backslash in a multi-line string (toml++ issue
+      // 190), and right after a backslash.
+      {"[[override]]\nfilter = \"\"\"\\\n  \xc2\xa7.*\"\"\"\ntimeout = 1\n",
+       "cfg.toml:3:3: character '\xc2\xa7' (U+00A7) right after a backslash "
+       "in a multi-line string is not supported; write it as \\u00A7"},
+      {"timeout = \"\"\"\\\xc2\xa7\"\"\"\n",
+       "cfg.toml:1:15: character '\xc2\xa7' (U+00A7) right after a backslash"},
+  };
+  for (const auto& c : cases) {
+    ConfigFile config;
+    config.path = "untouched";
+    std::string error;
+    EXPECT_FALSE(ParseConfigText(c.text, kPath, &config, &error)) << c.text;
+    EXPECT_THAT(error, StartsWith(c.error)) << c.text;
+    EXPECT_EQ(config.path, "untouched");
+  }
+}
+
+TEST(ConfigFileTest, NonAsciiInStringsAndCommentsIsFine) {
+  const ConfigFile c = MustParse(
+      "\xef\xbb\xbf# Gr\xc3\xbc\xc3\x9f\xc3\xa9 \xe2\x80\x94 comments may say "
+      "anything\n"
+      "timeout = \"90s\"  # \xc3\xa9\n"
+      "[[override]]\nfilter = \"Gr\xc3\xbc\xc3\x9f" "e.*\"\ntimeout = 1\n"
+      "[[override]]\nfilter = '''\xc3\xa9.*'''\ntimeout = 2\n"
+      "[[override]]\nfilter = \"\"\"\\\n  A.\\u00e9\xc3\xa9\"\"\"\ntimeout = 3\n"
+      "[[override]]\nfilter = \"\\\"\xc3\xa9\\\"\"\ntimeout = 4\n");
+  ASSERT_EQ(c.overrides.size(), 4u);
+  EXPECT_EQ(c.timeout, absl::Seconds(90));
+  EXPECT_EQ(c.overrides[0].filter.text(), "Gr\xc3\xbc\xc3\x9f" "e.*");
+  EXPECT_EQ(c.overrides[1].filter.text(), "\xc3\xa9.*");
+  EXPECT_EQ(c.overrides[2].filter.text(), "A.\xc3\xa9\xc3\xa9");
+  EXPECT_EQ(c.overrides[3].filter.text(), "\"\xc3\xa9\"");
+}
+
 // A fresh path in the test's temporary directory; the file is created.
 std::string MakeTempFile() {
   std::string path = ::testing::TempDir() + "config_file_test_XXXXXX";
@@ -343,6 +399,58 @@ TEST(ConfigFileTest, LoadDirectoryFails) {
   std::string error;
   EXPECT_FALSE(LoadConfigFile(dir, &config, &error));
   EXPECT_EQ(error, "cannot read config file '" + dir + "': Is a directory");
+}
+
+// A FIFO nobody writes to blocked the old fopen for ever.
+TEST(ConfigFileTest, LoadFifoFailsAtOnce) {
+  const std::string path = MakeTempFile();
+  ASSERT_EQ(unlink(path.c_str()), 0);
+  ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
+  ConfigFile config;
+  std::string error;
+  EXPECT_FALSE(LoadConfigFile(path, &config, &error));
+  EXPECT_EQ(error,
+            "cannot read config file '" + path + "': not a regular file");
+  unlink(path.c_str());
+}
+
+// /dev/zero never ends: the old loop read until bad_alloc.
+TEST(ConfigFileTest, LoadDeviceFails) {
+  ConfigFile config;
+  std::string error;
+  EXPECT_FALSE(LoadConfigFile("/dev/zero", &config, &error));
+  EXPECT_EQ(error, "cannot read config file '/dev/zero': not a regular file");
+}
+
+TEST(ConfigFileTest, LoadLargerThanOneMebibyteFails) {
+  const std::string path = MakeTempFile();
+  // Comment lines: valid TOML, so only the size can be the reason.
+  std::string text;
+  while (text.size() <= (size_t{1} << 20)) text += "# padding padding\n";
+  WriteFile(path, text);
+  ConfigFile config;
+  std::string error;
+  EXPECT_FALSE(LoadConfigFile(path, &config, &error));
+  EXPECT_EQ(error, "cannot read config file '" + path + "': larger than 1 MiB");
+  // Exactly 1 MiB is read.
+  WriteFile(path, std::string((size_t{1} << 20) - 1, '#') + "\n");
+  EXPECT_TRUE(LoadConfigFile(path, &config, &error)) << error;
+  unlink(path.c_str());
+}
+
+// Bazel's runfiles are symbolic links: they are followed.
+TEST(ConfigFileTest, LoadThroughSymlink) {
+  const std::string path = MakeTempFile();
+  WriteFile(path, "timeout = \"7s\"\n");
+  const std::string link = path + ".link";
+  unlink(link.c_str());
+  ASSERT_EQ(symlink(path.c_str(), link.c_str()), 0);
+  ConfigFile config;
+  std::string error;
+  EXPECT_TRUE(LoadConfigFile(link, &config, &error)) << error;
+  EXPECT_EQ(config.timeout, absl::Seconds(7));
+  unlink(link.c_str());
+  unlink(path.c_str());
 }
 
 TEST(ConfigFileTest, LoadRealFileRoundTrip) {

@@ -134,6 +134,21 @@ TEST(PatternTest, StarBacktracksToLastStar) {
   EXPECT_FALSE(stars.Matches("a"));
 }
 
+// Found by tests/fuzz/fuzz_filter_pattern: a '*' facing a '*' in the name
+// was taken as that literal character, so the star could no longer absorb
+// the rest ("*" did not match "*x"). Names registered with
+// testing::RegisterTest may hold any character.
+TEST(PatternTest, StarFacingAStarInTheNameIsStillAWildcard) {
+  EXPECT_TRUE(MustParse("*").Matches("*x"));
+  EXPECT_TRUE(MustParse("-A.B").Matches("*.Name"));
+  const FilterPattern p = MustParse("Net.*:Db.Slow");
+  EXPECT_TRUE(p.Matches("Net.*"));
+  EXPECT_TRUE(p.Matches("Net.*:Db.Slow"));
+  EXPECT_TRUE(MustParse("A*B").Matches("A*xB"));
+  EXPECT_TRUE(MustParse("A*?").Matches("A**"));
+  EXPECT_FALSE(MustParse("A*B").Matches("A*x"));
+}
+
 TEST(PatternTest, PathologicalPatternCompletes) {
   // Naive recursive matching takes exponential time here; the
   // backtrack-to-last-star algorithm is O(|pattern| * |name|).
