@@ -11,13 +11,29 @@
 # libFuzzer — on Debian 12 the packages clang and libclang-rt-14-dev (and
 # llvm-14 for symbolized stacks) — and installs nothing itself.
 #
-# Usage: scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 20)
+# Usage: scripts/fuzz.sh [--build DIR] [SECONDS_PER_TARGET]   (default 20)
+#   --build DIR: use DIR, already configured with -DGTEST_WATCHDOG_FUZZ=ON
+#   (CI's clang build), instead of configuring build-fuzz/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+usage="usage: scripts/fuzz.sh [--build DIR] [SECONDS_PER_TARGET]"
+build=build-fuzz
+configure=1
+if [ "${1:-}" = "--build" ]; then
+  [ $# -ge 2 ] || { echo "$usage" >&2; exit 2; }
+  build=$2
+  configure=0
+  shift 2
+  if ! grep -q '^GTEST_WATCHDOG_FUZZ:BOOL=ON$' "$build/CMakeCache.txt" 2> /dev/null; then
+    echo "scripts/fuzz.sh: --build '$build' is not a build directory configured" \
+         "with -DGTEST_WATCHDOG_FUZZ=ON" >&2
+    exit 2
+  fi
+fi
 seconds=${1:-20}
-if ! [[ $seconds =~ ^[0-9]+$ ]] || [ "$seconds" -eq 0 ]; then
-  echo "usage: scripts/fuzz.sh [SECONDS_PER_TARGET]   (a whole number > 0)" >&2
+if [ $# -gt 1 ] || ! [[ $seconds =~ ^[0-9]+$ ]] || [ "$seconds" -eq 0 ]; then
+  echo "$usage   (SECONDS_PER_TARGET: a whole number > 0, got '${*}')" >&2
   exit 2
 fi
 if ! command -v clang++ > /dev/null; then
@@ -26,13 +42,14 @@ if ! command -v clang++ > /dev/null; then
   exit 2
 fi
 
-build=build-fuzz
 start=$SECONDS
 echo "=== gtest_watchdog: fuzz build ($build: clang++, ASan+UBSan, libFuzzer) ==="
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_COMPILER=clang++ -DGTEST_WATCHDOG_SANITIZE=address,undefined \
-  -DGTEST_WATCHDOG_FUZZ=ON -DGTEST_WATCHDOG_EXAMPLES=OFF \
-  -DGTEST_WATCHDOG_INSTALL=OFF > /dev/null
+if [ "$configure" -eq 1 ]; then
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_COMPILER=clang++ -DGTEST_WATCHDOG_SANITIZE=address,undefined \
+    -DGTEST_WATCHDOG_FUZZ=ON -DGTEST_WATCHDOG_EXAMPLES=OFF \
+    -DGTEST_WATCHDOG_INSTALL=OFF > /dev/null
+fi
 cmake --build "$build" -j2 --target gtest_watchdog_fuzzers
 
 # Readable stacks in sanitizer reports, when clang's llvm-symbolizer is there.

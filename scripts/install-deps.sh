@@ -12,6 +12,7 @@ packages=(cmake make g++ pkg-config
           python3 python3-jsonschema  # tests: XML, JSON and schema checks
           jq  # docs: the jq examples in docs/report-json.md are run
           clang-tidy  # scripts/tidy.sh
+          clang libclang-rt-14-dev llvm-14  # the Clang build, libFuzzer
           gdb)  # gdb: the debugger stand-down test
 missing=()
 for p in "${packages[@]}"; do

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds gtest_watchdog and runs every test: the normal build (-O2 -g, the
 # way users build their tests), a shared-library build (BUILD_SHARED_LIBS),
-# then AddressSanitizer+UndefinedBehaviorSanitizer and ThreadSanitizer
-# builds. Warnings are errors in our own targets, and clang-tidy
+# then AddressSanitizer+UndefinedBehaviorSanitizer (built by Clang, with a
+# short fuzzing run) and ThreadSanitizer builds. Warnings are errors in our own targets, and clang-tidy
 # (.clang-tidy) checks the library's sources.
 # Usage: scripts/test.sh [--quick]   (--quick: the normal build only)
 set -euo pipefail
@@ -30,6 +30,11 @@ if [ "$quick" -eq 0 ]; then
   bench/run.sh --quick
   # The unit tests link a static white-box copy in any build: not again.
   ctest_args="-LE unit" run shared -DBUILD_SHARED_LIBS=ON
-  run asan -DGTEST_WATCHDOG_SANITIZE=address,undefined
+  # Clang builds this one (GCC the others), with the libFuzzer targets of
+  # tests/fuzz: their corpus replays under CTest, then each fuzzes briefly.
+  run clang-asan -DCMAKE_CXX_COMPILER=clang++ \
+    -DGTEST_WATCHDOG_SANITIZE=address,undefined -DGTEST_WATCHDOG_FUZZ=ON
+  echo "=== gtest_watchdog: short fuzzing run ==="
+  scripts/fuzz.sh --build build-clang-asan 10
   run tsan -DGTEST_WATCHDOG_SANITIZE=thread
 fi

@@ -1,5 +1,6 @@
 #include "gtest_watchdog/config/options.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "gtest_watchdog/config/duration.h"
+#include "gtest_watchdog/report/json_report.h"
 
 namespace gtest_watchdog_internal {
 namespace {
@@ -198,18 +200,32 @@ bool ResolveReportPath(const std::string& path, std::string* absolute,
     *why = "it names a directory; expected a file";
     return false;
   }
-  const std::string dir = absolute->substr(0, absolute->rfind('/'));
+  // The writer's own checks (WriteJsonReportFile), made now so a path it
+  // would refuse fails start-up instead of costing the report at a stall.
+  // Links in the directory are resolved here, once: the writer follows
+  // none, so the directory cannot be redirected later.
+  const size_t slash = absolute->rfind('/');
+  const std::string base = absolute->substr(slash + 1);
+  std::string dir;
+  const int fd =
+      OpenReportDirectory(slash == 0 ? "/" : absolute->substr(0, slash),
+                          /*follow_links=*/true, &dir, why);
+  if (fd < 0) return false;
   struct stat st;
-  if (stat(dir.empty() ? "/" : dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    *why = absl::StrCat("its directory '", dir.empty() ? "/" : dir,
-                        "' does not exist");
+  const bool exists = fstatat(fd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+  const int err = errno;
+  close(fd);
+  if (exists) {
+    *why = WhyNotReportFile(st);
+    if (!why->empty()) return false;
+  } else if (err != ENOENT) {
+    *why = absl::StrCat("cannot check it: ", strerror(err));
     return false;
   }
-  if (lstat(absolute->c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-    *why = S_ISLNK(st.st_mode)
-               ? "it is a symbolic link; the report is never written through "
-                 "one"
-               : "it exists and is not a regular file";
+  *absolute = absl::StrCat(dir == "/" ? "" : dir, "/", base);
+  if (absolute->size() >= PATH_MAX) {
+    *why = absl::StrCat("'", *absolute, "' is longer than ", PATH_MAX - 1,
+                        " bytes");
     return false;
   }
   return true;

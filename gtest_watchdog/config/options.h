@@ -74,9 +74,13 @@ bool ExtractOptions(int* argc, char** argv, GetEnvFn getenv_fn,
 // "GTEST_WATCHDOG_" form. For the documentation check.
 std::vector<std::string> FlagNames();
 
-// Checks a --gtest_watchdog_report path at start-up and makes it absolute:
-// its directory must exist, and it must not be a symbolic link or anything
-// but a regular file. False with *why otherwise.
+// Checks a --gtest_watchdog_report path at start-up as WriteJsonReportFile
+// will when it writes, and makes it absolute with the links in its directory
+// resolved (OpenReportDirectory): the directory must exist, none on the way
+// may be writable by every user without the sticky bit, the last must be
+// this user's or root's, and links followed must be too; the file, if
+// there, must be a regular file with one link, owned by this user
+// (WhyNotReportFile). False with *why otherwise.
 bool ResolveReportPath(const std::string& path, std::string* absolute,
                        std::string* why);
 

@@ -3,9 +3,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -141,16 +143,21 @@ bool ParseInetLine(absl::string_view line, const std::string& protocol, bool v6,
 // One line of /proc/net/unix, printed by the kernel as
 //   "%pK: %08X %08X %08X %04X %02X %5lu" then, if bound, ' ' and the path
 // with every NUL shown as '@' (so an abstract name starts with '@'). The path
-// is the rest of the line verbatim: it may hold blanks.
+// is the rest of the line verbatim: it may hold blanks, and newlines too,
+// so a line may also be the tail of someone's name (ParseUnixTable).
 bool ParseUnixLine(absl::string_view line, SocketEntry* entry) {
   size_t pos = 0;
   absl::string_view token;
   if (!NextToken(line, &pos, &token) || !IsRowNumber(token, /*hex=*/true)) {
     return false;
   }
-  uint64_t values[5];  // RefCount, Protocol, Flags, Type, St
-  for (uint64_t& value : values) {
-    if (!NextToken(line, &pos, &token) || !ParseHex(token, 1, 8, &value)) {
+  // RefCount, Protocol, Flags, Type, St, each as wide as the kernel's
+  // format makes it: anything else is not a row the kernel wrote.
+  constexpr size_t kWidths[] = {8, 8, 8, 4, 2};
+  uint64_t values[5];
+  for (size_t i = 0; i < 5; ++i) {
+    if (!NextToken(line, &pos, &token) ||
+        !ParseHex(token, kWidths[i], kWidths[i], &values[i])) {
       return false;
     }
   }
@@ -212,21 +219,38 @@ std::vector<SocketEntry> ParseInetTable(const std::string& text,
 
 std::vector<SocketEntry> ParseUnixTable(const std::string& text) {
   std::vector<SocketEntry> entries;
+  std::unordered_map<uint64_t, int> rows_per_inode;
   // The header starts with "Num", not "<hex>:", and is skipped as malformed.
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     SocketEntry entry;
-    if (ParseUnixLine(line, &entry)) entries.push_back(std::move(entry));
+    if (ParseUnixLine(line, &entry)) {
+      ++rows_per_inode[entry.inode];
+      entries.push_back(std::move(entry));
+    }
   }
+  // Names are printed verbatim: any local user can bind one holding "\n"
+  // and a well-formed row that claims an inode of the test's socket with a
+  // path of their choosing. The kernel lists each socket once, so the real
+  // row is there too: an inode on several rows is refused on all of them
+  // (unknown), never attributed to whichever row came first.
+  entries.erase(std::remove_if(entries.begin(), entries.end(),
+                               [&](const SocketEntry& e) {
+                                 return rows_per_inode[e.inode] > 1;
+                               }),
+                entries.end());
   return entries;
 }
 
 const SocketEntry* FindSocket(const std::vector<SocketEntry>& entries,
                               uint64_t inode) {
   if (inode == 0) return nullptr;
+  const SocketEntry* found = nullptr;
   for (const SocketEntry& entry : entries) {
-    if (entry.inode == inode) return &entry;
+    if (entry.inode != inode) continue;
+    if (found != nullptr) return nullptr;  // claimed twice: believe neither
+    found = &entry;
   }
-  return nullptr;
+  return found;
 }
 
 }  // namespace gtest_watchdog_internal

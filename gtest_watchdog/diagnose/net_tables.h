@@ -44,12 +44,18 @@ struct SocketEntry {
 std::vector<SocketEntry> ParseInetTable(const std::string& text,
                                         const std::string& protocol);
 
-// Parses the text of /proc/net/unix. Skips the header and malformed lines.
+// Parses the text of /proc/net/unix. Skips the header and malformed lines
+// (the five hex fields must have the kernel's widths). A bound name is
+// printed verbatim, newlines included, so another user's name can carry a
+// forged row: every row whose inode appears on more than one row is left
+// out, so the returned inodes are unique and a forged row for an inode the
+// kernel also lists is never believed.
 std::vector<SocketEntry> ParseUnixTable(const std::string& text);
 
 // The entry with this inode, or null. Inode 0 never matches: rows without a
 // file behind them (time-wait, pending connections) all carry 0, and no
-// descriptor can refer to them.
+// descriptor can refer to them. Null too when several entries carry the
+// inode (the caller merges tables, and one of them lies).
 const SocketEntry* FindSocket(const std::vector<SocketEntry>& entries,
                               uint64_t inode);
 

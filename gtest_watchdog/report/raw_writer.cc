@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "gtest_watchdog/report/text_escape.h"
+
 namespace gtest_watchdog_internal {
 
 bool WriteAll(int fd, const char* data, size_t size) {
@@ -39,6 +41,24 @@ RawWriter& RawWriter::Str(const char* s, size_t n) {
     len_ += take;
     s += take;
     n -= take;
+  }
+  return *this;
+}
+
+RawWriter& RawWriter::Escaped(const char* s) { return Escaped(s, strlen(s)); }
+
+RawWriter& RawWriter::Escaped(const char* s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    const size_t keep = ShownAsIs(s + i, n - i);
+    if (keep > 0) {
+      Str(s + i, keep);
+      i += keep;
+      continue;
+    }
+    char escape[kMaxByteEscape];
+    Str(escape, EscapeByte(static_cast<unsigned char>(s[i]), escape));
+    ++i;
   }
   return *this;
 }

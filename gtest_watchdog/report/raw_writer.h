@@ -29,6 +29,11 @@ class RawWriter {
 
   RawWriter& Str(const char* s);
   RawWriter& Str(const char* s, size_t n);
+  // Text the watchdog does not control (a thread name, a path): written
+  // with control bytes and invalid UTF-8 escaped as in text_escape.h
+  // ("\x1b", "\n"), so it cannot move the cursor or forge report lines.
+  RawWriter& Escaped(const char* s);
+  RawWriter& Escaped(const char* s, size_t n);
   RawWriter& Char(char c);
   RawWriter& Dec(int64_t v);
   RawWriter& Hex(uint64_t v);  // "0x..." lower case

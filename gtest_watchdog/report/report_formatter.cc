@@ -14,6 +14,7 @@
 #include "gtest_watchdog/diagnose/verdict.h"
 #include "gtest_watchdog/dump/signal_info.h"
 #include "gtest_watchdog/report/analysis.h"
+#include "gtest_watchdog/report/text_escape.h"
 
 namespace gtest_watchdog_internal {
 namespace {
@@ -257,7 +258,7 @@ void AppendFrames(std::string* out, const std::vector<SourceFrame>& frames,
                   const Painter& paint) {
   const size_t shown = FoldAt(frames);
   for (size_t i = 0; i < shown; ++i) {
-    const std::string text = FrameText(frames[i]);
+    const std::string text = EscapeText(FrameText(frames[i]));
     absl::StrAppend(out, "    #", i, "  ",
                     IsRuntime(frames[i]) ? text : paint.Bold(text), "\n");
   }
@@ -331,9 +332,9 @@ void AppendDeadlocks(std::string* out, const ReportModel& m,
       const ThreadModel& t = m.threads[c.threads[k]];
       const ThreadModel& next =
           m.threads[c.threads[(k + 1) % c.threads.size()]];
-      lines.push_back(absl::StrCat(ThreadLabel(t), " waits for ",
-                                   LockText(t.wait), " held by ",
-                                   &t == &next ? "itself" : ThreadLabel(next)));
+      lines.push_back(EscapeText(absl::StrCat(
+          ThreadLabel(t), " waits for ", LockText(t.wait), " held by ",
+          &t == &next ? "itself" : ThreadLabel(next))));
     }
     std::vector<std::string> wheres;
     for (int idx : c.threads) {
@@ -341,7 +342,8 @@ void AppendDeadlocks(std::string* out, const ReportModel& m,
       if (!where.empty())
         wheres.push_back(absl::StrCat(m.threads[idx].raw->tid, " in ", where));
     }
-    if (!wheres.empty()) lines.push_back(absl::StrJoin(wheres, " · "));
+    if (!wheres.empty())
+      lines.push_back(EscapeText(absl::StrJoin(wheres, " · ")));
     absl::StrAppend(out, paint.Red("[ DEADLOCK ]"), " ",
                     absl::StrJoin(lines, "\n             "), "\n");
   }
@@ -415,13 +417,13 @@ std::string FormatReport(const ReportModel& m, const FormatOptions& options) {
   const char* tag = snap.kind == "crash"    ? "[ CRASH    ]"
                     : snap.kind == "signal" ? "[ SIGNAL   ]"
                                             : "[ TIMEOUT  ]";
-  absl::StrAppend(&out, paint.Red(tag), " ", Headline(m), "\n");
+  absl::StrAppend(&out, paint.Red(tag), " ", EscapeText(Headline(m)), "\n");
   // The cause in words, before any evidence. A crash's cause is the crash:
   // the [ CRASHED ] line below says where.
   if (m.verdict.kind != VerdictKind::kNone &&
       m.verdict.kind != VerdictKind::kCrash) {
-    absl::StrAppend(&out, paint.Yellow("[ VERDICT  ]"), " ", m.verdict.text,
-                    "\n");
+    absl::StrAppend(&out, paint.Yellow("[ VERDICT  ]"), " ",
+                    EscapeText(m.verdict.text), "\n");
   }
 
   // Where it happened, in the user's code: the crashing thread, or the
@@ -442,13 +444,15 @@ std::string FormatReport(const ReportModel& m, const FormatOptions& options) {
       where = absl::StrCat(" in ", FrameText(*top));
     }
     absl::StrAppend(&out, paint.Green("[ CRASHED  ]"), " ",
-                    ThreadLabel(*signalled), where, "\n");
+                    EscapeText(absl::StrCat(ThreadLabel(*signalled), where)),
+                    "\n");
   } else if (const SourceFrame* user = FirstUserFrame(test_frames)) {
     absl::StrAppend(
         &out,
         paint.Green(snap.kind == "signal" ? "[ RUNNING  ]" : "[ STALLED  ]"),
-        " thread ", snap.test_tid, " in ", user->function, " at ",
-        Basename(user->file), ":", user->line, "\n");
+        " thread ", snap.test_tid, " in ",
+        EscapeText(absl::StrCat(user->function, " at ", Basename(user->file))),
+        ":", user->line, "\n");
   }
   AppendDeadlocks(&out, m, paint);
 
@@ -479,12 +483,12 @@ std::string FormatReport(const ReportModel& m, const FormatOptions& options) {
                       StateName(c.state),
                       c.ppid != snap.pid ? absl::StrCat(", child of ", c.ppid)
                                          : std::string(),
-                      "): ", c.command, "\n");
+                      "): ", EscapeText(c.command), "\n");
     }
   }
   if (!m.ptrace_note.empty()) {
-    absl::StrAppend(&out, paint.Yellow("[ WATCHDOG ]"), " ", m.ptrace_note,
-                    "\n");
+    absl::StrAppend(&out, paint.Yellow("[ WATCHDOG ]"), " ",
+                    EscapeText(m.ptrace_note), "\n");
   }
 
   for (const ThreadGroup& g : m.groups) {
@@ -499,7 +503,7 @@ std::string FormatReport(const ReportModel& m, const FormatOptions& options) {
                                                   : snap.phase_id,
                         "]");
       }
-      absl::StrAppend(&out, "\n", paint.Bold(head));
+      absl::StrAppend(&out, "\n", paint.Bold(EscapeText(head)));
     } else {
       std::vector<pid_t> tids;
       std::set<std::string> names;
@@ -514,7 +518,7 @@ std::string FormatReport(const ReportModel& m, const FormatOptions& options) {
       } else {
         absl::StrAppend(&head, " (", names.size(), " different names)");
       }
-      absl::StrAppend(&out, "\n", paint.Bold(head));
+      absl::StrAppend(&out, "\n", paint.Bold(EscapeText(head)));
     }
     if (t.raw->status == StackStatus::kSelf) {
       absl::StrAppend(&out, " — gtest_watchdog, writing this report\n");
@@ -527,7 +531,9 @@ std::string FormatReport(const ReportModel& m, const FormatOptions& options) {
           paint.Red(absl::StrCat(
               snap.kind == "crash" ? "crashed here: " : "interrupted here by ",
               SignalName(snap.signal.signo))),
-          t.call.text.empty() ? "" : absl::StrCat(", in ", t.call.text), "\n");
+          t.call.text.empty() ? ""
+                              : EscapeText(absl::StrCat(", in ", t.call.text)),
+          "\n");
       AppendFrames(&out, t.frames, paint);
       if (t.raw->truncated)
         absl::StrAppend(&out, "    ... (deeper frames cut)\n");
@@ -537,12 +543,13 @@ std::string FormatReport(const ReportModel& m, const FormatOptions& options) {
     absl::StrAppend(&out, CpuText(t));
     std::string what = WaitText(m, t);
     if (what.empty()) what = SyscallText(t);
-    if (!what.empty()) absl::StrAppend(&out, ", ", what);
+    if (!what.empty()) absl::StrAppend(&out, ", ", EscapeText(what));
     if (!t.raw->wchan.empty())
-      absl::StrAppend(&out, " (kernel: ", t.raw->wchan, ")");
+      absl::StrAppend(&out, " (kernel: ", EscapeText(t.raw->wchan), ")");
     absl::StrAppend(&out, "\n");
     const std::string source = StackSourceText(t);
-    if (!source.empty()) absl::StrAppend(&out, "    ", source, "\n");
+    if (!source.empty())
+      absl::StrAppend(&out, "    ", EscapeText(source), "\n");
     if (t.raw->status == StackStatus::kExited) continue;
     if (t.source == StackSource::kKernelPc) {
       absl::StrAppend(&out, "    program counter from the kernel:\n");
@@ -594,18 +601,18 @@ std::string Headline(const ReportModel& m) {
 std::string FormatFailureMessage(const ReportModel& m) {
   // GoogleTest keeps what precedes "Stack trace:" as the failure's message
   // attribute in XML, and the whole text as its body.
-  std::string out = absl::StrCat("gtest_watchdog: ", Headline(m));
+  std::string out = absl::StrCat("gtest_watchdog: ", EscapeText(Headline(m)));
   const ThreadModel* signalled =
       m.snapshot->kind == "crash" ? SignalledThread(m) : nullptr;
   if (signalled != nullptr) {
     absl::StrAppend(&out, "\nStack trace:\nThread ", signalled->raw->tid, " \"",
-                    signalled->raw->name, "\", where ",
+                    EscapeText(signalled->raw->name), "\", where ",
                     SignalName(m.snapshot->signal.signo), " hit:\n");
     AppendFrames(&out, signalled->frames, Painter(false));
   } else if (m.test_thread >= 0) {
     const ThreadModel& t = m.threads[m.test_thread];
     absl::StrAppend(&out, "\nStack trace:\nThread ", t.raw->tid, " \"",
-                    t.raw->name, "\", which runs the test:\n");
+                    EscapeText(t.raw->name), "\", which runs the test:\n");
     AppendFrames(&out, t.frames, Painter(false));
   } else {
     absl::StrAppend(&out, "\n");

@@ -6,6 +6,13 @@
 // its name, state and stack. Pure functions over their inputs so the layout
 // is unit-tested without a stalled process.
 //
+// Text from outside (thread names, command lines, paths, socket names) goes
+// through EscapeText (text_escape.h) where FormatReport and
+// FormatFailureMessage write it, so no control byte of it reaches the
+// terminal; our own colour codes are added after. The helpers below
+// (Headline, ThreadLabel, LockText, WaitText) return raw text: the verdict
+// and the JSON report build on them and escape in their own way.
+//
 // Runs only in the report helper process: allocates, not signal-safe.
 #pragma once
 

@@ -3,13 +3,17 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gtest_watchdog/diagnose/blocking_call.h"
 #include "gtest_watchdog/diagnose/proc_view.h"
@@ -78,6 +82,46 @@ void UnwindSilentThreads(const Snapshot& snap, AnalysisInput* input) {
   }
 }
 
+// The target of the symbolic link at `path`, quoted and escaped for a
+// message (a file name may hold any byte), or why it could not be read.
+// Allocates.
+std::string LinkForMessage(const std::string& path) {
+  char buf[PATH_MAX];
+  const ssize_t n = readlink(path.c_str(), buf, sizeof(buf) - 1);
+  if (n < 0) return absl::StrCat("(", path, ": ", strerror(errno), ")");
+  return absl::StrCat("\"", absl::CHexEscape(std::string(buf, n)), "\"");
+}
+
+// The real and effective uid on the "Uid:" line of /proc/PID/status (of
+// the thread-group leader). False if unreadable. Allocates.
+bool ProcessUids(pid_t pid, uid_t* real, uid_t* effective) {
+  const std::string path = absl::StrCat("/proc/", pid, "/status");
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const std::string status = ReadToEnd(fd);
+  close(fd);
+  const size_t at = status.find("\nUid:");
+  if (at == std::string::npos) return false;
+  const char* p = status.c_str() + at + 5;
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long r = strtoul(p, &end, 10);
+  if (end == p || errno != 0) return false;
+  p = end;
+  const unsigned long e = strtoul(p, &end, 10);
+  if (end == p || errno != 0) return false;
+  *real = static_cast<uid_t>(r);
+  *effective = static_cast<uid_t>(e);
+  return true;
+}
+
+// One line on `fd`: the helper refuses and does nothing else. Allocates
+// (helper process only).
+void Refuse(int fd, const std::string& why) {
+  Say(fd, absl::StrCat("refused: ", why, "; ", kReportHelperFlag,
+                       " is for gtest_watchdog's own stall path only"));
+}
+
 }  // namespace
 
 // After the report: reads pids from `go_fd` until the stalled process is
@@ -111,14 +155,87 @@ void KillChildrenWhenParentIsGone(int go_fd, pid_t parent) {
   }
 }
 
-int RunReportHelper(int fd, int out_fd, int message_fd, int go_fd,
-                    int done_fd) {
+std::string ReportHelperCallerProblem(int fd, pid_t* parent) {
+  // The kernel sets AT_SECURE when exec changed our credentials: acting
+  // then would lend them to whoever ran us.
+  if (getauxval(AT_SECURE) != 0) {
+    return "the program runs in secure-execution mode (AT_SECURE: "
+           "set-user-ID, set-group-ID or file capabilities)";
+  }
+  // Checked before reading: a terminal or a pipe could block us, and any
+  // other file would be a snapshot someone else wrote.
+  const std::string fd_path = absl::StrCat("/proc/self/fd/", fd);
+  const std::string memfd =
+      absl::StrCat("/memfd:", kSnapshotMemfdName, " (deleted)");
+  char target[PATH_MAX];
+  const ssize_t n = readlink(fd_path.c_str(), target, sizeof(target) - 1);
+  if (n < 0) {
+    return absl::StrCat("descriptor ", fd, " is not open (", fd_path, ": ",
+                        strerror(errno), ")");
+  }
+  if (std::string(target, static_cast<size_t>(n)) != memfd) {
+    return absl::StrCat("descriptor ", fd, " is ", LinkForMessage(fd_path),
+                        ", not the watchdog's \"", memfd, "\"");
+  }
+  // 0: the parent is outside our pid namespace. 1 may be a real parent (a
+  // test binary run as a container's init); the checks below judge it.
+  *parent = getppid();
+  if (*parent <= 0) {
+    return "the parent process is outside this pid namespace (getppid() "
+           "returned 0)";
+  }
+  // The same file, even if deleted or replaced on disk since: the stall
+  // path starts us from its /proc/self/exe, which pins its inode.
+  const std::string parent_exe = absl::StrCat("/proc/", *parent, "/exe");
+  struct stat ours = {};
+  struct stat theirs = {};
+  if (stat("/proc/self/exe", &ours) != 0) {
+    return absl::StrCat("cannot stat /proc/self/exe: ", strerror(errno));
+  }
+  if (stat(parent_exe.c_str(), &theirs) != 0) {
+    return absl::StrCat("cannot stat ", parent_exe,
+                        " (the parent's executable): ", strerror(errno));
+  }
+  if (ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino) {
+    return absl::StrCat("the parent process ", *parent, " runs ",
+                        LinkForMessage(parent_exe), ", not this executable ",
+                        LinkForMessage("/proc/self/exe"));
+  }
+  uid_t real = 0;
+  uid_t effective = 0;
+  if (!ProcessUids(*parent, &real, &effective)) {
+    return absl::StrCat("cannot read the uids of the parent process ", *parent,
+                        " from /proc/", *parent, "/status");
+  }
+  if (real != getuid() || effective != geteuid()) {
+    return absl::StrCat("the parent process ", *parent, " runs as uid ", real,
+                        " (effective ", effective, "), this one as uid ",
+                        getuid(), " (effective ", geteuid(), ")");
+  }
+  // Still our parent after the reads: it was alive throughout (we are
+  // reparented the moment it exits), so /proc/PID was not a reused pid.
+  if (getppid() != *parent) {
+    return absl::StrCat("the parent process ", *parent,
+                        " exited during the checks");
+  }
+  return "";
+}
+
+int RunReportHelper(int fd, int out_fd, int message_fd, int go_fd, int done_fd,
+                    pid_t parent) {
   const std::string text = ReadToEnd(fd);
   Snapshot snap;
   std::string error;
   if (!ParseSnapshot(text, &snap, &error)) {
     Say(out_fd, error);
     return 3;
+  }
+  // Before anything is done for the pid it names: ptrace, kills, the JSON
+  // report.
+  if (parent != 0 && snap.pid != parent) {
+    Refuse(out_fd, absl::StrCat("the snapshot is about pid ", snap.pid,
+                                ", not the parent process ", parent));
+    return kReportHelperRefused;
   }
   std::unique_ptr<Symbolizer> symbolizer =
       Symbolizer::ForProcess(snap.pid, &error);
@@ -198,6 +315,15 @@ __attribute__((constructor(101))) void InterceptReportHelper(int argc,
     return;  // not our helper's argument after all: run the program
   }
   const int fd = static_cast<int>(fd_number);
+  // From here on the program never runs: a caller other than our stall
+  // path gets one line and a non-zero exit, and nothing is read, traced,
+  // killed or written for it.
+  pid_t parent = 0;
+  const std::string problem = ReportHelperCallerProblem(fd, &parent);
+  if (!problem.empty()) {
+    Refuse(2, problem);
+    _exit(kReportHelperRefused);
+  }
   // No PR_SET_PDEATHSIG: the helper outlives the stalled process on
   // purpose, to kill the children it stopped (see kReportHelperGoFd); the
   // stalled process's dead-man kills the helper if the report hangs.
@@ -209,7 +335,7 @@ __attribute__((constructor(101))) void InterceptReportHelper(int argc,
       fcntl(kReportHelperGoFd, F_GETFD) >= 0 ? kReportHelperGoFd : -1;
   const int done_fd =
       fcntl(kReportHelperDoneFd, F_GETFD) >= 0 ? kReportHelperDoneFd : -1;
-  _exit(RunReportHelper(fd, 2, message_fd, go_fd, done_fd));
+  _exit(RunReportHelper(fd, 2, message_fd, go_fd, done_fd, parent));
 }
 
 }  // namespace

@@ -61,6 +61,12 @@ char g_json_report[PATH_MAX] = {};
 bool g_color = false;
 posix_spawn_file_actions_t g_spawn_actions;
 bool g_have_spawn_actions = false;
+// The helper's environment: environ as Prepare() found it, copied into
+// memory nobody else writes. A test may setenv() LD_PRELOAD, LD_AUDIT,
+// LD_LIBRARY_PATH, GLIBC_TUNABLES or sanitizer options later; the helper,
+// which may ptrace us, must not load or obey what it set. Null: the copy
+// failed, and the helper is not started. Never freed.
+char** g_helper_env = nullptr;
 // Preallocated per-thread storage; more is mapped only for bigger processes.
 constexpr int kPreallocatedThreads = 1024;
 pid_t* g_tids = nullptr;
@@ -226,9 +232,9 @@ void WriteHeadline(RawWriter& w, const SnapshotHeader& h) {
   if (sig.signo != 0) {
     w.Str(strcmp(h.kind, "crash") == 0 ? "[ CRASH    ] " : "[ SIGNAL   ] ");
     if (h.test_name[0] != '\0') {
-      w.Str(h.test_name).Str(": ");
+      w.Escaped(h.test_name).Str(": ");
     } else if (h.suite_name[0] != '\0') {
-      w.Str(h.suite_name).Str(": ");
+      w.Escaped(h.suite_name).Str(": ");
     }
     w.Str(h.phase_description).Str(": ").Str(SignalName(sig.signo));
     const char* how = SignalCodeText(sig.signo, sig.code);
@@ -249,9 +255,9 @@ void WriteHeadline(RawWriter& w, const SnapshotHeader& h) {
         .Str(")\n[ TIMEOUT  ] running now: ");
   }
   if (h.test_name[0] != '\0') {
-    w.Str(h.test_name).Str(": ");
+    w.Escaped(h.test_name).Str(": ");
   } else if (h.suite_name[0] != '\0') {
-    w.Str(h.suite_name).Str(": ");
+    w.Escaped(h.suite_name).Str(": ");
   }
   w.Str(h.phase_description)
       .Str(" still running after ")
@@ -276,12 +282,12 @@ void WriteFallback(const SnapshotHeader& h, const SnapshotThreadIn* threads,
     w.Str("\nThread ")
         .Dec(k.tid)
         .Str(" \"")
-        .Str(k.name)
+        .Escaped(k.name)
         .Str("\" state ")
         .Char(k.state);
     if (k.tid == h.test_tid) w.Str(" (runs the test)");
     w.Str(" stack: ").Str(StackStatusId(threads[i].status));
-    if (k.wchan[0] != '\0') w.Str(", wchan ").Str(k.wchan);
+    if (k.wchan[0] != '\0') w.Str(", wchan ").Escaped(k.wchan);
     w.Char('\n');
     const ThreadStack* s = threads[i].stack;
     const bool have = s != nullptr && threads[i].status == StackStatus::kOk;
@@ -292,7 +298,7 @@ void WriteFallback(const SnapshotHeader& h, const SnapshotThreadIn* threads,
       const char* path;
       uint64_t address;
       if (FindModule(pc, &path, &address)) {
-        w.Str("  ").Str(path).Str(" ").Hex(address);
+        w.Str("  ").Escaped(path).Str(" ").Hex(address);
       }
       w.Char('\n');
     }
@@ -301,7 +307,9 @@ void WriteFallback(const SnapshotHeader& h, const SnapshotThreadIn* threads,
 }
 
 // Starts the report helper on the snapshot and waits for it. True if it
-// exited 0 (report complete).
+// exited 0 (report complete). Signal-safe: no allocation (posix_spawn maps
+// its child's stack with mmap), no lock; everything it passes — file
+// actions, argv, the environment copy — was prepared before.
 bool RunHelper(int64_t deadline_ns) {
   static char arg[64];
   {
@@ -312,7 +320,7 @@ bool RunHelper(int64_t deadline_ns) {
   }
   // Without the file actions the helper would read whatever the program has
   // on fd 3 and write into its fd 4: never start it that way.
-  if (!g_have_spawn_actions) return false;
+  if (!g_have_spawn_actions || g_helper_env == nullptr) return false;
   static char exe[] = "/proc/self/exe";
   char* argv[] = {exe, arg, nullptr};
   // A SIGCHLD disposition of SIG_IGN (or a handler reaping every child)
@@ -326,8 +334,11 @@ bool RunHelper(int64_t deadline_ns) {
   // posix_spawn, not fork(): glibc's fork takes every malloc arena lock and
   // hangs if a stuck thread holds one. /proc/self/exe, not the path: the
   // CLONE_VM child resolves it to our own executable even if the file was
-  // deleted or rebuilt meanwhile. The file actions were built in Prepare().
-  if (posix_spawn(&pid, exe, &g_spawn_actions, nullptr, argv, environ) != 0) {
+  // deleted or rebuilt meanwhile. The file actions and the environment
+  // (not environ: what the test set since start-up stays out) were built in
+  // Prepare(); passing them reads, never allocates.
+  if (posix_spawn(&pid, exe, &g_spawn_actions, nullptr, argv, g_helper_env) !=
+      0) {
     return false;
   }
   DeadMan::SetHelperPid(pid);
@@ -441,6 +452,33 @@ T* MapArray(int n) {
   return static_cast<T*>(MapZeroed(sizeof(T) * static_cast<size_t>(n)));
 }
 
+// A copy of the NULL-terminated `env` (the strings too) that later
+// setenv/putenv calls cannot change; null without memory. Allocates: start-up
+// only (Prepare), never on the stall path. Never freed.
+char** CopyEnvironment(char* const* env) {
+  size_t count = 0;
+  size_t bytes = 0;
+  for (char* const* e = env; e != nullptr && *e != nullptr; ++e) {
+    ++count;
+    bytes += strlen(*e) + 1;
+  }
+  char** copy = new (std::nothrow) char*[count + 1];
+  char* text = new (std::nothrow) char[bytes > 0 ? bytes : 1];
+  if (copy == nullptr || text == nullptr) {
+    delete[] copy;
+    delete[] text;
+    return nullptr;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    const size_t len = strlen(env[i]) + 1;
+    memcpy(text, env[i], len);
+    copy[i] = text;
+    text += len;
+  }
+  copy[count] = nullptr;
+  return copy;
+}
+
 }  // namespace
 
 bool StallReporter::Prepare(const StallPathSettings& settings) {
@@ -459,7 +497,7 @@ bool StallReporter::Prepare(const StallPathSettings& settings) {
   g_exe[n > 0 ? n : 0] = '\0';
 
   g_snapshot_fd = AboveHelperFds(static_cast<int>(
-      syscall(SYS_memfd_create, "gtest_watchdog_snapshot", MFD_CLOEXEC)));
+      syscall(SYS_memfd_create, kSnapshotMemfdName, MFD_CLOEXEC)));
   g_message_fd = AboveHelperFds(static_cast<int>(
       syscall(SYS_memfd_create, "gtest_watchdog_message", MFD_CLOEXEC)));
   for (int* p : {g_go_pipe, g_done_pipe}) {
@@ -498,6 +536,9 @@ bool StallReporter::Prepare(const StallPathSettings& settings) {
         posix_spawn_file_actions_addclosefrom_np(&g_spawn_actions,
                                                  kDoneFd + 1) == 0;
   }
+  // Once, at start-up (with whatever main() set before InitGoogleTest):
+  // the environment of every helper this process may start.
+  if (g_helper_env == nullptr) g_helper_env = CopyEnvironment(environ);
   g_tids = MapArray<pid_t>(kPreallocatedThreads);
   g_kernel = MapArray<KernelThreadInfo>(kPreallocatedThreads);
   g_stacks = MapArray<ThreadStack>(kPreallocatedThreads);
@@ -506,13 +547,15 @@ bool StallReporter::Prepare(const StallPathSettings& settings) {
   g_cpu = MapArray<CpuSample>(kPreallocatedThreads);
   g_frozen_pids = MapArray<pid_t>(kChildPidCapacity);
   // After GoogleTest's objects were made (InitGoogleTest ran): runs before
-  // the static destructors that end them. It fails only without memory for
-  // the handler list; a report during exit() then reads GoogleTest's
-  // objects as it always did.
-  (void)atexit(&OnExitStarts);
-  return ReportHelperLinked() && g_have_spawn_actions && g_tids != nullptr &&
-         g_kernel != nullptr && g_stacks != nullptr && g_in != nullptr &&
-         g_futex != nullptr && g_cpu != nullptr && g_frozen_pids != nullptr &&
+  // the static destructors that end them.
+  if (atexit(&OnExitStarts) != 0) {
+    // Only without memory for the handler list: a report during exit()
+    // then reads GoogleTest's objects as it always did.
+  }
+  return ReportHelperLinked() && g_have_spawn_actions &&
+         g_helper_env != nullptr && g_tids != nullptr && g_kernel != nullptr &&
+         g_stacks != nullptr && g_in != nullptr && g_futex != nullptr &&
+         g_cpu != nullptr && g_frozen_pids != nullptr &&
          StackCollector::Install() != 0;
 }
 

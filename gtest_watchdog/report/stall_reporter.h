@@ -45,10 +45,11 @@ struct StallPathSettings {
 class StallReporter {
  public:
   // Prepares everything the stall path needs while allocating is still safe:
-  // dups stderr, resolves the executable's real path, installs the stack
-  // signal handler. Not signal-safe. Returns false (with a reason on stderr)
-  // if the stall path cannot work; the watchdog then still aborts on a stall
-  // but reports less.
+  // dups stderr, resolves the executable's real path, copies the
+  // environment the report helper will get (so a later setenv cannot
+  // change it), installs the stack signal handler. Not signal-safe. Returns
+  // false (with a reason on stderr) if the stall path cannot work; the watchdog
+  // then still aborts on a stall but reports less.
   static bool Prepare(const StallPathSettings& settings);
 
   // Called on the watchdog thread once it is running (dead-man timer aims at

@@ -123,7 +123,7 @@ cxxflags=(-std=c++17 -g)
 [ -n "$sanitize" ] && cxxflags+=(-fsanitize="$sanitize" -fno-omit-frame-pointer)
 # shellcheck disable=SC2046  # pkg-config's output is meant to be split
 # (An rpath for a shared build installed outside the loader's search path.)
-c++ "${cxxflags[@]}" "$here/find_package/consumer_tests.cc" -o "$work/consumer_pc" \
+"${CXX:-c++}" "${cxxflags[@]}" "$here/find_package/consumer_tests.cc" -o "$work/consumer_pc" \
   $(PKG_CONFIG_PATH="$pc" pkg-config --cflags --libs gtest_watchdog) \
   -Wl,-rpath,"$(PKG_CONFIG_PATH="$pc" pkg-config --variable=libdir gtest_watchdog)"
 check "$work/consumer_pc" pkg-config

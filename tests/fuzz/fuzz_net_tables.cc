@@ -9,10 +9,13 @@
 //  - every inet entry has its protocol, an address of its family
 //    ("1.2.3.4:80", "[::1]:80"), a peer that is empty or of the same
 //    family, a state the header lists, no type;
-//  - every unix entry has no peer, a state and type the header lists;
-//  - FindSocket finds an entry with the inode asked for, never for 0.
+//  - every unix entry has no peer, a state and type the header lists, and
+//    no two unix entries share an inode (a name can forge a row);
+//  - FindSocket finds the entry with the inode asked for when exactly one
+//    entry has it, else nothing; never for 0.
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -29,25 +32,28 @@ namespace {
 
 const std::set<std::string>& TcpStates() {
   static const auto* states = new std::set<std::string>{
-      "",          "established", "syn-sent",   "syn-recv", "fin-wait1",
-      "fin-wait2", "time-wait",   "close",      "close-wait", "last-ack",
+      "",          "established", "syn-sent",    "syn-recv",   "fin-wait1",
+      "fin-wait2", "time-wait",   "close",       "close-wait", "last-ack",
       "listen",    "closing",     "new-syn-recv"};
   return *states;
 }
 
 bool IsEndpoint(const std::string& text, bool v6) {
   if (v6) return absl::StartsWith(text, "[") && absl::StrContains(text, "]:");
-  return !text.empty() && text.find_first_not_of("0123456789.:") ==
-                              std::string::npos;
+  return !text.empty() &&
+         text.find_first_not_of("0123456789.:") == std::string::npos;
 }
 
 void CheckFind(const std::vector<wi::SocketEntry>& entries,
                const std::string& shown) {
   FUZZ_CHECK(wi::FindSocket(entries, 0) == nullptr, shown);
+  std::map<uint64_t, int> rows;
+  for (const wi::SocketEntry& entry : entries) ++rows[entry.inode];
   for (const wi::SocketEntry& entry : entries) {
     const wi::SocketEntry* found = wi::FindSocket(entries, entry.inode);
     if (entry.inode == 0) continue;
-    FUZZ_CHECK(found != nullptr && found->inode == entry.inode, shown);
+    FUZZ_CHECK(rows[entry.inode] == 1 ? found == &entry : found == nullptr,
+               shown);
   }
 }
 
@@ -66,8 +72,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         wi::ParseInetTable(text, protocol);
     FUZZ_CHECK(entries.size() <= lines, shown);
     for (const wi::SocketEntry& e : entries) {
-      const std::string what = absl::StrCat(shown, ": ", protocol, " ",
-                                            e.local, " -> ", e.remote);
+      const std::string what =
+          absl::StrCat(shown, ": ", protocol, " ", e.local, " -> ", e.remote);
       FUZZ_CHECK(e.protocol == protocol, what);
       FUZZ_CHECK(IsEndpoint(e.local, v6), what);
       FUZZ_CHECK(e.remote.empty() || IsEndpoint(e.remote, v6), what);
@@ -94,6 +100,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                    e.type == "seqpacket",
                what + " type " + e.type);
     FUZZ_CHECK(e.local.find('\n') == std::string::npos, what);
+    FUZZ_CHECK(wi::FindSocket(unix_entries, e.inode) == &e || e.inode == 0,
+               what);
   }
   CheckFind(unix_entries, shown);
   return 0;

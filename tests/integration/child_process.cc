@@ -8,9 +8,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <map>
+#include <thread>
+
+#include "gtest/gtest.h"
 
 extern char** environ;
 
@@ -186,6 +191,36 @@ int MarkerLine(const std::string& source, const std::string& name) {
     }
   }
   return 0;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+}
+
+std::string TempPath(const std::string& prefix, const std::string& name) {
+  const std::string path =
+      testing::TempDir() + prefix + "_" + name + "_" + std::to_string(getpid());
+  std::remove(path.c_str());
+  return path;
+}
+
+bool ProcessRunning(int pid) {
+  const std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  const size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() &&
+         stat[paren + 2] != 'Z' && stat[paren + 2] != 'X';
+}
+
+bool StopsRunningWithin(int pid, double seconds) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (ProcessRunning(pid)) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
 }
 
 }  // namespace gtest_watchdog_test

@@ -9,6 +9,27 @@
 
 namespace gtest_watchdog_test {
 
+// The sanitizer this harness (and every program it runs: CI builds all
+// alike) was built with.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kAsan = true;
+#else
+inline constexpr bool kAsan = false;
+#endif
+#if defined(__SANITIZE_THREAD__)
+inline constexpr bool kTsan = true;
+#else
+inline constexpr bool kTsan = false;
+#endif
+// AddressSanitizer and ThreadSanitizer own SIGSEGV, SIGBUS and SIGFPE
+// (handle_segv and friends): their handler was there first and gets the
+// signal after our report, prints its own and exits with its exit code.
+inline constexpr bool kSanitizerOwnsFaults = kAsan || kTsan;
+inline constexpr int kSanitizerExitCode = kTsan ? 66 : kAsan ? 1 : 0;
+inline constexpr const char* kSanitizerName = kTsan   ? "ThreadSanitizer"
+                                              : kAsan ? "AddressSanitizer"
+                                                      : "";
+
 struct ChildResult {
   std::string out;  // stdout
   std::string err;  // stderr
@@ -46,5 +67,19 @@ ChildResult RunChildUntilPipesClose(const std::vector<std::string>& argv,
 
 // The 1-based line of `source` holding the marker `// @block:NAME`, or 0.
 int MarkerLine(const std::string& source, const std::string& name);
+
+// The whole content of the file at `path` ("" if it cannot be read).
+std::string ReadFile(const std::string& path);
+
+// A path in GoogleTest's temporary directory, PREFIX_NAME_<our pid>, with
+// nothing there (removed if an earlier run left it).
+std::string TempPath(const std::string& prefix, const std::string& name);
+
+// Whether `pid` still runs: gone, a zombie or dead ("Z", "X") is not.
+bool ProcessRunning(int pid);
+
+// Whether `pid` stops running within `seconds`: a killed process takes a
+// moment to die, longer on a loaded machine.
+bool StopsRunningWithin(int pid, double seconds);
 
 }  // namespace gtest_watchdog_test

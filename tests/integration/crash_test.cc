@@ -22,23 +22,6 @@ using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// AddressSanitizer and ThreadSanitizer own SIGSEGV, SIGBUS and SIGFPE
-// (handle_segv and friends): their handler was there first and gets the
-// signal after our report, prints its own and exits with its exit code.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitizerOwnsFaults = true;
-constexpr int kSanitizerExitCode = 1;
-constexpr char kSanitizerName[] = "AddressSanitizer";
-#elif defined(__SANITIZE_THREAD__)
-constexpr bool kSanitizerOwnsFaults = true;
-constexpr int kSanitizerExitCode = 66;
-constexpr char kSanitizerName[] = "ThreadSanitizer";
-#else
-constexpr bool kSanitizerOwnsFaults = false;
-constexpr int kSanitizerExitCode = 0;
-constexpr char kSanitizerName[] = "";
-#endif
-
 // What happens to a SIGSEGV after the report.
 constexpr const char* kSegvPassedOn =
     kSanitizerOwnsFaults
@@ -86,17 +69,8 @@ void ExpectEndedBy(const ChildResult& r, int sig) {
   EXPECT_THAT(r.err, Not(HasSubstr("crash_program: a later test ran")));
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)),
-                     std::istreambuf_iterator<char>());
-}
-
 std::string TempPath(const std::string& name) {
-  const std::string path =
-      testing::TempDir() + "crash_" + name + "_" + std::to_string(getpid());
-  std::remove(path.c_str());
-  return path;
+  return gtest_watchdog_test::TempPath("crash", name);
 }
 
 TEST(Crash, NullWriteIsReportedWithEveryThreadAndTheXmlWritten) {

@@ -143,29 +143,6 @@ TEST(Diagnosis, ThreadBlockingEverySignalIsUnwoundFromOutside) {
                                    "thread [0-9]+"));
 }
 
-// Gone, or a zombie waiting for whoever adopted it: not running.
-bool Running(pid_t pid) {
-  if (kill(pid, 0) != 0) return errno != ESRCH;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)),
-                   std::istreambuf_iterator<char>());
-  const size_t paren = text.rfind(')');
-  return paren != std::string::npos && paren + 2 < text.size() &&
-         text[paren + 2] != 'Z';
-}
-
-// Whether `pid` stops running within `seconds`: a killed process takes a
-// moment to die, longer on a loaded machine.
-bool StopsRunningWithin(pid_t pid, double seconds) {
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (Running(pid)) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
-
 TEST(Diagnosis, ChildProcessesAreListedAndDoNotOutliveTheTestBinary) {
   const ChildResult r = RunDiagnosis("ChildProcessesAreListedAndTerminated");
   EXPECT_THAT(r.err, HasSubstr("[ CHILDREN ] 3 child processes of the test "

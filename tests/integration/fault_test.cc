@@ -30,21 +30,6 @@ using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAsan = true;
-#else
-constexpr bool kAsan = false;
-#endif
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kTsan = true;
-#else
-constexpr bool kTsan = false;
-#endif
-// AddressSanitizer and ThreadSanitizer own SIGSEGV: after our report their
-// handler prints its own and exits with its exit code (crash_test.cc).
-constexpr bool kSanitizerOwnsFaults = kAsan || kTsan;
-constexpr int kSanitizerExitCode = kTsan ? 66 : 1;
-
 // Generous: shared, noisy machines. The point is "ends soon after the
 // limit", not a performance figure.
 constexpr double kSlack = 20.0;
@@ -121,17 +106,8 @@ void ExpectEndedByItself(const ChildResult& r, int code, double limit_s) {
   }
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)),
-                     std::istreambuf_iterator<char>());
-}
-
 std::string TempPath(const std::string& name) {
-  const std::string path =
-      testing::TempDir() + "fault_" + name + "_" + std::to_string(getpid());
-  std::remove(path.c_str());
-  return path;
+  return gtest_watchdog_test::TempPath("fault", name);
 }
 
 // The JSON report at `path` is valid against its schema and says what
@@ -163,27 +139,6 @@ void ExpectXmlFailure(const std::string& xml, const std::string& suite_test,
                                   suite_test))
       << text;
   EXPECT_THAT(text, HasSubstr(frame));
-}
-
-bool Running(pid_t pid) {
-  // A zombie is not running: its parent (the harness's child) is gone and
-  // init reaps it soon.
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return false;
-  const size_t paren = line.rfind(')');
-  return paren != std::string::npos && paren + 2 < line.size() &&
-         line[paren + 2] != 'Z' && line[paren + 2] != 'X';
-}
-
-bool StopsRunningWithin(pid_t pid, double seconds) {
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (Running(pid)) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
 }
 
 // The pid after "fault_program: child " on stdout, or 0.

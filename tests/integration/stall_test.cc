@@ -23,12 +23,8 @@ using ::testing::Not;
 
 // ThreadSanitizer's runtime never runs an asynchronous signal handler in a
 // thread blocked in pthread_mutex_lock, so such threads cannot unwind
-// themselves there: the report lists them with their kernel state only.
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kTsan = true;
-#else
-constexpr bool kTsan = false;
-#endif
+// themselves there (kTsan): the report lists them with their kernel state
+// only.
 constexpr char kNoAnswer[] = "did not answer the watchdog's signal in time";
 
 // Generous: shared, noisy machines. The point is "ends soon after the

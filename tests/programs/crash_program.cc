@@ -25,6 +25,8 @@
 
 namespace {
 
+using gtest_watchdog_test_programs::WaitUntilIn;
+
 // Keeps the optimizer from removing what the tests do on purpose.
 std::atomic<long> g_sink{0};
 // Not null: UndefinedBehaviorSanitizer would catch a null store before it
@@ -157,27 +159,6 @@ __attribute__((noinline)) void IllegalInstruction() {
 
 __attribute__((noinline)) void AbortHere() {
   std::abort();  // @block:abort
-}
-
-// The system call `tid` sits in ("202" = futex, "34" = pause), as
-// /proc/self/task/TID/syscall says; "" if unreadable.
-std::string SyscallOf(pid_t tid) {
-  char path[64];
-  snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
-  char buf[32] = {};
-  const int fd = open(path, O_RDONLY);
-  const ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-  if (fd >= 0) close(fd);
-  if (n <= 0) return "";
-  const char* space = strchr(buf, ' ');
-  const size_t len = space != nullptr ? static_cast<size_t>(space - buf)
-                                      : static_cast<size_t>(n);
-  return std::string(buf, len);
-}
-
-// Waits (up to 10 s) until thread `tid` sleeps in the system call `nr`.
-void WaitUntilIn(pid_t tid, const char* nr) {
-  for (int i = 0; i < 10000 && SyscallOf(tid) != nr; ++i) usleep(1000);
 }
 
 // A thread that crashes; once its crash is being reported, it sleeps in the

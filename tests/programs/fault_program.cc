@@ -41,7 +41,13 @@
 #include <string>
 #include <thread>
 
+#include "program_helpers.h"
+
 namespace {
+
+using gtest_watchdog_test_programs::LimitAddressSpaceToCurrentPlus;
+
+using gtest_watchdog_test_programs::WaitUntilIn;
 
 // Keeps the optimizer from removing what the tests do on purpose.
 std::atomic<long> g_sink{0};
@@ -79,27 +85,6 @@ __attribute__((noinline)) void SleepForever() {
 
 __attribute__((noinline)) void WriteThroughBadPointer() {
   *g_bad = 42;  // @block:crash
-}
-
-// The system call `tid` sits in ("202" = futex, "34" = pause), as
-// /proc/self/task/TID/syscall says; "" if unreadable.
-std::string SyscallOf(pid_t tid) {
-  char path[64];
-  snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
-  char buf[32] = {};
-  const int fd = open(path, O_RDONLY | O_CLOEXEC);
-  const ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-  if (fd >= 0) close(fd);
-  if (n <= 0) return "";
-  const char* space = strchr(buf, ' ');
-  const size_t len = space != nullptr ? static_cast<size_t>(space - buf)
-                                      : static_cast<size_t>(n);
-  return std::string(buf, len);
-}
-
-// Waits (up to 10 s) until thread `tid` sleeps in the system call `nr`.
-void WaitUntilIn(pid_t tid, const char* nr) {
-  for (int i = 0; i < 10000 && SyscallOf(tid) != nr; ++i) usleep(1000);
 }
 
 // A thread waiting on a condition variable nobody notifies: every report
@@ -343,15 +328,7 @@ TEST(Fault, NoFileDescriptorsLeftThenCrash) {
 // multiple of 4). Nothing else is allocated afterwards.
 void* g_filler[8192];
 void NearlyExhaustAddressSpace(size_t left_kib) {
-  long pages = 0;
-  FILE* statm = fopen("/proc/self/statm", "r");
-  ASSERT_NE(statm, nullptr);
-  ASSERT_EQ(fscanf(statm, "%ld", &pages), 1);
-  fclose(statm);
-  rlimit limit;
-  ASSERT_EQ(getrlimit(RLIMIT_AS, &limit), 0);
-  limit.rlim_cur = static_cast<rlim_t>(pages) * 4096 + (64 << 20);
-  ASSERT_EQ(setrlimit(RLIMIT_AS, &limit), 0);
+  ASSERT_TRUE(LimitAddressSpaceToCurrentPlus(64 << 20));
   // 1 MiB mappings first (g_filler[0..megabytes)), then ever smaller ones.
   int n = 0;
   int megabytes = 0;

@@ -27,6 +27,8 @@
 
 namespace {
 
+using gtest_watchdog_test_programs::LimitAddressSpaceToCurrentPlus;
+
 // Keeps the optimizer from deleting the loops and calls below.
 std::atomic<long> g_sink{0};
 
@@ -231,15 +233,7 @@ TEST(Stall, AddressSpaceExhausted) {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   GTEST_SKIP() << "sanitizers reserve terabytes of address space";
 #endif
-  long pages = 0;
-  FILE* statm = fopen("/proc/self/statm", "r");
-  ASSERT_NE(statm, nullptr);
-  ASSERT_EQ(fscanf(statm, "%ld", &pages), 1);
-  fclose(statm);
-  rlimit limit;
-  ASSERT_EQ(getrlimit(RLIMIT_AS, &limit), 0);
-  limit.rlim_cur = static_cast<rlim_t>(pages) * 4096 + (64 << 20);
-  ASSERT_EQ(setrlimit(RLIMIT_AS, &limit), 0);
+  ASSERT_TRUE(LimitAddressSpaceToCurrentPlus(64 << 20));
   for (size_t size = 1 << 20; size >= 4096; size /= 2) {
     while (mmap(nullptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) !=
            MAP_FAILED) {

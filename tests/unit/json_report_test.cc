@@ -14,6 +14,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -248,15 +250,20 @@ class TempDir {
     if (mkdtemp(tmpl.data()) == nullptr) {
       ADD_FAILURE() << "mkdtemp: " << strerror(errno);
     }
-    path_ = tmpl;
+    // Without links (TEST_TMPDIR may have some): the report writer refuses
+    // them, and tests compare against resolved paths.
+    char real[PATH_MAX];
+    path_ = realpath(tmpl.c_str(), real) != nullptr ? real : tmpl;
   }
   ~TempDir() {
-    // Only what the tests create: plain entries, no subtrees but one dir.
-    for (const std::string& p : created_) {
-      if (unlink(p.c_str()) != 0) rmdir(p.c_str());
+    // Only what the tests create, newest first: a file registered after
+    // its directory is removed before it.
+    for (auto it = created_.rbegin(); it != created_.rend(); ++it) {
+      if (unlink(it->c_str()) != 0) rmdir(it->c_str());
     }
     rmdir(path_.c_str());
   }
+  const std::string& path() const { return path_; }
   std::string File(const std::string& name) {
     created_.push_back(path_ + "/" + name);
     return created_.back();
@@ -829,12 +836,139 @@ TEST(JsonReportFileTest, RefusesADirectory) {
   EXPECT_THAT(error, HasSubstr("not a regular file"));
 }
 
+TEST(JsonReportFileTest, NewFileIs0644LessTheUmask) {
+  TempDir dir;
+  std::string error;
+  for (const mode_t mask : {00, 022, 077}) {
+    SCOPED_TRACE(mask);
+    const std::string path = dir.File("umask" + std::to_string(mask));
+    const mode_t old = umask(mask);
+    const bool written = WriteJsonReportFile(path, "{}\n", &error);
+    umask(old);
+    ASSERT_TRUE(written) << error;
+    struct stat st;
+    ASSERT_EQ(stat(path.c_str(), &st), 0);
+    // Never more than 0644, even with umask 0: a report is not executable
+    // and not for others to edit.
+    EXPECT_EQ(st.st_mode & 07777, 0644 & ~mask);
+  }
+  // An existing file keeps its mode: the user chose it.
+  const std::string kept = dir.File("kept.json");
+  WriteFile(kept, "old");
+  ASSERT_EQ(chmod(kept.c_str(), 0600), 0);
+  ASSERT_TRUE(WriteJsonReportFile(kept, "{}\n", &error)) << error;
+  struct stat st;
+  ASSERT_EQ(stat(kept.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600);
+}
+
+TEST(JsonReportFileTest, RefusesAHardLinkWithoutTouchingIt) {
+  TempDir dir;
+  const std::string original = dir.File("original.txt");
+  WriteFile(original, "precious bytes\n");
+  const std::string report = dir.File("report.json");
+  ASSERT_EQ(link(original.c_str(), report.c_str()), 0);
+  std::string error;
+  EXPECT_FALSE(WriteJsonReportFile(report, "{}\n", &error));
+  EXPECT_THAT(error, HasSubstr(report));
+  EXPECT_THAT(error, HasSubstr("regular file with 2 hard links"));
+  // Both names keep their bytes: nothing was truncated before the check.
+  EXPECT_EQ(ReadFile(original), "precious bytes\n");
+  EXPECT_EQ(ReadFile(report), "precious bytes\n");
+}
+
+TEST(JsonReportFileTest, RefusesAFileOfAnotherUser) {
+  if (geteuid() != 0) {
+    GTEST_SKIP() << "needs root to chown a file to another user (uid 65534)";
+  }
+  TempDir dir;
+  const std::string path = dir.File("theirs.json");
+  WriteFile(path, "their bytes");
+  ASSERT_EQ(chown(path.c_str(), 65534, 65534), 0) << strerror(errno);
+  std::string error;
+  EXPECT_FALSE(WriteJsonReportFile(path, "{}\n", &error));
+  EXPECT_THAT(error, HasSubstr(path));
+  EXPECT_THAT(error, HasSubstr("belongs to uid 65534, not to this user"));
+  EXPECT_EQ(ReadFile(path), "their bytes");
+}
+
+TEST(JsonReportFileTest, RefusesADanglingSymlinkWithoutCreatingItsTarget) {
+  TempDir dir;
+  const std::string target = dir.File("target.json");
+  const std::string link = dir.File("link.json");
+  ASSERT_EQ(symlink(target.c_str(), link.c_str()), 0);
+  std::string error;
+  EXPECT_FALSE(WriteJsonReportFile(link, "{}\n", &error));
+  EXPECT_THAT(error, HasSubstr("symbolic link"));
+  EXPECT_NE(access(target.c_str(), F_OK), 0) << "target created";
+}
+
+TEST(JsonReportFileTest, RefusesASymlinkedDirectory) {
+  TempDir dir;
+  const std::string real = dir.File("real");
+  ASSERT_EQ(mkdir(real.c_str(), 0755), 0);
+  const std::string link = dir.File("link");
+  ASSERT_EQ(symlink("real", link.c_str()), 0);
+  const std::string written = dir.File("real/r.json");
+  std::string error;
+  EXPECT_FALSE(WriteJsonReportFile(link + "/r.json", "{}\n", &error));
+  EXPECT_THAT(error, HasSubstr("its directory '" + link +
+                               "' is a symbolic link; the report is written "
+                               "only through real directories"));
+  EXPECT_NE(access(written.c_str(), F_OK), 0) << "written through the link";
+  // The same directory by its real name is fine.
+  EXPECT_TRUE(WriteJsonReportFile(written, "{}\n", &error)) << error;
+}
+
+TEST(JsonReportFileTest, RefusesADirectoryEveryUserMayChange) {
+  TempDir dir;
+  const std::string open_dir = dir.File("open");
+  ASSERT_EQ(mkdir(open_dir.c_str(), 0755), 0);
+  ASSERT_EQ(chmod(open_dir.c_str(), 0777), 0);  // mkdir's mode meets umask
+  const std::string path = dir.File("open/r.json");
+  std::string error;
+  EXPECT_FALSE(WriteJsonReportFile(path, "{}\n", &error));
+  EXPECT_THAT(error, HasSubstr("its directory '" + open_dir +
+                               "' may be changed by any user (mode 0777"));
+  EXPECT_NE(access(path.c_str(), F_OK), 0);
+  // With the sticky bit, like /tmp: others cannot rename or remove our file.
+  ASSERT_EQ(chmod(open_dir.c_str(), 01777), 0);
+  EXPECT_TRUE(WriteJsonReportFile(path, "{}\n", &error)) << error;
+  // Above the directory too: a component anyone may swap is refused.
+  const std::string below = dir.File("open/mine");
+  ASSERT_EQ(mkdir(below.c_str(), 0755), 0);
+  ASSERT_EQ(chmod(open_dir.c_str(), 0777), 0);
+  EXPECT_FALSE(WriteJsonReportFile(below + "/r.json", "{}\n", &error));
+  EXPECT_THAT(error, HasSubstr("'" + open_dir + "' may be changed"));
+}
+
+// Root in a container writing below the CI user's workspace: allowed, but
+// never through a file that user planted there.
+TEST(JsonReportFileTest, WritesIntoADirectoryOfAnotherUserNotIntoTheirFile) {
+  if (geteuid() != 0) {
+    GTEST_SKIP() << "needs root to chown a directory to another user "
+                    "(uid 65534)";
+  }
+  TempDir dir;
+  const std::string theirs = dir.File("theirs");
+  ASSERT_EQ(mkdir(theirs.c_str(), 0755), 0);
+  ASSERT_EQ(chown(theirs.c_str(), 65534, 65534), 0) << strerror(errno);
+  const std::string path = dir.File("theirs/r.json");
+  std::string error;
+  EXPECT_TRUE(WriteJsonReportFile(path, "{}\n", &error)) << error;
+  ASSERT_EQ(chown(path.c_str(), 65534, 65534), 0) << strerror(errno);
+  EXPECT_FALSE(WriteJsonReportFile(path, "{\"new\": 1}\n", &error));
+  EXPECT_THAT(error, HasSubstr("it belongs to uid 65534, not to this user"));
+  EXPECT_EQ(ReadFile(path), "{}\n");
+}
+
 TEST(JsonReportFileTest, RefusesAFifoWithoutBlocking) {
   TempDir dir;
   const std::string fifo = dir.File("fifo");
   ASSERT_EQ(mkfifo(fifo.c_str(), 0644), 0);
   std::string error;
   // No reader: a blocking open would hang here forever.
+  const auto start = std::chrono::steady_clock::now();
   EXPECT_FALSE(WriteJsonReportFile(fifo, "{}\n", &error));
   EXPECT_THAT(error, HasSubstr(fifo));
   EXPECT_THAT(error, HasSubstr("not a regular file"));
@@ -846,6 +980,9 @@ TEST(JsonReportFileTest, RefusesAFifoWithoutBlocking) {
   EXPECT_FALSE(WriteJsonReportFile(fifo, "{}\n", &error));
   EXPECT_THAT(error, HasSubstr(fifo));
   EXPECT_THAT(error, HasSubstr("not a regular file"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  char byte;
+  EXPECT_LE(read(reader, &byte, 1), 0) << "something was written";
   close(reader);
 }
 
@@ -855,7 +992,82 @@ TEST(JsonReportFileTest, MissingDirectoryNamesThePath) {
   std::string error;
   EXPECT_FALSE(WriteJsonReportFile(path, "{}\n", &error));
   EXPECT_THAT(error, HasSubstr(path));
-  EXPECT_THAT(error, HasSubstr("No such file or directory"));
+  EXPECT_THAT(
+      error, HasSubstr("its directory '" + dir.path() + "/no' does not exist"));
+}
+
+TEST(JsonReportFileTest, RefusesARelativePath) {
+  std::string error;
+  EXPECT_FALSE(WriteJsonReportFile("r.json", "{}\n", &error));
+  EXPECT_THAT(error, HasSubstr("'r.json': it is not an absolute path"));
+}
+
+// ---- OpenReportDirectory (shared by the writer and ResolveReportPath) ----
+
+TEST(OpenReportDirectoryTest, ResolvesOwnLinksOnlyWhenAskedTo) {
+  TempDir dir;
+  const std::string real = dir.File("real");
+  ASSERT_EQ(mkdir(real.c_str(), 0755), 0);
+  const std::string rel = dir.File("rel");
+  ASSERT_EQ(symlink("real", rel.c_str()), 0);
+  const std::string abs = dir.File("abs");
+  ASSERT_EQ(symlink((rel + "/../real/.").c_str(), abs.c_str()), 0);
+  struct stat want;
+  ASSERT_EQ(stat(real.c_str(), &want), 0);
+  for (const std::string& given : {real, rel, abs, real + "/../rel/"}) {
+    SCOPED_TRACE(given);
+    std::string canonical;
+    std::string why;
+    const int fd =
+        OpenReportDirectory(given, /*follow_links=*/true, &canonical, &why);
+    ASSERT_GE(fd, 0) << why;
+    struct stat got;
+    EXPECT_EQ(fstat(fd, &got), 0);
+    EXPECT_EQ(got.st_ino, want.st_ino);
+    EXPECT_EQ(canonical, real);
+    close(fd);
+    canonical.clear();
+    const int strict =
+        OpenReportDirectory(given, /*follow_links=*/false, &canonical, &why);
+    if (given == real) {
+      EXPECT_GE(strict, 0) << why;
+      EXPECT_EQ(canonical, real);
+    } else {
+      EXPECT_LT(strict, 0);
+      EXPECT_THAT(why, HasSubstr("is a symbolic link"));
+    }
+    if (strict >= 0) close(strict);
+  }
+}
+
+TEST(OpenReportDirectoryTest, RefusesLinkLoopsAndFiles) {
+  TempDir dir;
+  const std::string loop = dir.File("loop");
+  ASSERT_EQ(symlink("loop", loop.c_str()), 0);
+  const std::string file = dir.File("file");
+  WriteFile(file, "x");
+  std::string canonical;
+  std::string why;
+  EXPECT_LT(OpenReportDirectory(loop, true, &canonical, &why), 0);
+  EXPECT_THAT(why, HasSubstr("too many levels of symbolic links"));
+  EXPECT_LT(OpenReportDirectory(file, true, &canonical, &why), 0);
+  EXPECT_THAT(why, HasSubstr("'" + file + "' on its path is not a directory"));
+}
+
+TEST(OpenReportDirectoryTest, RefusesALinkOfAnotherUser) {
+  if (geteuid() != 0) {
+    GTEST_SKIP() << "needs root to give a link to another user (uid 65534)";
+  }
+  TempDir dir;
+  const std::string link = dir.File("link");
+  ASSERT_EQ(symlink(".", link.c_str()), 0);
+  ASSERT_EQ(lchown(link.c_str(), 65534, 65534), 0) << strerror(errno);
+  std::string canonical;
+  std::string why;
+  EXPECT_LT(OpenReportDirectory(link, true, &canonical, &why), 0);
+  EXPECT_THAT(why, HasSubstr("'" + link +
+                             "' on its path is a symbolic link owned by uid "
+                             "65534"));
 }
 
 }  // namespace

@@ -479,9 +479,69 @@ TEST(NetTablesUnixTest, SkipsHeaderGarbageAndTruncatedLines) {
     EXPECT_TRUE(ParseUnixTable(full.substr(0, n)).empty()) << full.substr(0, n);
   }
   // Garbage between good rows does not hide them.
+  const std::string other =
+      "0000000000000000: 00000002 00000000 00010000 0001 01 23457 /run/y\n";
   const std::vector<SocketEntry> entries =
-      ParseUnixTable(Lines({kUnixHeader, garbage[0], full, garbage[6], full}));
+      ParseUnixTable(Lines({kUnixHeader, garbage[0], full, garbage[6], other}));
   EXPECT_EQ(entries.size(), 2u);
+}
+
+TEST(NetTablesUnixTest, SkipsFieldsNotAsWideAsTheKernelPrintsThem) {
+  // "%pK: %08X %08X %08X %04X %02X %5lu": each hex field has its width.
+  const std::vector<std::string> lines = {
+      "0000000000000000: 2 00000000 00000000 0001 01 23456 /a\n",
+      "0000000000000000: 00000002 0 00000000 0001 01 23456 /a\n",
+      "0000000000000000: 00000002 00000000 10000 0001 01 23456 /a\n",
+      "0000000000000000: 00000002 00000000 00000000 1 01 23456 /a\n",
+      "0000000000000000: 00000002 00000000 00000000 00001 01 23456 /a\n",
+      "0000000000000000: 00000002 00000000 00000000 0001 1 23456 /a\n",
+      "0000000000000000: 00000002 00000000 00000000 0001 001 23456 /a\n",
+  };
+  for (const std::string& line : lines) {
+    EXPECT_TRUE(ParseUnixTable(line).empty()) << line;
+  }
+}
+
+// /proc/net/unix prints a bound name verbatim, newlines included: another
+// local user can bind "/tmp/x\n<a well-formed row>" where the row claims
+// the inode of the test's socket with a path of their choosing. The kernel
+// lists the real socket too, before or after the forged row.
+constexpr char kAttackerRow[] =
+    "0000000000000000: 00000002 00000000 00000000 0002 01 77777 /tmp/x\n";
+constexpr char kForgedRow[] =  // the rest of the attacker's name
+    "0000000000000000: 00000002 00000000 00010000 0001 01 23456 "
+    "/run/forged.sock\n";
+constexpr char kRealRow[] =
+    "0000000000000000: 00000003 00000000 00000000 0001 03 23456\n";
+
+TEST(NetTablesUnixTest, ForgedRowInANameIsNeverBelieved) {
+  for (const std::string& text :
+       {Lines({kUnixHeader, kAttackerRow, kForgedRow, kRealRow}),
+        Lines({kUnixHeader, kRealRow, kAttackerRow, kForgedRow})}) {
+    const std::vector<SocketEntry> entries = ParseUnixTable(text);
+    EXPECT_EQ(FindSocket(entries, 23456), nullptr) << text;
+    for (const SocketEntry& e : entries) {
+      EXPECT_NE(e.inode, 23456u) << text;
+      EXPECT_NE(e.local, "/run/forged.sock") << text;
+    }
+    // The attacker's own socket is still listed, under the part of its
+    // name before the newline.
+    const SocketEntry* attacker = FindSocket(entries, 77777);
+    ASSERT_NE(attacker, nullptr) << text;
+    EXPECT_EQ(attacker->local, "/tmp/x");
+  }
+}
+
+TEST(NetTablesUnixTest, RowsOfOtherInodesAreKeptBesideAForgery) {
+  constexpr char kOtherRow[] =
+      "0000000000000000: 00000002 00000000 00000000 0001 03 23458 "
+      "/run/ok.sock\n";
+  const std::vector<SocketEntry> entries = ParseUnixTable(
+      Lines({kUnixHeader, kAttackerRow, kForgedRow, kRealRow, kOtherRow}));
+  ASSERT_EQ(entries.size(), 2u);
+  const SocketEntry* ok = FindSocket(entries, 23458);
+  ASSERT_NE(ok, nullptr);
+  EXPECT_EQ(ok->local, "/run/ok.sock");
 }
 
 TEST(NetTablesFindSocketTest, FindsByInode) {
@@ -493,6 +553,22 @@ TEST(NetTablesFindSocketTest, FindsByInode) {
   EXPECT_EQ(hit, &entries[1]);
   EXPECT_EQ(hit->remote, "93.184.216.34:443");
   EXPECT_EQ(FindSocket(entries, 123456), &entries[0]);
+}
+
+// The report helper looks inodes up in all tables merged: an inode claimed
+// by two rows (a forged one among them) is not believed from either.
+TEST(NetTablesFindSocketTest, InodeOnTwoRowsIsNotFound) {
+  std::vector<SocketEntry> entries =
+      ParseInetTable(Lines({kTcpHeader, kTcpListen}), "tcp");
+  ASSERT_EQ(entries.size(), 1u);
+  ASSERT_NE(FindSocket(entries, 123456), nullptr);
+  for (SocketEntry& e : ParseUnixTable(
+           "0000000000000000: 00000002 00000000 00010000 0001 01 123456 "
+           "/run/forged.sock\n")) {
+    entries.push_back(e);
+  }
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(FindSocket(entries, 123456), nullptr);
 }
 
 TEST(NetTablesFindSocketTest, MissesUnknownInodeAndZero) {

@@ -3,10 +3,15 @@
 
 #include "gtest_watchdog/config/options.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
 #include <initializer_list>
 #include <map>
 #include <string>
@@ -333,6 +338,134 @@ TEST_F(ExtractOptionsTest, ReportPathErrorsNameTheFlagAndValue) {
   }
   unlink(link.c_str());
   rmdir(dir.c_str());
+}
+
+// A fresh directory without links in its path, removed with what the
+// test made in it (one level of subdirectories).
+class ReportDir {
+ public:
+  ReportDir() {
+    std::string tmpl = testing::TempDir() + "options_report_XXXXXX";
+    char real[PATH_MAX];
+    if (mkdtemp(tmpl.data()) == nullptr ||
+        realpath(tmpl.c_str(), real) == nullptr) {
+      ADD_FAILURE() << "mkdtemp: " << strerror(errno);
+      path_ = tmpl;
+    } else {
+      path_ = real;
+    }
+  }
+  ~ReportDir() {
+    for (auto it = made_.rbegin(); it != made_.rend(); ++it) {
+      if (unlink(it->c_str()) != 0) rmdir(it->c_str());
+    }
+    rmdir(path_.c_str());
+  }
+  // `name` inside, removed at the end (create it yourself).
+  std::string Add(const std::string& name) {
+    made_.push_back(path_ + "/" + name);
+    return made_.back();
+  }
+  std::string Dir(const std::string& name, mode_t mode = 0755) {
+    std::string p = Add(name);
+    EXPECT_EQ(mkdir(p.c_str(), 0700), 0) << p;
+    EXPECT_EQ(chmod(p.c_str(), mode), 0) << p;  // not cut by the umask
+    return p;
+  }
+  std::string File(const std::string& name) {
+    std::string p = Add(name);
+    const int fd = open(p.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    EXPECT_GE(fd, 0) << p;
+    if (fd >= 0) close(fd);
+    return p;
+  }
+
+ private:
+  std::string path_;
+  std::vector<std::string> made_;
+};
+
+TEST_F(ExtractOptionsTest, ReportPathRefusedAtStartUpAsTheWriterWould) {
+  ReportDir dir;
+  const std::string original = dir.File("original");
+  const std::string linked = dir.Add("linked.json");
+  ASSERT_EQ(link(original.c_str(), linked.c_str()), 0);
+  const std::string open_dir = dir.Dir("open", 0777);
+  const struct {
+    std::string value;
+    std::string why;
+  } cases[] = {
+      {linked, "it is a regular file with 2 hard links"},
+      {open_dir + "/r.json", "its directory '" + open_dir +
+                                 "' may be changed by any user (mode 0777"},
+      {original + "/r.json", "'" + original +
+                                 "' on its path is not a "
+                                 "directory"},
+  };
+  for (const auto& c : cases) {
+    const std::string arg = "--gtest_watchdog_report=" + c.value;
+    Args args({"prog", arg.c_str()});
+    EXPECT_FALSE(Extract(args)) << c.value;
+    EXPECT_THAT(error_, HasSubstr("--gtest_watchdog_report: invalid value '" +
+                                  c.value + "': " + c.why));
+  }
+  // Sticky, like /tmp: accepted.
+  const std::string sticky = dir.Dir("sticky", 01777);
+  Args ok({"prog", ("--gtest_watchdog_report=" + sticky + "/r.json").c_str()});
+  EXPECT_TRUE(Extract(ok)) << error_;
+}
+
+TEST_F(ExtractOptionsTest, ReportPathLinksInTheDirectoryAreResolvedOnce) {
+  // The writer follows no links: they are resolved here, at start-up, and
+  // the path the helper gets has none.
+  ReportDir dir;
+  const std::string real = dir.Dir("real");
+  const std::string link = dir.Add("link");
+  ASSERT_EQ(symlink("real", link.c_str()), 0);
+  const std::string arg = "--gtest_watchdog_report=" + link + "/./r.json";
+  Args args({"prog", arg.c_str()});
+  ASSERT_TRUE(Extract(args)) << error_;
+  EXPECT_EQ(*options_.report.value, real + "/r.json");
+  // The link at the file itself is still refused (the writer would).
+  const std::string file_link = dir.Add("r.json");
+  ASSERT_EQ(symlink("real/r.json", file_link.c_str()), 0);
+  const std::string bad = "--gtest_watchdog_report=" + file_link;
+  Args refused({"prog", bad.c_str()});
+  EXPECT_FALSE(Extract(refused));
+  EXPECT_THAT(error_, HasSubstr("it is a symbolic link"));
+}
+
+TEST_F(ExtractOptionsTest, ReportPathOfAnotherUserRefused) {
+  if (geteuid() != 0) {
+    GTEST_SKIP() << "needs root to chown to another user (uid 65534)";
+  }
+  ReportDir dir;
+  const std::string file = dir.File("theirs.json");
+  ASSERT_EQ(chown(file.c_str(), 65534, 65534), 0) << strerror(errno);
+  const std::string theirs = dir.Dir("theirs");
+  ASSERT_EQ(chown(theirs.c_str(), 65534, 65534), 0) << strerror(errno);
+  const std::string link = dir.Add("link");
+  ASSERT_EQ(symlink(".", link.c_str()), 0);
+  ASSERT_EQ(lchown(link.c_str(), 65534, 65534), 0) << strerror(errno);
+  const struct {
+    std::string value;
+    std::string why;
+  } cases[] = {
+      {file, "it belongs to uid 65534, not to this user (uid 0)"},
+      {link + "/r.json",
+       "'" + link + "' on its path is a symbolic link owned by uid 65534"},
+  };
+  for (const auto& c : cases) {
+    const std::string arg = "--gtest_watchdog_report=" + c.value;
+    Args args({"prog", arg.c_str()});
+    EXPECT_FALSE(Extract(args)) << c.value;
+    EXPECT_THAT(error_, HasSubstr("--gtest_watchdog_report: invalid value '" +
+                                  c.value + "': " + c.why));
+  }
+  // A directory of another user is fine (see json_report.cc).
+  const std::string arg = "--gtest_watchdog_report=" + theirs + "/r.json";
+  Args args({"prog", arg.c_str()});
+  EXPECT_TRUE(Extract(args)) << error_;
 }
 
 TEST_F(ExtractOptionsTest, AllOurFlagsRemovedEvenAfterAnError) {

@@ -54,6 +54,28 @@ TEST(RawWriterTest, StrWithEmbeddedNul) {
   EXPECT_EQ(Text(w), std::string("a\0b", 3));
 }
 
+// The stall path's fallback prints thread names with Escaped: a name set
+// to "\x1b[31mX" must not reach the terminal as an escape sequence.
+TEST(RawWriterTest, EscapedThreadNameHasNoControlBytes) {
+  RawWriter w(-1);
+  w.Str("Thread 7 \"").Escaped("\x1b[31mX\r\n").Str("\" state S\n");
+  EXPECT_EQ(Text(w), "Thread 7 \"\\x1b[31mX\\r\\n\" state S\n");
+}
+
+TEST(RawWriterTest, EscapedKeepsUtf8AndEscapesC1AndInvalidBytes) {
+  RawWriter w(-1);
+  w.Escaped("caf\xc3\xa9 \xc2\x9b \x9b \xff\\");
+  EXPECT_EQ(Text(w), "caf\xc3\xa9 \\xc2\\x9b \\x9b \\xff\\\\");
+}
+
+TEST(RawWriterTest, EscapedWithLengthStopsThere) {
+  RawWriter w(-1);
+  // A name cut inside a character (the kernel keeps 15 bytes) shows the
+  // partial bytes escaped, and nothing past the length is read.
+  w.Escaped("ab\xc3\xa9", 3).Escaped("\0x", 2);
+  EXPECT_EQ(Text(w), "ab\\xc3\\x00x");
+}
+
 TEST(RawWriterTest, Dec) {
   EXPECT_EQ(DecText(0), "0");
   EXPECT_EQ(DecText(7), "7");

@@ -6,14 +6,17 @@
 #include <signal.h>
 
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "gtest_watchdog/report/analysis.h"
+#include "gtest_watchdog/report/text_escape.h"
 
 namespace gtest_watchdog_internal {
 namespace {
@@ -783,6 +786,135 @@ TEST_F(ModelReportTest, FailureMessageHasHeadlineAndTestStack) {
   EXPECT_THAT(message, HasSubstr("Foo_Bar_Test::TestBody()  at "
                                  "/src/tests/foo_test.cc:42"));
   EXPECT_THAT(message, Not(HasSubstr("blocker thread")));
+}
+
+// ---- text from outside the watchdog is escaped ----
+
+// True when `report` can reach a terminal safely: newlines (ours) and
+// backslashes (escapes) aside, only what EscapeText would leave as it is.
+bool OnlySafeBytes(const std::string& report) {
+  size_t i = 0;
+  while (i < report.size()) {
+    if (report[i] == '\n' || report[i] == '\\') {
+      ++i;
+      continue;
+    }
+    const size_t keep = ShownAsIs(report.data() + i, report.size() - i);
+    if (keep == 0) {
+      ADD_FAILURE() << "raw byte 0x" << std::hex
+                    << static_cast<int>(static_cast<unsigned char>(report[i]))
+                    << " at " << std::dec << i << " in:\n"
+                    << EscapeText(report);
+      return false;
+    }
+    i += keep;
+  }
+  return true;
+}
+
+// A thread name set to an escape sequence, \r, \n, a C1 CSI (as UTF-8 and
+// as a bare byte) and invalid UTF-8; another name in valid UTF-8.
+constexpr char kHostileName[] =
+    "\x1b[31mX\r\n\x9b"
+    "2J\xc2\x9b\xff";
+constexpr char kHostileNameShown[] = "\\x1b[31mX\\r\\n\\x9b2J\\xc2\\x9b\\xff";
+constexpr char kUtf8Name[] = "caf\xc3\xa9 \xe6\x97\xa5";
+
+class HostileTextTest : public ModelReportTest {
+ protected:
+  HostileTextTest() {
+    snap_.threads[0].name = kUtf8Name;
+    snap_.threads[1].name = kHostileName;
+    children_ = {{4000, 100, 'S',
+                  "sh -c \x1b]0;title\x07\r\n[ VERDICT  ] forged \xc2\x85"}};
+  }
+
+  // The model, with thread 101's system call decoded to a read of a FIFO
+  // whose name holds a forged report line.
+  ReportModel HostileModel() {
+    AnalysisInput input;
+    input.snapshot = &snap_;
+    input.symbolize = symbols_.AsFunction();
+    input.children = children_;
+    input.decode_call = [](const SnapshotThread& t) {
+      BlockingCall c = UndecodedCall(t);
+      if (t.tid == 101) {
+        c.text = "read() on fd 3: fifo /tmp/q\r\n[ VERDICT  ] forged\x1b[2K";
+      }
+      return c;
+    };
+    return Analyze(input);
+  }
+};
+
+TEST_F(HostileTextTest, ThreadNamesAreEscapedAndUtf8Kept) {
+  const std::string report = FormatReport(HostileModel(), FormatOptions());
+  EXPECT_TRUE(OnlySafeBytes(report));
+  EXPECT_THAT(report, HasSubstr(absl::StrCat("\nThread 101 \"",
+                                             kHostileNameShown, "\" — ")));
+  EXPECT_THAT(report, HasSubstr(absl::StrCat("\nThread 100 \"", kUtf8Name,
+                                             "\" [runs Foo.Bar]")));
+}
+
+TEST_F(HostileTextTest, CommandLinesAndPathsAreEscaped) {
+  const std::string report = FormatReport(HostileModel(), FormatOptions());
+  EXPECT_TRUE(OnlySafeBytes(report));
+  EXPECT_THAT(report,
+              HasSubstr("pid 4000 (sleeping): sh -c \\x1b]0;title\\x07\\r\\n"
+                        "[ VERDICT  ] forged \\xc2\\x85\n"));
+  EXPECT_THAT(report, HasSubstr("in read() on fd 3: fifo /tmp/q\\r\\n"
+                                "[ VERDICT  ] forged\\x1b[2K"));
+  // No line of the report is one the names forged.
+  EXPECT_THAT(report, Not(HasSubstr("\n[ VERDICT  ] forged")));
+}
+
+TEST_F(HostileTextTest, GroupedNamesAreEscaped) {
+  AddParkedThreads(200, 3, kHostileName);
+  const std::string report = FormatReport(Model(), FormatOptions());
+  EXPECT_TRUE(OnlySafeBytes(report));
+  EXPECT_THAT(report, HasSubstr(absl::StrCat("3 threads with the same stack: "
+                                             "200-202 \"",
+                                             kHostileNameShown, "\"")));
+}
+
+TEST_F(HostileTextTest, CrashLineAndFailureMessageAreEscaped) {
+  Signalled("crash", SIGSEGV, SEGV_MAPERR, 101);
+  const ReportModel model = HostileModel();
+  const std::string report = FormatReport(model, FormatOptions());
+  EXPECT_TRUE(OnlySafeBytes(report));
+  EXPECT_THAT(report, HasSubstr(absl::StrCat("[ CRASHED  ] thread 101 \"",
+                                             kHostileNameShown, "\" in ")));
+  const std::string message = FormatFailureMessage(model);
+  EXPECT_TRUE(OnlySafeBytes(message));
+  EXPECT_THAT(message,
+              HasSubstr(absl::StrCat("\nThread 101 \"", kHostileNameShown,
+                                     "\", where SIGSEGV hit:\n")));
+}
+
+TEST_F(HostileTextTest, FailureMessageOfAStallEscapesTheTestThreadName) {
+  snap_.threads[0].name = kHostileName;
+  const std::string message = FormatFailureMessage(HostileModel());
+  EXPECT_TRUE(OnlySafeBytes(message));
+  EXPECT_THAT(message,
+              HasSubstr(absl::StrCat("\nThread 100 \"", kHostileNameShown,
+                                     "\", which runs the test:\n")));
+}
+
+// With colour on, our own codes are the only escape sequences.
+TEST_F(HostileTextTest, ColourCodesAreTheOnlyEscapeSequences) {
+  FormatOptions color;
+  color.color = true;
+  std::string report = FormatReport(HostileModel(), color);
+  EXPECT_THAT(report, HasSubstr(absl::StrCat("\033[1mThread 101 \"",
+                                             kHostileNameShown, "\"\033[0m")));
+  for (const char* ours : {"\033[1;31m", "\033[32m", "\033[33m", "\033[1m",
+                           "\033[2m", "\033[0m"}) {
+    for (size_t at = report.find(ours); at != std::string::npos;
+         at = report.find(ours)) {
+      report.erase(at, strlen(ours));
+    }
+  }
+  EXPECT_TRUE(OnlySafeBytes(report));
 }
 
 }  // namespace
