@@ -193,6 +193,12 @@ int MarkerLine(const std::string& source, const std::string& name) {
   return 0;
 }
 
+std::string MarkerLocation(const std::string& source, const std::string& name) {
+  const int line = MarkerLine(source, name);
+  EXPECT_GT(line, 0) << "marker " << name << " not found in " << source;
+  return source.substr(source.rfind('/') + 1) + ":" + std::to_string(line);
+}
+
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)),

@@ -30,6 +30,11 @@ inline constexpr const char* kSanitizerName = kTsan   ? "ThreadSanitizer"
                                               : kAsan ? "AddressSanitizer"
                                                       : "";
 
+// How much later than its limit a child may end: generous, for shared,
+// noisy machines. The point is "ends soon after the limit", not a
+// performance figure.
+inline constexpr double kSlack = 20.0;
+
 struct ChildResult {
   std::string out;  // stdout
   std::string err;  // stderr
@@ -67,6 +72,10 @@ ChildResult RunChildUntilPipesClose(const std::vector<std::string>& argv,
 
 // The 1-based line of `source` holding the marker `// @block:NAME`, or 0.
 int MarkerLine(const std::string& source, const std::string& name);
+
+// "FILE:LINE" as a report shows the marker's line (FILE: the base name of
+// `source`); a failed expectation if the marker is missing.
+std::string MarkerLocation(const std::string& source, const std::string& name);
 
 // The whole content of the file at `path` ("" if it cannot be read).
 std::string ReadFile(const std::string& path);

@@ -25,7 +25,6 @@ using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr double kSlack = 20.0;
 const std::string kData = TEST_DATA_DIR;
 
 ChildResult RunConfig(const std::string& filter,

@@ -32,9 +32,7 @@ constexpr const char* kSegvPassedOn =
 constexpr double kPrompt = 25.0;
 
 std::string Where(const std::string& marker) {
-  const int line = MarkerLine(CRASH_SOURCE, marker);
-  EXPECT_GT(line, 0) << "marker " << marker << " not found";
-  return "crash_program.cc:" + std::to_string(line);
+  return MarkerLocation(CRASH_SOURCE, marker);
 }
 
 std::vector<std::string> Argv(const std::string& filter,

@@ -27,12 +27,8 @@ using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr double kSlack = 20.0;
-
 std::string Where(const std::string& marker) {
-  const int line = MarkerLine(DIAGNOSIS_SOURCE, marker);
-  EXPECT_GT(line, 0) << "marker " << marker << " not found";
-  return "diagnosis_program.cc:" + std::to_string(line);
+  return MarkerLocation(DIAGNOSIS_SOURCE, marker);
 }
 
 ChildResult RunDiagnosis(const std::string& test,

@@ -161,9 +161,7 @@ TEST(HelperTrust, RefusesASnapshotAboutAnotherProcess) {
 // ---- the helper's environment ----
 
 std::string Where(const std::string& marker) {
-  const int line = MarkerLine(HELPER_TRUST_SOURCE, marker);
-  EXPECT_GT(line, 0) << "marker " << marker << " not found";
-  return "helper_trust_program.cc:" + std::to_string(line);
+  return MarkerLocation(HELPER_TRUST_SOURCE, marker);
 }
 
 // Runs the test that sets LD_PRELOAD to `preload`, then hangs.

@@ -27,14 +27,8 @@ using ::testing::Not;
 // only.
 constexpr char kNoAnswer[] = "did not answer the watchdog's signal in time";
 
-// Generous: shared, noisy machines. The point is "ends soon after the
-// limit", not a performance figure.
-constexpr double kSlack = 20.0;
-
 std::string Where(const std::string& marker) {
-  const int line = MarkerLine(STALL_SOURCE, marker);
-  EXPECT_GT(line, 0) << "marker " << marker << " not found";
-  return "stall_program.cc:" + std::to_string(line);
+  return MarkerLocation(STALL_SOURCE, marker);
 }
 
 ChildResult RunStall(const std::string& filter, double limit_s = 1,

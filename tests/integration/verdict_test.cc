@@ -24,14 +24,11 @@ using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-constexpr double kSlack = 20.0;
 constexpr char kVerdictTag[] = "[ VERDICT  ] ";
 constexpr char kContinuation[] = "             ";  // 13 spaces
 
 std::string Where(const std::string& marker) {
-  const int line = MarkerLine(VERDICT_SOURCE, marker);
-  EXPECT_GT(line, 0) << "marker " << marker << " not found";
-  return "verdict_program.cc:" + std::to_string(line);
+  return MarkerLocation(VERDICT_SOURCE, marker);
 }
 
 ChildResult RunVerdict(const std::string& test) {

@@ -279,6 +279,14 @@ TEST(Fault, CrashWithAWorker) {
   g_sink.fetch_add(1);
 }
 
+// stderr (a pipe the harness never reads) is filled: every write of the
+// report blocks. With FAULT_TAKE_SIGNALS=all the dead-man has no real-time
+// signal of its own, only its raw SIGABRT backstop.
+TEST(Fault, StderrFullThenStall) {
+  gtest_watchdog_test_programs::FillStderr();
+  SleepForever();
+}
+
 // After start-up the program installs its own handler on every real-time
 // signal, the watchdog's included.
 TEST(Fault, ReplaceRealTimeHandlersThenStall) {
