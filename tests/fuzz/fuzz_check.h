@@ -6,6 +6,8 @@
 // (docs/fuzzing.md says how to reproduce it).
 #pragma once
 
+#include <signal.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -13,6 +15,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "gtest_watchdog/config/signal_list.h"
 
 namespace gtest_watchdog_fuzz {
 
@@ -26,6 +29,19 @@ namespace gtest_watchdog_fuzz {
   std::abort();
 }
 
+// Whether a parsed signal set holds only signals the watchdog may report:
+// never the ones it refuses, nor the real-time signals glibc keeps.
+inline bool ValidSignals(gtest_watchdog_internal::SignalSet set) {
+  for (int sig : {SIGKILL, SIGSTOP, SIGCHLD, SIGCONT, SIGURG, SIGWINCH, SIGTSTP,
+                  SIGTTIN, SIGTTOU}) {
+    if (gtest_watchdog_internal::HasSignal(set, sig)) return false;
+  }
+  for (int sig = 32; sig < SIGRTMIN; ++sig) {
+    if (gtest_watchdog_internal::HasSignal(set, sig)) return false;
+  }
+  return true;
+}
+
 inline absl::string_view AsText(const uint8_t* data, size_t size) {
   return absl::string_view(reinterpret_cast<const char*>(data), size);
 }
@@ -34,10 +50,10 @@ inline absl::string_view AsText(const uint8_t* data, size_t size) {
 
 // FUZZ_CHECK(condition, detail): `detail` is a std::string-convertible
 // expression, evaluated only when the condition fails.
-#define FUZZ_CHECK(condition, detail)                                  \
-  do {                                                                 \
-    if (!(condition)) {                                                \
-      ::gtest_watchdog_fuzz::Fail(__FILE__, __LINE__, #condition,      \
-                                  std::string(detail));                \
-    }                                                                  \
+#define FUZZ_CHECK(condition, detail)                             \
+  do {                                                            \
+    if (!(condition)) {                                           \
+      ::gtest_watchdog_fuzz::Fail(__FILE__, __LINE__, #condition, \
+                                  std::string(detail));           \
+    }                                                             \
   } while (false)

@@ -40,17 +40,6 @@ bool InRange(const std::optional<absl::Duration>& d) {
   return !d || (*d >= absl::ZeroDuration() && *d <= kMax);
 }
 
-bool ValidSignals(wi::SignalSet set) {
-  for (int sig : {SIGKILL, SIGSTOP, SIGCHLD, SIGCONT, SIGURG, SIGWINCH,
-                  SIGTSTP, SIGTTIN, SIGTTOU}) {
-    if (wi::HasSignal(set, sig)) return false;
-  }
-  for (int sig = 32; sig < SIGRTMIN; ++sig) {
-    if (wi::HasSignal(set, sig)) return false;
-  }
-  return true;
-}
-
 // "LINE: " or "LINE:COLUMN: " with LINE >= 1 and a message after it.
 bool NamesALine(absl::string_view rest) {
   size_t digits = 0;
@@ -100,7 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                absl::StrCat(shown, ": scale ", *config.scale));
   }
   if (config.signals) {
-    FUZZ_CHECK(ValidSignals(*config.signals), shown);
+    FUZZ_CHECK(gtest_watchdog_fuzz::ValidSignals(*config.signals), shown);
   }
 
   for (const wi::ConfigOverride& o : config.overrides) {
@@ -114,7 +103,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // FindOverride: the first match, on a few names, some from the filters.
   std::string names[] = {"Suite.Name", "Db.Fast", "Inst/Param.Name/0", ""};
-  if (!config.overrides.empty()) names[3] = config.overrides.back().filter.text();
+  if (!config.overrides.empty())
+    names[3] = config.overrides.back().filter.text();
   for (const std::string& name : names) {
     const wi::ConfigOverride* first = nullptr;
     for (const wi::ConfigOverride& o : config.overrides) {

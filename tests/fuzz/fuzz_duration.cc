@@ -41,7 +41,8 @@ bool Parse(absl::string_view text, absl::Duration* out) {
   const bool ok = wi::ParseDuration(text, &d, &error);
   if (!ok) {
     FUZZ_CHECK(!error.empty(), Show(text));
-    FUZZ_CHECK(d == kSentinel, Show(text) + " wrote " + absl::FormatDuration(d));
+    FUZZ_CHECK(d == kSentinel,
+               Show(text) + " wrote " + absl::FormatDuration(d));
     return false;
   }
   FUZZ_CHECK(d >= absl::ZeroDuration() && d <= kMax,
@@ -77,9 +78,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string seconds =
       absl::StrFormat("%d.%09d", ns / 1000000000, ns % 1000000000);
   FUZZ_CHECK(Parse(seconds, &again), Show(text) + " -> " + seconds);
-  FUZZ_CHECK(again == absl::Nanoseconds(ns),
-             Show(text) + " -> " + seconds + " -> " +
-                 absl::FormatDuration(again));
+  FUZZ_CHECK(
+      again == absl::Nanoseconds(ns),
+      Show(text) + " -> " + seconds + " -> " + absl::FormatDuration(again));
 
   FUZZ_CHECK(!wi::FormatLimit(d).empty(), Show(text));
   return 0;

@@ -75,17 +75,6 @@ std::string EnvName(absl::string_view flag) {
   return name;
 }
 
-bool ValidSignals(wi::SignalSet set) {
-  for (int sig : {SIGKILL, SIGSTOP, SIGCHLD, SIGCONT, SIGURG, SIGWINCH,
-                  SIGTSTP, SIGTTIN, SIGTTOU}) {
-    if (wi::HasSignal(set, sig)) return false;
-  }
-  for (int sig = 32; sig < SIGRTMIN; ++sig) {
-    if (wi::HasSignal(set, sig)) return false;
-  }
-  return true;
-}
-
 bool InRange(absl::Duration d) {
   return d >= absl::ZeroDuration() && d <= kMax;
 }
@@ -177,8 +166,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& [name, value] : Env()) {
       named = named || invalid(name, value);
     }
-    FUZZ_CHECK(named, absl::StrCat(shown, ": error '",
-                                   absl::CHexEscape(error), "'"));
+    FUZZ_CHECK(named,
+               absl::StrCat(shown, ": error '", absl::CHexEscape(error), "'"));
     return 0;
   }
 
@@ -216,12 +205,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                  absl::StrCat(shown, ": ", options.timeout_origin));
       break;
   }
-  const std::pair<const char*, const wi::Given<absl::Duration>*> durations[] =
-      {{"total_timeout", &options.total_timeout},
-       {"outer_timeout", &options.outer_timeout},
-       {"slow", &options.slow},
-       {"suite_timeout", &options.suite_timeout},
-       {"environment_timeout", &options.environment_timeout}};
+  const std::pair<const char*, const wi::Given<absl::Duration>*> durations[] = {
+      {"total_timeout", &options.total_timeout},
+      {"outer_timeout", &options.outer_timeout},
+      {"slow", &options.slow},
+      {"suite_timeout", &options.suite_timeout},
+      {"environment_timeout", &options.environment_timeout}};
   for (const auto& [name, given] : durations) {
     check_given(name, static_cast<bool>(*given), given->origin);
     if (*given) {
@@ -247,9 +236,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_given("signals", static_cast<bool>(options.signals),
               options.signals.origin);
   if (options.signals) {
-    FUZZ_CHECK(ValidSignals(*options.signals.value),
-               absl::StrCat(shown, ": ",
-                            wi::FormatSignalSet(*options.signals.value)));
+    FUZZ_CHECK(
+        gtest_watchdog_fuzz::ValidSignals(*options.signals.value),
+        absl::StrCat(shown, ": ", wi::FormatSignalSet(*options.signals.value)));
   }
   if (origin_of("list_timeouts").empty()) {
     FUZZ_CHECK(options.list_timeouts == wi::ListFormat::kNone, shown);

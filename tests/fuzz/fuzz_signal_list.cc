@@ -77,9 +77,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(padded == set, shown);
 
   if (set == 0) {
-    FUZZ_CHECK(absl::AsciiStrToLower(absl::StripAsciiWhitespace(text)) ==
-                   "none",
-               shown);
+    FUZZ_CHECK(
+        absl::AsciiStrToLower(absl::StripAsciiWhitespace(text)) == "none",
+        shown);
     return 0;
   }
 

@@ -199,6 +199,16 @@ std::string MarkerLocation(const std::string& source, const std::string& name) {
   return source.substr(source.rfind('/') + 1) + ":" + std::to_string(line);
 }
 
+void ExpectEndedByTheDeadMan(const ChildResult& r, int signo) {
+  EXPECT_FALSE(r.killed_by_harness);
+  EXPECT_TRUE(r.signaled) << "exit code " << r.exit_code;
+  if (signo != 0) {
+    EXPECT_EQ(r.signal, signo);
+  }
+  EXPECT_GE(r.seconds, 30);
+  EXPECT_LT(r.seconds, 32 + kSlack);
+}
+
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)),

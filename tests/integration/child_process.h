@@ -3,6 +3,8 @@
 // tests to judge programs that really stall.
 #pragma once
 
+#include <signal.h>
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -76,6 +78,11 @@ int MarkerLine(const std::string& source, const std::string& name);
 // "FILE:LINE" as a report shows the marker's line (FILE: the base name of
 // `source`); a failed expectation if the marker is missing.
 std::string MarkerLocation(const std::string& source, const std::string& name);
+
+// A report that could not be written (stderr full) was ended by the
+// dead-man timer: 30 s, then its backstop 2 s later, well before the
+// harness's limit; by SIGABRT, or any signal when `signo` is 0.
+void ExpectEndedByTheDeadMan(const ChildResult& r, int signo = SIGABRT);
 
 // The whole content of the file at `path` ("" if it cannot be read).
 std::string ReadFile(const std::string& path);
