@@ -77,10 +77,10 @@ std::vector<std::string> FlagNames();
 // Checks a --gtest_watchdog_report path at start-up as WriteJsonReportFile
 // will when it writes, and makes it absolute with the links in its directory
 // resolved (OpenReportDirectory): the directory must exist, none on the way
-// may be writable by every user without the sticky bit, the last must be
-// this user's or root's, and links followed must be too; the file, if
-// there, must be a regular file with one link, owned by this user
-// (WhyNotReportFile). False with *why otherwise.
+// may be another user's and writable by every user without the sticky bit,
+// and links followed must be this user's, root's or their directory
+// owner's; the file, if there, must be a regular file with one link, owned
+// by this user (WhyNotReportFile). False with *why otherwise.
 bool ResolveReportPath(const std::string& path, std::string* absolute,
                        std::string* why);
 

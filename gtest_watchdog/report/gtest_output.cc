@@ -381,8 +381,9 @@ void PrepareGtestOutput() {
   prepared->json = format == "json";
   prepared->path = OutputPath(flag, format);
   // Above the report helper's fixed descriptors, like the stall path's own.
-  const int fd = fcntl(2, F_DUPFD_CLOEXEC, 10);
-  if (fd >= 0) prepared->stderr_fd = fd;
+  // Started with stderr closed: -1, never whatever the program opens as fd 2
+  // later (a write there then fails quietly).
+  prepared->stderr_fd = fcntl(2, F_DUPFD_CLOEXEC, 10);
   prepared->started =
       new StartedTests(static_cast<size_t>(unit.total_test_count()));
   unit.listeners().Append(prepared->started);

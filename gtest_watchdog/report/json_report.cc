@@ -437,17 +437,23 @@ constexpr int kDirFlags = O_PATH | O_DIRECTORY | O_CLOEXEC;
 
 bool OwnedByUsOrRoot(uid_t uid) { return uid == geteuid() || uid == 0; }
 
-// Anyone may rename, remove or add entries: a swap cannot be ruled out.
-// The sticky bit (/tmp) limits renames and removals to each entry's owner.
-bool WritableByAll(const struct stat& st) {
-  return (st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0;
+// Anyone may rename, remove or add entries, and another user set it up
+// that way: a trap. The sticky bit (/tmp) limits renames and removals to
+// each entry's owner. One that we or root made writable by all (a
+// Kubernetes emptyDir volume, a CI artifact directory) is the setup's own
+// choice: accepted, since no link is followed and no file of another user
+// is written (WhyNotReportFile).
+bool ForeignAndWritableByAll(const struct stat& st) {
+  return (st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0 &&
+         !OwnedByUsOrRoot(st.st_uid);
 }
 
 std::string WritableByAllWhy(const std::string& shown, const struct stat& st) {
   return absl::StrFormat(
-      "its directory '%s' may be changed by any user (mode %04o: writable by "
-      "all, without the sticky bit), so the report could be swapped",
-      shown, st.st_mode & 07777);
+      "its directory '%s' belongs to uid %d and may be changed by any user "
+      "(mode %04o: writable by all, without the sticky bit), so the report "
+      "could be swapped",
+      shown, st.st_uid, st.st_mode & 07777);
 }
 
 std::string Joined(const std::vector<std::string>& names) {
@@ -476,7 +482,7 @@ int OpenReportDirectory(const std::string& dir, bool follow_links,
     *why = absl::StrCat("cannot open '/': ", strerror(errno));
     return -1;
   }
-  if (WritableByAll(st)) {
+  if (ForeignAndWritableByAll(st)) {
     *why = WritableByAllWhy("/", st);
     return -1;
   }
@@ -528,11 +534,16 @@ int OpenReportDirectory(const std::string& dir, bool follow_links,
         return -1;
       }
       // Like the kernel's protected_symlinks, everywhere: a link another
-      // user made (in /tmp, say) must not pick where our report goes.
-      if (!OwnedByUsOrRoot(lst.st_uid)) {
+      // user made (in /tmp, say) must not pick where our report goes; one
+      // of the directory's owner (root writing below the CI user's
+      // workspace) may, as the kernel allows it too.
+      struct stat holder;
+      if (!OwnedByUsOrRoot(lst.st_uid) &&
+          !(fstat(cur.get(), &holder) == 0 && holder.st_uid == lst.st_uid)) {
         *why = absl::StrFormat(
             "'%s' on its path is a symbolic link owned by uid %d, not by "
-            "this user (uid %d) or root; such links are not followed",
+            "this user (uid %d), root or its directory's owner; such links "
+            "are not followed",
             shown, lst.st_uid, geteuid());
         return -1;
       }
@@ -568,7 +579,7 @@ int OpenReportDirectory(const std::string& dir, bool follow_links,
                           "': ", strerror(errno));
       return -1;
     }
-    if (WritableByAll(st)) {
+    if (ForeignAndWritableByAll(st)) {
       *why = WritableByAllWhy(shown, st);
       return -1;
     }
@@ -626,14 +637,19 @@ bool WriteJsonReportFile(const std::string& path, const std::string& json,
   const Fd dir(OpenReportDirectory(slash == 0 ? "/" : path.substr(0, slash),
                                    /*follow_links=*/false, &canonical, &why));
   if (dir.get() < 0) return fail(why);
-  // No O_TRUNC: nothing is changed before fstat has vetted the file.
-  // O_NONBLOCK: opening a FIFO for writing would otherwise wait for a reader
-  // forever; with it, open fails (ENXIO) or fstat below refuses the FIFO.
-  // O_NOCTTY: a terminal device must not become our controlling terminal.
-  Fd fd(openat(
-      dir.get(), base.c_str(),
-      O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
-      0644));
+  // A new file first (O_EXCL): it is ours whatever its owner says (NFS
+  // with root_squash, a vfat mount with a fixed uid=), and needs no check.
+  // Else the existing one, with no O_TRUNC: nothing is changed before fstat
+  // has vetted it. O_NONBLOCK: opening a FIFO for writing would otherwise
+  // wait for a reader forever; with it, open fails (ENXIO) or fstat below
+  // refuses the FIFO. O_NOCTTY: a terminal must not become ours.
+  constexpr int kFlags =
+      O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
+  Fd fd(openat(dir.get(), base.c_str(), kFlags | O_CREAT | O_EXCL, 0644));
+  const bool created = fd.get() >= 0;
+  if (!created && errno == EEXIST) {
+    fd.Reset(openat(dir.get(), base.c_str(), kFlags));
+  }
   if (fd.get() < 0) {
     const int err = errno;
     // Name the real cause: "No such device or address" for a FIFO with no
@@ -648,7 +664,7 @@ bool WriteJsonReportFile(const std::string& path, const std::string& json,
   }
   struct stat st;
   if (fstat(fd.get(), &st) != 0) return fail(strerror(errno));
-  why = WhyNotReportFile(st);
+  why = created ? "" : WhyNotReportFile(st);
   if (!why.empty()) return fail(why);
   // Back to blocking writes (regular files ignore it, but say what we mean).
   const int flags = fcntl(fd.get(), F_GETFL);

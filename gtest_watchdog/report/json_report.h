@@ -30,19 +30,20 @@ std::string FormatJsonReport(const ReportModel& model);
 // with OpenReportDirectory (no symbolic links on the way) and the file with
 // openat, O_NOFOLLOW, O_NONBLOCK and without O_TRUNC; it is emptied only
 // after fstat says it is a regular file with one link, owned by this user
-// (WhyNotReportFile). So a planted link, FIFO, device, hard link or other
-// user's file is refused untouched, and the helper never blocks on it.
-// Returns false with *error naming the path and the reason.
+// (WhyNotReportFile); a file it creates (O_EXCL) needs no such check. So a
+// planted link, FIFO, device, hard link or other user's file is refused
+// untouched, and the helper never blocks on it. Returns false with *error
+// naming the path and the reason.
 bool WriteJsonReportFile(const std::string& path, const std::string& json,
                          std::string* error);
 
 // Opens the absolute directory `dir` for the report one component at a
 // time from "/" (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), so what is
 // checked is what the returned descriptor points to. Refused: a directory
-// on the way that every user may change (writable by all without the
-// sticky bit), and a last directory owned by another user than this one
-// or root. With `follow_links` (at start-up) symbolic links on the way are
-// resolved, but only links owned by this user or root, at most 40; without
+// on the way that another user than this one or root owns and every user
+// may change (writable by all without the sticky bit). With `follow_links`
+// (at start-up) symbolic links on the way are resolved, but only links
+// owned by this user, root or their directory's owner, at most 40; without
 // (when the report is written) any link is refused. *canonical gets the
 // directory walked: absolute, no links, no "." or "..". Returns the
 // descriptor (the caller closes it) or -1 with *why naming the directory.

@@ -116,6 +116,7 @@ char g_exit_suite[512];
 // purpose); one before it would destroy what the report still reads.
 std::atomic<bool> g_report_done{false};
 
+// Signal-safe: no allocation, no lock.
 void CopyName(char* to, size_t capacity, const char* from, size_t n) {
   if (n > capacity - 1) n = capacity - 1;
   memcpy(to, from, n);
@@ -227,6 +228,8 @@ bool FindModule(uint64_t pc, const char** path, uint64_t* address) {
   return true;
 }
 
+// The report's first line, written by the stall path itself. Signal-safe:
+// no allocation, no lock.
 void WriteHeadline(RawWriter& w, const SnapshotHeader& h) {
   const SignalFacts& sig = h.signal;
   if (sig.signo != 0) {
@@ -270,6 +273,7 @@ void WriteHeadline(RawWriter& w, const SnapshotHeader& h) {
 }
 
 // The raw report, when the helper could not produce the symbolized one.
+// Stall path: signal-safe, no allocation, no lock.
 void WriteFallback(const SnapshotHeader& h, const SnapshotThreadIn* threads,
                    int count) {
   RawWriter w(g_stderr_fd);
@@ -601,7 +605,7 @@ void StallReporter::WarnSlow(const ArmedPhase& armed, int64_t now_ns) {
   DescribeSubject(armed, test_name, suite_name);
   RawWriter w(g_stderr_fd);
   w.Str("[  SLOW    ] ")
-      .Str(test_name)
+      .Escaped(test_name)
       .Str(" still running after ")
       .Seconds(now_ns - armed.start_ns)
       .Str(" s");
@@ -896,9 +900,9 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& fired,
     if (kind == Action::kFireTotal) {
       w.Str("the whole run");
     } else if (test_name[0] != '\0') {
-      w.Str(test_name);
+      w.Escaped(test_name);
     } else {
-      if (suite_name[0] != '\0') w.Str(suite_name).Str(": ");
+      if (suite_name[0] != '\0') w.Escaped(suite_name).Str(": ");
       w.Str(PhaseDescription(fired.phase));
     }
     w.Str(" passed its limit of ")

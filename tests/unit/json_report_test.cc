@@ -920,16 +920,27 @@ TEST(JsonReportFileTest, RefusesASymlinkedDirectory) {
   EXPECT_TRUE(WriteJsonReportFile(written, "{}\n", &error)) << error;
 }
 
-TEST(JsonReportFileTest, RefusesADirectoryEveryUserMayChange) {
+// A directory every user may change is the setup's own choice when we or
+// root made it so (a Kubernetes emptyDir volume is 0777): accepted. Another
+// user's is a trap: refused, there and above.
+TEST(JsonReportFileTest, RefusesADirectoryOfAnotherUserEveryUserMayChange) {
   TempDir dir;
   const std::string open_dir = dir.File("open");
   ASSERT_EQ(mkdir(open_dir.c_str(), 0755), 0);
   ASSERT_EQ(chmod(open_dir.c_str(), 0777), 0);  // mkdir's mode meets umask
   const std::string path = dir.File("open/r.json");
   std::string error;
+  EXPECT_TRUE(WriteJsonReportFile(path, "{}\n", &error)) << error;
+  ASSERT_EQ(unlink(path.c_str()), 0);
+  if (geteuid() != 0) {
+    GTEST_SKIP() << "needs root to chown a directory to another user "
+                    "(uid 65534)";
+  }
+  ASSERT_EQ(chown(open_dir.c_str(), 65534, 65534), 0) << strerror(errno);
   EXPECT_FALSE(WriteJsonReportFile(path, "{}\n", &error));
   EXPECT_THAT(error, HasSubstr("its directory '" + open_dir +
-                               "' may be changed by any user (mode 0777"));
+                               "' belongs to uid 65534 and may be changed by "
+                               "any user (mode 0777"));
   EXPECT_NE(access(path.c_str(), F_OK), 0);
   // With the sticky bit, like /tmp: others cannot rename or remove our file.
   ASSERT_EQ(chmod(open_dir.c_str(), 01777), 0);
@@ -939,7 +950,7 @@ TEST(JsonReportFileTest, RefusesADirectoryEveryUserMayChange) {
   ASSERT_EQ(mkdir(below.c_str(), 0755), 0);
   ASSERT_EQ(chmod(open_dir.c_str(), 0777), 0);
   EXPECT_FALSE(WriteJsonReportFile(below + "/r.json", "{}\n", &error));
-  EXPECT_THAT(error, HasSubstr("'" + open_dir + "' may be changed"));
+  EXPECT_THAT(error, HasSubstr("'" + open_dir + "' belongs to uid 65534"));
 }
 
 // Root in a container writing below the CI user's workspace: allowed, but

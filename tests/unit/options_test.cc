@@ -390,14 +390,11 @@ TEST_F(ExtractOptionsTest, ReportPathRefusedAtStartUpAsTheWriterWould) {
   const std::string original = dir.File("original");
   const std::string linked = dir.Add("linked.json");
   ASSERT_EQ(link(original.c_str(), linked.c_str()), 0);
-  const std::string open_dir = dir.Dir("open", 0777);
   const struct {
     std::string value;
     std::string why;
   } cases[] = {
       {linked, "it is a regular file with 2 hard links"},
-      {open_dir + "/r.json", "its directory '" + open_dir +
-                                 "' may be changed by any user (mode 0777"},
       {original + "/r.json", "'" + original +
                                  "' on its path is not a "
                                  "directory"},
@@ -409,10 +406,14 @@ TEST_F(ExtractOptionsTest, ReportPathRefusedAtStartUpAsTheWriterWould) {
     EXPECT_THAT(error_, HasSubstr("--gtest_watchdog_report: invalid value '" +
                                   c.value + "': " + c.why));
   }
-  // Sticky, like /tmp: accepted.
-  const std::string sticky = dir.Dir("sticky", 01777);
-  Args ok({"prog", ("--gtest_watchdog_report=" + sticky + "/r.json").c_str()});
-  EXPECT_TRUE(Extract(ok)) << error_;
+  // Sticky, like /tmp, or writable by all but ours (an emptyDir volume):
+  // accepted.
+  for (const std::string& open :
+       {dir.Dir("sticky", 01777), dir.Dir("open", 0777)}) {
+    const std::string arg = "--gtest_watchdog_report=" + open + "/r.json";
+    Args ok({"prog", arg.c_str()});
+    EXPECT_TRUE(Extract(ok)) << error_;
+  }
 }
 
 TEST_F(ExtractOptionsTest, ReportPathLinksInTheDirectoryAreResolvedOnce) {
@@ -462,10 +463,23 @@ TEST_F(ExtractOptionsTest, ReportPathOfAnotherUserRefused) {
     EXPECT_THAT(error_, HasSubstr("--gtest_watchdog_report: invalid value '" +
                                   c.value + "': " + c.why));
   }
-  // A directory of another user is fine (see json_report.cc).
+  // A directory of another user is fine (see json_report.cc), and so is a
+  // link of theirs in it, as the kernel's protected_symlinks has it...
+  const std::string their_link = theirs + "/here";
+  ASSERT_EQ(symlink(".", their_link.c_str()), 0);
+  ASSERT_EQ(lchown(their_link.c_str(), 65534, 65534), 0) << strerror(errno);
+  for (const std::string& fine : {theirs, their_link}) {
+    const std::string arg = "--gtest_watchdog_report=" + fine + "/r.json";
+    Args args({"prog", arg.c_str()});
+    EXPECT_TRUE(Extract(args)) << fine << ": " << error_;
+  }
+  // ...but not when it is also writable by all without the sticky bit.
+  ASSERT_EQ(chmod(theirs.c_str(), 0777), 0);
   const std::string arg = "--gtest_watchdog_report=" + theirs + "/r.json";
   Args args({"prog", arg.c_str()});
-  EXPECT_TRUE(Extract(args)) << error_;
+  EXPECT_FALSE(Extract(args));
+  EXPECT_THAT(error_, HasSubstr("' belongs to uid 65534 and may be changed by "
+                                "any user (mode 0777"));
 }
 
 TEST_F(ExtractOptionsTest, AllOurFlagsRemovedEvenAfterAnError) {
