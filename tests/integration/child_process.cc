@@ -15,6 +15,7 @@
 #include <map>
 #include <thread>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 extern char** environ;
@@ -197,6 +198,28 @@ std::string MarkerLocation(const std::string& source, const std::string& name) {
   const int line = MarkerLine(source, name);
   EXPECT_GT(line, 0) << "marker " << name << " not found in " << source;
   return source.substr(source.rfind('/') + 1) + ":" + std::to_string(line);
+}
+
+void ExpectAbortedPromptly(const ChildResult& r, double limit_s) {
+  EXPECT_FALSE(r.killed_by_harness) << r.err;
+  EXPECT_TRUE(r.signaled) << "exit code " << r.exit_code << "\n" << r.err;
+  EXPECT_EQ(r.signal, SIGABRT) << r.err;
+  EXPECT_GE(r.seconds, limit_s * 0.9);
+  EXPECT_LT(r.seconds, limit_s + kSlack);
+  EXPECT_THAT(r.err, testing::HasSubstr("[ ABORT    ] gtest_watchdog aborts"));
+  EXPECT_THAT(r.err, testing::Not(testing::HasSubstr("could not symbolize")));
+}
+
+void ExpectCrashEndedBy(const ChildResult& r, int sig, double within_s) {
+  EXPECT_FALSE(r.killed_by_harness) << r.err;
+  EXPECT_LT(r.seconds, within_s);
+  if (kSanitizerOwnsFaults &&
+      (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE)) {
+    EXPECT_EQ(r.exit_code, kSanitizerExitCode) << r.err;
+  } else {
+    EXPECT_TRUE(r.signaled) << "exit code " << r.exit_code << "\n" << r.err;
+    EXPECT_EQ(r.signal, sig) << r.err;
+  }
 }
 
 void ExpectEndedByTheDeadMan(const ChildResult& r, int signo) {

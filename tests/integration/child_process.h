@@ -79,6 +79,15 @@ int MarkerLine(const std::string& source, const std::string& name);
 // `source`); a failed expectation if the marker is missing.
 std::string MarkerLocation(const std::string& source, const std::string& name);
 
+// Ended by the watchdog's abort soon after the limit `limit_s`, the report
+// complete (its closing line is written last) and symbolized.
+void ExpectAbortedPromptly(const ChildResult& r, double limit_s);
+
+// Ended within `within_s` by `sig` after a crash report, as it would have
+// without the watchdog; when a sanitizer owns the signal (SIGSEGV, SIGBUS,
+// SIGFPE), by the sanitizer's exit code.
+void ExpectCrashEndedBy(const ChildResult& r, int sig, double within_s);
+
 // A report that could not be written (stderr full) was ended by the
 // dead-man timer: 30 s, then its backstop 2 s later, well before the
 // harness's limit; by SIGABRT, or any signal when `signo` is 0.

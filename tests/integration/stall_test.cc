@@ -38,17 +38,6 @@ ChildResult RunStall(const std::string& filter, double limit_s = 1,
                   env);
 }
 
-void ExpectAbortedPromptly(const ChildResult& r, double limit_s) {
-  EXPECT_FALSE(r.killed_by_harness) << r.err;
-  EXPECT_TRUE(r.signaled) << "exit code " << r.exit_code << "\n" << r.err;
-  EXPECT_EQ(r.signal, SIGABRT) << r.err;
-  EXPECT_GE(r.seconds, limit_s * 0.9);
-  EXPECT_LT(r.seconds, limit_s + kSlack);
-  // The closing line is written last: its presence means a complete report.
-  EXPECT_THAT(r.err, HasSubstr("[ ABORT    ] gtest_watchdog aborts"));
-  EXPECT_THAT(r.err, Not(HasSubstr("could not symbolize")));
-}
-
 TEST(Stall, SpinningBodyIsReportedWithFileAndLine) {
   const ChildResult r = RunStall("Stall.SpinInBody");
   ExpectAbortedPromptly(r, 1);
