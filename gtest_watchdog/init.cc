@@ -20,6 +20,7 @@
 #include "gtest_watchdog/config/timeout_list.h"
 #include "gtest_watchdog/gtest_watchdog.h"
 #include "gtest_watchdog/report/color_choice.h"
+#include "gtest_watchdog/report/gtest_internals.h"
 #include "gtest_watchdog/report/gtest_output.h"
 #include "gtest_watchdog/report/raw_writer.h"
 #include "gtest_watchdog/report/stall_reporter.h"
@@ -210,7 +211,7 @@ void InitGoogleTest(int* argc, char** argv) {
   // child (re-executed with --gtest_internal_run_death_test) installs no
   // watchdog, and a "fast" (forked) child has no watchdog thread. The
   // parent's watchdog covers the whole death test, child included.
-  if (!GTEST_FLAG_GET(internal_run_death_test).empty()) return;
+  if (wi::gtest_internals::IsDeathTestChild()) return;
 
   if (options->config) {
     file = new wi::ConfigFile;

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "gtest_watchdog/dump/signal_info.h"
+#include "gtest_watchdog/report/output_rescue.h"
 #include "gtest_watchdog/report/raw_writer.h"
 
 namespace gtest_watchdog_internal {
@@ -50,6 +51,15 @@ void OnExpiry(int, siginfo_t* info, void*) {
   sigaddset(&abrt, SIGABRT);
   if (g_rt_backstop_signal != 0) sigaddset(&abrt, g_rt_backstop_signal);
   pthread_sigmask(SIG_UNBLOCK, &abrt, nullptr);
+  if (OutputRescueArmed()) {
+    // GoogleTest's output generator hung, after the report: the report is
+    // whole; a minimal output file replaces what the generator left.
+    RawWriter w(-1);  // formats only
+    w.Str("did not finish within ").Seconds(g_armed_for_ns).Str(" s");
+    w.Char('\0');
+    RescueOutput(g_fd, "", w.data());
+    AbortNow();
+  }
   RawWriter w(g_fd);
   w.Str("\n[ WATCHDOG ] ")
       .Str(g_what.load())

@@ -1,7 +1,9 @@
 #include "gtest_watchdog/report/gtest_output.h"
 
 #include <fcntl.h>
+#include <stdio.h>  // rename
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,47 +16,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
+#include "gtest_watchdog/report/gtest_internals.h"
+#include "gtest_watchdog/report/output_rescue.h"
 
 namespace gtest_watchdog_internal {
 namespace {
-
-// GoogleTest 1.12 has no public way to say "this test did not run", to give
-// an unfinished test its time so far, or to add a result to anything but the
-// current test. An explicit instantiation may name private members (C++17
-// [temp.explicit]/14); the pointer comes out through a friend function. If
-// GoogleTest renames one of these members the build fails here, never
-// silently.
-template <typename Tag, typename Tag::type kMember>
-struct PrivateMember {
-  friend typename Tag::type Member(Tag) { return kMember; }
-};
-
-struct TestShouldRun {
-  using type = bool testing::TestInfo::*;
-  friend type Member(TestShouldRun);
-};
-template struct PrivateMember<TestShouldRun, &testing::TestInfo::should_run_>;
-
-struct ResultElapsed {
-  using type = testing::TimeInMillis testing::TestResult::*;
-  friend type Member(ResultElapsed);
-};
-template struct PrivateMember<ResultElapsed,
-                              &testing::TestResult::elapsed_time_>;
-
-struct SuiteElapsed {
-  using type = testing::TimeInMillis testing::TestSuite::*;
-  friend type Member(SuiteElapsed);
-};
-template struct PrivateMember<SuiteElapsed, &testing::TestSuite::elapsed_time_>;
-
-struct ResultAddPart {
-  using type = void (testing::TestResult::*)(const testing::TestPartResult&);
-  friend type Member(ResultAddPart);
-};
-template struct PrivateMember<ResultAddPart,
-                              &testing::TestResult::AddTestPartResult>;
 
 // Records the tests started in the current iteration. TestResult cannot
 // tell: --gtest_repeat clears results between iterations but keeps start
@@ -118,6 +86,7 @@ struct Prepared {
   std::string path;                 // absolute
   StartedTests* started = nullptr;  // owned by GoogleTest's listener list
   int stderr_fd = 2;  // the program's stderr at start-up (a close-on-exec copy)
+  timespec started_at{};  // CLOCK_REALTIME: an older file is stale
 };
 Prepared* g_prepared = nullptr;  // never freed: read on the stall path
 
@@ -153,8 +122,7 @@ std::string OutputPath(const std::string& flag, const std::string& format) {
   if (path.empty() || path[0] != '/') path = JoinPath(start_dir, path);
   path = CollapseSlashes(path);
   if (path.empty() || path.back() != '/') return path;
-  const std::vector<std::string> argv = testing::internal::GetArgvs();
-  std::string program = argv.empty() ? "" : argv[0];
+  std::string program = gtest_internals::ProgramName();
   program = program.substr(program.find_last_of('/') + 1);
   for (int n = 0;; ++n) {
     std::string candidate = absl::StrCat(
@@ -165,28 +133,28 @@ std::string OutputPath(const std::string& flag, const std::string& format) {
 }
 
 // GoogleTest aborts the process if it cannot open the file: find out first,
-// creating missing directories as it would. Returns "" if the path is (now)
-// a regular file we may write, else why not. The path is not ours: a FIFO
-// there would block an ordinary open until a reader comes (hanging the
-// stall path until the dead-man fires), a symbolic link would send the
-// output wherever it points. O_NONBLOCK makes a FIFO without a reader fail
-// (ENXIO) and one with a reader open without waiting, O_NOFOLLOW refuses a
-// link (ELOOP), and fstat must then say "regular file". Residual risk:
-// GoogleTest's generator opens the path again itself, with a plain fopen
-// (it follows links, blocks on a FIFO): someone who can replace the file
-// between this check and that fopen still can. Allocates (the directory
-// prefixes); no lock; not signal-safe.
+// creating missing directories as it would. Returns "" if the path is a
+// regular file we may write or does not exist yet (the file is not created
+// here: a generator that then failed would leave it empty), else why not.
+// The path is not ours: a FIFO there would block an ordinary open until a
+// reader comes (hanging the stall path until the dead-man fires), a symbolic
+// link would send the output wherever it points. O_NONBLOCK makes a FIFO
+// without a reader fail (ENXIO) and one with a reader open without waiting,
+// O_NOFOLLOW refuses a link (ELOOP), and fstat must then say "regular
+// file". Residual risk: GoogleTest's generator opens the path again itself,
+// with a plain fopen (it follows links, blocks on a FIFO): someone who can
+// replace the file between this check and that fopen still can. Allocates
+// (the directory prefixes); no lock; not signal-safe.
 std::string WhyNotWritable(const std::string& path) {
   for (size_t slash = path.find('/', 1); slash != std::string::npos;
        slash = path.find('/', slash + 1)) {
     mkdir(path.substr(0, slash).c_str(), 0777);  // EEXIST is fine
   }
-  const int fd =
-      open(path.c_str(),
-           O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK,
-           0666);
+  const int fd = open(path.c_str(),
+                      O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
     const int err = errno;
+    if (err == ENOENT) return "";
     if (err == ELOOP) return "it is a symbolic link";
     if (err == ENXIO) return "it is a FIFO with no reader (not a regular file)";
     return absl::StrCat("cannot open it: ", strerror(err));
@@ -202,20 +170,28 @@ std::string WhyNotWritable(const std::string& path) {
   return why;
 }
 
-// One line on the program's start-up stderr, with write(2): no stdio, whose
-// lock a stuck thread may hold. Allocates; no lock; not signal-safe.
-void SayNotWritten(const std::string& path, const std::string& why) {
-  const std::string line =
-      absl::StrCat("[ WATCHDOG ] not writing GoogleTest's output file ", path,
-                   ": ", why, "\n");
+// Writes all of `text` to g_prepared->stderr_fd, with write(2): no stdio,
+// whose lock a stuck thread may hold. No allocation; no lock; signal-safe.
+void SayOnStartupStderr(const std::string& text) {
   size_t done = 0;
-  while (done < line.size()) {
+  while (done < text.size()) {
     const ssize_t n =
-        write(g_prepared->stderr_fd, line.data() + done, line.size() - done);
+        write(g_prepared->stderr_fd, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;
     done += static_cast<size_t>(n);
   }
+}
+
+// One line on the program's start-up stderr; an older file at the path is
+// removed (and the line says so). Allocates; no lock; not signal-safe.
+void SayNotWritten(const std::string& path, const std::string& why) {
+  const bool removed = RemoveStaleGtestOutput();
+  SayOnStartupStderr(absl::StrCat(
+      "[ WATCHDOG ] not writing GoogleTest's output file ", path, ": ", why,
+      removed ? "; the older file there, from before this run, was removed"
+              : "",
+      "\n"));
 }
 
 int64_t NowMillis() {
@@ -255,25 +231,27 @@ void FailCurrent(const std::string& message, const testing::TestInfo* test,
                  const testing::TestSuite* suite) {
   {
     FailureFlagsCleared cleared;
-    testing::internal::AssertHelper(testing::TestPartResult::kFatalFailure,
-                                    test != nullptr ? test->file() : nullptr,
-                                    test != nullptr ? test->line() : -1,
-                                    message.c_str()) = testing::Message();
+    gtest_internals::ReportFatalFailure(test != nullptr ? test->file() : nullptr,
+                                        test != nullptr ? test->line() : -1,
+                                        message);
   }
-  const testing::TestPartResult part(testing::TestPartResult::kFatalFailure,
-                                     nullptr, -1, message.c_str());
-  auto add_to = [&part](const testing::TestResult& result) {
-    (const_cast<testing::TestResult&>(result).*Member(ResultAddPart{}))(part);
-  };
   if (test != nullptr) {
     // A test stuck inside EXPECT_FATAL_FAILURE_ON_ALL_THREADS has the
     // global reporter swapped for a catcher: the failure went there.
-    if (!test->result()->Failed()) add_to(*test->result());
+    if (!test->result()->Failed()) {
+      gtest_internals::AddFatalFailure(*test->result(), message);
+    }
   } else if (suite != nullptr) {
-    // GoogleTest 1.12's XML and JSON omit a suite's own failures (from
-    // SetUpTestSuite/TearDownTestSuite); the program's appear, as a
-    // "NonTestSuiteFailure" suite.
-    add_to(testing::UnitTest::GetInstance()->ad_hoc_test_result());
+    if (gtest_internals::SuiteFailuresInOutput()) {
+      if (!suite->ad_hoc_test_result().Failed()) {
+        gtest_internals::AddFatalFailure(suite->ad_hoc_test_result(), message);
+      }
+    } else {
+      // Left out of the file by this GoogleTest: the program's own
+      // failures appear, as a "NonTestSuiteFailure" suite.
+      gtest_internals::AddFatalFailure(
+          testing::UnitTest::GetInstance()->ad_hoc_test_result(), message);
+    }
   }
 }
 
@@ -294,7 +272,7 @@ void MarkNotStartedAsNotRun(const testing::UnitTest& unit,
           std::binary_search(started.begin(), started.end(), test)) {
         continue;
       }
-      const_cast<testing::TestInfo*>(test)->*Member(TestShouldRun{}) = false;
+      gtest_internals::MarkNotRun(*test);
     }
   }
 }
@@ -306,66 +284,205 @@ void SetElapsedSoFar(const testing::TestInfo* test,
   const int64_t now = NowMillis();
   const testing::TestResult& result = *test->result();
   if (result.start_timestamp() != 0) {
-    const_cast<testing::TestResult&>(result).*Member(ResultElapsed{}) =
-        now - result.start_timestamp();
+    gtest_internals::SetElapsed(result, now - result.start_timestamp());
   }
   if (suite != nullptr && suite->start_timestamp() != 0) {
-    const_cast<testing::TestSuite*>(suite)->*Member(SuiteElapsed{}) =
-        now - suite->start_timestamp();
+    gtest_internals::SetElapsed(*suite, now - suite->start_timestamp());
   }
 }
 
-// GoogleTest 1.12's JSON printer forgets the comma before the
-// "NonTestSuiteFailure" suite it adds after the others, making the file
-// invalid. A raw newline cannot occur inside a JSON string, so this exact
-// text is the printer's own. Versions that write the comma never match.
-// Edits the file in place through one descriptor that does not follow a
-// link and is not inherited by anything the program starts. Allocates (the
-// file's text); no lock; not signal-safe.
-void FixJsonNonTestSuiteComma(const std::string& path) {
-  const int fd = open(path.c_str(),
-                      O_RDWR | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
-  if (fd < 0) return;
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    return;
-  }
-  std::string text;
-  char buffer[65536];
-  for (;;) {
-    const ssize_t n =
-        pread(fd, buffer, sizeof buffer, static_cast<off_t>(text.size()));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      close(fd);
-      return;
+// --- the minimal file: valid XML/JSON with the one failed test case ---
+
+// Characters XML 1.0 cannot hold at all (C0 controls but tab, newline and
+// carriage return) are dropped, as GoogleTest does.
+bool XmlAllowed(unsigned char c) {
+  return c >= 0x20 || c == '\t' || c == '\n' || c == '\r';
+}
+
+std::string XmlAttribute(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      case '\n': out += "&#x0A;"; break;
+      case '\r': out += "&#x0D;"; break;
+      case '\t': out += "&#x09;"; break;
+      default:
+        if (XmlAllowed(static_cast<unsigned char>(c))) out += c;
     }
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
   }
-  const std::string broken =
-      "\n    }    {\n      \"name\": \"NonTestSuiteFailure\"";
-  const size_t at = text.find(broken);
-  if (at == std::string::npos) {
-    close(fd);
-    return;
+  return out;
+}
+
+std::string XmlCdata(const std::string& text) {
+  std::string kept;
+  for (char c : text) {
+    if (XmlAllowed(static_cast<unsigned char>(c))) kept += c;
   }
-  text.replace(at, broken.size(),
-               "\n    },\n    {\n      \"name\": \"NonTestSuiteFailure\"");
-  // Only the text from the fix on changes (and grows).
-  size_t done = at;
+  return absl::StrCat(
+      "<![CDATA[", absl::StrReplaceAll(kept, {{"]]>", "]]>]]&gt;<![CDATA["}}),
+      "]]>");
+}
+
+std::string JsonString(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (u < 0x20) {
+          static const char kHex[] = "0123456789abcdef";
+          out += "\\u00";
+          out += kHex[u >> 4];
+          out += kHex[u & 15];
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+// What the minimal file says: the suite and test GoogleTest's own file
+// would show the failure under (a suite's own failure as a test case named
+// "" of that suite, the program's as GoogleTest's "NonTestSuiteFailure"
+// suite), the failure, and the time so far.
+struct MinimalCase {
+  std::string suite;
+  std::string test;
+  std::string message;
+  std::string summary;  // up to GoogleTest's "\nStack trace:\n" marker
+  double seconds = 0;
+};
+
+MinimalCase Describe(const testing::TestInfo* test,
+                     const testing::TestSuite* suite,
+                     const std::string& message) {
+  MinimalCase c;
+  if (test != nullptr) {
+    c.suite = test->test_suite_name();
+    c.test = test->name();
+    if (test->result()->start_timestamp() != 0) {
+      c.seconds = static_cast<double>(NowMillis() -
+                                      test->result()->start_timestamp()) /
+                  1000.0;
+    }
+  } else if (suite != nullptr) {
+    c.suite = suite->name();
+  } else {
+    c.suite = "NonTestSuiteFailure";
+  }
+  c.message = message;
+  c.summary = message.substr(0, message.find("\nStack trace:\n"));
+  return c;
+}
+
+std::string MinimalXml(const MinimalCase& c) {
+  const std::string time = absl::StrCat(c.seconds);
+  return absl::StrCat(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<testsuites tests=\"1\" failures=\"1\" disabled=\"0\" errors=\"0\" "
+      "time=\"",
+      time, "\" name=\"AllTests\">\n  <testsuite name=\"",
+      XmlAttribute(c.suite),
+      "\" tests=\"1\" failures=\"1\" disabled=\"0\" skipped=\"0\" "
+      "errors=\"0\" time=\"",
+      time, "\">\n    <testcase name=\"", XmlAttribute(c.test),
+      "\" status=\"run\" result=\"completed\" time=\"", time,
+      "\" classname=\"", XmlAttribute(c.suite),
+      "\">\n      <failure message=\"", XmlAttribute(c.summary),
+      "\" type=\"\">", XmlCdata(c.message),
+      "</failure>\n    </testcase>\n  </testsuite>\n</testsuites>\n");
+}
+
+std::string MinimalJson(const MinimalCase& c) {
+  const std::string time = absl::StrCat(c.seconds, "s");
+  return absl::StrCat(
+      "{\n  \"tests\": 1,\n  \"failures\": 1,\n  \"disabled\": 0,\n"
+      "  \"errors\": 0,\n  \"time\": \"",
+      time,
+      "\",\n  \"name\": \"AllTests\",\n  \"testsuites\": [\n    {\n"
+      "      \"name\": ",
+      JsonString(c.suite),
+      ",\n      \"tests\": 1,\n      \"failures\": 1,\n      \"disabled\": 0,\n"
+      "      \"errors\": 0,\n      \"time\": \"",
+      time, "\",\n      \"testsuite\": [\n        {\n          \"name\": ",
+      JsonString(c.test),
+      ",\n          \"status\": \"RUN\",\n          \"result\": \"COMPLETED\",\n"
+      "          \"time\": \"",
+      time, "\",\n          \"classname\": ", JsonString(c.suite),
+      ",\n          \"failures\": [\n            {\n"
+      "              \"failure\": ",
+      JsonString(c.message),
+      ",\n              \"type\": \"\"\n            }\n          ]\n"
+      "        }\n      ]\n    }\n  ]\n}\n");
+}
+
+// Creates `path` (which must not exist) holding `text`. Returns "" or why
+// not. Allocates; no lock; not signal-safe.
+std::string WriteNewFile(const std::string& path, const std::string& text) {
+  const int fd = open(path.c_str(),
+                      O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY |
+                          O_NOFOLLOW | O_NONBLOCK,
+                      0666);
+  if (fd < 0) return absl::StrCat("cannot create ", path, ": ", strerror(errno));
+  size_t done = 0;
   while (done < text.size()) {
-    const ssize_t n = pwrite(fd, text.data() + done, text.size() - done,
-                             static_cast<off_t>(done));
+    const ssize_t n = write(fd, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n <= 0) {
+      const std::string why =
+          absl::StrCat("cannot write ", path, ": ",
+                       n < 0 ? strerror(errno) : "nothing written");
+      close(fd);
+      unlink(path.c_str());
+      return why;
+    }
     done += static_cast<size_t>(n);
   }
-  if (done == text.size()) {
-    (void)ftruncate(fd, static_cast<off_t>(text.size()));
+  if (close(fd) != 0) {
+    const std::string why =
+        absl::StrCat("cannot write ", path, ": ", strerror(errno));
+    unlink(path.c_str());
+    return why;
+  }
+  return "";
+}
+
+// GoogleTest's generator ignores every write error (a full disk, a quota):
+// whether the file it left is whole, from how GoogleTest ends each format.
+// Returns "" or what is wrong. Allocates; no lock; not signal-safe.
+std::string WhyIncomplete(const std::string& path, bool json) {
+  const int fd =
+      open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return absl::StrCat("left no file (", strerror(errno), ")");
+  struct stat st;
+  std::string why;
+  const std::string end = json ? "\n}\n" : "</testsuites>\n";
+  char tail[16] = {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    why = "left something that is not a regular file";
+  } else if (st.st_size == 0) {
+    why = "left an empty file";
+  } else if (st.st_size < static_cast<off_t>(end.size()) ||
+             pread(fd, tail, end.size(),
+                   st.st_size - static_cast<off_t>(end.size())) !=
+                 static_cast<ssize_t>(end.size()) ||
+             end.compare(0, end.size(), tail, end.size()) != 0) {
+    why = absl::StrCat("left an incomplete file (", st.st_size,
+                       " bytes; out of disk space?)");
   }
   close(fd);
+  return why;
 }
 
 }  // namespace
@@ -380,6 +497,7 @@ void PrepareGtestOutput() {
   auto* prepared = new Prepared;
   prepared->json = format == "json";
   prepared->path = OutputPath(flag, format);
+  clock_gettime(CLOCK_REALTIME, &prepared->started_at);
   // Above the report helper's fixed descriptors, like the stall path's own.
   // Started with stderr closed: -1, never whatever the program opens as fd 2
   // later (a write there then fails quietly).
@@ -392,18 +510,36 @@ void PrepareGtestOutput() {
 
 bool GtestOutputRequested() { return g_prepared != nullptr; }
 
-bool WriteGtestOutputAfterStall(const std::string& failure_message,
-                                std::string* written_path) {
+bool RemoveStaleGtestOutput() {
   if (g_prepared == nullptr) return false;
+  const char* path = g_prepared->path.c_str();
+  struct stat st;
+  if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  const timespec& start = g_prepared->started_at;
+  const bool older = st.st_mtim.tv_sec < start.tv_sec ||
+                     (st.st_mtim.tv_sec == start.tv_sec &&
+                      st.st_mtim.tv_nsec < start.tv_nsec);
+  return older && unlink(path) == 0;
+}
+
+GtestOutputWritten WriteGtestOutputAfterStall(
+    const std::string& failure_message) {
+  GtestOutputWritten written;
+  if (g_prepared == nullptr) return written;
   testing::UnitTest& unit = *testing::UnitTest::GetInstance();
   testing::TestEventListeners& listeners = unit.listeners();
   // Read now: the program may have released (and deleted) it meanwhile.
   testing::TestEventListener* generator = listeners.default_xml_generator();
-  if (generator == nullptr) return false;
-  const std::string why = WhyNotWritable(g_prepared->path);
+  if (generator == nullptr) {
+    SayNotWritten(g_prepared->path,
+                  "the program removed GoogleTest's output generator");
+    return written;
+  }
+  const std::string& path = g_prepared->path;
+  std::string why = WhyNotWritable(path);
   if (!why.empty()) {
-    SayNotWritten(g_prepared->path, why);
-    return false;
+    SayNotWritten(path, why);
+    return written;
   }
 
   // The console printer would print the failure with printf: stdout may be
@@ -417,12 +553,45 @@ bool WriteGtestOutputAfterStall(const std::string& failure_message,
   SetElapsedSoFar(test, suite);
   MarkNotStartedAsNotRun(unit, test);
 
-  generator->OnTestIterationEnd(unit, g_prepared->started->iteration());
-  if (g_prepared->json && unit.ad_hoc_test_result().Failed()) {
-    FixJsonNonTestSuiteComma(g_prepared->path);
+  // The minimal file first, beside the real one (rename needs the same file
+  // system); it replaces GoogleTest's if the generator fails in any way.
+  const MinimalCase minimal = Describe(test, suite, failure_message);
+  const std::string minimal_path =
+      absl::StrCat(path, ".gtest_watchdog-", getpid());
+  unlink(minimal_path.c_str());  // a leftover of a killed run with our pid
+  why = WriteNewFile(minimal_path, g_prepared->json ? MinimalJson(minimal)
+                                                    : MinimalXml(minimal));
+  if (!why.empty()) {
+    SayNotWritten(path, why);
+    return written;
   }
-  if (written_path != nullptr) *written_path = g_prepared->path;
-  return true;
+  if (!ArmOutputRescue(minimal_path.c_str(), path.c_str())) {
+    unlink(minimal_path.c_str());
+    SayNotWritten(path, "the path is too long");
+    return written;
+  }
+  generator->OnTestIterationEnd(unit, g_prepared->started->iteration());
+  DisarmOutputRescue();
+
+  if (g_prepared->json) gtest_internals::RepairJsonOutput(path);
+  written.path = path;
+  why = WhyIncomplete(path, g_prepared->json);
+  if (why.empty()) {
+    unlink(minimal_path.c_str());
+    written.kind = GtestOutputWritten::Kind::kComplete;
+  } else if (rename(minimal_path.c_str(), path.c_str()) == 0) {
+    written.kind = GtestOutputWritten::Kind::kMinimal;
+    written.why = why;
+  } else {
+    const int err = errno;
+    unlink(minimal_path.c_str());
+    unlink(path.c_str());
+    SayNotWritten(path, absl::StrCat("GoogleTest's generator ", why,
+                                     ", and the minimal file could not "
+                                     "replace it (",
+                                     strerror(err), "): removed"));
+  }
+  return written;
 }
 
 }  // namespace gtest_watchdog_internal

@@ -33,6 +33,18 @@ void PrepareGtestOutput();
 // allocating step below when there is nothing to write).
 bool GtestOutputRequested();
 
+// What WriteGtestOutputAfterStall left at the output path.
+struct GtestOutputWritten {
+  enum class Kind {
+    kNone,      // nothing written: not requested, or a line on stderr said why
+    kComplete,  // GoogleTest's own file, complete, the stalled test failed
+    kMinimal,   // a minimal valid file failing the stalled test (`why`)
+  };
+  Kind kind = Kind::kNone;
+  std::string path;
+  std::string why;  // kMinimal: why GoogleTest's own file was not kept
+};
+
 // On the stall path, after the report: fails what GoogleTest considers
 // current — the running test; outside a test, the test suite (SetUpTestSuite
 // / TearDownTestSuite) or the whole program (global environment) — with
@@ -44,13 +56,24 @@ bool GtestOutputRequested();
 // right after (GoogleTest's console printer is detached and the results are
 // changed for good). A message of the form "HEADLINE\nStack trace:\nFRAMES"
 // puts only HEADLINE into the XML failure's `message` attribute and all of it
-// into the failure's text. Returns false, writing nothing, if no output was
-// requested, PrepareGtestOutput did not run, or the file cannot be created
-// or is not a regular file (a FIFO, a device, a symbolic link — dangling or
-// not — is never opened for writing; one line on the program's start-up
-// stderr names the path and why); otherwise sets `*written_path` (if not
-// null) to the file's path.
-bool WriteGtestOutputAfterStall(const std::string& failure_message,
-                                std::string* written_path);
+// into the failure's text.
+//
+// The file is never left empty, half-written or stale: a minimal valid file
+// failing the stalled test is written beside it first, and replaces
+// GoogleTest's file (rename) if the generator leaves it incomplete, or
+// crashes or hangs (output_rescue.h). Writes nothing if no output was
+// requested or PrepareGtestOutput did not run; if the path is not a regular
+// file we may write (a FIFO, a device, a symbolic link — dangling or not — is
+// never opened for writing) or nothing can be created beside it, one line on
+// the program's start-up stderr names the path and why, and an older regular
+// file there (from before this run) is removed.
+GtestOutputWritten WriteGtestOutputAfterStall(
+    const std::string& failure_message);
+
+// When the stall path does not write the output (the program moved on, or is
+// exiting): removes a regular file at the output path that is older than
+// this run, so that nobody reads an earlier run's results as this one's.
+// Returns whether it removed one. Allocates nothing; no lock; signal-safe.
+bool RemoveStaleGtestOutput();
 
 }  // namespace gtest_watchdog_internal

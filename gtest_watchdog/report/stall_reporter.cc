@@ -396,6 +396,9 @@ bool RunHelper(int64_t deadline_ns) {
 // The failure message the helper left in the message memfd, or the
 // headline alone. Then GoogleTest's XML/JSON output, if one was requested.
 // Allocates (GoogleTest's printers): runs last, under the dead-man timer.
+constexpr char kStaleRemoved[] =
+    "; the older file there, from before this run, was removed";
+
 void WriteGoogleTestOutput(const SnapshotHeader& header, bool helper_ok) {
   if (!GtestOutputRequested()) return;  // nothing to allocate for
   static char message[64 * 1024];
@@ -417,26 +420,46 @@ void WriteGoogleTestOutput(const SnapshotHeader& header, bool helper_ok) {
   }
   message[len] = '\0';
   // GoogleTest's printers allocate: with the address space exhausted that
-  // throws, and the report is out already. Say so; never terminate here.
+  // throws, and the report is out already. Say so; never terminate here. A
+  // program built with -fno-exceptions cannot catch: operator new then ends
+  // it, as it would anywhere, with the report complete.
+#if defined(__cpp_exceptions)
   try {
-    std::string path;
-    if (WriteGtestOutputAfterStall(std::string(message, len), &path)) {
-      RawWriter w(g_stderr_fd);
+#endif
+    const GtestOutputWritten written =
+        WriteGtestOutputAfterStall(std::string(message, len));
+    const char* what = header.signal.signo == 0 ? "stalled"
+                       : strcmp(header.kind, "crash") == 0 ? "crashed"
+                                                           : "interrupted";
+    const char* where = header.test_name[0] != '\0' ? "test" : "phase";
+    RawWriter w(g_stderr_fd);
+    if (written.kind == GtestOutputWritten::Kind::kComplete) {
       w.Str("[ OUTPUT   ] ")
-          .Str(path.c_str())
-          .Str(header.signal.signo == 0 ? " written, with the stalled "
-               : strcmp(header.kind, "crash") == 0
-                   ? " written, with the crashed "
-                   : " written, with the interrupted ")
-          .Str(header.test_name[0] != '\0' ? "test" : "phase")
+          .Escaped(written.path.c_str())
+          .Str(" written, with the ")
+          .Str(what)
+          .Char(' ')
+          .Str(where)
           .Str(" failed\n");
+    } else if (written.kind == GtestOutputWritten::Kind::kMinimal) {
+      w.Str("[ OUTPUT   ] ")
+          .Escaped(written.path.c_str())
+          .Str(": GoogleTest's output generator ")
+          .Str(written.why.c_str())
+          .Str("; a minimal file that fails the ")
+          .Str(what)
+          .Char(' ')
+          .Str(where)
+          .Str(" is there instead (the other tests' results are not in it)\n");
     }
+#if defined(__cpp_exceptions)
   } catch (...) {
     RawWriter w(g_stderr_fd);
     w.Str(
         "[ WATCHDOG ] could not write GoogleTest's output file (out of "
         "memory?)\n");
   }
+#endif
 }
 
 // Our descriptors live above the helper's fixed ones (2-5): the file
@@ -844,7 +867,9 @@ int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
       w.Str(
           "[ WATCHDOG ] GoogleTest's output file is not written: the program "
           "was already exiting, and GoogleTest's results are destroyed with "
-          "its static objects\n");
+          "its static objects")
+          .Str(RemoveStaleGtestOutput() ? kStaleRemoved : "")
+          .Str("\n");
     }
   } else if (write_output) {
     WriteGoogleTestOutput(header, ok);
@@ -852,7 +877,9 @@ int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
     RawWriter w(g_stderr_fd);
     w.Str(
         "[ WATCHDOG ] GoogleTest's output file is not written: the test "
-        "program moved on while the report was taken\n");
+        "program moved on while the report was taken")
+        .Str(RemoveStaleGtestOutput() ? kStaleRemoved : "")
+        .Str("\n");
   }
 
   return frozen;

@@ -18,6 +18,7 @@
 #include "gtest_watchdog/dump/memory_probe.h"
 #include "gtest_watchdog/dump/signal_info.h"
 #include "gtest_watchdog/report/dead_man.h"
+#include "gtest_watchdog/report/output_rescue.h"
 #include "gtest_watchdog/report/raw_writer.h"
 
 namespace gtest_watchdog_internal {
@@ -136,11 +137,18 @@ void OnSignal(int sig, siginfo_t* info, void* ucontext) {
     if (getpid() == g_pid && tid == reporter) {
       // Not the program's handler on our thread, mid-report: it may want a
       // lock a stuck thread holds, with the dead-man blocked here.
-      RawWriter w(g_stderr_fd);
-      w.Str("[ WATCHDOG ] gtest_watchdog's own thread received ")
-          .Str(SignalName(sig))
-          .Str("; the report is incomplete\n");
-      w.Flush();
+      if (OutputRescueArmed()) {
+        // Inside GoogleTest's output generator, after the report: the
+        // report is whole, and the output file must not be left half
+        // written.
+        RescueOutput(g_stderr_fd, "received ", SignalName(sig));
+      } else {
+        RawWriter w(g_stderr_fd);
+        w.Str("[ WATCHDOG ] gtest_watchdog's own thread received ")
+            .Str(SignalName(sig))
+            .Str("; the report is incomplete\n");
+        w.Flush();
+      }
       RaiseWithDefaultAction(sig);
       errno = saved_errno;
       return;

@@ -54,12 +54,17 @@ constexpr char kDirectMessage[] =
     std::thread([] {
       // Time in the stalled state, so the stalled test's time is not 0.
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
-      std::string path;
-      const bool wrote = gtest_watchdog_internal::WriteGtestOutputAfterStall(
-          kDirectMessage, &path);
+      using Kind = gtest_watchdog_internal::GtestOutputWritten::Kind;
+      const gtest_watchdog_internal::GtestOutputWritten written =
+          gtest_watchdog_internal::WriteGtestOutputAfterStall(kDirectMessage);
+      const bool wrote = written.kind != Kind::kNone;
       const std::string line =
-          wrote ? "gtest_output_program: wrote " + path + "\n"
-                : std::string("gtest_output_program: wrote nothing\n");
+          written.kind == Kind::kComplete
+              ? "gtest_output_program: wrote " + written.path + "\n"
+          : written.kind == Kind::kMinimal
+              ? "gtest_output_program: wrote a minimal " + written.path +
+                    " (" + written.why + ")\n"
+              : std::string("gtest_output_program: wrote nothing\n");
       (void)!write(2, line.data(), line.size());
       _exit(wrote ? 0 : 3);
     }).detach();
