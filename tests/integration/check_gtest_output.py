@@ -4,7 +4,8 @@
 Usage: check_gtest_output.py FILE SPEC...
 
 Each SPEC is SUITE.TEST=WHAT; the NonTestSuiteFailure suite GoogleTest adds
-for failures outside any test has the test name "" ("NonTestSuiteFailure.").
+for failures outside any test has the test name "" ("NonTestSuiteFailure."),
+and so has a suite's own failure from GoogleTest 1.16 on ("Phase.").
 WHAT is one of
   passed | failed | skipped | notrun   the test's state (every test case in
                                       the file needs exactly one of these)
@@ -43,6 +44,19 @@ def state_of(status, result, failed):
     return "passed"
 
 
+def counted_failures(suite_name, cases):
+    """The failed test cases GoogleTest counts in a suite's "failures".
+
+    From 1.16 on, a suite's own failure (SetUpTestSuite, TearDownTestSuite)
+    is a test case named "" of that suite, which GoogleTest does not count
+    (its issue 4911); the NonTestSuiteFailure suite counts its case.
+    """
+    return sum(c.state == "failed" and
+               (suite_name == "NonTestSuiteFailure" or
+                not c.name.endswith("."))
+               for c in cases)
+
+
 def read_xml(text, errors):
     root = ET.fromstring(text)
     cases = []
@@ -59,7 +73,7 @@ def read_xml(text, errors):
                     [f.get("message") or "" for f in failures],
                     [f.text or "" for f in failures],
                 ))
-        failed = sum(c.state == "failed" for c in suite_cases)
+        failed = counted_failures(suite.get("name"), suite_cases)
         if int(suite.get("failures")) != failed:
             errors.append("suite %s says failures=%s, has %d" %
                           (suite.get("name"), suite.get("failures"), failed))
@@ -88,7 +102,7 @@ def read_json(text, errors):
                     None,
                     details,
                 ))
-        failed = sum(c.state == "failed" for c in suite_cases)
+        failed = counted_failures(suite["name"], suite_cases)
         if suite["failures"] != failed:
             errors.append("suite %s says failures=%d, has %d" %
                           (suite["name"], suite["failures"], failed))

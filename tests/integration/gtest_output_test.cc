@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <ostream>
@@ -22,6 +23,7 @@
 #include "child_process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "gtest_watchdog/report/gtest_internals.h"
 
 namespace gtest_watchdog_test {
 namespace {
@@ -223,8 +225,20 @@ TEST(GtestOutputDirect, UncreatableFileIsNotFatal) {
 struct PhaseCase {
   const char* name;
   const char* stall_at;               // GTO_STALL_AT
-  std::vector<std::string> expected;  // besides NonTestSuiteFailure
+  std::vector<std::string> expected;  // besides the stall's failure
+  const char* suite = nullptr;        // the suite whose phase stalls
 };
+
+// Where the file shows a failure of `suite`'s own (null: the program's): a
+// test case "" of the suite from GoogleTest 1.16 on, the NonTestSuiteFailure
+// suite before (gtest_internals.h).
+std::string FailureCase(const char* suite) {
+  return suite != nullptr &&
+                 gtest_watchdog_internal::gtest_internals::
+                     SuiteFailuresInOutput()
+             ? std::string(suite) + "."
+             : "NonTestSuiteFailure.";
+}
 
 // Test names stay the same from one test discovery to the next.
 void PrintTo(const PhaseCase& c, std::ostream* os) { *os << c.name; }
@@ -263,8 +277,8 @@ TEST_P(GtestOutputPhase, FailureIsWrittenAndLaterTestsAreNotRun) {
   ExpectFile(
       file,
       Concat(c.expected,
-             {std::string("NonTestSuiteFailure.=failed:") + kDirectHeadline,
-              std::string("NonTestSuiteFailure.=detail:") + kDirectFrame}));
+             {FailureCase(c.suite) + "=failed:" + kDirectHeadline,
+              FailureCase(c.suite) + "=detail:" + kDirectFrame}));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -274,11 +288,13 @@ INSTANTIATE_TEST_SUITE_P(
             PhaseCase{"SetUpTestSuite", "suite_setup",
                       Concat(Concat(Before(), Ran(kHang)),
                              Concat(Concat(NotRun(kPhase), NotRun(kAfter)),
-                                    kDisabled))},
+                                    kDisabled)),
+                      "Phase"},
             PhaseCase{
                 "TearDownTestSuite", "suite_teardown",
                 Concat(Concat(Before(), Ran(kHang)),
-                       Concat(Concat(Ran(kPhase), NotRun(kAfter)), kDisabled))},
+                       Concat(Concat(Ran(kPhase), NotRun(kAfter)), kDisabled)),
+                "Phase"},
             PhaseCase{"EnvironmentSetUp", "env_setup",
                       Concat(Concat(Before("notrun"), NotRun(kHang)),
                              Concat(Concat(NotRun(kPhase), NotRun(kAfter)),
@@ -337,12 +353,152 @@ TEST_P(GtestOutputOnStall, StalledTearDownTestSuiteIsWritten) {
       file,
       Concat(Concat(Concat(Before(), Ran(kHang)),
                     Concat(Concat(Ran(kPhase), NotRun(kAfter)), kDisabled)),
-             {"NonTestSuiteFailure.=failed:Phase: "
-              "TearDownTestSuite() still running"}));
+             {FailureCase("Phase") +
+              "=failed:Phase: TearDownTestSuite() still running"}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, GtestOutputOnStall,
                          testing::Values("xml", "json"));
+
+// --- a fault inside GoogleTest's own generator (GTO_GENERATOR_FAULT): the
+// file is never left empty, half-written or stale. ---
+
+ChildResult RunWithGeneratorFault(const std::string& output,
+                                  const std::string& fault) {
+  return RunChild({GTEST_OUTPUT_PROGRAM, "--gtest_watchdog_timeout=1s",
+                   "--gtest_output=" + output},
+                  {"GTO_STALL_AT=test", "GTO_GENERATOR_FAULT=" + fault}, 90);
+}
+
+// A file from an earlier run, a day old: what CI must never read as this
+// run's results.
+void PlantStaleFile(const std::string& file) {
+  std::ofstream(file) << "results of an earlier run\n";
+  const auto day_ago =
+      fs::last_write_time(file) - std::chrono::hours(24);
+  fs::last_write_time(file, day_ago);
+}
+
+// The minimal file: valid, the stalled test failed with the headline, and
+// nothing else (no earlier test's result is in it).
+void ExpectMinimalFile(const std::string& file) {
+  ExpectFile(file, {"Hang.Blocks=failed:Hang.Blocks: test body still running",
+                    "Hang.Blocks=detail:BlockForever"});
+}
+
+// Nothing of ours is left beside the output (the minimal file's own name).
+void ExpectNoLeftovers(const TempDir& dir, const std::string& file) {
+  for (const auto& entry : fs::directory_iterator(dir.path())) {
+    EXPECT_EQ(entry.path().string(), file) << "left behind";
+  }
+}
+
+void ExpectWholeReport(const ChildResult& r) {
+  EXPECT_FALSE(r.killed_by_harness) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("[ TIMEOUT  ] Hang.Blocks: test body"));
+  EXPECT_THAT(r.err, HasSubstr("[ VERDICT  ] "));
+  EXPECT_THAT(r.err, HasSubstr("BlockForever"));
+  EXPECT_THAT(r.err, Not(HasSubstr("report is incomplete")));
+  EXPECT_THAT(r.err, Not(HasSubstr("written, with the stalled test failed")));
+}
+
+class GtestOutputGeneratorFault : public testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
+  }
+  std::string format() const { return GetParam(); }
+};
+
+// The generator crashes half-way through writing: the rescue in the fault
+// handler renames the minimal file over what it left; the process then dies
+// by the fault's signal, as any crash of the watchdog's own thread does.
+TEST_P(GtestOutputGeneratorFault, CrashLeavesTheMinimalFile) {
+  TempDir dir;
+  const std::string file = dir / ("out." + format());
+  PlantStaleFile(file);
+  const ChildResult r = RunWithGeneratorFault(format() + ":" + file, "segv");
+  ExpectWholeReport(r);
+  EXPECT_TRUE(r.signaled) << r.err;
+  EXPECT_EQ(r.signal, SIGSEGV) << r.err;
+  EXPECT_LT(r.seconds, 21.0);
+  EXPECT_THAT(r.err, HasSubstr("[ OUTPUT   ] " + file +
+                               ": GoogleTest's output generator received "
+                               "SIGSEGV; a minimal file that fails the "
+                               "stalled test is there instead"));
+  ExpectMinimalFile(file);
+  ExpectNoLeftovers(dir, file);
+}
+
+// Write errors (a full disk) are ignored by GoogleTest's generator: the file
+// it leaves is incomplete, and the minimal file replaces it.
+TEST_P(GtestOutputGeneratorFault, FailedWritesLeaveTheMinimalFile) {
+  TempDir dir;
+  const std::string file = dir / ("out." + format());
+  PlantStaleFile(file);
+  const ChildResult r = RunWithGeneratorFault(format() + ":" + file, "enospc");
+  ExpectWholeReport(r);
+  ExpectAborted(r);
+  EXPECT_THAT(r.err, HasSubstr("[ OUTPUT   ] " + file +
+                               ": GoogleTest's output generator left an "
+                               "incomplete file ("));
+  EXPECT_THAT(r.err, HasSubstr("a minimal file that fails the stalled test "
+                               "is there instead"));
+  ExpectMinimalFile(file);
+  ExpectNoLeftovers(dir, file);
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, GtestOutputGeneratorFault,
+                         testing::Values("xml", "json"));
+
+// The generator hangs: the dead-man ends the process (30 s) and its rescue
+// leaves the minimal file. One format: the wait is long.
+TEST(GtestOutputGeneratorHang, DeadManLeavesTheMinimalFile) {
+  if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
+  TempDir dir;
+  const std::string file = dir / "out.xml";
+  PlantStaleFile(file);
+  const ChildResult r = RunWithGeneratorFault("xml:" + file, "hang");
+  ExpectWholeReport(r);
+  EXPECT_TRUE(r.signaled) << r.err;
+  EXPECT_EQ(r.signal, SIGABRT) << r.err;
+  EXPECT_LT(r.seconds, 60.0);
+  EXPECT_THAT(r.err, HasSubstr("[ OUTPUT   ] " + file +
+                               ": GoogleTest's output generator did not "
+                               "finish within 30.00 s; a minimal file that "
+                               "fails the stalled test is there instead"));
+  ExpectMinimalFile(file);
+  ExpectNoLeftovers(dir, file);
+}
+
+// Nothing can be created beside the output (a name at the file system's
+// limit leaves no room for the minimal file's): not written, and the
+// earlier run's file is removed rather than left to be read as this run's.
+TEST(GtestOutputNotWritten, StaleFileIsRemoved) {
+  TempDir dir;
+  const std::string file = dir / (std::string(240, 'x') + ".xml");
+  PlantStaleFile(file);
+  const ChildResult r = RunStalled("xml:" + file, "test");
+  ExpectAborted(r);
+  EXPECT_THAT(r.err, HasSubstr("[ WATCHDOG ] not writing GoogleTest's output "
+                               "file " + file + ": cannot create "));
+  EXPECT_THAT(r.err, HasSubstr("; the older file there, from before this "
+                               "run, was removed"));
+  EXPECT_FALSE(fs::exists(file));
+  EXPECT_THAT(r.err, Not(HasSubstr("[ OUTPUT   ]")));
+}
+
+// A file this run wrote is never taken for a stale one.
+TEST(GtestOutputNotWritten, FreshFileIsKept) {
+  TempDir dir;
+  const std::string file = dir / "out.xml";
+  const ChildResult r = RunStalled("xml:" + file, "test");
+  ExpectAborted(r);
+  EXPECT_THAT(r.err, HasSubstr("[ OUTPUT   ] " + file +
+                               " written, with the stalled test failed"));
+  EXPECT_TRUE(fs::exists(file));
+  ExpectNoLeftovers(dir, file);
+}
 
 // The output path is not ours: whatever sits there that is not a regular
 // file is left alone, and the report and abort go on as usual.

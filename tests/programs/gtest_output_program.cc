@@ -12,10 +12,22 @@
 // "gtest_output_program: wrote PATH" (or "wrote nothing") on stderr and ends
 // the process with _exit(0) (3 if nothing was written). This exercises the
 // function without the stall path.
+//
+// GTO_GENERATOR_FAULT: a fault inside GoogleTest's output generator. The
+// program's own fopen (which GoogleTest's generator calls, as it calls every
+// libc function, through the program's symbol) hands it a stream that writes
+// half of what it is given to the real file, then: "segv" writes through a
+// null pointer, "hang" blocks for ever, "enospc" fails with ENOSPC (the
+// generator ignores write errors and returns).
+#include <dlfcn.h>
+#include <errno.h>
 #include <gtest/gtest.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -23,6 +35,52 @@
 #include <thread>
 
 #include "gtest_watchdog/report/gtest_output.h"
+
+namespace {
+
+ssize_t FaultyWrite(void* cookie, const char* data, size_t size) {
+  const int fd = *static_cast<int*>(cookie);
+  const size_t half = size / 2;
+  if (write(fd, data, half) != static_cast<ssize_t>(half)) return -1;
+  const char* fault = getenv("GTO_GENERATOR_FAULT");
+  if (strcmp(fault, "segv") == 0) {
+    // Volatile both ways: the compiler may drop a plain store through null.
+    static volatile uintptr_t nowhere = 0;
+    *reinterpret_cast<volatile int*>(nowhere) = 1;
+  } else if (strcmp(fault, "hang") == 0) {
+    for (;;) pause();
+  }
+  errno = ENOSPC;
+  return -1;
+}
+
+int CloseFaulty(void* cookie) {
+  const int fd = *static_cast<int*>(cookie);
+  delete static_cast<int*>(cookie);
+  return close(fd);
+}
+
+bool EndsWith(const char* s, const char* end) {
+  const size_t n = strlen(s), m = strlen(end);
+  return n >= m && strcmp(s + n - m, end) == 0;
+}
+
+}  // namespace
+
+extern "C" FILE* fopen(const char* path, const char* mode) {
+  using Fopen = FILE* (*)(const char*, const char*);
+  static const Fopen real =
+      reinterpret_cast<Fopen>(dlsym(RTLD_NEXT, "fopen"));
+  FILE* const file = real(path, mode);
+  if (file == nullptr || getenv("GTO_GENERATOR_FAULT") == nullptr ||
+      mode[0] != 'w' ||
+      !(EndsWith(path, ".xml") || EndsWith(path, ".json"))) {
+    return file;
+  }
+  int* fd = new int(dup(fileno(file)));
+  fclose(file);
+  return fopencookie(fd, mode, {nullptr, FaultyWrite, nullptr, CloseFaulty});
+}
 
 namespace {
 
