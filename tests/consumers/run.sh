@@ -19,7 +19,8 @@
 #     scripts/debian-source.sh) or builds with other flags, a standard or a
 #     compiler, and checks that the program uses only the project's copies.
 #     VARIANT: googletest-alone, two-googletests, no-exceptions,
-#     no-exceptions-googletest, cxx23, abseil-spdlog (see below).
+#     no-exceptions-googletest, cxx23, abseil-spdlog, old-googletest (see
+#     below).
 # A passing test must pass; a test annotated with a 1 s limit must end by
 # SIGABRT with the watchdog's report; ctest must run them with the TIMEOUTs
 # gtest_watchdog_discover_tests gives (check_ctest.py).
@@ -148,6 +149,27 @@ if [ "$mode" = parent ]; then
       args+=(-DCONSUMER_ABSEIL_DIR="$(src source trixie abseil)"
              -DCONSUMER_FMT_DIR="$(src source trixie fmtlib)"
              -DCONSUMER_SPDLOG_DIR="$(src source trixie spdlog)") ;;
+    old-googletest)  # Debian 11's GoogleTest 1.10: refused, clearly
+      googletest="$(src binary bullseye googletest)/usr/src/googletest"
+      args+=(-DCONSUMER_GOOGLETEST_DIR="$googletest")
+      refused() {  # refused WHAT MESSAGE [cmake args]
+        local status=0
+        cmake -S "$here/parent" -B "$work/build-$1" "${args[@]}" "${@:3}" \
+          > "$work/configure-$1.log" 2>&1 || status=$?
+        # (CMake wraps its messages' lines.)
+        if [ "$status" -eq 0 ] ||
+           ! tr -s ' \n' '  ' < "$work/configure-$1.log" | grep -qF "$2"; then
+          cat "$work/configure-$1.log"
+          echo "consumer ($variant, $1): GoogleTest 1.10 not refused with '$2'" >&2
+          exit 1
+        fi
+        grep -A2 "CMake Error" "$work/configure-$1.log"
+      }
+      refused no-alias "needs GoogleTest 1.12 or later: your project defines a 'gtest' target"
+      refused alias "the GTest::gtest target your project defines is GoogleTest 1.10.0" \
+        -DCONSUMER_GTEST_ALIAS=ON
+      echo "consumer ($variant): GoogleTest 1.10 refused at configure time"
+      exit 0 ;;
     *) echo "run.sh parent: unknown variant '$variant'" >&2; exit 2 ;;
   esac
   [ -z "$googletest" ] || args+=(-DCONSUMER_GOOGLETEST_DIR="$googletest")
