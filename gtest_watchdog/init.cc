@@ -19,11 +19,11 @@
 #include "gtest_watchdog/config/pattern.h"
 #include "gtest_watchdog/config/timeout_list.h"
 #include "gtest_watchdog/gtest_watchdog.h"
-#include "gtest_watchdog/spdlog_include.h"
 #include "gtest_watchdog/report/color_choice.h"
 #include "gtest_watchdog/report/gtest_output.h"
 #include "gtest_watchdog/report/raw_writer.h"
 #include "gtest_watchdog/report/stall_reporter.h"
+#include "gtest_watchdog/spdlog_include.h"
 #include "gtest_watchdog/watch/deadline_board.h"
 #include "gtest_watchdog/watch/fatal_signals.h"
 #include "gtest_watchdog/watch/listener.h"
@@ -33,7 +33,7 @@
 // checks the version when it can: cmake/GtestWatchdogDependencies.cmake).
 // GTEST_FLAG_GET and GTEST_FLAG_SET arrived in 1.12.
 #if !defined(GTEST_FLAG_GET) || !defined(GTEST_FLAG_SET)
-#error "gtest_watchdog needs GoogleTest 1.12 or later (this gtest.h has no GTEST_FLAG_GET)"
+#error "gtest_watchdog needs GoogleTest 1.12 or later (no GTEST_FLAG_GET)"
 #endif
 
 namespace gtest_watchdog {
