@@ -26,6 +26,7 @@
 # gtest_watchdog_discover_tests gives (check_ctest.py).
 set -euo pipefail
 mode=$1 from=$2 work=$3 sanitize=${4:-}
+[ "$mode" != parent ] || sanitize=""  # its 4th argument is the variant
 here="$(cd "$(dirname "$0")" && pwd)"
 if [ "$mode" = parent ] && [ "${4:-}" = googletest-alone ] && [ -z "${GTEST_WATCHDOG_HIDDEN:-}" ]; then
   # The installed GoogleTest hidden from this run only, in a mount
@@ -127,6 +128,7 @@ PY
 
 if [ "$mode" = parent ]; then
   variant=$4
+  from="$(cd "$from" && pwd)"  # CMake takes a relative one from tests/consumers/parent
   src() { "$here/../../scripts/debian-source.sh" "$@"; }
   args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DGTEST_WATCHDOG_SOURCE_DIR="$from"
         -DCONSUMER_ADD=add_subdirectory)
