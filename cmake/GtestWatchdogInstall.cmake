@@ -53,7 +53,7 @@ install(FILES
 # program that has none of its own. Relocatable: the prefix is found from
 # the .pc file's own place.
 set(GTEST_WATCHDOG_PC_DEPS
-  "absl_strings absl_str_format absl_time spdlog tomlplusplus nlohmann_json libdw libseccomp")
+  "absl_strings absl_str_format absl_time spdlog nlohmann_json libdw libseccomp")
 if(BUILD_SHARED_LIBS)
   set(GTEST_WATCHDOG_PC_REQUIRES "gtest")
   set(GTEST_WATCHDOG_PC_REQUIRES_PRIVATE "${GTEST_WATCHDOG_PC_DEPS}")
@@ -93,6 +93,6 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION "libdevel")
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/gtest-watchdog/gtest_watchdog")
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-  "libgtest-dev (>= 1.12), libabsl-dev, libspdlog-dev, libtomlplusplus-dev, nlohmann-json3-dev, libdw-dev, libseccomp-dev, pkg-config")
+  "libgtest-dev (>= 1.12), libabsl-dev, libspdlog-dev, nlohmann-json3-dev, libdw-dev, libseccomp-dev, pkg-config")
 set(CPACK_GENERATOR "DEB")
 include(CPack)

@@ -24,12 +24,18 @@
 #include "gtest_watchdog/report/gtest_output.h"
 #include "gtest_watchdog/report/raw_writer.h"
 #include "gtest_watchdog/report/stall_reporter.h"
+#include "gtest_watchdog/spdlog_include.h"
 #include "gtest_watchdog/watch/deadline_board.h"
 #include "gtest_watchdog/watch/fatal_signals.h"
 #include "gtest_watchdog/watch/listener.h"
 #include "gtest_watchdog/watch/watchdog.h"
-#include "spdlog/sinks/stdout_sinks.h"
-#include "spdlog/spdlog.h"
+
+// GoogleTest 1.12 or later, whichever copy the project supplied (CMake
+// checks the version when it can: cmake/GtestWatchdogDependencies.cmake).
+// GTEST_FLAG_GET and GTEST_FLAG_SET arrived in 1.12.
+#if !defined(GTEST_FLAG_GET) || !defined(GTEST_FLAG_SET)
+#error "gtest_watchdog needs GoogleTest 1.12 or later (no GTEST_FLAG_GET)"
+#endif
 
 namespace gtest_watchdog {
 namespace {

@@ -13,7 +13,10 @@ packages=(cmake make g++ pkg-config
           jq  # docs: the jq examples in docs/report-json.md are run
           clang-tidy  # scripts/tidy.sh
           clang libclang-rt-14-dev llvm-14  # the Clang build, libFuzzer
-          gdb)  # gdb: the debugger stand-down test
+          gdb  # gdb: the debugger stand-down test
+          # scripts/debian-source.sh (consumer tests: newer GoogleTest,
+          # Abseil, spdlog sources from Debian's registry)
+          debian-archive-keyring xz-utils util-linux)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -21,6 +21,19 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gtest_watchdog/config/duration.h"
+
+// toml++ header-only and without exceptions, whatever its target says:
+// Debian's libtomlplusplus.so (whose CMake target adds -DTOML_HEADER_ONLY=0
+// -DTOML_SHARED_LIB=1) is built with exceptions and exports only the
+// throwing parser, which a program compiled with -fno-exceptions cannot
+// use; the non-throwing parser returns a parse_result instead. Its code is
+// then compiled into this file (internal to the library: hidden in a shared
+// build), and the same code serves every build, fuzzing included.
+#undef TOML_HEADER_ONLY
+#undef TOML_SHARED_LIB
+#undef TOML_EXCEPTIONS
+#define TOML_HEADER_ONLY 1
+#define TOML_EXCEPTIONS 0
 #include "toml++/toml.h"
 
 namespace gtest_watchdog_internal {
@@ -531,25 +544,12 @@ bool ParseConfigText(absl::string_view text, const std::string& path,
     *error = TrapError(path, trap);
     return false;
   }
-  toml::table root;
-  // Debian's libtomlplusplus.so is built with exceptions and exports only the
-  // throwing parser (toml::ex::parse); the non-throwing branch serves builds
-  // with TOML_EXCEPTIONS=0 against a header-only or exception-free toml++.
-#if TOML_EXCEPTIONS
-  try {
-    root = toml::parse(doc, source_path);
-  } catch (const toml::parse_error& e) {
-    *error = SyntaxError(path, e);
-    return false;
-  }
-#else
   toml::parse_result result = toml::parse(doc, source_path);
   if (!result) {
     *error = SyntaxError(path, result.error());
     return false;
   }
-  root = std::move(result).table();
-#endif
+  toml::table root = std::move(result).table();
   ConfigFile config;
   config.path = path;
   if (!ReadTopLevel(path, root, &config, error)) return false;

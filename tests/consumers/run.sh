@@ -11,13 +11,35 @@
 #     against what it holds;
 #   run.sh subdir SOURCE_DIR WORK_DIR
 #     builds tests/consumers/add_subdirectory, which adds the source tree
-#     with add_subdirectory as a shared library (BUILD_SHARED_LIBS).
+#     with add_subdirectory as a shared library (BUILD_SHARED_LIBS);
+#   run.sh parent SOURCE_DIR WORK_DIR VARIANT
+#     builds tests/consumers/parent, a project that supplies dependencies of
+#     its own (GoogleTest 1.18 by FetchContent, Abseil/{fmt}/spdlog by
+#     add_subdirectory, from Debian's newer releases through
+#     scripts/debian-source.sh) or builds with other flags, a standard or a
+#     compiler, and checks that the program uses only the project's copies.
+#     VARIANT: googletest-alone, two-googletests, no-exceptions,
+#     no-exceptions-googletest, cxx23, abseil-spdlog, old-googletest (see
+#     below).
 # A passing test must pass; a test annotated with a 1 s limit must end by
 # SIGABRT with the watchdog's report; ctest must run them with the TIMEOUTs
 # gtest_watchdog_discover_tests gives (check_ctest.py).
 set -euo pipefail
 mode=$1 from=$2 work=$3 sanitize=${4:-}
+[ "$mode" != parent ] || sanitize=""  # its 4th argument is the variant
 here="$(cd "$(dirname "$0")" && pwd)"
+if [ "$mode" = parent ] && [ "${4:-}" = googletest-alone ] && [ -z "${GTEST_WATCHDOG_HIDDEN:-}" ]; then
+  # The installed GoogleTest hidden from this run only, in a mount
+  # namespace of its own: a stray find_package(GTest), #include of its
+  # headers or link of its libraries then fails. (The sources are fetched
+  # first, outside, where the cache directory is the real one.)
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "run.sh parent googletest-alone: skipped, hiding the installed GoogleTest needs root" >&2
+    exit 77
+  fi
+  "$here/../../scripts/debian-source.sh" binary sid googletest > /dev/null
+  exec unshare --mount --propagation private env GTEST_WATCHDOG_HIDDEN=1 "$0" "$@"
+fi
 rm -rf "$work"
 mkdir -p "$work"
 flags=()
@@ -73,6 +95,161 @@ if [ "$mode" = subdir ]; then
   echo "add_subdirectory: shared $(basename "$so") exports only:"
   echo "$exported" | sed 's/^ */    /'
   python3 "$here/check_ctest.py" "$work/build" "$exe" --one-call
+  exit 0
+fi
+
+# check_xml BINARY: --gtest_output=xml:FILE gives a whole, well-formed
+# file with the hung test failed.
+check_xml() {
+  local xml="$work/output.xml" status=0
+  rm -f "$xml"
+  "$1" --gtest_filter=Consumer.Annotated --gtest_output="xml:$xml" 2> "$work/stderr-xml" || status=$?
+  if [ "$status" -ne 134 ]; then
+    cat "$work/stderr-xml"
+    echo "consumer (--gtest_output=xml): expected status 134, got $status" >&2
+    exit 1
+  fi
+  python3 - "$xml" <<'PY' || { cat "$work/stderr-xml"; exit 1; }
+import sys, xml.etree.ElementTree as ET
+path = sys.argv[1]
+try:
+    root = ET.parse(path).getroot()
+except (OSError, ET.ParseError) as e:
+    sys.exit(f"consumer: {path}: not a whole, well-formed XML file: {e}")
+cases = [c for c in root.iter("testcase")
+         if c.get("classname") == "Consumer" and c.get("name") == "Annotated"]
+if len(cases) != 1 or cases[0].find("failure") is None:
+    sys.exit(f"consumer: {path}: no failed Consumer.Annotated")
+if "test body still running" not in cases[0].find("failure").get("message", ""):
+    sys.exit(f"consumer: {path}: the failure is not the watchdog's")
+print(f"consumer: {path}: well-formed, Consumer.Annotated failed by the watchdog")
+PY
+}
+
+if [ "$mode" = parent ]; then
+  variant=$4
+  from="$(cd "$from" && pwd)"  # CMake takes a relative one from tests/consumers/parent
+  src() { "$here/../../scripts/debian-source.sh" "$@"; }
+  args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DGTEST_WATCHDOG_SOURCE_DIR="$from"
+        -DCONSUMER_ADD=add_subdirectory)
+  googletest=""
+  case "$variant" in
+    googletest-alone)  # GoogleTest 1.18 by FetchContent, none installed
+      googletest="$(src binary sid googletest)/usr/src/googletest"
+      args+=(-DCONSUMER_ADD=FetchContent) ;;
+    two-googletests)  # Debian's 1.12 installed, the project's 1.18; clang, C++20
+      googletest="$(src binary sid googletest)/usr/src/googletest"
+      args+=(-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_STANDARD=20) ;;
+    no-exceptions)  # the installed GoogleTest
+      args+=(-DCMAKE_CXX_FLAGS="-fno-exceptions -fno-rtti") ;;
+    no-exceptions-googletest)  # with GoogleTest 1.18 built with those flags too
+      googletest="$(src binary sid googletest)/usr/src/googletest"
+      args+=(-DCMAKE_CXX_FLAGS="-fno-exceptions -fno-rtti") ;;
+    cxx23)
+      args+=(-DCMAKE_CXX_STANDARD=23) ;;
+    abseil-spdlog)  # Abseil, {fmt} and spdlog of Debian 13, beside Debian 12's
+      args+=(-DCONSUMER_ABSEIL_DIR="$(src source trixie abseil)"
+             -DCONSUMER_FMT_DIR="$(src source trixie fmtlib)"
+             -DCONSUMER_SPDLOG_DIR="$(src source trixie spdlog)") ;;
+    old-googletest)  # Debian 11's GoogleTest 1.10: refused, clearly
+      googletest="$(src binary bullseye googletest)/usr/src/googletest"
+      args+=(-DCONSUMER_GOOGLETEST_DIR="$googletest")
+      refused() {  # refused WHAT MESSAGE [cmake args]
+        local status=0
+        cmake -S "$here/parent" -B "$work/build-$1" "${args[@]}" "${@:3}" \
+          > "$work/configure-$1.log" 2>&1 || status=$?
+        # (CMake wraps its messages' lines.)
+        if [ "$status" -eq 0 ] ||
+           ! tr -s ' \n' '  ' < "$work/configure-$1.log" | grep -qF "$2"; then
+          cat "$work/configure-$1.log"
+          echo "consumer ($variant, $1): GoogleTest 1.10 not refused with '$2'" >&2
+          exit 1
+        fi
+        grep -A2 "CMake Error" "$work/configure-$1.log"
+      }
+      refused no-alias "needs GoogleTest 1.12 or later: your project defines a 'gtest' target"
+      refused alias "the GTest::gtest target your project defines is GoogleTest 1.10.0" \
+        -DCONSUMER_GTEST_ALIAS=ON
+      echo "consumer ($variant): GoogleTest 1.10 refused at configure time"
+      exit 0 ;;
+    *) echo "run.sh parent: unknown variant '$variant'" >&2; exit 2 ;;
+  esac
+  [ -z "$googletest" ] || args+=(-DCONSUMER_GOOGLETEST_DIR="$googletest")
+  if [ -n "${GTEST_WATCHDOG_HIDDEN:-}" ]; then
+    mkdir -p "$work/empty"
+    for d in /usr/include/gtest /usr/include/gmock /usr/lib/x86_64-linux-gnu/cmake/GTest \
+             /usr/src/googletest; do
+      [ ! -d "$d" ] || mount --bind "$work/empty" "$d"
+    done
+    for f in /usr/lib/x86_64-linux-gnu/lib{gtest,gmock}{,_main}.{a,so} \
+             /usr/lib/x86_64-linux-gnu/pkgconfig/{gtest,gmock}{,_main}.pc; do
+      [ ! -e "$f" ] || mount --bind /dev/null "$f"
+    done
+    if echo '#include <gtest/gtest.h>' | "${CXX:-c++}" -x c++ -fsyntax-only - 2>/dev/null; then
+      echo "run.sh parent: the installed GoogleTest is still visible" >&2
+      exit 1
+    fi
+    echo "consumer ($variant): the installed GoogleTest is hidden"
+  fi
+  start=$SECONDS
+  quiet "$work/configure.log" cmake -S "$here/parent" -B "$work/build" "${args[@]}"
+  configured=$SECONDS
+  quiet "$work/build.log" cmake --build "$work/build" -j2 --target consumer_tests
+  built=$SECONDS
+  exe="$work/build/consumer_tests"
+  check "$exe" "$variant"
+  check_xml "$exe"
+  # The headers our library's objects were really compiled with
+  # (the compiler's dependency files).
+  ours=$(find "$work/build" -path '*/gtest_watchdog*.dir/*' -name '*.o.d')
+  [ -n "$ours" ] || { echo "no dependency files of gtest_watchdog's objects" >&2; exit 1; }
+  used() {  # used PATTERN: fails if none of our objects' headers match
+    grep -qE "$1" $ours || { echo "consumer ($variant): no object of gtest_watchdog used $1" >&2; exit 1; }
+  }
+  unused() {  # unused PATTERN: fails if one of our objects' headers matches
+    local hits
+    hits=$(grep -lE "$1" $ours || true)
+    [ -z "$hits" ] || { echo "consumer ($variant): $1 used by $hits" >&2; exit 1; }
+  }
+  link=$(cat "$work/build/CMakeFiles/consumer_tests.dir/link.txt")
+  if [ -n "$googletest" ]; then
+    # Only the project's GoogleTest: its headers, its libraries.
+    used "(^| )$googletest/googletest/include/gtest/gtest\.h"
+    unused "/usr/include/gtest/"
+    grep -q -- "-I$googletest/googletest/include\|-isystem $googletest/googletest/include" \
+      "$work/build/compile_commands.json" ||
+      { echo "compile_commands.json: no $googletest include directory" >&2; exit 1; }
+    if grep -E '/usr/lib/[^ ]*lib(gtest|gmock)|-lgtest|-lgmock' <<< "$link"; then
+      echo "consumer ($variant): links an installed GoogleTest" >&2; exit 1
+    fi
+    # 1.18's behaviour (1.12 has no such flag): a filter that selects
+    # nothing fails the run.
+    status=0
+    "$exe" --gtest_filter=No.Such --gtest_fail_if_no_test_selected > "$work/none.log" 2>&1 || status=$?
+    if [ "$status" -ne 1 ] || ! grep -q 'fail_if_no_test_selected=false' "$work/none.log"; then
+      cat "$work/none.log"
+      echo "consumer ($variant): not GoogleTest 1.18's behaviour (status $status)" >&2; exit 1
+    fi
+    echo "consumer ($variant): only the project's GoogleTest ($googletest)"
+  fi
+  if [ "$variant" = abseil-spdlog ]; then
+    unused "(^| )/usr/include/(absl|spdlog|fmt)/"
+    used "third_party/.*/absl/strings/str_cat\.h|abseil-[0-9.]+/absl/strings/str_cat\.h"
+    used "spdlog-[0-9.]+/include/spdlog/spdlog\.h"
+    libs=$(ldd "$exe")
+    if grep -E 'lib(absl_|spdlog|fmt)' <<< "$libs"; then
+      echo "consumer ($variant): loads an installed Abseil, spdlog or fmt" >&2; exit 1
+    fi
+    if grep -E '/usr/lib/[^ ]*lib(absl_|spdlog|fmt)' <<< "$link"; then
+      echo "consumer ($variant): links an installed Abseil, spdlog or fmt" >&2; exit 1
+    fi
+    echo "consumer ($variant): only the project's Abseil, fmt and spdlog"
+  fi
+  case "$variant" in no-exceptions*)
+    grep -q -- '-fno-exceptions -fno-rtti' "$work/build/compile_commands.json" ;;
+  esac
+  echo "consumer ($variant): configure $((configured - start)) s, build $((built - configured)) s," \
+       "checks $((SECONDS - built)) s"
   exit 0
 fi
 
