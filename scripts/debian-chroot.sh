@@ -72,21 +72,33 @@ check_root() {
   [ "$(id -u)" -eq 0 ] || die "$1 needs root (debootstrap, chroot and mount do)"
 }
 
-# What is mounted at or below $dir, as seen from here (one per line).
+# What is mounted at or below DIR, as seen from here (one per line).
 mounts_below() {
-  findmnt -rn -o TARGET | awk -v d="$dir" '$0 == d || index($0, d "/") == 1'
+  findmnt -rn -o TARGET | awk -v d="$1" '$0 == d || index($0, d "/") == 1'
 }
 
-refuse_if_mounted() {
-  local m
-  m=$(mounts_below)
+refuse_if_mounted() {  # refuse_if_mounted [DIR, default $dir]
+  local d=${1:-$dir} m
+  m=$(mounts_below "$d")
   if [ -n "$m" ]; then
-    echo "$self: refusing: mounts below $dir already exist" \
+    echo "$self: refusing: mounts below $d already exist" \
          "(another run, or one killed without cleanup):" >&2
     echo "$m" >&2
-    echo "$self: unmount them (umount -R $dir/...) once no run uses them" >&2
+    echo "$self: unmount them (umount -R $d/...) once no run uses them" >&2
     exit 2
   fi
+}
+
+# One setup or run of a chroot at a time: a lock held until this ends (and
+# by what it starts). run's mounts are in a namespace of their own, which
+# findmnt here does not show: the lock is what keeps setup from removing or
+# changing a chroot that a run uses.
+lock() {
+  [ -z "${_GTEST_WATCHDOG_CHROOT_LOCKED:-}" ] || return 0  # setup's own run
+  mkdir -p "$root_dir"
+  exec 9> "$dir.lock"
+  flock -n 9 || die "$suite's chroot is in use: another setup or run holds $dir.lock"
+  export _GTEST_WATCHDOG_CHROOT_LOCKED=1
 }
 
 # Runs the rest in the chroot with a clean environment.
@@ -100,6 +112,7 @@ readonly ready_marker=.gtest_watchdog-chroot-ready
 
 setup() {
   check_root setup
+  lock
   refuse_if_mounted
   if ! command -v debootstrap > /dev/null; then
     echo "$self: installing debootstrap on the host"
@@ -117,6 +130,7 @@ setup() {
   if [ ! -d "$dir" ]; then
     echo "=== $self: debootstrap $suite into $dir ==="
     local tmp="$dir.new"
+    refuse_if_mounted "$tmp"  # debootstrap mounts /proc in it while it runs
     rm -rf --one-file-system "$tmp"
     # The release is checked against the host's debian-archive-keyring.
     debootstrap --variant=minbase "$suite" "$tmp" "$mirror"
@@ -208,10 +222,8 @@ run() {
   check_root run
   [ -f "$dir/$ready_marker" ] || [ -n "${_GTEST_WATCHDOG_CHROOT_SETUP:-}" ] \
     || die "no chroot of $suite in $dir: run '$self setup $suite' first"
+  lock
   refuse_if_mounted
-  # One run of a chroot at a time: the lock, held until the run ends.
-  exec 9> "$dir.lock"
-  flock -n 9 || die "another run of $suite holds $dir.lock"
   # Mounts in a namespace of their own: nothing leaks to the host's mount
   # table, even when this is killed; the trap in run_mounted unmounts too.
   unshare --mount --propagation private -- "$0" __run_mounted "$suite" "$@"
