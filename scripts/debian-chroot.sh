@@ -31,7 +31,8 @@ readonly packages=(cmake make g++ pkg-config
                    libgtest-dev libgmock-dev googletest libabsl-dev libdw-dev
                    libspdlog-dev libtomlplusplus-dev libbenchmark-dev
                    nlohmann-json3-dev libseccomp-dev
-                   python3 python3-jsonschema jq gdb)
+                   python3 python3-jsonschema jq gdb
+                   debian-archive-keyring xz-utils util-linux)  # debian-source.sh
 # The suites' own extra packages: sid's clang build.
 extra_packages() {
   case $1 in
