@@ -3,14 +3,29 @@
 # way users build their tests), a shared-library build (BUILD_SHARED_LIBS),
 # then AddressSanitizer+UndefinedBehaviorSanitizer (built by Clang, with a
 # short fuzzing run) and ThreadSanitizer builds. Warnings are errors in our own targets, and clang-tidy
-# (.clang-tidy) checks the library's sources.
-# Usage: scripts/test.sh [--quick]   (--quick: the normal build only)
+# (.clang-tidy) checks the library's sources. Last, the normal build and its
+# tests natively on Debian 13 (trixie) and Debian sid, in debootstrap chroots
+# (scripts/debian-chroot.sh): newer GCC, Clang, GoogleTest, Abseil, glibc.
+# Usage: scripts/test.sh [--quick | --no-chroots | --chroots-only]
+#   --quick: the normal build only; --no-chroots: all but the chroot builds;
+#   --chroots-only: only the chroot builds
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
 
-quick=0
-[ "${1:-}" = "--quick" ] && quick=1
+quick=0 host=1 chroots=1
+for arg in "$@"; do
+  case $arg in
+    --quick) quick=1 chroots=0 ;;
+    --no-chroots) chroots=0 ;;
+    --chroots-only) host=0 ;;
+    *) echo "test.sh: unknown argument '$arg'" \
+            "(expected --quick, --no-chroots or --chroots-only)" >&2; exit 2 ;;
+  esac
+done
+if [ "$#" -gt 1 ]; then
+  echo "test.sh: one option at most, got: $*" >&2; exit 2
+fi
+scripts/install-deps.sh
 
 run() {  # run NAME [cmake args...]; $ctest_args: extra ctest arguments
   local name=$1; shift
@@ -21,8 +36,10 @@ run() {  # run NAME [cmake args...]; $ctest_args: extra ctest arguments
   (cd "build-$name" && ctest -j2 --output-on-failure --timeout 300 ${ctest_args:-})
 }
 
-run default -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
-if [ "$quick" -eq 0 ]; then
+if [ "$host" -eq 1 ]; then
+  run default -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
+fi
+if [ "$host" -eq 1 ] && [ "$quick" -eq 0 ]; then
   echo "=== gtest_watchdog: clang-tidy ==="
   scripts/tidy.sh build-default
   # The benchmarks must keep working: a short smoke run, no timing asserted.
@@ -37,4 +54,30 @@ if [ "$quick" -eq 0 ]; then
   echo "=== gtest_watchdog: short fuzzing run ==="
   scripts/fuzz.sh --build build-clang-asan 10
   run tsan -DGTEST_WATCHDOG_SANITIZE=thread
+fi
+
+# run_in_chroot SUITE NAME [cmake args...]: the build NAME (build-NAME in this
+# tree, which the chroot mounts) and its tests inside the chroot of SUITE;
+# $ctest_args: extra ctest arguments.
+run_in_chroot() {
+  local suite=$1 name=$2; shift 2
+  echo "=== gtest_watchdog: $name build ($suite chroot) ==="
+  mkdir -p "build-$name"
+  scripts/debian-chroot.sh setup "$suite" > "build-$name/chroot-setup.log" 2>&1 \
+    || { tail -n 30 "build-$name/chroot-setup.log"; exit 1; }
+  scripts/debian-chroot.sh run "$suite" -- \
+    cmake -S . -B "build-$name" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" > /dev/null
+  scripts/debian-chroot.sh run "$suite" -- cmake --build "build-$name" -j2
+  # The chroot's command starts in the same directory (inside this tree).
+  # shellcheck disable=SC2086  # ctest_args is a list of words
+  (cd "build-$name" && ../scripts/debian-chroot.sh run "$suite" -- \
+     ctest -j2 --output-on-failure --timeout 300 ${ctest_args:-})
+}
+
+# The full suite on both: here (2 cores) about 15 min for sid and 10 for
+# trixie, plus 1 to 2.5 min to make each chroot the first time; with the host
+# builds above, about 55 min in all.
+if [ "$chroots" -eq 1 ]; then
+  run_in_chroot sid sid
+  run_in_chroot trixie trixie
 fi

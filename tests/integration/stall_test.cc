@@ -175,13 +175,27 @@ TEST(Stall, WithoutTheHelperTheRawReportStillComesOut) {
                                "test still running after 1."));
   EXPECT_THAT(r.err, HasSubstr("could not symbolize"));
   EXPECT_THAT(r.err, HasSubstr("[ ABORT    ]"));
-  // Frame #1 is SleepForever() in the test program: resolve it as the
-  // report tells the reader to.
-  const std::string prefix = "    #1  0x";
-  const size_t at = r.err.find(prefix);
-  ASSERT_NE(at, std::string::npos) << r.err;
-  const std::string line =
-      r.err.substr(at, r.err.find('\n', at) - at);  // "#1  PC  MODULE ADDR"
+  // The first frame in the test program is SleepForever(): resolve it as the
+  // report tells the reader to. Those before it are pause() in libc: one
+  // frame in older glibc, more where cancellable system calls go through
+  // __syscall_cancel (Debian sid's glibc 2.43).
+  std::string line;  // "    #N  0xPC  MODULE ADDR"
+  for (size_t at = r.err.find("\n    #"); at != std::string::npos && line.empty();
+       at = r.err.find("\n    #", at + 1)) {
+    const std::string frame =
+        r.err.substr(at + 1, r.err.find('\n', at + 1) - at - 1);
+    const size_t module_at = frame.find("  /");
+    const size_t module_end = frame.rfind(' ');
+    if (frame.find("  0x") == std::string::npos || module_at == std::string::npos ||
+        module_end <= module_at)
+      continue;
+    const std::string module = frame.substr(module_at, module_end - module_at);
+    const std::string program = "/stall_program";
+    if (module.size() >= program.size() &&
+        module.compare(module.size() - program.size(), program.size(), program) == 0)
+      line = frame;
+  }
+  ASSERT_FALSE(line.empty()) << "no frame in stall_program:\n" << r.err;
   const size_t addr_at = line.rfind(' ');
   const size_t module_at = line.find("  /");
   ASSERT_NE(module_at, std::string::npos) << line;

@@ -112,11 +112,14 @@ TEST(Verdict, WaitForSleepingChild) {
   printf("the child ended\n");
 }
 
-std::atomic<bool> g_stop_spinning{false};
+// Nobody ever sets the flag. Volatile, so that each read stays in the code:
+// clang 21 saw that this atomic, internal and never stored, is always false,
+// took the loop for an endless one without side effects (undefined) and
+// compiled SpinForever() to a bare return.
+volatile bool g_stop_spinning = false;
 
-// Nobody ever sets the flag; the atomic load keeps the loop in the code.
 __attribute__((noinline)) void SpinForever() {
-  while (!g_stop_spinning.load(std::memory_order_relaxed)) {  // @block:spin
+  while (!g_stop_spinning) {  // @block:spin
   }
 }
 
