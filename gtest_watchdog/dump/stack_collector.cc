@@ -2,6 +2,7 @@
 
 #include <linux/futex.h>
 #include <sched.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -91,6 +92,9 @@ void Handler(int, siginfo_t* info, void* ucontext) {
         slot->state.compare_exchange_strong(
             expected, static_cast<int>(StackState::kWriting))) {
       const auto* uc = static_cast<const ucontext_t*>(ucontext);
+      // Not on POSIX's list, but glibc's pthread_self() is one read of the
+      // thread register: no call, lock or allocation.
+      slot->thread_pointer = static_cast<uint64_t>(pthread_self());
       const bool ok = UnwindInto(
           slot, static_cast<uint64_t>(uc->uc_mcontext.gregs[REG_RIP]));
       slot->state.store(

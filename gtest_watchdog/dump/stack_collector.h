@@ -44,6 +44,9 @@ struct ThreadStack {
   // pcs[0] is the interrupted instruction (exact); pcs[1..] are return
   // addresses minus one, i.e. inside the call instruction, ready to look up.
   uint64_t pcs[kMaxFrames];
+  // The thread's pthread_self(): where glibc keeps its struct pthread, which
+  // holds the words pthread_join waits on. 0 if the thread did not answer.
+  uint64_t thread_pointer = 0;
 };
 
 class StackCollector {

@@ -1,6 +1,7 @@
 #include "gtest_watchdog/report/analysis.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <unordered_map>
 
@@ -51,6 +52,17 @@ ReportModel Analyze(const AnalysisInput& in) {
   std::set<pid_t> ours;
   for (const SnapshotThread& t : snap.threads) ours.insert(t.tid);
   const auto is_ours = [&](pid_t tid) { return ours.count(tid) != 0; };
+  // Each answering thread's struct pthread, by address.
+  std::map<uint64_t, pid_t> by_thread_pointer;
+  for (const SnapshotThread& t : snap.threads) {
+    if (t.thread_pointer != 0) by_thread_pointer.emplace(t.thread_pointer, t.tid);
+  }
+  const auto thread_at = [&](uint64_t addr) -> pid_t {
+    auto it = by_thread_pointer.upper_bound(addr);
+    if (it == by_thread_pointer.begin()) return 0;
+    --it;
+    return addr - it->first < kThreadControlBlockSpan ? it->second : 0;
+  };
 
   std::unordered_map<uint64_t, std::string> lock_names;
   model.threads.reserve(snap.threads.size());
@@ -78,7 +90,7 @@ ReportModel Analyze(const AnalysisInput& in) {
           m.stack_note = ext->second.error;
       }
     }
-    m.wait = ClassifyWait(t, m.frames, is_ours);
+    m.wait = ClassifyWait(t, m.frames, is_ours, thread_at);
     m.call = in.decode_call ? in.decode_call(t) : UndecodedCall(t);
     if (m.wait.lock_addr != 0 && in.data_symbol) {
       // Thousands of threads usually wait on a handful of locks.

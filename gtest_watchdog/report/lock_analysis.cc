@@ -263,7 +263,8 @@ void ResolveRwlock(const SnapshotThread& t, bool writer, uint64_t uaddr,
 
 LockWait ClassifyWait(const SnapshotThread& t,
                       const std::vector<SourceFrame>& frames,
-                      const std::function<bool(pid_t)>& is_our_thread) {
+                      const std::function<bool(pid_t)>& is_our_thread,
+                      const std::function<pid_t(uint64_t)>& thread_at) {
   LockWait w;
   if (t.syscall_nr != kSyscallFutex) return w;
   const uint64_t uaddr = t.syscall_args[0];
@@ -309,6 +310,12 @@ LockWait ClassifyWait(const SnapshotThread& t,
       uint32_t word = 0;
       if (ReadU32(t, uaddr, &word) && word == expected)
         w.owner = OurThread(word, is_our_thread);
+      // glibc 2.43 waits on a join-state word of the joined thread's
+      // struct pthread instead.
+      if (w.owner == 0 && thread_at) {
+        const pid_t joined = thread_at(uaddr);
+        if (joined != t.tid) w.owner = OurThread(joined, is_our_thread);
+      }
       break;
     }
     case Says::kOther:

@@ -38,11 +38,20 @@ constexpr long kSyscallFutex = SYS_futex;
 // owner is read from t.futex_bytes, never outside them, and is kept only if
 // is_our_thread(owner); otherwise 0. Mutexes: __owner, or the futex word
 // for PI mutexes. Rwlocks: __cur_writer (0 while readers hold it). Joins:
-// the joined thread. Condition variables and other futexes: 0.
+// the joined thread: the futex word holds its TID (glibc up to 2.42), or
+// else the word lies inside that thread's struct pthread (2.43 waits on a
+// join-state word there), found with thread_at (the thread whose
+// pthread_self() is at most kThreadControlBlockSpan below an address, 0 if
+// none). Condition variables and other futexes: 0.
 // Allocates: may. Locks: no. Signal-safe: no.
-LockWait ClassifyWait(const SnapshotThread& t,
-                      const std::vector<SourceFrame>& frames,
-                      const std::function<bool(pid_t)>& is_our_thread);
+LockWait ClassifyWait(
+    const SnapshotThread& t, const std::vector<SourceFrame>& frames,
+    const std::function<bool(pid_t)>& is_our_thread,
+    const std::function<pid_t(uint64_t)>& thread_at = nullptr);
+
+// How far past pthread_self() glibc's struct pthread may reach (about
+// 2.3 KiB on x86-64).
+inline constexpr uint64_t kThreadControlBlockSpan = 4096;
 
 // The elementary cycles of the wait-for graph: threads[i] -> threads[j]
 // when threads[i] waits for a mutex or rwlock (read or write) whose owner is

@@ -84,6 +84,9 @@ void WriteSnapshot(int fd, const SnapshotHeader& h,
     w.Str("pcs ").Dec(depth);
     for (int f = 0; f < depth; ++f) w.Char(' ').Hex(s->pcs[f]);
     w.Char('\n');
+    if (depth > 0 && s->thread_pointer != 0) {
+      w.Str("tp ").Hex(s->thread_pointer).Char('\n');
+    }
     const FutexWindow* fw = threads[i].futex;
     if (fw != nullptr && fw->size > 0) {
       w.Str("futex ").Hex(fw->base).Char(' ');
@@ -205,6 +208,8 @@ bool ParseSnapshot(const std::string& text, Snapshot* out, std::string* error) {
       t.status = StatusFromId(status);
       t.truncated = truncated != 0;
       snap.threads.push_back(std::move(t));
+    } else if (key == "tp" && !snap.threads.empty()) {
+      in >> std::hex >> snap.threads.back().thread_pointer;
     } else if (key == "name" && !snap.threads.empty()) {
       snap.threads.back().name = RestOfLine(in);
     } else if (key == "wchan" && !snap.threads.empty()) {

@@ -96,6 +96,7 @@ struct SnapshotThread {
   std::string name;
   std::string wchan;
   std::vector<uint64_t> pcs;  // pcs[0] exact, others already minus one
+  uint64_t thread_pointer = 0;  // pthread_self() (glibc: its struct pthread)
   uint64_t futex_base = 0;    // address of futex_bytes[0]
   std::vector<unsigned char> futex_bytes;  // empty: not read
 };

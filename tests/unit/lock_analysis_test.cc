@@ -247,6 +247,28 @@ TEST(ClassifyWaitTest, JoinNamesTheJoinedThread) {
   EXPECT_EQ(w.owner, 0);
 }
 
+// glibc 2.43 waits on a join-state word (2 here) inside the joined thread's
+// struct pthread: the thread whose pthread_self() lies just below it.
+TEST(ClassifyWaitTest, JoinOnAJoinStateWordNamesTheThreadItBelongsTo) {
+  FutexThread f(kLock, kWaitBitsetShared, 2);
+  f.Set32(kLock, 2);
+  const uint64_t joined_tp = kLock - 1576;
+  const auto thread_at = [joined_tp](uint64_t addr) -> pid_t {
+    return addr - joined_tp < kThreadControlBlockSpan ? kOwner : 0;
+  };
+  LockWait w = ClassifyWait(f.t, Frames({"__pthread_clockjoin_ex"}), Ours,
+                            thread_at);
+  EXPECT_EQ(w.kind, WaitKind::kJoin);
+  EXPECT_EQ(w.owner, kOwner);
+  // Not one of ours, or the waiter itself: no owner.
+  w = ClassifyWait(f.t, Frames({"pthread_join"}),
+                   [](pid_t) { return false; }, thread_at);
+  EXPECT_EQ(w.owner, 0);
+  w = ClassifyWait(f.t, Frames({"pthread_join"}), Ours,
+                   [](uint64_t) { return kWaiter; });
+  EXPECT_EQ(w.owner, 0);
+}
+
 TEST(ClassifyWaitTest, UnknownStackIsOtherFutex) {
   for (auto frames :
        {std::vector<const char*>{},
@@ -614,19 +636,28 @@ TEST(LockAnalysisTest, RealJoinNamesTheJoinedThread) {
     finish.get_future().wait();
   });
   const pid_t target = joined_tid.get_future().get();
+  // Where glibc keeps the joined thread's struct pthread, as the stall
+  // path's signal handler records it (its pthread_self()).
+  const uint64_t tp = static_cast<uint64_t>(joined.native_handle());
   Waiter joiner([&joined] { joined.join(); },
                 [&finish] { finish.set_value(); });
-  // pthread_join sleeps on the joined thread's TID word, expecting its TID.
+  // pthread_join sleeps on a word of the joined thread's struct pthread:
+  // its TID (glibc up to 2.42, expecting the TID), or a join state (2.43).
   SnapshotThread t;
   ASSERT_TRUE(AwaitFutexWait(
       joiner.tid,
-      [target](const uint64_t* args) { return args[2] == uint64_t(target); },
+      [tp](const uint64_t* args) {
+        return args[0] - tp < kThreadControlBlockSpan;
+      },
       &t));
-  const LockWait w =
-      ClassifyWait(t,
-                   Frames({"__futex_abstimed_wait_common",
-                           "__pthread_clockjoin_ex", "std::thread::join()"}),
-                   [target](pid_t tid) { return tid == target; });
+  const LockWait w = ClassifyWait(
+      t,
+      Frames({"__futex_abstimed_wait_common", "__pthread_clockjoin_ex",
+              "std::thread::join()"}),
+      [target](pid_t tid) { return tid == target; },
+      [tp, target](uint64_t addr) -> pid_t {
+        return addr - tp < kThreadControlBlockSpan ? target : 0;
+      });
   EXPECT_EQ(w.kind, WaitKind::kJoin);
   EXPECT_EQ(w.lock_addr, t.syscall_args[0]);
   EXPECT_EQ(w.owner, target);
