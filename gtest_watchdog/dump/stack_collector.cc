@@ -1,8 +1,8 @@
 #include "gtest_watchdog/dump/stack_collector.h"
 
 #include <linux/futex.h>
-#include <sched.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <ucontext.h>

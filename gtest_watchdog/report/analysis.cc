@@ -55,7 +55,8 @@ ReportModel Analyze(const AnalysisInput& in) {
   // Each answering thread's struct pthread, by address.
   std::map<uint64_t, pid_t> by_thread_pointer;
   for (const SnapshotThread& t : snap.threads) {
-    if (t.thread_pointer != 0) by_thread_pointer.emplace(t.thread_pointer, t.tid);
+    if (t.thread_pointer != 0)
+      by_thread_pointer.emplace(t.thread_pointer, t.tid);
   }
   const auto thread_at = [&](uint64_t addr) -> pid_t {
     auto it = by_thread_pointer.upper_bound(addr);

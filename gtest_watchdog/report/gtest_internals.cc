@@ -1,21 +1,16 @@
 // GoogleTest beyond its public API. Each difference between the releases we
 // support (1.12 to 1.18) that matters here, and how it is handled:
 //
-// | GoogleTest | difference                                | handled by       |
-// |------------|-------------------------------------------|------------------|
-// | 1.18       | TestPartResult (and AssertHelper) take the | never a null     |
-// |            | file name as std::string_view: a null      | file name: "" is |
-// |            | `const char*` becomes strlen(nullptr), a   | "no location" in |
-// |            | crash (a literal nullptr does not compile  | every version    |
-// |            | in C++23)                                  |                  |
-// | 1.16       | XML/JSON show a suite's own failure (from  | SuiteFailures-   |
-// |            | SetUpTestSuite/TearDownTestSuite) as a     | InOutput()       |
-// |            | test case of the suite; before, it was     |                  |
-// |            | left out of the file                       |                  |
-// | 1.12       | the JSON printer forgets the comma before  | RepairJsonOutput |
-// |            | the "NonTestSuiteFailure" suite (fixed in  |                  |
-// |            | 1.13)                                      |                  |
-// | 1.18       | classes are [[nodiscard]]                  | nothing to do    |
+// - 1.18: TestPartResult (and AssertHelper) take the file name as a
+//   std::string_view. A null `const char*` becomes strlen(nullptr), a crash
+//   (and a literal nullptr does not compile in C++23). Handled: never a null
+//   file name; "" means "no location" in every version (kNoFile).
+// - 1.16: the XML/JSON printers show a suite's own failure (from
+//   SetUpTestSuite/TearDownTestSuite) as a test case "" of the suite; before,
+//   it was left out of the file. Handled: SuiteFailuresInOutput().
+// - 1.13: the JSON printer writes the comma before the "NonTestSuiteFailure"
+//   suite, which 1.12 forgot. Handled: RepairJsonOutput().
+// - 1.18: the classes are [[nodiscard]]. Nothing to do.
 //
 // Private members written (same names and types in 1.12 to 1.18):
 // TestInfo::should_run_, TestResult::elapsed_time_, TestSuite::elapsed_time_,
@@ -98,10 +93,9 @@ void AddFatalFailure(const testing::TestResult& result,
 
 void ReportFatalFailure(const char* file, int line,
                         const std::string& message) {
-  testing::internal::AssertHelper(testing::TestPartResult::kFatalFailure,
-                                  file != nullptr ? file : kNoFile,
-                                  file != nullptr ? line : -1,
-                                  message.c_str()) = testing::Message();
+  testing::internal::AssertHelper(
+      testing::TestPartResult::kFatalFailure, file != nullptr ? file : kNoFile,
+      file != nullptr ? line : -1, message.c_str()) = testing::Message();
 }
 
 void MarkNotRun(const testing::TestInfo& test) {

@@ -150,8 +150,8 @@ std::string WhyNotWritable(const std::string& path) {
        slash = path.find('/', slash + 1)) {
     mkdir(path.substr(0, slash).c_str(), 0777);  // EEXIST is fine
   }
-  const int fd = open(path.c_str(),
-                      O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+  const int fd = open(
+      path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
     const int err = errno;
     if (err == ENOENT) return "";
@@ -231,9 +231,9 @@ void FailCurrent(const std::string& message, const testing::TestInfo* test,
                  const testing::TestSuite* suite) {
   {
     FailureFlagsCleared cleared;
-    gtest_internals::ReportFatalFailure(test != nullptr ? test->file() : nullptr,
-                                        test != nullptr ? test->line() : -1,
-                                        message);
+    gtest_internals::ReportFatalFailure(
+        test != nullptr ? test->file() : nullptr,
+        test != nullptr ? test->line() : -1, message);
   }
   if (test != nullptr) {
     // A test stuck inside EXPECT_FATAL_FAILURE_ON_ALL_THREADS has the
@@ -303,14 +303,30 @@ std::string XmlAttribute(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      case '\n': out += "&#x0A;"; break;
-      case '\r': out += "&#x0D;"; break;
-      case '\t': out += "&#x09;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '\n':
+        out += "&#x0A;";
+        break;
+      case '\r':
+        out += "&#x0D;";
+        break;
+      case '\t':
+        out += "&#x09;";
+        break;
       default:
         if (XmlAllowed(static_cast<unsigned char>(c))) out += c;
     }
@@ -333,11 +349,21 @@ std::string JsonString(const std::string& text) {
   for (char c : text) {
     const unsigned char u = static_cast<unsigned char>(c);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (u < 0x20) {
           static const char kHex[] = "0123456789abcdef";
@@ -372,9 +398,9 @@ MinimalCase Describe(const testing::TestInfo* test,
     c.suite = test->test_suite_name();
     c.test = test->name();
     if (test->result()->start_timestamp() != 0) {
-      c.seconds = static_cast<double>(NowMillis() -
-                                      test->result()->start_timestamp()) /
-                  1000.0;
+      c.seconds =
+          static_cast<double>(NowMillis() - test->result()->start_timestamp()) /
+          1000.0;
     }
   } else if (suite != nullptr) {
     c.suite = suite->name();
@@ -397,10 +423,9 @@ std::string MinimalXml(const MinimalCase& c) {
       "\" tests=\"1\" failures=\"1\" disabled=\"0\" skipped=\"0\" "
       "errors=\"0\" time=\"",
       time, "\">\n    <testcase name=\"", XmlAttribute(c.test),
-      "\" status=\"run\" result=\"completed\" time=\"", time,
-      "\" classname=\"", XmlAttribute(c.suite),
-      "\">\n      <failure message=\"", XmlAttribute(c.summary),
-      "\" type=\"\">", XmlCdata(c.message),
+      "\" status=\"run\" result=\"completed\" time=\"", time, "\" classname=\"",
+      XmlAttribute(c.suite), "\">\n      <failure message=\"",
+      XmlAttribute(c.summary), "\" type=\"\">", XmlCdata(c.message),
       "</failure>\n    </testcase>\n  </testsuite>\n</testsuites>\n");
 }
 
@@ -417,7 +442,8 @@ std::string MinimalJson(const MinimalCase& c) {
       "      \"errors\": 0,\n      \"time\": \"",
       time, "\",\n      \"testsuite\": [\n        {\n          \"name\": ",
       JsonString(c.test),
-      ",\n          \"status\": \"RUN\",\n          \"result\": \"COMPLETED\",\n"
+      ",\n          \"status\": \"RUN\",\n          \"result\": "
+      "\"COMPLETED\",\n"
       "          \"time\": \"",
       time, "\",\n          \"classname\": ", JsonString(c.suite),
       ",\n          \"failures\": [\n            {\n"
@@ -434,7 +460,8 @@ std::string WriteNewFile(const std::string& path, const std::string& text) {
                       O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY |
                           O_NOFOLLOW | O_NONBLOCK,
                       0666);
-  if (fd < 0) return absl::StrCat("cannot create ", path, ": ", strerror(errno));
+  if (fd < 0)
+    return absl::StrCat("cannot create ", path, ": ", strerror(errno));
   size_t done = 0;
   while (done < text.size()) {
     const ssize_t n = write(fd, text.data() + done, text.size() - done);
@@ -462,8 +489,8 @@ std::string WriteNewFile(const std::string& path, const std::string& text) {
 // whether the file it left is whole, from how GoogleTest ends each format.
 // Returns "" or what is wrong. Allocates; no lock; not signal-safe.
 std::string WhyIncomplete(const std::string& path, bool json) {
-  const int fd =
-      open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+  const int fd = open(
+      path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) return absl::StrCat("left no file (", strerror(errno), ")");
   struct stat st;
   std::string why;
@@ -516,9 +543,9 @@ bool RemoveStaleGtestOutput() {
   struct stat st;
   if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) return false;
   const timespec& start = g_prepared->started_at;
-  const bool older = st.st_mtim.tv_sec < start.tv_sec ||
-                     (st.st_mtim.tv_sec == start.tv_sec &&
-                      st.st_mtim.tv_nsec < start.tv_nsec);
+  const bool older =
+      st.st_mtim.tv_sec < start.tv_sec ||
+      (st.st_mtim.tv_sec == start.tv_sec && st.st_mtim.tv_nsec < start.tv_nsec);
   return older && unlink(path) == 0;
 }
 

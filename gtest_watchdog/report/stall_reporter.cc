@@ -428,7 +428,7 @@ void WriteGoogleTestOutput(const SnapshotHeader& header, bool helper_ok) {
 #endif
     const GtestOutputWritten written =
         WriteGtestOutputAfterStall(std::string(message, len));
-    const char* what = header.signal.signo == 0 ? "stalled"
+    const char* what = header.signal.signo == 0            ? "stalled"
                        : strcmp(header.kind, "crash") == 0 ? "crashed"
                                                            : "interrupted";
     const char* where = header.test_name[0] != '\0' ? "test" : "phase";
@@ -865,9 +865,9 @@ int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
     if (GtestOutputRequested()) {
       RawWriter w(g_stderr_fd);
       w.Str(
-          "[ WATCHDOG ] GoogleTest's output file is not written: the program "
-          "was already exiting, and GoogleTest's results are destroyed with "
-          "its static objects")
+           "[ WATCHDOG ] GoogleTest's output file is not written: the program "
+           "was already exiting, and GoogleTest's results are destroyed with "
+           "its static objects")
           .Str(RemoveStaleGtestOutput() ? kStaleRemoved : "")
           .Str("\n");
     }
@@ -876,8 +876,8 @@ int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
   } else if (GtestOutputRequested()) {
     RawWriter w(g_stderr_fd);
     w.Str(
-        "[ WATCHDOG ] GoogleTest's output file is not written: the test "
-        "program moved on while the report was taken")
+         "[ WATCHDOG ] GoogleTest's output file is not written: the test "
+         "program moved on while the report was taken")
         .Str(RemoveStaleGtestOutput() ? kStaleRemoved : "")
         .Str("\n");
   }

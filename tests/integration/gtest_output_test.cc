@@ -233,9 +233,8 @@ struct PhaseCase {
 // test case "" of the suite from GoogleTest 1.16 on, the NonTestSuiteFailure
 // suite before (gtest_internals.h).
 std::string FailureCase(const char* suite) {
-  return suite != nullptr &&
-                 gtest_watchdog_internal::gtest_internals::
-                     SuiteFailuresInOutput()
+  return suite != nullptr && gtest_watchdog_internal::gtest_internals::
+                                 SuiteFailuresInOutput()
              ? std::string(suite) + "."
              : "NonTestSuiteFailure.";
 }
@@ -274,11 +273,9 @@ TEST_P(GtestOutputPhase, FailureIsWrittenAndLaterTestsAreNotRun) {
   const std::string file = dir / ("out." + format);
   const ChildResult r = RunDirect(format + ":" + file, c.stall_at);
   ExpectWrote(r, file);
-  ExpectFile(
-      file,
-      Concat(c.expected,
-             {FailureCase(c.suite) + "=failed:" + kDirectHeadline,
-              FailureCase(c.suite) + "=detail:" + kDirectFrame}));
+  ExpectFile(file, Concat(c.expected,
+                          {FailureCase(c.suite) + "=failed:" + kDirectHeadline,
+                           FailureCase(c.suite) + "=detail:" + kDirectFrame}));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -374,8 +371,7 @@ ChildResult RunWithGeneratorFault(const std::string& output,
 // run's results.
 void PlantStaleFile(const std::string& file) {
   std::ofstream(file) << "results of an earlier run\n";
-  const auto day_ago =
-      fs::last_write_time(file) - std::chrono::hours(24);
+  const auto day_ago = fs::last_write_time(file) - std::chrono::hours(24);
   fs::last_write_time(file, day_ago);
 }
 
@@ -481,7 +477,8 @@ TEST(GtestOutputNotWritten, StaleFileIsRemoved) {
   const ChildResult r = RunStalled("xml:" + file, "test");
   ExpectAborted(r);
   EXPECT_THAT(r.err, HasSubstr("[ WATCHDOG ] not writing GoogleTest's output "
-                               "file " + file + ": cannot create "));
+                               "file " +
+                               file + ": cannot create "));
   EXPECT_THAT(r.err, HasSubstr("; the older file there, from before this "
                                "run, was removed"));
   EXPECT_FALSE(fs::exists(file));

@@ -27,8 +27,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdint>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <string>
@@ -69,12 +69,10 @@ bool EndsWith(const char* s, const char* end) {
 
 extern "C" FILE* fopen(const char* path, const char* mode) {
   using Fopen = FILE* (*)(const char*, const char*);
-  static const Fopen real =
-      reinterpret_cast<Fopen>(dlsym(RTLD_NEXT, "fopen"));
+  static const Fopen real = reinterpret_cast<Fopen>(dlsym(RTLD_NEXT, "fopen"));
   FILE* const file = real(path, mode);
   if (file == nullptr || getenv("GTO_GENERATOR_FAULT") == nullptr ||
-      mode[0] != 'w' ||
-      !(EndsWith(path, ".xml") || EndsWith(path, ".json"))) {
+      mode[0] != 'w' || !(EndsWith(path, ".xml") || EndsWith(path, ".json"))) {
     return file;
   }
   int* fd = new int(dup(fileno(file)));
@@ -120,8 +118,8 @@ constexpr char kDirectMessage[] =
           written.kind == Kind::kComplete
               ? "gtest_output_program: wrote " + written.path + "\n"
           : written.kind == Kind::kMinimal
-              ? "gtest_output_program: wrote a minimal " + written.path +
-                    " (" + written.why + ")\n"
+              ? "gtest_output_program: wrote a minimal " + written.path + " (" +
+                    written.why + ")\n"
               : std::string("gtest_output_program: wrote nothing\n");
       (void)!write(2, line.data(), line.size());
       _exit(wrote ? 0 : 3);

@@ -256,13 +256,13 @@ TEST(ClassifyWaitTest, JoinOnAJoinStateWordNamesTheThreadItBelongsTo) {
   const auto thread_at = [joined_tp](uint64_t addr) -> pid_t {
     return addr - joined_tp < kThreadControlBlockSpan ? kOwner : 0;
   };
-  LockWait w = ClassifyWait(f.t, Frames({"__pthread_clockjoin_ex"}), Ours,
-                            thread_at);
+  LockWait w =
+      ClassifyWait(f.t, Frames({"__pthread_clockjoin_ex"}), Ours, thread_at);
   EXPECT_EQ(w.kind, WaitKind::kJoin);
   EXPECT_EQ(w.owner, kOwner);
   // Not one of ours, or the waiter itself: no owner.
-  w = ClassifyWait(f.t, Frames({"pthread_join"}),
-                   [](pid_t) { return false; }, thread_at);
+  w = ClassifyWait(
+      f.t, Frames({"pthread_join"}), [](pid_t) { return false; }, thread_at);
   EXPECT_EQ(w.owner, 0);
   w = ClassifyWait(f.t, Frames({"pthread_join"}), Ours,
                    [](uint64_t) { return kWaiter; });
