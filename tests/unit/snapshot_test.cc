@@ -178,6 +178,20 @@ TEST_F(SnapshotRoundTripTest, NoSignalLineForATimeout) {
   EXPECT_EQ(snap.signal.signo, 0);
 }
 
+// Where each answering thread's struct pthread is (joins on glibc 2.43 wait
+// on a word inside the joined thread's): only with a stack.
+TEST_F(SnapshotRoundTripTest, ThreadPointerOfAnsweringThreads) {
+  test_stack_.thread_pointer = 0x7f12345678c0;
+  const std::string text = WriteToString(header_, threads_.data(),
+                                         static_cast<int>(threads_.size()));
+  Snapshot snap;
+  std::string error;
+  ASSERT_TRUE(ParseSnapshot(text, &snap, &error)) << error << "\n" << text;
+  ASSERT_EQ(snap.threads.size(), 4u);
+  EXPECT_EQ(snap.threads[0].thread_pointer, 0x7f12345678c0u);
+  EXPECT_EQ(snap.threads[1].thread_pointer, 0u);
+}
+
 TEST_F(SnapshotRoundTripTest, ColourJsonPathAndFutexWindow) {
   header_.color = true;
   // Spaces, a newline and non-ASCII bytes survive the line-based format.
