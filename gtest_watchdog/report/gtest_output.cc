@@ -1,6 +1,7 @@
 #include "gtest_watchdog/report/gtest_output.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>  // rename
 #include <sys/stat.h>
 #include <time.h>
@@ -17,6 +18,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "gtest_watchdog/dump/signal_info.h"
+#include "gtest_watchdog/report/dead_man.h"
 #include "gtest_watchdog/report/gtest_internals.h"
 #include "gtest_watchdog/report/minimal_output.h"
 #include "gtest_watchdog/report/output_rescue.h"
@@ -86,7 +89,11 @@ struct Prepared {
   std::string path;                 // absolute
   StartedTests* started = nullptr;  // owned by GoogleTest's listener list
   int stderr_fd = 2;  // the program's stderr at start-up (a close-on-exec copy)
-  timespec started_at{};  // CLOCK_REALTIME: an older file is stale
+  // The file at the path when the program started, if any: still the same
+  // (device, inode, size, modification time) at a stall, it holds an
+  // earlier run's results.
+  bool had_file = false;
+  struct stat old_file {};
 };
 Prepared* g_prepared = nullptr;  // never freed: read on the stall path
 
@@ -186,12 +193,9 @@ void SayOnStartupStderr(const std::string& text) {
 // One line on the program's start-up stderr; an older file at the path is
 // removed (and the line says so). Allocates; no lock; not signal-safe.
 void SayNotWritten(const std::string& path, const std::string& why) {
-  const bool removed = RemoveStaleGtestOutput();
-  SayOnStartupStderr(absl::StrCat(
-      "[ WATCHDOG ] not writing GoogleTest's output file ", path, ": ", why,
-      removed ? "; the older file there, from before this run, was removed"
-              : "",
-      "\n"));
+  SayOnStartupStderr(
+      absl::StrCat("[ WATCHDOG ] not writing GoogleTest's output file ", path,
+                   ": ", why, StaleOutputNote(RemoveStaleGtestOutput()), "\n"));
 }
 
 int64_t NowMillis() {
@@ -372,6 +376,62 @@ std::string WhyIncomplete(const std::string& path, bool json) {
   return why;
 }
 
+// While GoogleTest's generator runs: an exception out of it (bad_alloc, a
+// listener's) leaves the minimal file, as a crash does. Allocates nothing;
+// no lock.
+class RescueOnUnwind {
+ public:
+  RescueOnUnwind() = default;
+  RescueOnUnwind(const RescueOnUnwind&) = delete;
+  RescueOnUnwind& operator=(const RescueOnUnwind&) = delete;
+  ~RescueOnUnwind() {
+    if (OutputRescueArmed()) {
+      RescueOutput(g_prepared->stderr_fd, "threw an exception");
+    }
+  }
+};
+
+// The stall path leaves SIGABRT at its default action, so an abort() in the
+// generator (GoogleTest's fatal log when it cannot open the file, operator
+// new failing without exceptions) or on another thread would end the
+// process with the file half-written: for that while, a handler that
+// rescues first. A signal report keeps its own SIGABRT handler, whose
+// reporting-thread branch rescues too. Handler: signal-safe.
+class RescueOnAbort {
+ public:
+  RescueOnAbort() {
+    struct sigaction now;
+    if (sigaction(SIGABRT, nullptr, &now) != 0 || now.sa_handler != SIG_DFL) {
+      return;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = &OnAbort;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND;
+    installed_ = sigaction(SIGABRT, &sa, nullptr) == 0;
+  }
+  RescueOnAbort(const RescueOnAbort&) = delete;
+  RescueOnAbort& operator=(const RescueOnAbort&) = delete;
+  ~RescueOnAbort() {
+    if (!installed_) return;
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(SIGABRT, &dfl, nullptr);
+  }
+
+ private:
+  // SA_RESETHAND: SIGABRT is back at its default action here, and abort()
+  // raises it again once this returns (as does a kill's re-raise below).
+  static void OnAbort(int sig, siginfo_t*, void*) {
+    RescueOutput(g_prepared->stderr_fd, "received ", SignalName(sig));
+    RaiseWithDefaultAction(sig);
+  }
+  bool installed_ = false;
+};
+
 }  // namespace
 
 void PrepareGtestOutput() {
@@ -384,7 +444,11 @@ void PrepareGtestOutput() {
   auto* prepared = new Prepared;
   prepared->json = format == "json";
   prepared->path = OutputPath(flag, format);
-  clock_gettime(CLOCK_REALTIME, &prepared->started_at);
+  struct stat st;
+  if (lstat(prepared->path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    prepared->had_file = true;
+    prepared->old_file = st;
+  }
   // Above the report helper's fixed descriptors, like the stall path's own.
   // Started with stderr closed: -1, never whatever the program opens as fd 2
   // later (a write there then fails quietly).
@@ -397,16 +461,33 @@ void PrepareGtestOutput() {
 
 bool GtestOutputRequested() { return g_prepared != nullptr; }
 
-bool RemoveStaleGtestOutput() {
-  if (g_prepared == nullptr) return false;
+StaleOutput RemoveStaleGtestOutput() {
+  if (g_prepared == nullptr || !g_prepared->had_file) {
+    return StaleOutput::kNone;
+  }
   const char* path = g_prepared->path.c_str();
+  const struct stat& old = g_prepared->old_file;
   struct stat st;
-  if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) return false;
-  const timespec& start = g_prepared->started_at;
-  const bool older =
-      st.st_mtim.tv_sec < start.tv_sec ||
-      (st.st_mtim.tv_sec == start.tv_sec && st.st_mtim.tv_nsec < start.tv_nsec);
-  return older && unlink(path) == 0;
+  if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+      st.st_dev != old.st_dev || st.st_ino != old.st_ino ||
+      st.st_size != old.st_size || st.st_mtim.tv_sec != old.st_mtim.tv_sec ||
+      st.st_mtim.tv_nsec != old.st_mtim.tv_nsec) {
+    return StaleOutput::kNone;  // gone, or written since: this run's
+  }
+  return unlink(path) == 0 ? StaleOutput::kRemoved : StaleOutput::kKept;
+}
+
+const char* StaleOutputNote(StaleOutput stale) {
+  switch (stale) {
+    case StaleOutput::kRemoved:
+      return "; the older file there, from before this run, was removed";
+    case StaleOutput::kKept:
+      return "; the older file there, from before this run, could not be "
+             "removed: it is not this run's";
+    case StaleOutput::kNone:
+      break;
+  }
+  return "";
 }
 
 GtestOutputWritten WriteGtestOutputAfterStall(
@@ -429,23 +510,18 @@ GtestOutputWritten WriteGtestOutputAfterStall(
     return written;
   }
 
-  // The console printer would print the failure with printf: stdout may be
-  // a full pipe or its lock held by the stuck thread, and the report already
-  // said it all. Leaked, not deleted: the stuck thread may be inside it.
-  listeners.Release(listeners.default_result_printer());
-
   const testing::TestInfo* test = unit.current_test_info();
   const testing::TestSuite* suite = unit.current_test_suite();
-  FailCurrent(failure_message, test, suite);
-  SetElapsedSoFar(test, suite);
-  MarkNotStartedAsNotRun(unit, test);
 
   // The minimal file first, beside the real one (rename needs the same file
-  // system); it replaces GoogleTest's if the generator fails in any way.
-  const MinimalCase minimal = Describe(test, suite, failure_message);
+  // system), and the rescue armed before anything below takes GoogleTest's
+  // lock or runs its generator: from here on a crash, an abort, an exception
+  // or a hang (the dead-man) leaves the minimal file, never an older,
+  // empty or half-written one.
   const std::string minimal_path =
       absl::StrCat(path, ".gtest_watchdog-", getpid());
   unlink(minimal_path.c_str());  // a leftover of a killed run with our pid
+  const MinimalCase minimal = Describe(test, suite, failure_message);
   why = WriteNewFile(minimal_path, g_prepared->json ? MinimalJson(minimal)
                                                     : MinimalXml(minimal));
   if (!why.empty()) {
@@ -457,12 +533,26 @@ GtestOutputWritten WriteGtestOutputAfterStall(
     SayNotWritten(path, "the path is too long");
     return written;
   }
-  generator->OnTestIterationEnd(unit, g_prepared->started->iteration());
-  DisarmOutputRescue();
+  {
+    const RescueOnUnwind on_exception;
+    const RescueOnAbort on_abort;
 
-  if (g_prepared->json) gtest_internals::RepairJsonOutput(path);
+    // The console printer would print the failure with printf: stdout may
+    // be a full pipe or its lock held by the stuck thread, and the report
+    // already said it all. Leaked, not deleted: the stuck thread may be
+    // inside it.
+    listeners.Release(listeners.default_result_printer());
+    FailCurrent(failure_message, test, suite);
+    SetElapsedSoFar(test, suite);
+    MarkNotStartedAsNotRun(unit, test);
+    generator->OnTestIterationEnd(unit, g_prepared->started->iteration());
+    if (g_prepared->json) gtest_internals::RepairJsonOutput(path);
+    why = WhyIncomplete(path, g_prepared->json);
+    // Still armed while the file is checked; a rescue from here on has not
+    // returned (the process ended), so disarming always succeeds.
+    DisarmOutputRescue();
+  }
   written.path = path;
-  why = WhyIncomplete(path, g_prepared->json);
   if (why.empty()) {
     unlink(minimal_path.c_str());
     written.kind = GtestOutputWritten::Kind::kComplete;

@@ -65,15 +65,22 @@ struct GtestOutputWritten {
 // requested or PrepareGtestOutput did not run; if the path is not a regular
 // file we may write (a FIFO, a device, a symbolic link — dangling or not — is
 // never opened for writing) or nothing can be created beside it, one line on
-// the program's start-up stderr names the path and why, and an older regular
-// file there (from before this run) is removed.
+// the program's start-up stderr names the path and why, and the file that was
+// there before this run is removed (RemoveStaleGtestOutput).
 GtestOutputWritten WriteGtestOutputAfterStall(
     const std::string& failure_message);
 
 // When the stall path does not write the output (the program moved on, or is
-// exiting): removes a regular file at the output path that is older than
-// this run, so that nobody reads an earlier run's results as this one's.
-// Returns whether it removed one. Allocates nothing; no lock; signal-safe.
-bool RemoveStaleGtestOutput();
+// exiting): removes the regular file at the output path if it is the one
+// that was there when the program started, unchanged (device, inode, size,
+// modification time), so that nobody reads an earlier run's results as this
+// one's. A file GoogleTest wrote in this run is never removed. No
+// allocation; no lock; signal-safe.
+enum class StaleOutput { kNone, kRemoved, kKept };
+StaleOutput RemoveStaleGtestOutput();
+
+// "" for kNone, else "; the older file there, from before this run, was
+// removed" (or could not be). Signal-safe.
+const char* StaleOutputNote(StaleOutput stale);
 
 }  // namespace gtest_watchdog_internal

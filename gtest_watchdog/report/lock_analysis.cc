@@ -304,17 +304,19 @@ LockWait ClassifyWait(const SnapshotThread& t,
       w.kind = WaitKind::kCondition;
       break;
     case Says::kJoin: {
-      // pthread_join sleeps on the joined thread's TID word, expecting its
-      // TID; the kernel zeroes it when that thread exits.
+      // pthread_join sleeps on a word that the kernel or the exiting thread
+      // changes when the joined thread ends. The word lies in the joined
+      // thread's struct pthread: its TID (glibc up to 2.42) or a join state
+      // (2.43). The thread whose struct pthread holds it says which thread in
+      // both; a small join state must never be read as a TID (in a PID
+      // namespace TIDs 1, 2... are ours).
       w.kind = WaitKind::kJoin;
+      const pid_t joined = thread_at ? thread_at(uaddr) : 0;
       uint32_t word = 0;
-      if (ReadU32(t, uaddr, &word) && word == expected)
-        w.owner = OurThread(word, is_our_thread);
-      // glibc 2.43 waits on a join-state word of the joined thread's
-      // struct pthread instead.
-      if (w.owner == 0 && thread_at) {
-        const pid_t joined = thread_at(uaddr);
+      if (joined != 0) {
         if (joined != t.tid) w.owner = OurThread(joined, is_our_thread);
+      } else if (ReadU32(t, uaddr, &word) && word == expected) {
+        w.owner = OurThread(word, is_our_thread);
       }
       break;
     }

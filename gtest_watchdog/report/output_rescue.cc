@@ -54,7 +54,7 @@ void RescueOutput(int fd, const char* cause, const char* cause_detail) {
   w.Str(": GoogleTest's output generator ").Str(cause).Str(cause_detail);
   if (rename(g_minimal, g_output) == 0) {
     w.Str(
-        "; a minimal file that fails the stalled test is there instead (the "
+        "; a minimal file with only this failure is there instead (the "
         "other tests' results are not in it)\n");
   } else {
     unlink(g_minimal);

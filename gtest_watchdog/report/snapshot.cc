@@ -84,7 +84,8 @@ void WriteSnapshot(int fd, const SnapshotHeader& h,
     w.Str("pcs ").Dec(depth);
     for (int f = 0; f < depth; ++f) w.Char(' ').Hex(s->pcs[f]);
     w.Char('\n');
-    if (depth > 0 && s->thread_pointer != 0) {
+    // Set by the thread itself when it answered, even if its unwind failed.
+    if (s != nullptr && s->thread_pointer != 0) {
       w.Str("tp ").Hex(s->thread_pointer).Char('\n');
     }
     const FutexWindow* fw = threads[i].futex;

@@ -396,9 +396,6 @@ bool RunHelper(int64_t deadline_ns) {
 // The failure message the helper left in the message memfd, or the
 // headline alone. Then GoogleTest's XML/JSON output, if one was requested.
 // Allocates (GoogleTest's printers): runs last, under the dead-man timer.
-constexpr char kStaleRemoved[] =
-    "; the older file there, from before this run, was removed";
-
 void WriteGoogleTestOutput(const SnapshotHeader& header, bool helper_ok) {
   if (!GtestOutputRequested()) return;  // nothing to allocate for
   static char message[64 * 1024];
@@ -446,11 +443,13 @@ void WriteGoogleTestOutput(const SnapshotHeader& header, bool helper_ok) {
           .Escaped(written.path.c_str())
           .Str(": GoogleTest's output generator ")
           .Str(written.why.c_str())
-          .Str("; a minimal file that fails the ")
+          .Str("; a minimal file with only the ")
           .Str(what)
           .Char(' ')
           .Str(where)
-          .Str(" is there instead (the other tests' results are not in it)\n");
+          .Str(
+              "'s failure is there instead (the other tests' results are "
+              "not in it)\n");
     }
 #if defined(__cpp_exceptions)
   } catch (...) {
@@ -868,7 +867,7 @@ int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
            "[ WATCHDOG ] GoogleTest's output file is not written: the program "
            "was already exiting, and GoogleTest's results are destroyed with "
            "its static objects")
-          .Str(RemoveStaleGtestOutput() ? kStaleRemoved : "")
+          .Str(StaleOutputNote(RemoveStaleGtestOutput()))
           .Str("\n");
     }
   } else if (write_output) {
@@ -878,7 +877,7 @@ int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
     w.Str(
          "[ WATCHDOG ] GoogleTest's output file is not written: the test "
          "program moved on while the report was taken")
-        .Str(RemoveStaleGtestOutput() ? kStaleRemoved : "")
+        .Str(StaleOutputNote(RemoveStaleGtestOutput()))
         .Str("\n");
   }
 

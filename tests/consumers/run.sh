@@ -38,7 +38,12 @@ if [ "$mode" = parent ] && [ "${4:-}" = googletest-alone ] && [ -z "${GTEST_WATC
     exit 77
   fi
   "$here/../../scripts/debian-source.sh" binary sid googletest > /dev/null
-  exec unshare --mount --propagation private env GTEST_WATCHDOG_HIDDEN=1 "$0" "$@"
+  # Our mounts must not reach the rest of the system: private. Inside
+  # scripts/debian-chroot.sh's chroot "/" is no mount point, which unshare
+  # cannot make private, and that namespace is private already: unchanged.
+  propagation=private
+  mountpoint -q / || propagation=unchanged
+  exec unshare --mount --propagation "$propagation" env GTEST_WATCHDOG_HIDDEN=1 "$0" "$@"
 fi
 rm -rf "$work"
 mkdir -p "$work"
@@ -153,7 +158,10 @@ if [ "$mode" = parent ]; then
              -DCONSUMER_SPDLOG_DIR="$(src source trixie spdlog)") ;;
     old-googletest)  # Debian 11's GoogleTest 1.10: refused, clearly
       googletest="$(src binary bullseye googletest)/usr/src/googletest"
-      args+=(-DCONSUMER_GOOGLETEST_DIR="$googletest")
+      # Its CMakeLists asks for CMake 2.8, which CMake 4 no longer accepts
+      # unless told (older CMake ignores the variable).
+      args+=(-DCONSUMER_GOOGLETEST_DIR="$googletest"
+             -DCMAKE_POLICY_VERSION_MINIMUM=3.5)
       refused() {  # refused WHAT MESSAGE [cmake args]
         local status=0
         cmake -S "$here/parent" -B "$work/build-$1" "${args[@]}" "${@:3}" \

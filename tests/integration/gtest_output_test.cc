@@ -420,8 +420,28 @@ TEST_P(GtestOutputGeneratorFault, CrashLeavesTheMinimalFile) {
   EXPECT_LT(r.seconds, 21.0);
   EXPECT_THAT(r.err, HasSubstr("[ OUTPUT   ] " + file +
                                ": GoogleTest's output generator received "
-                               "SIGSEGV; a minimal file that fails the "
-                               "stalled test is there instead"));
+                               "SIGSEGV; a minimal file with only this "
+                               "failure is there instead"));
+  ExpectMinimalFile(file);
+  ExpectNoLeftovers(dir, file);
+}
+
+// abort() inside the generator (GoogleTest's fatal log, operator new without
+// exceptions): SIGABRT is at its default action on the stall path, so a
+// handler set just for the generator rescues first.
+TEST_P(GtestOutputGeneratorFault, AbortLeavesTheMinimalFile) {
+  TempDir dir;
+  const std::string file = dir / ("out." + format());
+  PlantStaleFile(file);
+  const ChildResult r = RunWithGeneratorFault(format() + ":" + file, "abort");
+  ExpectWholeReport(r);
+  EXPECT_TRUE(r.signaled) << r.err;
+  EXPECT_EQ(r.signal, SIGABRT) << r.err;
+  EXPECT_LT(r.seconds, 21.0);
+  EXPECT_THAT(r.err, HasSubstr("[ OUTPUT   ] " + file +
+                               ": GoogleTest's output generator received "
+                               "SIGABRT; a minimal file with only this "
+                               "failure is there instead"));
   ExpectMinimalFile(file);
   ExpectNoLeftovers(dir, file);
 }
@@ -438,8 +458,8 @@ TEST_P(GtestOutputGeneratorFault, FailedWritesLeaveTheMinimalFile) {
   EXPECT_THAT(r.err, HasSubstr("[ OUTPUT   ] " + file +
                                ": GoogleTest's output generator left an "
                                "incomplete file ("));
-  EXPECT_THAT(r.err, HasSubstr("a minimal file that fails the stalled test "
-                               "is there instead"));
+  EXPECT_THAT(r.err, HasSubstr("; a minimal file with only the stalled "
+                               "test's failure is there instead"));
   ExpectMinimalFile(file);
   ExpectNoLeftovers(dir, file);
 }
@@ -461,8 +481,8 @@ TEST(GtestOutputGeneratorHang, DeadManLeavesTheMinimalFile) {
   EXPECT_LT(r.seconds, 60.0);
   EXPECT_THAT(r.err, HasSubstr("[ OUTPUT   ] " + file +
                                ": GoogleTest's output generator did not "
-                               "finish within 30.00 s; a minimal file that "
-                               "fails the stalled test is there instead"));
+                               "finish within 30.00 s; a minimal file with "
+                               "only this failure is there instead"));
   ExpectMinimalFile(file);
   ExpectNoLeftovers(dir, file);
 }

@@ -17,7 +17,8 @@
 // program's own fopen (which GoogleTest's generator calls, as it calls every
 // libc function, through the program's symbol) hands it a stream that writes
 // half of what it is given to the real file, then: "segv" writes through a
-// null pointer, "hang" blocks for ever, "enospc" fails with ENOSPC (the
+// null pointer, "hang" blocks for ever, "abort" calls abort(), "enospc"
+// fails with ENOSPC (the
 // generator ignores write errors and returns).
 #include <dlfcn.h>
 #include <errno.h>
@@ -49,6 +50,8 @@ ssize_t FaultyWrite(void* cookie, const char* data, size_t size) {
     *reinterpret_cast<volatile int*>(nowhere) = 1;
   } else if (strcmp(fault, "hang") == 0) {
     for (;;) pause();
+  } else if (strcmp(fault, "abort") == 0) {
+    abort();
   }
   errno = ENOSPC;
   return -1;

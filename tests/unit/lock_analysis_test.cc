@@ -267,6 +267,11 @@ TEST(ClassifyWaitTest, JoinOnAJoinStateWordNamesTheThreadItBelongsTo) {
   w = ClassifyWait(f.t, Frames({"pthread_join"}), Ours,
                    [](uint64_t) { return kWaiter; });
   EXPECT_EQ(w.owner, 0);
+  // In a PID namespace thread 2 may be ours: the join state 2 is still not
+  // a TID.
+  w = ClassifyWait(
+      f.t, Frames({"pthread_join"}), [](pid_t) { return true; }, thread_at);
+  EXPECT_EQ(w.owner, kOwner);
 }
 
 TEST(ClassifyWaitTest, UnknownStackIsOtherFutex) {
