@@ -331,7 +331,7 @@ std::string WriteNewFile(const std::string& path, const std::string& text) {
     const ssize_t n = write(fd, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      const std::string why =
+      std::string why =
           absl::StrCat("cannot write ", path, ": ",
                        n < 0 ? strerror(errno) : "nothing written");
       close(fd);
@@ -341,7 +341,7 @@ std::string WriteNewFile(const std::string& path, const std::string& text) {
     done += static_cast<size_t>(n);
   }
   if (close(fd) != 0) {
-    const std::string why =
+    std::string why =
         absl::StrCat("cannot write ", path, ": ", strerror(errno));
     unlink(path.c_str());
     return why;
