@@ -406,44 +406,39 @@ class GtestOutputGeneratorFault : public testing::TestWithParam<const char*> {
   std::string format() const { return GetParam(); }
 };
 
+// Runs the stalling test with `fault` in the generator, starting from an
+// earlier run's file: the whole report, the end by `signo` within
+// `within_s`, the rescue's line naming `cause`, and the minimal file alone.
+void ExpectRescued(const std::string& format, const std::string& fault,
+                   int signo, double within_s, const std::string& cause) {
+  TempDir dir;
+  const std::string file = dir / ("out." + format);
+  PlantStaleFile(file);
+  const ChildResult r = RunWithGeneratorFault(format + ":" + file, fault);
+  ExpectWholeReport(r);
+  EXPECT_TRUE(r.signaled) << r.err;
+  EXPECT_EQ(r.signal, signo) << r.err;
+  EXPECT_LT(r.seconds, within_s);
+  EXPECT_THAT(r.err, HasSubstr("[ OUTPUT   ] " + file +
+                               ": GoogleTest's output generator " + cause +
+                               "; a minimal file with only this failure is "
+                               "there instead"));
+  ExpectMinimalFile(file);
+  ExpectNoLeftovers(dir, file);
+}
+
 // The generator crashes half-way through writing: the rescue in the fault
 // handler renames the minimal file over what it left; the process then dies
 // by the fault's signal, as any crash of the watchdog's own thread does.
 TEST_P(GtestOutputGeneratorFault, CrashLeavesTheMinimalFile) {
-  TempDir dir;
-  const std::string file = dir / ("out." + format());
-  PlantStaleFile(file);
-  const ChildResult r = RunWithGeneratorFault(format() + ":" + file, "segv");
-  ExpectWholeReport(r);
-  EXPECT_TRUE(r.signaled) << r.err;
-  EXPECT_EQ(r.signal, SIGSEGV) << r.err;
-  EXPECT_LT(r.seconds, 21.0);
-  EXPECT_THAT(r.err, HasSubstr("[ OUTPUT   ] " + file +
-                               ": GoogleTest's output generator received "
-                               "SIGSEGV; a minimal file with only this "
-                               "failure is there instead"));
-  ExpectMinimalFile(file);
-  ExpectNoLeftovers(dir, file);
+  ExpectRescued(format(), "segv", SIGSEGV, 21.0, "received SIGSEGV");
 }
 
 // abort() inside the generator (GoogleTest's fatal log, operator new without
 // exceptions): SIGABRT is at its default action on the stall path, so a
 // handler set just for the generator rescues first.
 TEST_P(GtestOutputGeneratorFault, AbortLeavesTheMinimalFile) {
-  TempDir dir;
-  const std::string file = dir / ("out." + format());
-  PlantStaleFile(file);
-  const ChildResult r = RunWithGeneratorFault(format() + ":" + file, "abort");
-  ExpectWholeReport(r);
-  EXPECT_TRUE(r.signaled) << r.err;
-  EXPECT_EQ(r.signal, SIGABRT) << r.err;
-  EXPECT_LT(r.seconds, 21.0);
-  EXPECT_THAT(r.err, HasSubstr("[ OUTPUT   ] " + file +
-                               ": GoogleTest's output generator received "
-                               "SIGABRT; a minimal file with only this "
-                               "failure is there instead"));
-  ExpectMinimalFile(file);
-  ExpectNoLeftovers(dir, file);
+  ExpectRescued(format(), "abort", SIGABRT, 21.0, "received SIGABRT");
 }
 
 // Write errors (a full disk) are ignored by GoogleTest's generator: the file
@@ -471,20 +466,7 @@ INSTANTIATE_TEST_SUITE_P(Formats, GtestOutputGeneratorFault,
 // leaves the minimal file. One format: the wait is long.
 TEST(GtestOutputGeneratorHang, DeadManLeavesTheMinimalFile) {
   if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
-  TempDir dir;
-  const std::string file = dir / "out.xml";
-  PlantStaleFile(file);
-  const ChildResult r = RunWithGeneratorFault("xml:" + file, "hang");
-  ExpectWholeReport(r);
-  EXPECT_TRUE(r.signaled) << r.err;
-  EXPECT_EQ(r.signal, SIGABRT) << r.err;
-  EXPECT_LT(r.seconds, 60.0);
-  EXPECT_THAT(r.err, HasSubstr("[ OUTPUT   ] " + file +
-                               ": GoogleTest's output generator did not "
-                               "finish within 30.00 s; a minimal file with "
-                               "only this failure is there instead"));
-  ExpectMinimalFile(file);
-  ExpectNoLeftovers(dir, file);
+  ExpectRescued("xml", "hang", SIGABRT, 60.0, "did not finish within 30.00 s");
 }
 
 // Nothing can be created beside the output (a name at the file system's
