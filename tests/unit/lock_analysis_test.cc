@@ -252,9 +252,9 @@ TEST(ClassifyWaitTest, JoinNamesTheJoinedThread) {
 TEST(ClassifyWaitTest, JoinOnAJoinStateWordNamesTheThreadItBelongsTo) {
   FutexThread f(kLock, kWaitBitsetShared, 2);
   f.Set32(kLock, 2);
-  const uint64_t joined_tp = kLock - 1576;
-  const auto thread_at = [joined_tp](uint64_t addr) -> pid_t {
-    return addr - joined_tp < kThreadControlBlockSpan ? kOwner : 0;
+  // The joined thread's pthread_self(), 1576 bytes below the word.
+  const auto thread_at = [](uint64_t addr) -> pid_t {
+    return addr - (kLock - 1576) < kThreadControlBlockSpan ? kOwner : 0;
   };
   LockWait w =
       ClassifyWait(f.t, Frames({"__pthread_clockjoin_ex"}), Ours, thread_at);
