@@ -23,6 +23,7 @@
 #include "gtest_watchdog/report/gtest_internals.h"
 #include "gtest_watchdog/report/minimal_output.h"
 #include "gtest_watchdog/report/output_rescue.h"
+#include "gtest_watchdog/report/raw_writer.h"
 
 namespace gtest_watchdog_internal {
 namespace {
@@ -180,14 +181,7 @@ std::string WhyNotWritable(const std::string& path) {
 // Writes all of `text` to g_prepared->stderr_fd, with write(2): no stdio,
 // whose lock a stuck thread may hold. No allocation; no lock; signal-safe.
 void SayOnStartupStderr(const std::string& text) {
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n =
-        write(g_prepared->stderr_fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    done += static_cast<size_t>(n);
-  }
+  WriteAll(g_prepared->stderr_fd, text.data(), text.size());
 }
 
 // One line on the program's start-up stderr; an older file at the path is
@@ -326,23 +320,11 @@ std::string WriteNewFile(const std::string& path, const std::string& text) {
                       0666);
   if (fd < 0)
     return absl::StrCat("cannot create ", path, ": ", strerror(errno));
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      std::string why =
-          absl::StrCat("cannot write ", path, ": ",
-                       n < 0 ? strerror(errno) : "nothing written");
-      close(fd);
-      unlink(path.c_str());
-      return why;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (close(fd) != 0) {
-    std::string why =
-        absl::StrCat("cannot write ", path, ": ", strerror(errno));
+  const bool wrote = WriteAll(fd, text.data(), text.size());
+  const int write_error = errno;
+  if (close(fd) != 0 || !wrote) {
+    std::string why = absl::StrCat("cannot write ", path, ": ",
+                                   strerror(wrote ? errno : write_error));
     unlink(path.c_str());
     return why;
   }

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "nlohmann/json.hpp"
 
 namespace gtest_watchdog_internal {
 namespace {
@@ -59,40 +60,6 @@ std::string XmlCdata(const std::string& text) {
       "]]>");
 }
 
-std::string JsonString(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (u < 0x20) {
-          static const char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += kHex[u >> 4];
-          out += kHex[u & 15];
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string MinimalXml(const MinimalCase& c) {
   const std::string time = absl::StrCat(c.seconds);
   return absl::StrCat(
@@ -111,27 +78,39 @@ std::string MinimalXml(const MinimalCase& c) {
 }
 
 std::string MinimalJson(const MinimalCase& c) {
+  // nlohmann's ordered_json keeps GoogleTest's key order; invalid UTF-8 in a
+  // message becomes U+FFFD instead of an exception (or, without exceptions,
+  // an abort).
   const std::string time = absl::StrCat(c.seconds, "s");
-  return absl::StrCat(
-      "{\n  \"tests\": 1,\n  \"failures\": 1,\n  \"disabled\": 0,\n"
-      "  \"errors\": 0,\n  \"time\": \"",
-      time,
-      "\",\n  \"name\": \"AllTests\",\n  \"testsuites\": [\n    {\n"
-      "      \"name\": ",
-      JsonString(c.suite),
-      ",\n      \"tests\": 1,\n      \"failures\": 1,\n      \"disabled\": 0,\n"
-      "      \"errors\": 0,\n      \"time\": \"",
-      time, "\",\n      \"testsuite\": [\n        {\n          \"name\": ",
-      JsonString(c.test),
-      ",\n          \"status\": \"RUN\",\n          \"result\": "
-      "\"COMPLETED\",\n"
-      "          \"time\": \"",
-      time, "\",\n          \"classname\": ", JsonString(c.suite),
-      ",\n          \"failures\": [\n            {\n"
-      "              \"failure\": ",
-      JsonString(c.message),
-      ",\n              \"type\": \"\"\n            }\n          ]\n"
-      "        }\n      ]\n    }\n  ]\n}\n");
+  nlohmann::ordered_json failure;
+  failure["failure"] = c.message;
+  failure["type"] = "";
+  nlohmann::ordered_json test;
+  test["name"] = c.test;
+  test["status"] = "RUN";
+  test["result"] = "COMPLETED";
+  test["time"] = time;
+  test["classname"] = c.suite;
+  test["failures"] = nlohmann::ordered_json::array({failure});
+  nlohmann::ordered_json suite;
+  suite["name"] = c.suite;
+  suite["tests"] = 1;
+  suite["failures"] = 1;
+  suite["disabled"] = 0;
+  suite["errors"] = 0;
+  suite["time"] = time;
+  suite["testsuite"] = nlohmann::ordered_json::array({test});
+  nlohmann::ordered_json file;
+  file["tests"] = 1;
+  file["failures"] = 1;
+  file["disabled"] = 0;
+  file["errors"] = 0;
+  file["time"] = time;
+  file["name"] = "AllTests";
+  file["testsuites"] = nlohmann::ordered_json::array({suite});
+  return file.dump(2, ' ', false,
+                   nlohmann::ordered_json::error_handler_t::replace) +
+         "\n";
 }
 
 }  // namespace gtest_watchdog_internal

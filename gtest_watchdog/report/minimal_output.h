@@ -28,11 +28,10 @@ struct MinimalCase {
 std::string MinimalXml(const MinimalCase& c);
 std::string MinimalJson(const MinimalCase& c);
 
-// GoogleTest's escaping. XML 1.0 cannot hold C0 controls but tab, newline
-// and carriage return: dropped, as GoogleTest does. A CDATA section cannot
-// hold "]]>": split in two. JSON escapes every control character.
+// GoogleTest's XML escaping. XML 1.0 cannot hold C0 controls but tab,
+// newline and carriage return: dropped, as GoogleTest does. A CDATA section
+// cannot hold "]]>": split in two. (The JSON is nlohmann_json's.)
 std::string XmlAttribute(const std::string& text);
 std::string XmlCdata(const std::string& text);
-std::string JsonString(const std::string& text);  // quoted
 
 }  // namespace gtest_watchdog_internal

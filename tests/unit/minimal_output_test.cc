@@ -39,10 +39,6 @@ TEST(MinimalOutputTest, CdataSplitsItsTerminator) {
   EXPECT_EQ(XmlCdata(""), "<![CDATA[]]>");
 }
 
-TEST(MinimalOutputTest, JsonStringEscapesControls) {
-  EXPECT_EQ(JsonString("q\"b\\\n\x01"), "\"q\\\"b\\\\\\n\\u0001\"");
-}
-
 TEST(MinimalOutputTest, XmlHasTheOneFailedCase) {
   const std::string xml = MinimalXml(Case());
   EXPECT_EQ(xml.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", 0), 0u);
