@@ -13,6 +13,7 @@
 #include "gtest_watchdog/config/limits.h"
 #include "gtest_watchdog/watch/deadline_board.h"
 #include "gtest_watchdog/watch/watchdog.h"
+#include "gtest_watchdog/base/clock.h"
 
 namespace {
 

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <new>
 
+#include "gtest_watchdog/base/clock.h"
 #include "gtest_watchdog/config/limits.h"
 #include "gtest_watchdog/gtest_watchdog.h"
 #include "gtest_watchdog/watch/deadline_board.h"

@@ -12,21 +12,23 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "gtest_watchdog/base/clock.h"
+#include "gtest_watchdog/base/raw_writer.h"
 #include "gtest_watchdog/config/config_file.h"
 #include "gtest_watchdog/config/duration.h"
 #include "gtest_watchdog/config/limits.h"
 #include "gtest_watchdog/config/options.h"
 #include "gtest_watchdog/config/pattern.h"
 #include "gtest_watchdog/config/timeout_list.h"
+#include "gtest_watchdog/gtest_output/after_stall.h"
+#include "gtest_watchdog/gtest_output/gtest_internals.h"
 #include "gtest_watchdog/gtest_watchdog.h"
+#include "gtest_watchdog/helper/report_helper.h"
 #include "gtest_watchdog/report/color_choice.h"
-#include "gtest_watchdog/report/gtest_internals.h"
-#include "gtest_watchdog/report/gtest_output.h"
-#include "gtest_watchdog/report/raw_writer.h"
-#include "gtest_watchdog/report/stall_reporter.h"
 #include "gtest_watchdog/spdlog_include.h"
+#include "gtest_watchdog/stall/fatal_signals.h"
+#include "gtest_watchdog/stall/stall_reporter.h"
 #include "gtest_watchdog/watch/deadline_board.h"
-#include "gtest_watchdog/watch/fatal_signals.h"
 #include "gtest_watchdog/watch/listener.h"
 #include "gtest_watchdog/watch/watchdog.h"
 
@@ -172,12 +174,14 @@ void Install(const wi::LimitPlan* plan, const wi::Options& options,
                              wi::FormatSignalSet(signals.set), " from ",
                              signals.origin, "): ", error));
   }
-  if (!wi::StallReporter::Prepare(settings)) {
+  // ReportHelperLinked(): a static link keeps the helper's object file,
+  // and with it the constructor that makes this program its own helper.
+  if (!wi::ReportHelperLinked() || !wi::StallReporter::Prepare(settings)) {
     Notice(
         "[ WATCHDOG ] no free real-time signal or resources for the stall "
         "report; stall reports will list threads without their stacks");
   }
-  wi::StallReporter::SetTestThread(static_cast<pid_t>(syscall(SYS_gettid)));
+  board->set_test_thread(static_cast<pid_t>(syscall(SYS_gettid)));
   board->set_slow_ns(plan->slow().ns);
   wi::TotalLimit total;
   total.start_ns = wi::MonotonicNowNs();

@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "gtest_watchdog/dump/signal_info.h"
+#include "gtest_watchdog/base/signal_name.h"
 
 namespace gtest_watchdog_internal {
 namespace {

@@ -20,16 +20,9 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "gtest_watchdog/base/signal_name.h"  // SignalSet
 
 namespace gtest_watchdog_internal {
-
-// Bit (sig - 1) set for each chosen signal (1..64).
-using SignalSet = uint64_t;
-
-constexpr SignalSet SignalBit(int sig) { return SignalSet{1} << (sig - 1); }
-constexpr bool HasSignal(SignalSet set, int sig) {
-  return sig >= 1 && sig <= 64 && (set & SignalBit(sig)) != 0;
-}
 
 // SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGQUIT.
 SignalSet DefaultSignals();

@@ -23,7 +23,7 @@
 #include "gtest_watchdog/diagnose/net_tables.h"
 #include "gtest_watchdog/diagnose/proc_view.h"
 #include "gtest_watchdog/dump/child_processes.h"
-#include "gtest_watchdog/report/snapshot.h"
+#include "gtest_watchdog/dump/snapshot.h"
 
 namespace gtest_watchdog_internal {
 

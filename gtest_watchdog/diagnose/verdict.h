@@ -27,7 +27,7 @@
 // model only.
 #pragma once
 
-#include "gtest_watchdog/report/report_model.h"
+#include "gtest_watchdog/diagnose/report_model.h"
 
 namespace gtest_watchdog_internal {
 

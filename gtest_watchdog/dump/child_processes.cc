@@ -14,7 +14,6 @@
 #include <unordered_map>
 
 #include "gtest_watchdog/dump/proc_threads.h"
-#include "gtest_watchdog/report/report_model.h"
 
 namespace gtest_watchdog_internal {
 namespace {

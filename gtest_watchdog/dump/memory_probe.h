@@ -13,7 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "gtest_watchdog/report/snapshot.h"
+#include "gtest_watchdog/dump/snapshot.h"
 
 namespace gtest_watchdog_internal {
 

@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "gtest_watchdog/report/raw_writer.h"
+#include "gtest_watchdog/base/raw_writer.h"
 
 namespace gtest_watchdog_internal {
 namespace {

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 
+#include "gtest_watchdog/base/signal_name.h"  // SignalName, for every user of these
 #include "gtest_watchdog/dump/proc_threads.h"  // kSyscallRunning, kSyscallUnknown
 
 namespace gtest_watchdog_internal {
@@ -31,10 +32,6 @@ struct SignalFacts {
   long syscall_nr = kSyscallUnknown;
   uint64_t syscall_args[6] = {};
 };
-
-// "SIGSEGV"; real-time signals as "SIGRTMIN+3" (from a fixed table); 0 or
-// out of range gives "SIG?". Signal-safe.
-const char* SignalName(int sig);
 
 // What the kernel says about how the signal came: "address not mapped to
 // object", "integer divide by zero", "sent by kill()", ... or "" when the

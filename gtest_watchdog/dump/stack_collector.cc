@@ -12,8 +12,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "gtest_watchdog/base/clock.h"
 #include "gtest_watchdog/dump/signal_info.h"
-#include "gtest_watchdog/watch/deadline_board.h"
 
 namespace gtest_watchdog_internal {
 namespace {

@@ -14,7 +14,7 @@
 
 #include <string>
 
-#include "gtest_watchdog/report/report_model.h"
+#include "gtest_watchdog/diagnose/report_model.h"
 
 namespace gtest_watchdog_internal {
 

@@ -9,12 +9,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "gtest_watchdog/base/text_escape.h"
 #include "gtest_watchdog/config/duration.h"
+#include "gtest_watchdog/diagnose/analysis.h"
 #include "gtest_watchdog/diagnose/syscall_names.h"
 #include "gtest_watchdog/diagnose/verdict.h"
 #include "gtest_watchdog/dump/signal_info.h"
-#include "gtest_watchdog/report/analysis.h"
-#include "gtest_watchdog/report/text_escape.h"
 
 namespace gtest_watchdog_internal {
 namespace {

@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "gtest_watchdog/report/report_model.h"
-#include "gtest_watchdog/report/snapshot.h"
+#include "gtest_watchdog/diagnose/report_model.h"
+#include "gtest_watchdog/dump/snapshot.h"
 #include "gtest_watchdog/symbolize/symbolizer.h"
 
 namespace gtest_watchdog_internal {

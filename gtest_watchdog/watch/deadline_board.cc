@@ -30,12 +30,6 @@ void SetInstalledBoard(DeadlineBoard* board) {
   g_installed_board.store(board, std::memory_order_release);
 }
 
-int64_t MonotonicNowNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
-}
-
 void DeadlineBoard::Publish(Phase phase, const void* subject, int64_t start_ns,
                             int64_t limit_ns, const char* origin) {
   const uint64_t s = seq_.load(std::memory_order_relaxed);

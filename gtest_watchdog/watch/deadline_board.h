@@ -12,6 +12,8 @@
 // the one before; only then does Arm() pay for a futex wake.
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <cstdint>
 
@@ -44,6 +46,14 @@ class DeadlineBoard {
   // The slow-test mark for kTest phases (0 = none). Set before tests run.
   void set_slow_ns(int64_t slow_ns) { slow_ns_ = slow_ns; }
   int64_t slow_ns() const { return slow_ns_; }
+  // The thread that runs the tests (its TID), recorded by the listener once
+  // per program; 0 until then. Any thread; signal-safe.
+  void set_test_thread(pid_t tid) {
+    test_tid_.store(tid, std::memory_order_release);
+  }
+  pid_t test_thread() const {
+    return test_tid_.load(std::memory_order_acquire);
+  }
 
   // Any thread. Lock-free; returns a consistent snapshot. Signal-safe.
   // Once the board is frozen it gives up waiting for a writer that never
@@ -91,6 +101,7 @@ class DeadlineBoard {
   std::atomic<int64_t> limit_ns_{0};
   std::atomic<const char*> origin_{""};
   int64_t slow_ns_ = 0;
+  std::atomic<pid_t> test_tid_{0};
   std::atomic<int64_t> planned_wake_ns_{INT64_MAX};
   std::atomic<uint32_t> wake_word_{0};
   std::atomic<bool> frozen_{false};
@@ -105,9 +116,5 @@ void SetInstalledBoard(DeadlineBoard* board);
 // Blocks the calling thread until the process ends (a futex wait on a word
 // nobody changes). Signal-safe.
 [[noreturn]] void ParkForever();
-
-// CLOCK_MONOTONIC in nanoseconds, through the vDSO (no system call).
-// Signal-safe.
-int64_t MonotonicNowNs();
 
 }  // namespace gtest_watchdog_internal

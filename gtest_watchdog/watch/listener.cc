@@ -3,8 +3,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "gtest_watchdog/report/stall_reporter.h"
-
 namespace gtest_watchdog_internal {
 
 void FullName(const testing::TestInfo& test, std::string* out) {
@@ -15,7 +13,7 @@ void FullName(const testing::TestInfo& test, std::string* out) {
 
 void WatchdogListener::OnTestProgramStart(const testing::UnitTest&) {
   // Tests run on the thread that runs the listeners; once per program.
-  StallReporter::SetTestThread(static_cast<pid_t>(syscall(SYS_gettid)));
+  board_->set_test_thread(static_cast<pid_t>(syscall(SYS_gettid)));
 }
 
 void WatchdogListener::OnEnvironmentsSetUpStart(const testing::UnitTest&) {

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "gtest_watchdog/base/clock.h"
 #include "gtest_watchdog/config/limits.h"
 #include "gtest_watchdog/watch/deadline_board.h"
 

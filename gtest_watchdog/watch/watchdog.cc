@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "gtest_watchdog/base/clock.h"
+
 namespace gtest_watchdog_internal {
 
 Decision DecideNext(const ArmedPhase& armed, int64_t now_ns, int64_t idle_ns,

@@ -1,4 +1,4 @@
-// libFuzzer target: ParseSnapshot (report/snapshot.h), which the report
+// libFuzzer target: ParseSnapshot (dump/snapshot.h), which the report
 // helper runs on the text the stalled process wrote. The input is the
 // snapshot's text.
 //
@@ -11,7 +11,7 @@
 
 #include "absl/strings/escaping.h"
 #include "fuzz_check.h"
-#include "gtest_watchdog/report/snapshot.h"
+#include "gtest_watchdog/dump/snapshot.h"
 
 namespace wi = gtest_watchdog_internal;
 

@@ -23,7 +23,7 @@
 #include "child_process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "gtest_watchdog/report/gtest_internals.h"
+#include "gtest_watchdog/gtest_output/gtest_internals.h"
 
 namespace gtest_watchdog_test {
 namespace {

@@ -35,7 +35,7 @@
 #include <string>
 #include <thread>
 
-#include "gtest_watchdog/report/gtest_output.h"
+#include "gtest_watchdog/gtest_output/after_stall.h"
 
 namespace {
 

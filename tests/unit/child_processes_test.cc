@@ -27,7 +27,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "gtest_watchdog/report/report_model.h"
+#include "gtest_watchdog/diagnose/report_model.h"
 
 extern char** environ;
 

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "gtest_watchdog/base/clock.h"
 #include "gtest_watchdog/dump/proc_threads.h"
 #include "gtest_watchdog/watch/deadline_board.h"
 #include "gtest_watchdog/watch/phase.h"

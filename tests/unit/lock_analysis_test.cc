@@ -1,8 +1,8 @@
 // Tests for the futex wait classification and deadlock cycles
-// (gtest_watchdog/report/lock_analysis.h): hand-made snapshots laid out like
+// (gtest_watchdog/diagnose/lock_analysis.h): hand-made snapshots laid out like
 // glibc's locks, and real locks held and waited for by real threads.
 
-#include "gtest_watchdog/report/lock_analysis.h"
+#include "gtest_watchdog/diagnose/lock_analysis.h"
 
 #include <pthread.h>
 #include <sys/syscall.h>

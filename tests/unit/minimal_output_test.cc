@@ -1,6 +1,6 @@
-// The minimal GoogleTest output file (report/minimal_output.h): escaping,
+// The minimal GoogleTest output file (gtest_output/minimal_output.h): escaping,
 // and a JSON file that parses back to the same names and message.
-#include "gtest_watchdog/report/minimal_output.h"
+#include "gtest_watchdog/gtest_output/minimal_output.h"
 
 #include <string>
 

@@ -1,6 +1,6 @@
-// Tests for RawWriter and WriteAll (gtest_watchdog/report/raw_writer.h).
+// Tests for RawWriter and WriteAll (gtest_watchdog/base/raw_writer.h).
 
-#include "gtest_watchdog/report/raw_writer.h"
+#include "gtest_watchdog/base/raw_writer.h"
 
 #include <fcntl.h>
 #include <unistd.h>

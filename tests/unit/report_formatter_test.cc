@@ -15,8 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "gtest_watchdog/report/analysis.h"
-#include "gtest_watchdog/report/text_escape.h"
+#include "gtest_watchdog/base/text_escape.h"
+#include "gtest_watchdog/diagnose/analysis.h"
 
 namespace gtest_watchdog_internal {
 namespace {

@@ -1,7 +1,7 @@
-// Tests for the snapshot text format (gtest_watchdog/report/snapshot.h):
+// Tests for the snapshot text format (gtest_watchdog/dump/snapshot.h):
 // WriteSnapshot to a real file descriptor, ParseSnapshot back.
 
-#include "gtest_watchdog/report/snapshot.h"
+#include "gtest_watchdog/dump/snapshot.h"
 
 #include <signal.h>
 #include <sys/mman.h>

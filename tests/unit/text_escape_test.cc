@@ -1,7 +1,7 @@
 // Tests for the escaping of untrusted text in the human report
-// (gtest_watchdog/report/text_escape.h).
+// (gtest_watchdog/base/text_escape.h).
 
-#include "gtest_watchdog/report/text_escape.h"
+#include "gtest_watchdog/base/text_escape.h"
 
 #include <cstddef>
 #include <string>

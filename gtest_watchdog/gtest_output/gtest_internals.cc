@@ -1,0 +1,175 @@
+// GoogleTest beyond its public API. Each difference between the releases we
+// support (1.12 to 1.18) that matters here, and how it is handled:
+//
+// - 1.18: TestPartResult (and AssertHelper) take the file name as a
+//   std::string_view. A null `const char*` becomes strlen(nullptr), a crash
+//   (and a literal nullptr does not compile in C++23). Handled: never a null
+//   file name; "" means "no location" in every version (kNoFile).
+// - 1.16: the XML/JSON printers show a suite's own failure (from
+//   SetUpTestSuite/TearDownTestSuite) as a test case "" of the suite; before,
+//   it was left out of the file. Handled: SuiteFailuresInOutput().
+// - 1.13: the JSON printer writes the comma before the "NonTestSuiteFailure"
+//   suite, which 1.12 forgot. Handled: RepairJsonOutput().
+// - 1.18: the classes are [[nodiscard]]. Nothing to do.
+//
+// Private members written (same names and types in 1.12 to 1.18):
+// TestInfo::should_run_, TestResult::elapsed_time_, TestSuite::elapsed_time_,
+// TestResult::AddTestPartResult. Internal API read:
+// testing::internal::GetArgvs(), the flag internal_run_death_test.
+//
+// A renamed member or function fails the build here, never silently. A
+// changed behaviour shows in tests/integration/gtest_output_test.cc, which
+// every build of the CI matrix runs (docs/linking.md).
+#include "gtest_watchdog/gtest_output/gtest_internals.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+namespace gtest_watchdog_internal {
+namespace gtest_internals {
+namespace {
+
+// An explicit instantiation may name private members (C++17
+// [temp.explicit]/14); the pointer comes out through a friend function.
+template <typename Tag, typename Tag::type kMember>
+struct PrivateMember {
+  friend typename Tag::type Member(Tag) { return kMember; }
+};
+
+struct TestShouldRun {
+  using type = bool testing::TestInfo::*;
+  friend type Member(TestShouldRun);
+};
+template struct PrivateMember<TestShouldRun, &testing::TestInfo::should_run_>;
+
+struct ResultElapsed {
+  using type = testing::TimeInMillis testing::TestResult::*;
+  friend type Member(ResultElapsed);
+};
+template struct PrivateMember<ResultElapsed,
+                              &testing::TestResult::elapsed_time_>;
+
+struct SuiteElapsed {
+  using type = testing::TimeInMillis testing::TestSuite::*;
+  friend type Member(SuiteElapsed);
+};
+template struct PrivateMember<SuiteElapsed, &testing::TestSuite::elapsed_time_>;
+
+struct ResultAddPart {
+  using type = void (testing::TestResult::*)(const testing::TestPartResult&);
+  friend type Member(ResultAddPart);
+};
+template struct PrivateMember<ResultAddPart,
+                              &testing::TestResult::AddTestPartResult>;
+
+// No file: "" in every version. GoogleTest stores the name as a std::string
+// and reports an empty one as "no location" (file_name() is then null).
+constexpr char kNoFile[] = "";
+
+}  // namespace
+
+bool SuiteFailuresInOutput() {
+  // GoogleTest has no version macro. GTEST_INTERNAL_HAS_COMPARE_LIB came with
+  // 1.16 (gtest-port.h defines it as 0 or 1), as did the suite's test case
+  // in the XML/JSON printers. gtest_output_test's suite-phase tests fail if
+  // this ever guesses wrong (the failure would be missing, or shown twice).
+#if defined(GTEST_INTERNAL_HAS_COMPARE_LIB)
+  return true;
+#else
+  return false;
+#endif
+}
+
+void AddFatalFailure(const testing::TestResult& result,
+                     const std::string& message) {
+  const testing::TestPartResult part(testing::TestPartResult::kFatalFailure,
+                                     kNoFile, -1, message.c_str());
+  (const_cast<testing::TestResult&>(result).*Member(ResultAddPart{}))(part);
+}
+
+void ReportFatalFailure(const char* file, int line,
+                        const std::string& message) {
+  testing::internal::AssertHelper(
+      testing::TestPartResult::kFatalFailure, file != nullptr ? file : kNoFile,
+      file != nullptr ? line : -1, message.c_str()) = testing::Message();
+}
+
+void MarkNotRun(const testing::TestInfo& test) {
+  const_cast<testing::TestInfo&>(test).*Member(TestShouldRun{}) = false;
+}
+
+void SetElapsed(const testing::TestResult& result, testing::TimeInMillis ms) {
+  const_cast<testing::TestResult&>(result).*Member(ResultElapsed{}) = ms;
+}
+
+void SetElapsed(const testing::TestSuite& suite, testing::TimeInMillis ms) {
+  const_cast<testing::TestSuite&>(suite).*Member(SuiteElapsed{}) = ms;
+}
+
+std::string ProgramName() {
+  const std::vector<std::string> argv = testing::internal::GetArgvs();
+  return argv.empty() ? std::string() : argv[0];
+}
+
+bool IsDeathTestChild() {
+  return !GTEST_FLAG_GET(internal_run_death_test).empty();
+}
+
+// GoogleTest 1.12's JSON printer forgets the comma before the
+// "NonTestSuiteFailure" suite it adds after the others, making the file
+// invalid. A raw newline cannot occur inside a JSON string, so this exact
+// text is the printer's own. Versions that write the comma never match.
+// Edits the file in place through one descriptor that does not follow a
+// link and is not inherited by anything the program starts.
+void RepairJsonOutput(const std::string& path) {
+  const int fd = open(path.c_str(),
+                      O_RDWR | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return;
+  }
+  std::string text;
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n =
+        pread(fd, buffer, sizeof buffer, static_cast<off_t>(text.size()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      close(fd);
+      return;
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  const std::string broken =
+      "\n    }    {\n      \"name\": \"NonTestSuiteFailure\"";
+  const size_t at = text.find(broken);
+  if (at == std::string::npos) {
+    close(fd);
+    return;
+  }
+  text.replace(at, broken.size(),
+               "\n    },\n    {\n      \"name\": \"NonTestSuiteFailure\"");
+  // Only the text from the fix on changes (and grows).
+  size_t done = at;
+  while (done < text.size()) {
+    const ssize_t n = pwrite(fd, text.data() + done, text.size() - done,
+                             static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  if (done == text.size()) {
+    (void)ftruncate(fd, static_cast<off_t>(text.size()));
+  }
+  close(fd);
+}
+
+}  // namespace gtest_internals
+}  // namespace gtest_watchdog_internal

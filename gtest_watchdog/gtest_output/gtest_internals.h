@@ -1,0 +1,64 @@
+// File: gtest_watchdog/gtest_output/gtest_internals.h
+//
+// Everything gtest_watchdog does to GoogleTest beyond its public API, in one
+// place: private members it writes, internal functions and flags it reads,
+// and the differences between GoogleTest releases it has to know about.
+// Checking a new GoogleTest release means checking gtest_internals.cc (its
+// table at the top lists each difference, with the versions).
+//
+// Supported: GoogleTest 1.12 to 1.18 (docs/linking.md). None of this is used
+// on the signal-safe part of the stall path: it runs at start-up, or after the
+// report when GoogleTest's output is written (allocates, best effort, under
+// the dead-man timer).
+#pragma once
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace gtest_watchdog_internal {
+namespace gtest_internals {
+
+// Whether GoogleTest's XML and JSON printers show a failure recorded outside
+// any test but inside a test suite (SetUpTestSuite, TearDownTestSuite) as a
+// test case of that suite. Before 1.16 they left it out entirely, so such a
+// failure also has to go into the program's own result (shown as the
+// "NonTestSuiteFailure" suite) to appear in the file at all.
+bool SuiteFailuresInOutput();
+
+// Adds a fatal failure with `message` and no source location to `result`
+// (any test's, suite's or the program's result, not only the current one).
+// Allocates; no lock of GoogleTest's is taken.
+void AddFatalFailure(const testing::TestResult& result,
+                     const std::string& message);
+
+// Reports a fatal failure with `message` the way an assertion on any thread
+// does (through GoogleTest's global reporter, to the current test, suite or
+// program, and to every listener), located at `file`:`line` when `file` is not
+// null. Allocates; takes GoogleTest's mutex.
+void ReportFatalFailure(const char* file, int line, const std::string& message);
+
+// Makes a registered test "not run" (as GoogleTest writes a disabled test).
+void MarkNotRun(const testing::TestInfo& test);
+
+// Sets the elapsed time GoogleTest otherwise sets only when a test or a suite
+// ends.
+void SetElapsed(const testing::TestResult& result, testing::TimeInMillis ms);
+void SetElapsed(const testing::TestSuite& suite, testing::TimeInMillis ms);
+
+// argv[0] as InitGoogleTest saw it ("" if none): GoogleTest names the files
+// of `--gtest_output=xml:DIR/` after it.
+std::string ProgramName();
+
+// Whether this process is a "threadsafe"-style death test child, re-executed
+// by GoogleTest with --gtest_internal_run_death_test.
+bool IsDeathTestChild();
+
+// Repairs what GoogleTest's JSON printer got wrong in the file at `path`
+// (which `GoogleTest's generator has just written). Today: 1.12 forgot the
+// comma before the "NonTestSuiteFailure" suite. Does nothing for a file it
+// has nothing to repair in. Allocates; no lock; not signal-safe.
+void RepairJsonOutput(const std::string& path);
+
+}  // namespace gtest_internals
+}  // namespace gtest_watchdog_internal

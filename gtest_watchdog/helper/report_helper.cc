@@ -1,0 +1,342 @@
+#include "gtest_watchdog/helper/report_helper.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "gtest_watchdog/base/clock.h"
+#include "gtest_watchdog/base/raw_writer.h"
+#include "gtest_watchdog/diagnose/analysis.h"
+#include "gtest_watchdog/diagnose/blocking_call.h"
+#include "gtest_watchdog/diagnose/proc_view.h"
+#include "gtest_watchdog/dump/child_processes.h"
+#include "gtest_watchdog/dump/snapshot.h"
+#include "gtest_watchdog/dump/stack_collector.h"
+#include "gtest_watchdog/report/json_report.h"
+#include "gtest_watchdog/report/report_formatter.h"
+#include "gtest_watchdog/symbolize/ptrace_unwinder.h"
+#include "gtest_watchdog/symbolize/symbolizer.h"
+
+namespace gtest_watchdog_internal {
+
+namespace {
+
+void Say(int fd, const std::string& text) {
+  const std::string line = "[ WATCHDOG ] report helper: " + text + "\n";
+  WriteAll(fd, line.data(), line.size());
+}
+
+bool NeedsOutsideHelp(StackStatus s) {
+  return s == StackStatus::kSignalsBlocked ||
+         s == StackStatus::kUninterruptible || s == StackStatus::kNoAnswer ||
+         s == StackStatus::kSmallStack;
+}
+
+// Waits (bounded) for the stalled process's go-ahead: it has named us as
+// its tracer. True if it came.
+bool AwaitGo(int go_fd) {
+  if (go_fd < 0) return false;
+  pollfd p = {go_fd, POLLIN, 0};
+  if (poll(&p, 1, 2000) <= 0) return false;
+  char c;
+  return read(go_fd, &c, 1) == 1;
+}
+
+// Unwinds from outside the threads that could not answer our signal.
+void UnwindSilentThreads(const Snapshot& snap, AnalysisInput* input) {
+  std::vector<pid_t> tids;
+  for (const SnapshotThread& t : snap.threads) {
+    if (NeedsOutsideHelp(t.status)) tids.push_back(t.tid);
+  }
+  if (tids.empty()) return;
+  std::string error;
+  std::unique_ptr<PtraceUnwinder> unwinder =
+      PtraceUnwinder::Attach(snap.pid, &error);
+  if (unwinder == nullptr) {
+    input->ptrace_note = absl::StrCat(
+        tids.size(), tids.size() == 1 ? " thread" : " threads",
+        " could not answer the watchdog's signal and could not be unwound "
+        "from outside either: ",
+        error);
+    for (pid_t tid : tids) input->external[tid].error = error;
+    return;
+  }
+  // Bounded: a thread in uninterruptible sleep may not stop for ptrace.
+  const int64_t deadline = MonotonicNowNs() + 3000000000;
+  for (UnwoundThread& u : unwinder->Unwind(tids, kMaxFrames, deadline)) {
+    ExternalStack& e = input->external[u.tid];
+    e.pcs = std::move(u.pcs);
+    e.truncated = u.truncated;
+    e.error = std::move(u.error);
+  }
+}
+
+// The target of the symbolic link at `path`, quoted and escaped for a
+// message (a file name may hold any byte), or why it could not be read.
+// Allocates.
+std::string LinkForMessage(const std::string& path) {
+  char buf[PATH_MAX];
+  const ssize_t n = readlink(path.c_str(), buf, sizeof(buf) - 1);
+  if (n < 0) return absl::StrCat("(", path, ": ", strerror(errno), ")");
+  return absl::StrCat("\"", absl::CHexEscape(std::string(buf, n)), "\"");
+}
+
+// The real and effective uid on the "Uid:" line of /proc/PID/status (of
+// the thread-group leader). False if unreadable. Allocates.
+bool ProcessUids(pid_t pid, uid_t* real, uid_t* effective) {
+  const std::string path = absl::StrCat("/proc/", pid, "/status");
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const std::string status = ReadToEnd(fd);
+  close(fd);
+  const size_t at = status.find("\nUid:");
+  if (at == std::string::npos) return false;
+  const char* p = status.c_str() + at + 5;
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long r = strtoul(p, &end, 10);
+  if (end == p || errno != 0) return false;
+  p = end;
+  const unsigned long e = strtoul(p, &end, 10);
+  if (end == p || errno != 0) return false;
+  *real = static_cast<uid_t>(r);
+  *effective = static_cast<uid_t>(e);
+  return true;
+}
+
+// One line on `fd`: the helper refuses and does nothing else. Allocates
+// (helper process only).
+void Refuse(int fd, const std::string& why) {
+  Say(fd, absl::StrCat("refused: ", why, "; ", kReportHelperFlag,
+                       " is for gtest_watchdog's own stall path only"));
+}
+
+}  // namespace
+
+// After the report: reads pids from `go_fd` until the stalled process is
+// gone (end of the pipe, or we were reparented), then kills them. They are
+// the test's child processes, stopped by the stalled process; stopped, they
+// cannot exit or be replaced by another process meanwhile.
+void KillChildrenWhenParentIsGone(int go_fd, pid_t parent) {
+  std::vector<pid_t> pids;
+  std::string pending;
+  for (int rounds = 0; rounds < 20 * 120; ++rounds) {  // at most ~2 min
+    pollfd p = {go_fd, POLLIN, 0};
+    const int ready = poll(&p, 1, 50);
+    if (ready > 0) {
+      char buf[4096];
+      const ssize_t n = read(go_fd, buf, sizeof(buf));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // the stalled process is gone
+      pending.append(buf, static_cast<size_t>(n));
+      while (pending.size() >= sizeof(pid_t)) {
+        pid_t pid;
+        memcpy(&pid, pending.data(), sizeof(pid));
+        pending.erase(0, sizeof(pid));
+        pids.push_back(pid);
+      }
+    } else if (getppid() != parent) {
+      break;  // reparented: it is gone, though someone holds the pipe
+    }
+  }
+  for (pid_t pid : pids) {
+    if (pid > 1 && pid != getpid()) kill(pid, SIGKILL);
+  }
+}
+
+std::string ReportHelperCallerProblem(int fd, pid_t* parent) {
+  // The kernel sets AT_SECURE when exec changed our credentials: acting
+  // then would lend them to whoever ran us.
+  if (getauxval(AT_SECURE) != 0) {
+    return "the program runs in secure-execution mode (AT_SECURE: "
+           "set-user-ID, set-group-ID or file capabilities)";
+  }
+  // Checked before reading: a terminal or a pipe could block us, and any
+  // other file would be a snapshot someone else wrote.
+  const std::string fd_path = absl::StrCat("/proc/self/fd/", fd);
+  const std::string memfd =
+      absl::StrCat("/memfd:", kSnapshotMemfdName, " (deleted)");
+  char target[PATH_MAX];
+  const ssize_t n = readlink(fd_path.c_str(), target, sizeof(target) - 1);
+  if (n < 0) {
+    return absl::StrCat("descriptor ", fd, " is not open (", fd_path, ": ",
+                        strerror(errno), ")");
+  }
+  if (std::string(target, static_cast<size_t>(n)) != memfd) {
+    return absl::StrCat("descriptor ", fd, " is ", LinkForMessage(fd_path),
+                        ", not the watchdog's \"", memfd, "\"");
+  }
+  // 0: the parent is outside our pid namespace. 1 may be a real parent (a
+  // test binary run as a container's init); the checks below judge it.
+  *parent = getppid();
+  if (*parent <= 0) {
+    return "the parent process is outside this pid namespace (getppid() "
+           "returned 0)";
+  }
+  // The same file, even if deleted or replaced on disk since: the stall
+  // path starts us from its /proc/self/exe, which pins its inode.
+  const std::string parent_exe = absl::StrCat("/proc/", *parent, "/exe");
+  struct stat ours = {};
+  struct stat theirs = {};
+  if (stat("/proc/self/exe", &ours) != 0) {
+    return absl::StrCat("cannot stat /proc/self/exe: ", strerror(errno));
+  }
+  if (stat(parent_exe.c_str(), &theirs) != 0) {
+    return absl::StrCat("cannot stat ", parent_exe,
+                        " (the parent's executable): ", strerror(errno));
+  }
+  if (ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino) {
+    return absl::StrCat("the parent process ", *parent, " runs ",
+                        LinkForMessage(parent_exe), ", not this executable ",
+                        LinkForMessage("/proc/self/exe"));
+  }
+  uid_t real = 0;
+  uid_t effective = 0;
+  if (!ProcessUids(*parent, &real, &effective)) {
+    return absl::StrCat("cannot read the uids of the parent process ", *parent,
+                        " from /proc/", *parent, "/status");
+  }
+  if (real != getuid() || effective != geteuid()) {
+    return absl::StrCat("the parent process ", *parent, " runs as uid ", real,
+                        " (effective ", effective, "), this one as uid ",
+                        getuid(), " (effective ", geteuid(), ")");
+  }
+  // Still our parent after the reads: it was alive throughout (we are
+  // reparented the moment it exits), so /proc/PID was not a reused pid.
+  if (getppid() != *parent) {
+    return absl::StrCat("the parent process ", *parent,
+                        " exited during the checks");
+  }
+  return "";
+}
+
+int RunReportHelper(int fd, int out_fd, int message_fd, int go_fd, int done_fd,
+                    pid_t parent) {
+  const std::string text = ReadToEnd(fd);
+  Snapshot snap;
+  std::string error;
+  if (!ParseSnapshot(text, &snap, &error)) {
+    Say(out_fd, error);
+    return 3;
+  }
+  // Before anything is done for the pid it names: ptrace, kills, the JSON
+  // report.
+  if (parent != 0 && snap.pid != parent) {
+    Refuse(out_fd, absl::StrCat("the snapshot is about pid ", snap.pid,
+                                ", not the parent process ", parent));
+    return kReportHelperRefused;
+  }
+  std::unique_ptr<Symbolizer> symbolizer =
+      Symbolizer::ForProcess(snap.pid, &error);
+  if (symbolizer == nullptr) {
+    Say(out_fd, error);
+    return 4;
+  }
+  AnalysisInput input;
+  input.snapshot = &snap;
+  input.symbolize = [&](uint64_t pc) -> const std::vector<SourceFrame>& {
+    return symbolizer->Symbolize(pc);
+  };
+  input.data_symbol = [&](uint64_t addr) {
+    return symbolizer->DataSymbolName(addr);
+  };
+  // The go-ahead makes us the stalled process's permitted tracer: ptrace
+  // and reading its memory need it (without it, they may still work: try).
+  AwaitGo(go_fd);
+  UnwindSilentThreads(snap, &input);
+  input.children = ListChildProcesses(snap.pid, getpid());
+  const std::unique_ptr<ProcView> view = MakeSystemProcView();
+  CallDecoder decoder(*view, snap.pid, input.children);
+  input.decode_call = [&](const SnapshotThread& t) {
+    return decoder.Decode(t);
+  };
+  const ReportModel model = Analyze(input);
+
+  FormatOptions options;
+  options.color = snap.color;
+  const std::string report = FormatReport(model, options);
+  // stderr may be gone (a pipe whose reader exited, a full disk): the JSON
+  // report and the failure message do not depend on it and are still
+  // written. The stalled process's raw fallback could not get through
+  // either, so "complete" is still said; the exit status says what failed.
+  const bool text_written = WriteAll(out_fd, report.data(), report.size());
+  if (!snap.json_report.empty()) {
+    if (WriteJsonReportFile(snap.json_report, FormatJsonReport(model),
+                            &error)) {
+      const std::string line =
+          "[ OUTPUT   ] JSON report written to " + snap.json_report + "\n";
+      WriteAll(out_fd, line.data(), line.size());
+    } else {
+      Say(out_fd, "could not write the JSON report: " + error);
+    }
+  }
+  if (message_fd >= 0) {
+    const std::string message = FormatFailureMessage(model);
+    WriteAll(message_fd, message.data(), message.size());
+  }
+  if (done_fd >= 0 && go_fd >= 0) {
+    const char done = 'd';
+    if (WriteAll(done_fd, &done, 1)) {
+      close(done_fd);
+      KillChildrenWhenParentIsGone(go_fd, snap.pid);
+    }
+  }
+  return text_written ? 0 : 5;
+}
+
+bool ReportHelperLinked() { return true; }
+
+namespace {
+
+// Runs before main() and, with priority 101, before the program's own
+// static initialisers in this executable. glibc passes argc/argv to
+// .init_array functions.
+__attribute__((constructor(101))) void InterceptReportHelper(int argc,
+                                                             char** argv,
+                                                             char**) {
+  if (argc != 2 || argv == nullptr || argv[1] == nullptr) return;
+  const size_t n = sizeof(kReportHelperFlag) - 1;
+  if (strncmp(argv[1], kReportHelperFlag, n) != 0 || argv[1][n] != '=') return;
+  char* end = nullptr;
+  const long fd_number = strtol(argv[1] + n + 1, &end, 10);
+  if (end == argv[1] + n + 1 || *end != '\0' || fd_number < 0 ||
+      fd_number > INT_MAX) {
+    return;  // not our helper's argument after all: run the program
+  }
+  const int fd = static_cast<int>(fd_number);
+  // From here on the program never runs: a caller other than our stall
+  // path gets one line and a non-zero exit, and nothing is read, traced,
+  // killed or written for it.
+  pid_t parent = 0;
+  const std::string problem = ReportHelperCallerProblem(fd, &parent);
+  if (!problem.empty()) {
+    Refuse(2, problem);
+    _exit(kReportHelperRefused);
+  }
+  // No PR_SET_PDEATHSIG: the helper outlives the stalled process on
+  // purpose, to kill the children it stopped (see kReportHelperGoFd); the
+  // stalled process's dead-man kills the helper if the report hangs.
+  // The message and go descriptors are there only when the stalled process
+  // set them up (it always does; older snapshots did not).
+  const int message_fd =
+      fcntl(kReportHelperMessageFd, F_GETFD) >= 0 ? kReportHelperMessageFd : -1;
+  const int go_fd =
+      fcntl(kReportHelperGoFd, F_GETFD) >= 0 ? kReportHelperGoFd : -1;
+  const int done_fd =
+      fcntl(kReportHelperDoneFd, F_GETFD) >= 0 ? kReportHelperDoneFd : -1;
+  _exit(RunReportHelper(fd, 2, message_fd, go_fd, done_fd, parent));
+}
+
+}  // namespace
+}  // namespace gtest_watchdog_internal

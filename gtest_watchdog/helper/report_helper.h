@@ -1,0 +1,56 @@
+// File: gtest_watchdog/helper/report_helper.h
+//
+// The report helper is this same test executable, started by the stall path
+// with posix_spawn and one argument, `--gtest_watchdog_internal_report=FD`.
+// An ELF constructor sees that argument before main() and before the
+// program's own static initialisers, reads the snapshot from FD, unwinds
+// the threads that could not answer (ptrace), symbolizes the parent's
+// addresses with libdw, writes the report to stderr (and the JSON report)
+// and exits: no test runs in it. A fresh process has no locks held by stuck
+// threads, so it can allocate, demangle and read DWARF freely.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "gtest_watchdog/dump/helper_protocol.h"
+
+namespace gtest_watchdog_internal {
+
+// Whether this process may act as the report helper for the snapshot on
+// `fd`: the argument alone proves nothing (anyone can pass it), and the
+// helper ptraces, kills and writes files for the pid the snapshot names.
+// Empty if it may; else one line saying which check failed, naming the
+// culprit and value. All checks are made before anything is read from `fd`:
+//   - not a secure-execution process (AT_SECURE: set-user-ID, set-group-ID,
+//     file capabilities): the helper never acts with more rights than its
+//     caller;
+//   - `fd` is the stall path's memfd (readlink gives "/memfd:NAME (deleted)"
+//     with NAME kSnapshotMemfdName): never a terminal, pipe or regular file
+//     a caller chose, so reading it cannot block either;
+//   - the parent (getppid) runs the same executable file as we do (st_dev,
+//     st_ino of /proc/PID/exe; a deleted or replaced file still matches, as
+//     the helper is started from /proc/self/exe) with our real and effective
+//     uid, and is still our parent after those reads (so its pid was not
+//     reused meanwhile).
+// RunReportHelper then requires the snapshot to be about that parent.
+// `*parent` gets the parent's pid once it is known. Allocates (helper
+// process only).
+std::string ReportHelperCallerProblem(int fd, pid_t* parent);
+
+// Runs the helper on the snapshot in `fd`, writing the report to `out_fd`,
+// the failure message to `message_fd` and reading the go-ahead for ptrace
+// from `go_fd`, signalling completion on `done_fd` (any may be -1); then,
+// until `go_fd` ends, collects pids to kill. `parent`: the snapshot must be
+// about this pid (the process that started the helper), else nothing is
+// done (kReportHelperRefused); 0 accepts any. Returns the process exit
+// status (0 = complete report written).
+int RunReportHelper(int fd, int out_fd, int message_fd, int go_fd, int done_fd,
+                    pid_t parent);
+
+// Referenced by init.cc so a static link always keeps this object
+// file, and with it the constructor above. Always true.
+bool ReportHelperLinked();
+
+}  // namespace gtest_watchdog_internal
