@@ -19,6 +19,7 @@ namespace gtest_watchdog_internal {
 // Signal-safe, no allocation, no lock.
 bool WriteAll(int fd, const char* data, size_t size);
 
+// Signal-safe: every member.
 class RawWriter {
  public:
   // `fd` < 0 makes a writer that only formats (Flush is a no-op).

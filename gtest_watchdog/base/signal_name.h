@@ -15,6 +15,7 @@ const char* SignalName(int sig);
 // Bit (sig - 1) set for each chosen signal (1..64).
 using SignalSet = uint64_t;
 
+// Signal-safe.
 constexpr SignalSet SignalBit(int sig) { return SignalSet{1} << (sig - 1); }
 constexpr bool HasSignal(SignalSet set, int sig) {
   return sig >= 1 && sig <= 64 && (set & SignalBit(sig)) != 0;

@@ -40,8 +40,8 @@ size_t ShownAsIs(const char* s, size_t n);
 // length. Signal-safe: no allocation, no lock.
 size_t EscapeByte(unsigned char c, char* out);
 
-// `s` with every byte that ShownAsIs refuses escaped. Allocates: report
-// helper only.
+// `s` with every byte that ShownAsIs refuses escaped. Not on the stall path:
+// allocates (the report helper's renderers).
 std::string EscapeText(std::string_view s);
 
 }  // namespace gtest_watchdog_internal

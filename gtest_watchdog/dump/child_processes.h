@@ -44,13 +44,13 @@ struct ChildProcess {
 // ListDescendantsByStatScan when the kernel has no such files
 // (CONFIG_PROC_CHILDREN). Returns the count, at most `capacity` (a full
 // buffer may mean more exist), or -1 if /proc/ROOT cannot be read.
-// No allocation, no lock, signal-safe.
+// Signal-safe: no allocation, no lock.
 int ListDescendants(pid_t root, pid_t exclude, pid_t* out, int capacity);
 
 // The same from /proc/*/stat's ppid fields (one scan of /proc per tree
 // level). The fallback; exposed for tests. Returns the count (at most
 // `capacity`) or -1 if /proc cannot be read.
-// No allocation, no lock, signal-safe.
+// Signal-safe: no allocation, no lock.
 int ListDescendantsByStatScan(pid_t root, pid_t exclude, pid_t* out,
                               int capacity);
 
@@ -61,7 +61,7 @@ int ListDescendantsByStatScan(pid_t root, pid_t exclude, pid_t* out,
 // signals pids <= 1 or ourselves. `exclude` (and what it started) is left
 // alone: the report helper, which must stay free to finish and to kill the
 // others later. Returns the count, or -1 if /proc/ROOT cannot be read.
-// No allocation, no lock, signal-safe.
+// Signal-safe: no allocation, no lock.
 int FreezeDescendants(pid_t root, pid_t* out, int capacity, pid_t exclude = 0);
 
 // Parsers, separated from the reads for unit tests. No allocation, no lock,
@@ -69,11 +69,11 @@ int FreezeDescendants(pid_t root, pid_t* out, int capacity, pid_t exclude = 0);
 //
 // `text` is the content of /proc/PID/task/TID/children: decimal pids
 // separated by spaces. Stores up to `capacity` of them; returns how many
-// were stored.
+// were stored. Signal-safe.
 int ParseChildrenList(const char* text, size_t len, pid_t* out, int capacity);
 // `stat` is the content of /proc/PID/stat ("pid (comm) S ppid pgrp ...";
 // comm may contain spaces and ')', so fields are counted from the last ')').
-// False if malformed.
+// False if malformed. Signal-safe.
 bool ParseStatPpid(const char* stat, size_t len, pid_t* ppid, char* state);
 
 // ---------------------------------------------------------------------------
@@ -85,17 +85,17 @@ bool ParseStatPpid(const char* stat, size_t len, pid_t* ppid, char* state);
 // ppid, state and command line. A process that exits while we look is left
 // out; one whose arguments are not set yet (mid-execve) is re-read for up
 // to 10 ms. A process without arguments (a zombie) shows "[comm]", as ps
-// does. Empty if /proc/ROOT cannot be read. Allocates (malloc's lock), may
-// sleep, not signal-safe: helper process only.
+// does. Empty if /proc/ROOT cannot be read. Helper process only: allocates
+// (malloc's lock), may sleep.
 std::vector<ChildProcess> ListChildProcesses(pid_t root, pid_t exclude);
 
 // /proc/PID/cmdline content (NUL-separated arguments) as one line joined by
-// spaces, at most kMaxCommandChars long ("..." marks a cut). Allocates, not
-// signal-safe.
+// spaces, at most kMaxCommandChars long ("..." marks a cut). Helper process
+// only: allocates.
 constexpr size_t kMaxCommandChars = 4096;
 std::string CommandFromCmdline(const std::string& cmdline);
 // The comm field of /proc/PID/stat content (between the first '(' and the
-// last ')'); empty if malformed. Allocates, not signal-safe.
+// last ')'); empty if malformed. Helper process only: allocates.
 std::string CommFromStat(const char* stat, size_t len);
 
 }  // namespace gtest_watchdog_internal

@@ -69,7 +69,7 @@ void SetCpuUse(const CpuSample& first, const CpuSample& second,
 // "<on-cpu ns> <run-queue wait ns> <times run>\n".
 bool ParseSchedstat(const char* text, size_t len, int64_t* cpu_ns,
                     int64_t* queued_ns, int64_t* runs);
-// utime + stime (fields 14 and 15 of stat), in clock ticks.
+// utime + stime (fields 14 and 15 of stat), in clock ticks. Signal-safe.
 bool ParseStatCpuTicks(const char* stat, size_t len, int64_t* ticks);
 
 // Lists the thread ids of this process into tids[0..capacity). Returns the
@@ -84,9 +84,9 @@ void ReadKernelThreadInfo(pid_t tid, KernelThreadInfo* info);
 // Parsers, separated from the reads for unit tests. Signal-safe.
 // `stat` is the content of /proc/.../stat (comm may contain spaces and ')').
 char ParseStatState(const char* stat, size_t len);
-// `text` is the content of /proc/.../syscall.
+// `text` is the content of /proc/.../syscall. Signal-safe.
 void ParseSyscallLine(const char* text, size_t len, KernelThreadInfo* info);
-// Finds "SigBlk:\t<hex>" in /proc/.../status content.
+// Finds "SigBlk:\t<hex>" in /proc/.../status content. Signal-safe.
 uint64_t ParseSigBlk(const char* status, size_t len);
 
 // Parses hex digits (no "0x") at p, advancing past them. False if none.
@@ -99,7 +99,7 @@ pid_t NumericName(const char* s);
 
 // Calls on_entry(id) for each numeric entry of the directory open as `fd`
 // (/proc, /proc/PID/task): getdents64 into a stack buffer, no allocation,
-// no lock. Signal-safe if on_entry is.
+// no lock. Signal-safe: when on_entry is.
 template <typename OnEntry>
 void ForEachNumericEntry(int fd, OnEntry&& on_entry) {
   struct LinuxDirent64 {

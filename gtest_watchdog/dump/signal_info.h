@@ -41,7 +41,7 @@ const char* SignalCodeText(int sig, int code);
 // The highest real-time signal at or below `highest` that nobody handles
 // (default action, no handler), never one of those glibc keeps for itself
 // nor the two just above them; 0 if none. For the watchdog's own signals.
-// Signal-safe (sigaction queries).
+// Signal-safe: sigaction queries only.
 int FreeRealTimeSignal(int highest);
 
 // SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP raised by the CPU (code > 0): a
@@ -74,7 +74,7 @@ struct InterruptedState {
 // returns EINTR instead (sleeps, poll, epoll_wait, timed futexes) has rip
 // just past the instruction and rax -EINTR: its number is lost, *nr is
 // kSyscallUnknown. Anywhere else the thread was running user code:
-// kSyscallRunning. Pure; signal-safe.
+// kSyscallRunning. Signal-safe: pure.
 void InterruptedSyscall(const InterruptedState& s, long* nr, uint64_t args[6]);
 
 }  // namespace gtest_watchdog_internal

@@ -46,6 +46,7 @@ enum class StackStatus : int {
   kExited,           // gone while we looked
   kSmallStack,       // too little stack left to run our signal handler
 };
+// Signal-safe.
 const char* StackStatusId(StackStatus s);  // signal-safe
 
 // What the stalled process fills in (fixed-size, no allocation).
@@ -119,7 +120,7 @@ struct Snapshot {
   std::vector<SnapshotThread> threads;
 };
 
-// Returns false with *error on malformed input.
+// Returns false with *error on malformed input. Helper process only.
 bool ParseSnapshot(const std::string& text, Snapshot* out, std::string* error);
 
 }  // namespace gtest_watchdog_internal

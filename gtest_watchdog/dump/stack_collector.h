@@ -50,11 +50,13 @@ struct ThreadStack {
 };
 
 class StackCollector {
+  // Start-up only.
  public:
   // Picks a real-time signal nobody handles, installs our handler for it and
   // warms up the unwinder so nothing is loaded lazily later. Not
   // signal-safe; call once at start-up. Returns the signal, or 0 on failure.
   static int Install();
+  // Signal-safe.
   static int signal_number();
 
   // Sends the signal to every slot whose state is kRequested and waits until

@@ -25,11 +25,11 @@ namespace gtest_watchdog_internal {
 // (resolved against the directory the program started in, as GoogleTest
 // does, so a test that changes directory later does not move it). If so,
 // appends a listener that records which tests started in the current
-// iteration: a plain store per test, no allocation, no lock.
+// iteration: a plain store per test, no allocation, no lock. Start-up only.
 void PrepareGtestOutput();
 
-// Whether PrepareGtestOutput found an XML/JSON output to write. A plain
-// read: signal-safe, allocates nothing (so the stall path can skip the
+// Whether PrepareGtestOutput found an XML/JSON output to write. Signal-safe:
+// a plain read, allocates nothing (so the stall path can skip the
 // allocating step below when there is nothing to write).
 bool GtestOutputRequested();
 
@@ -67,6 +67,7 @@ struct GtestOutputWritten {
 // never opened for writing) or nothing can be created beside it, one line on
 // the program's start-up stderr names the path and why, and the file that was
 // there before this run is removed (RemoveStaleGtestOutput).
+// After the report, best effort.
 GtestOutputWritten WriteGtestOutputAfterStall(
     const std::string& failure_message);
 
@@ -77,6 +78,7 @@ GtestOutputWritten WriteGtestOutputAfterStall(
 // one's. A file GoogleTest wrote in this run is never removed. No
 // allocation; no lock; signal-safe.
 enum class StaleOutput { kNone, kRemoved, kKept };
+// Signal-safe.
 StaleOutput RemoveStaleGtestOutput();
 
 // "" for kNone, else "; the older file there, from before this run, was

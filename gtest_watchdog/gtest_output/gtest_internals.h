@@ -24,40 +24,43 @@ namespace gtest_internals {
 // test case of that suite. Before 1.16 they left it out entirely, so such a
 // failure also has to go into the program's own result (shown as the
 // "NonTestSuiteFailure" suite) to appear in the file at all.
+// After the report, best effort.
 bool SuiteFailuresInOutput();
 
 // Adds a fatal failure with `message` and no source location to `result`
 // (any test's, suite's or the program's result, not only the current one).
-// Allocates; no lock of GoogleTest's is taken.
+// Allocates; no lock of GoogleTest's is taken. After the report, best effort.
 void AddFatalFailure(const testing::TestResult& result,
                      const std::string& message);
 
 // Reports a fatal failure with `message` the way an assertion on any thread
 // does (through GoogleTest's global reporter, to the current test, suite or
 // program, and to every listener), located at `file`:`line` when `file` is not
-// null. Allocates; takes GoogleTest's mutex.
+// null. Allocates; takes GoogleTest's mutex. After the report, best effort.
 void ReportFatalFailure(const char* file, int line, const std::string& message);
 
 // Makes a registered test "not run" (as GoogleTest writes a disabled test).
+// After the report, best effort.
 void MarkNotRun(const testing::TestInfo& test);
 
 // Sets the elapsed time GoogleTest otherwise sets only when a test or a suite
-// ends.
+// ends. After the report, best effort.
 void SetElapsed(const testing::TestResult& result, testing::TimeInMillis ms);
 void SetElapsed(const testing::TestSuite& suite, testing::TimeInMillis ms);
 
 // argv[0] as InitGoogleTest saw it ("" if none): GoogleTest names the files
-// of `--gtest_output=xml:DIR/` after it.
+// of `--gtest_output=xml:DIR/` after it. Start-up only.
 std::string ProgramName();
 
 // Whether this process is a "threadsafe"-style death test child, re-executed
-// by GoogleTest with --gtest_internal_run_death_test.
+// by GoogleTest with --gtest_internal_run_death_test. Start-up only.
 bool IsDeathTestChild();
 
 // Repairs what GoogleTest's JSON printer got wrong in the file at `path`
 // (which `GoogleTest's generator has just written). Today: 1.12 forgot the
 // comma before the "NonTestSuiteFailure" suite. Does nothing for a file it
 // has nothing to repair in. Allocates; no lock; not signal-safe.
+// After the report, best effort.
 void RepairJsonOutput(const std::string& path);
 
 }  // namespace gtest_internals

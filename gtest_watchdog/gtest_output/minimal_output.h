@@ -25,12 +25,14 @@ struct MinimalCase {
 
 // The whole file, in GoogleTest's XML layout (`message` holds the summary,
 // the text the whole message, in CDATA) or its JSON layout.
+// After the report, best effort.
 std::string MinimalXml(const MinimalCase& c);
 std::string MinimalJson(const MinimalCase& c);
 
 // GoogleTest's XML escaping. XML 1.0 cannot hold C0 controls but tab,
 // newline and carriage return: dropped, as GoogleTest does. A CDATA section
 // cannot hold "]]>": split in two. (The JSON is nlohmann_json's.)
+// After the report, best effort.
 std::string XmlAttribute(const std::string& text);
 std::string XmlCdata(const std::string& text);
 

@@ -31,7 +31,7 @@ bool OutputRescueArmed();
 // `fd` saying so, naming `cause` ("received SIGSEGV", "did not finish within
 // 30.00 s" ...; written as is). If the rename fails the output is removed, so
 // that no half-written file is left, and the line says that. Does nothing if
-// not armed; never twice. Signal-safe (rename, unlink, write), no
+// not armed; never twice. Signal-safe: rename, unlink, write; no
 // allocation, no lock.
 void RescueOutput(int fd, const char* cause, const char* cause_detail = "");
 

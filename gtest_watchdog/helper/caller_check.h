@@ -28,8 +28,8 @@ namespace gtest_watchdog_internal {
 //     uid, and is still our parent after those reads (so its pid was not
 //     reused meanwhile).
 // RunReportHelper then requires the snapshot to be about that parent.
-// `*parent` gets the parent's pid once it is known. Allocates (helper
-// process only).
+// `*parent` gets the parent's pid once it is known. Helper process only:
+// allocates.
 std::string ReportHelperCallerProblem(int fd, pid_t* parent);
 
 }  // namespace gtest_watchdog_internal

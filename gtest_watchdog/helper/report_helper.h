@@ -24,12 +24,12 @@ namespace gtest_watchdog_internal {
 // until `go_fd` ends, collects pids to kill. `parent`: the snapshot must be
 // about this pid (the process that started the helper), else nothing is
 // done (kReportHelperRefused); 0 accepts any. Returns the process exit
-// status (0 = complete report written).
+// status (0 = complete report written). Helper process only.
 int RunReportHelper(int fd, int out_fd, int message_fd, int go_fd, int done_fd,
                     pid_t parent);
 
 // Referenced by init.cc so a static link always keeps this object
-// file, and with it the constructor above. Always true.
+// file, and with it the constructor above. Always true. Start-up only.
 bool ReportHelperLinked();
 
 }  // namespace gtest_watchdog_internal

@@ -28,6 +28,7 @@ struct ArmedPhase {
   int64_t start_ns = 0;           // monotonic clock
   int64_t limit_ns = 0;           // 0: running, but no limit (unwatched)
   const char* origin = "";        // where the limit came from, for reports
+  // Signal-safe.
   int64_t deadline_ns() const { return start_ns + limit_ns; }
   bool running() const { return phase != Phase::kNone; }
   bool armed() const { return running() && limit_ns > 0; }
@@ -39,15 +40,17 @@ class DeadlineBoard {
   // system call only when the phase's first event (its deadline, or its
   // slow-test mark) is earlier than the watchdog's planned wake-up. A
   // limit_ns of 0 means "running, no limit". `origin` must be a string that
-  // lives as long as the process.
+  // lives as long as the process. Signal-safe.
   void Arm(Phase phase, const void* subject, int64_t now_ns, int64_t limit_ns,
            const char* origin = "");
   void Disarm();
-  // The slow-test mark for kTest phases (0 = none). Set before tests run.
+  // The slow-test mark for kTest phases (0 = none). Start-up only: set
+  // before tests run.
   void set_slow_ns(int64_t slow_ns) { slow_ns_ = slow_ns; }
+  // Signal-safe.
   int64_t slow_ns() const { return slow_ns_; }
   // The thread that runs the tests (its TID), recorded by the listener once
-  // per program; 0 until then. Any thread; signal-safe.
+  // per program; 0 until then. Signal-safe: any thread.
   void set_test_thread(pid_t tid) {
     test_tid_.store(tid, std::memory_order_release);
   }
@@ -62,22 +65,24 @@ class DeadlineBoard {
   ArmedPhase Read() const;
   // The current generation, read with sequential consistency: the watchdog's
   // re-check after PlanWake() (Dekker-style with Arm's read of the plan).
+  // Signal-safe.
   uint64_t Generation() const { return seq_.load(std::memory_order_seq_cst); }
 
   // Watchdog thread: announce when it will next look at the board, then
   // sleep until then unless Arm() wakes it. Returns the value to pass to the
   // wait, read *before* the caller re-checks the board (no lost wake-ups).
+  // Signal-safe.
   uint32_t PlanWake(int64_t wake_ns);
-  // Futex wait on the wake word, absolute monotonic deadline.
+  // Futex wait on the wake word, absolute monotonic deadline. Signal-safe.
   void WaitUntil(uint32_t seen, int64_t wake_ns);
-  // Wakes the watchdog now (shutdown, tests).
+  // Wakes the watchdog now (shutdown, tests). Signal-safe.
   void Kick();
 
   // A report is being written: the board must stay as it is, so the report
   // and GoogleTest's output describe the same phase, and the thread running
   // tests must not run on to the end of the program meanwhile. Every later
   // Arm()/Disarm() parks its caller for good (the process is about to end).
-  // Returns the board as frozen. Any thread; signal-safe.
+  // Returns the board as frozen. Signal-safe: any thread.
   ArmedPhase Freeze();
   bool frozen() const { return frozen_.load(std::memory_order_acquire); }
 
@@ -89,9 +94,11 @@ class DeadlineBoard {
   }
 
  private:
+  // Signal-safe.
   void Publish(Phase phase, const void* subject, int64_t start_ns,
                int64_t limit_ns, const char* origin);
   // The fields as they are; no phase at all while a publish is half done.
+  // Signal-safe.
   ArmedPhase RawFields() const;
 
   std::atomic<uint64_t> seq_{0};  // odd while the writer is publishing
@@ -108,9 +115,10 @@ class DeadlineBoard {
   std::atomic<bool> report_requested_{false};
 };
 
-// The board of the installed watchdog, or null while it is off. Set once at
-// start-up. Signal-safe to read.
+// The board of the installed watchdog, or null while it is off.
+// Signal-safe.
 DeadlineBoard* InstalledBoard();
+// Start-up only: set once.
 void SetInstalledBoard(DeadlineBoard* board);
 
 // Blocks the calling thread until the process ends (a futex wait on a word

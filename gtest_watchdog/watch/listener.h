@@ -26,9 +26,12 @@
 
 namespace gtest_watchdog_internal {
 
-// "Suite.Name" of a test into `out`, reusing its buffer.
+// "Suite.Name" of a test into `out`, reusing its buffer. Not on the stall
+// path: allocates until the buffer has grown to the longest name.
 void FullName(const testing::TestInfo& test, std::string* out);
 
+// Not on the stall path: GoogleTest calls it on the thread that runs the
+// tests, which a report freezes (DeadlineBoard::Freeze).
 class WatchdogListener : public testing::EmptyTestEventListener {
  public:
   WatchdogListener(DeadlineBoard* board, const LimitPlan* plan)

@@ -35,11 +35,12 @@ struct WatchState {
   bool total_fired = false;
 };
 
-// Pure. `slow_ns` 0 = no slow mark; `total_deadline_ns` INT64_MAX = none.
+// Signal-safe: pure. `slow_ns` 0 = no slow mark; `total_deadline_ns` INT64_MAX
+// = none.
 Decision DecideNext(const ArmedPhase& armed, int64_t now_ns, int64_t idle_ns,
                     const WatchState& state, int64_t slow_ns,
                     int64_t total_deadline_ns);
-// The phase deadline alone.
+// The phase deadline alone. Signal-safe.
 Decision DecideNext(const ArmedPhase& armed, int64_t now_ns, int64_t idle_ns,
                     uint64_t already_fired_generation);
 
@@ -48,6 +49,7 @@ struct TotalLimit {
   int64_t start_ns = 0;
   int64_t limit_ns = 0;  // 0 = none
   const char* origin = "";
+  // Signal-safe.
   int64_t deadline_ns() const {
     return limit_ns > 0 ? start_ns + limit_ns : INT64_MAX;
   }
@@ -73,15 +75,18 @@ class Watchdog {
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
 
-  // Before Start().
+  // Start-up only: before Start().
   void set_request_handler(RequestHandler handler) { on_request_ = handler; }
 
+  // Starts the watchdog thread. Start-up only.
   void Start();
   // Stops and joins the thread (tests; the installed watchdog is never
-  // stopped, it dies with the process).
+  // stopped, it dies with the process). Not on the stall path.
   void Stop();
 
  private:
+  // The watchdog thread's loop: futex waits on the board, then the handlers.
+  // Signal-safe: no allocation, no lock of its own.
   void Run();
 
   DeadlineBoard* board_;

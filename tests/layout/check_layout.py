@@ -42,14 +42,17 @@ import tempfile
 
 MAX_LINES = 600
 TAGS = (
-    "Signal-safe.",
-    "Start-up only.",
-    "Helper process only.",
-    "After the report, best effort.",
-    "Not on the stall path.",
+    "Signal-safe",
+    "Start-up only",
+    "Helper process only",
+    "After the report, best effort",
+    "Not on the stall path",
 )
-TAG_RE = re.compile(
-    r"(?<![A-Za-z-])(" + "|".join(re.escape(t) for t in TAGS) + r")")
+# A tag is a sentence of its own or leads one: "Signal-safe." or
+# "Signal-safe: no allocation, no lock." Never "signal-safe" inside another
+# sentence ("Not signal-safe", "signal-safe in the sense above").
+TAG_RE = re.compile(r"(?<![A-Za-z-])(" + "|".join(re.escape(t) for t in TAGS) +
+                    r")(?=[.:;,]|$)")
 FORBIDDEN_HEADERS = ("absl/", "spdlog/", "fmt/", "nlohmann/", "toml++/")
 FORBIDDEN_SYMBOLS = ("absl::", "spdlog::", "fmt::", "nlohmann::", "toml::")
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*[<"]([^">]+)[">]', re.M)
@@ -204,6 +207,9 @@ def declarations(text):
     lines = text.split("\n")
     out = []
     comment = []
+    # A declaration right below another (no blank line, no comment of its
+    # own: an overload, a getter and setter) shares that one's comment.
+    group = []
     scopes = []  # (kind, name, comment, depth)
     depth = 0
     i = 0
@@ -216,7 +222,11 @@ def declarations(text):
             continue
         if not s or s.startswith("#"):
             comment = []
+            group = []
             i += 1
+            continue
+        if re.fullmatch(r"(public|private|protected)\s*:", s):
+            i += 1  # an access label keeps the comment below it
             continue
         # One statement: up to a ';' or '{' outside parentheses.
         start = i
@@ -240,7 +250,8 @@ def declarations(text):
             if end_char:
                 break
         st = " ".join(stmt.split())
-        own = list(comment)
+        own = list(comment) or list(group)
+        group = own
         comment = []
         if end_char == "}":
             # Closing a scope (possibly "};").
@@ -420,8 +431,8 @@ process under test: base < stall < init
 ## Safety tags
 | Header | Tags |
 |---|---|
-| `base/w.h` | Signal-safe. |
-| `stall/s.h` | Signal-safe., Start-up only. |
+| `base/w.h` | Signal-safe |
+| `stall/s.h` | Signal-safe, Start-up only |
 """
 GOOD_FILES = {
     "gtest_watchdog/CMakeLists.txt":
@@ -431,6 +442,7 @@ GOOD_FILES = {
 namespace n {
 // Writes. Signal-safe.
 void Write(int fd);
+void Write(int fd, int n);
 // A writer. Signal-safe.
 class W {
  public:
@@ -439,6 +451,8 @@ class W {
   int fd() const { return fd_; }
   void (*hook)(int) = nullptr;
  private:
+  // Signal-safe.
+  void Flush();
   int fd_ = 0;
 };
 }  // namespace n
@@ -483,7 +497,11 @@ BROKEN = [
     ("a row's tags differ", "gtest_watchdog/stall/s.h",
      GOOD_FILES["gtest_watchdog/stall/s.h"].replace("Start-up only.",
                                                     "Signal-safe."),
-     "carries Signal-safe., but"),
+     "carries Signal-safe, but"),
+    ("a tag inside a sentence", "gtest_watchdog/base/w.h",
+     GOOD_FILES["gtest_watchdog/base/w.h"].replace(
+         "// Writes. Signal-safe.", "// Writes. Not Signal-safe in a way."),
+     "Write has no safety tag"),
     ("Abseil in the core", "gtest_watchdog/base/w.h",
      GOOD_FILES["gtest_watchdog/base/w.h"].replace(
          "#pragma once\n", '#pragma once\n#include "absl/strings/str_cat.h"\n'),
