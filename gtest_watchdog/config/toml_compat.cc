@@ -12,14 +12,8 @@
 namespace gtest_watchdog_internal {
 namespace {
 
-// toml++ 3.3.0, Debian 12's, reaches __builtin_unreachable() (undefined
-// behaviour) when it asks whether some non-ASCII characters are whitespace
-// (its issues 190 and 295, fixed in later versions; found by
-// tests/fuzz/fuzz_config_file). It asks about every character outside
-// strings and comments, where TOML allows only ASCII anyway, and, in a
-// multi-line basic string, about the character after a backslash and the
-// characters after a line-ending backslash. A non-ASCII character there is
-// a "trap": refused before toml++ sees the text.
+// The first non-ASCII character where toml++ would ask whether it is
+// whitespace (toml_compat.h says where and why that is refused).
 struct Trap {
   int line = 1;  // 1-based; the column counts characters, as toml++ does
   int column = 1;
