@@ -1,24 +1,3 @@
-// Copyright 2024 The gtest_watchdog Authors.
-//
-// Runs only in the report helper process: allocates freely and calls into
-// libdw, which is neither async-signal-safe nor thread-safe.
-//
-// Why the threads are stopped here and not by libdwfl: with
-// assume_ptrace_stopped=false, elfutils 0.188's dwfl_linux_proc_attach()
-// attaches each thread inside dwfl_getthread_frames() with PTRACE_ATTACH and
-// then waits for it with a blocking waitpid(), detaching when that thread's
-// unwinding ends. A thread in uninterruptible sleep does not stop until the
-// sleep ends (checked: a vfork parent stays in D, and waitpid() does not
-// return, until the vfork child exits), so that waitpid() can block the
-// helper for ever; and giving up is not possible either, because
-// PTRACE_ATTACH queued a SIGSTOP that, once the thread is released, would
-// stop the whole stalled process. So this file stops each thread itself with
-// PTRACE_SEIZE + PTRACE_INTERRUPT (no signal is queued: an abandoned
-// interrupt is dropped when the tracer detaches or exits), polls waitpid()
-// with WNOHANG against the deadline, and hands libdwfl only stopped threads
-// (assume_ptrace_stopped=true). All threads are interrupted first and
-// unwound as they stop, so their stop latencies overlap.
-
 #include "gtest_watchdog/symbolize/ptrace_unwinder.h"
 
 #include <elfutils/libdwfl.h>
@@ -37,6 +16,23 @@
 #include <vector>
 
 #include "gtest_watchdog/symbolize/ptrace_access.h"
+
+// Why the threads are stopped here and not by libdwfl: with
+// assume_ptrace_stopped=false, elfutils 0.188's dwfl_linux_proc_attach()
+// attaches each thread inside dwfl_getthread_frames() with PTRACE_ATTACH and
+// then waits for it with a blocking waitpid(), detaching when that thread's
+// unwinding ends. A thread in uninterruptible sleep does not stop until the
+// sleep ends (checked: a vfork parent stays in D, and waitpid() does not
+// return, until the vfork child exits), so that waitpid() can block the
+// helper for ever; and giving up is not possible either, because
+// PTRACE_ATTACH queued a SIGSTOP that, once the thread is released, would
+// stop the whole stalled process. So Unwind stops each thread itself with
+// PTRACE_SEIZE + PTRACE_INTERRUPT (SeizeAndInterrupt in ptrace_access.h; no
+// signal is queued: an abandoned interrupt is dropped when the tracer
+// detaches or exits), polls waitpid() with WNOHANG against the deadline, and
+// hands libdwfl only stopped threads (assume_ptrace_stopped=true). All
+// threads are interrupted first and unwound as they stop, so their stop
+// latencies overlap.
 
 namespace gtest_watchdog_internal {
 namespace {
