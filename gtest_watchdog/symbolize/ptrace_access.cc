@@ -192,13 +192,13 @@ bool SeizeAndInterrupt(pid_t pid, pid_t tid, std::string* error) {
 }
 
 // ptrace() is variadic and reads `data` as a pointer.
-void Detach(pid_t tid, int status) {
+void PtraceDetach(pid_t tid, int status) {
   ptrace(
       PTRACE_DETACH, tid, nullptr,
       reinterpret_cast<void*>(static_cast<intptr_t>(SignalToHandBack(status))));
 }
 
-char ThreadState(pid_t pid, pid_t tid) {
+char ProcTaskState(pid_t pid, pid_t tid) {
   std::string stat;
   if (!ReadSmallFile(TaskPath(pid, tid, "stat"), &stat)) return 0;
   // The name in parentheses may itself contain ") ".

@@ -37,11 +37,11 @@ bool SeizeAndInterrupt(pid_t pid, pid_t tid, std::string* error);
 
 // Helper process only. Lets go of seized thread `tid`, which stopped with
 // waitpid `status`, handing back the signal it was about to receive.
-void Detach(pid_t tid, int status);
+void PtraceDetach(pid_t tid, int status);
 
 // Helper process only. Scheduler state of a thread of `pid` (R, S, D, T, t,
 // Z, ...), or 0 if it is not (or no longer) a thread of that process.
-char ThreadState(pid_t pid, pid_t tid);
+char ProcTaskState(pid_t pid, pid_t tid);
 
 // Helper process only. The user-space stack pointer and instruction pointer
 // of a blocked thread (not stopped: e.g. in uninterruptible sleep), from

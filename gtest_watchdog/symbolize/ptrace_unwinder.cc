@@ -228,12 +228,12 @@ void PtraceUnwinder::Impl::ReleaseLeftSeized(int64_t until_ns) {
         continue;
       }
       // Stopped at last: let it go. Exited: waitpid() just reaped it.
-      if (r == tid && WIFSTOPPED(status)) Detach(tid, status);
+      if (r == tid && WIFSTOPPED(status)) PtraceDetach(tid, status);
       left_seized_.erase(left_seized_.begin() + static_cast<ptrdiff_t>(i));
     }
     const bool all_asleep = std::all_of(
         left_seized_.begin(), left_seized_.end(),
-        [this](pid_t tid) { return ThreadState(pid_, tid) == 'D'; });
+        [this](pid_t tid) { return ProcTaskState(pid_, tid) == 'D'; });
     // Those left will stop when their sleep ends, and stay stopped until
     // this process exits (the kernel then detaches them): a helper that
     // exits right after its report bounds that.
@@ -340,7 +340,7 @@ std::vector<UnwoundThread> PtraceUnwinder::Impl::Unwind(
       out.error = "timed out";
       continue;
     }
-    const char state = ThreadState(pid_, out.tid);
+    const char state = ProcTaskState(pid_, out.tid);
     if (state == 0) {
       out.error = "no thread " + std::to_string(out.tid) + " in process " +
                   std::to_string(pid_) + " (exited?)";
@@ -396,7 +396,7 @@ std::vector<UnwoundThread> PtraceUnwinder::Impl::Unwind(
       } else {
         UnwindStopped(&out, max_frames, deadline_ns);
       }
-      Detach(out.tid, status);
+      PtraceDetach(out.tid, status);
     }
     if (waiting.empty()) break;
     const int64_t now = NowNs();
@@ -414,7 +414,7 @@ std::vector<UnwoundThread> PtraceUnwinder::Impl::Unwind(
       // seized until it stops (see ~Impl).
       checked_for_sleep = true;
       for (size_t w = 0; w < waiting.size();) {
-        if (ThreadState(pid_, waiting[w].tid) != 'D') {
+        if (ProcTaskState(pid_, waiting[w].tid) != 'D') {
           ++w;
           continue;
         }
