@@ -1,3 +1,5 @@
+// File: gtest_watchdog/spdlog_include.h
+//
 // spdlog, for our start-up notices: include it through this header only.
 //
 // spdlog's headers use try/catch unless SPDLOG_NO_EXCEPTIONS is defined;

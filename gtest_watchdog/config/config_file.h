@@ -22,7 +22,8 @@
 // incomplete override is an error naming the file and line, never ignored.
 // When a file has several problems, the one nearest its top is reported;
 // except that a non-ASCII character outside strings and comments, which the
-// TOML library (toml++ 3.3.0) must not be given, is reported first.
+// TOML library (toml++ up to 3.4.0) must not be given, is reported first
+// (toml_compat.h).
 //
 // Example:
 //

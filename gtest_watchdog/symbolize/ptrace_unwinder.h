@@ -1,21 +1,17 @@
-// Copyright 2024 The gtest_watchdog Authors.
+// File: gtest_watchdog/symbolize/ptrace_unwinder.h
 //
-// -----------------------------------------------------------------------------
-// File: ptrace_unwinder.h
-// -----------------------------------------------------------------------------
+// Unwinds threads of another live process from the outside, with ptrace and
+// elfutils' libdwfl. The report helper uses it for the stalled process's
+// threads that cannot answer the stack-collecting signal: threads that block
+// every signal, threads of a ThreadSanitizer build blocked in an intercepted
+// call, and threads in uninterruptible sleep.
 //
-// This header declares `PtraceUnwinder`, which unwinds threads of another
-// live process from the outside, with ptrace and elfutils' libdwfl. The
-// report helper uses it for the stalled process's threads that cannot answer
-// the stack-collecting signal: threads that block every signal, threads of a
-// ThreadSanitizer build blocked in an intercepted call, and threads in
-// uninterruptible sleep.
-//
-// IMPORTANT: like `Symbolizer`, this allocates and calls into libdw. It runs
-// only in the report helper process, never in the stalled process (a thread
+// Helper process only: like Symbolizer, it allocates and calls into libdw.
+// Only the report helper calls it, never the stalled process (a thread
 // cannot ptrace its own thread group anyway).
 //
-// How a thread is stopped (see ptrace_unwinder.cc for the details):
+// How a thread is stopped (ptrace_unwinder.cc says why; ptrace_access.h has
+// the permission checks):
 //  - PTRACE_SEIZE + PTRACE_INTERRUPT, never PTRACE_ATTACH: no SIGSTOP is
 //    queued, so a thread that does not stop in time can be abandoned without
 //    leaving a stop signal behind for the whole process. Blocked system calls
@@ -47,7 +43,6 @@
 // ptrace_scope = 1 (Ubuntu's default) a child may NOT trace its parent unless
 // the parent first calls prctl(PR_SET_PTRACER, child_pid); Attach() fails
 // with an error that says so.
-
 #pragma once
 
 #include <sys/types.h>
@@ -59,7 +54,7 @@
 
 namespace gtest_watchdog_internal {
 
-// The stack of one thread, innermost frame first.
+// The stack of one thread, innermost frame first. Helper process only.
 struct UnwoundThread {
   pid_t tid = 0;
   // pcs[0] is the exact instruction where the thread stopped; the others are
@@ -77,7 +72,8 @@ struct UnwoundThread {
   std::string error;
 };
 
-// Unwinds threads of one other process. Not thread-safe.
+// Unwinds threads of one other process. Not thread-safe. Helper process
+// only.
 class PtraceUnwinder {
  public:
   // Prepares to unwind threads of process `pid` (a different process; may be

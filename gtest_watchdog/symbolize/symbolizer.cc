@@ -1,8 +1,3 @@
-// Copyright 2024 The gtest_watchdog Authors.
-//
-// Runs only in the report helper process: allocates freely and calls into
-// libdw, which is neither async-signal-safe nor thread-safe.
-
 #include "gtest_watchdog/symbolize/symbolizer.h"
 
 #include <cxxabi.h>

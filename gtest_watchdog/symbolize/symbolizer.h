@@ -1,34 +1,25 @@
-// Copyright 2024 The gtest_watchdog Authors.
+// File: gtest_watchdog/symbolize/symbolizer.h
 //
-// -----------------------------------------------------------------------------
-// File: symbolizer.h
-// -----------------------------------------------------------------------------
+// Turns code addresses of another live process into source-level frames
+// (function, file:line, inlined frames), and data addresses into the names
+// of their variables (locks are named after them), with elfutils'
+// libdwfl/libdw. It reads the target's modules from /proc/PID/maps and the
+// ELF/DWARF files on disk.
 //
-// This header declares `Symbolizer`, which turns raw code addresses of a live
-// process into source-level frames (function, file:line, inlined frames),
-// using elfutils' libdwfl/libdw.
-//
-// IMPORTANT: this code allocates memory, opens files and takes locks inside
-// libdw. It is NOT async-signal-safe and must never run inside the stalled
-// (watched) process. It runs only in the report helper process, which reads
-// the target's modules from /proc/PID/maps and the ELF/DWARF files on disk.
-//
-// Usage:
+// Helper process only: it allocates, opens files and takes locks inside
+// libdw, which is neither async-signal-safe nor thread-safe, so it must
+// never run in the stalled process. The report helper creates one for its
+// parent, the stalled process; the analysis and the renderers read the
+// frames it gave. Return addresses must be adjusted by the caller (ret - 1)
+// so that they point into the call instruction, not after it:
 //
 //   std::string error;
 //   std::unique_ptr<Symbolizer> symbolizer =
 //       Symbolizer::ForProcess(parent_pid, &error);
-//   if (symbolizer == nullptr) {
-//     LOG(ERROR) << "cannot symbolize: " << error;
-//     return;
-//   }
-//   // Return addresses must be adjusted (ret - 1) so that they point into
-//   // the call instruction rather than at the instruction after it.
+//   if (symbolizer == nullptr) return error;  // said in the report
 //   for (const SourceFrame& frame : symbolizer->Symbolize(ret_addr - 1)) {
-//     std::cout << frame.function << " at " << frame.file << ":"
-//               << frame.line << (frame.inlined ? " (inlined)" : "") << "\n";
+//     // frame.function, frame.file, frame.line, frame.inlined
 //   }
-
 #pragma once
 
 #include <sys/types.h>
@@ -42,7 +33,7 @@
 namespace gtest_watchdog_internal {
 
 // One source-level frame. A single code address yields several of these when
-// it lies in inlined code.
+// it lies in inlined code. Helper process only.
 struct SourceFrame {
   // Demangled function name with parameter list, e.g. "std::mutex::lock()".
   // Just "name" for C functions, and "ns::name" for inlined C++ functions
@@ -64,7 +55,8 @@ struct SourceFrame {
 };
 
 // Symbolizes code addresses of one live process. Not thread-safe: use one
-// instance per thread (the helper process uses a single thread).
+// instance per thread (the helper process uses a single thread). Helper
+// process only.
 class Symbolizer {
  public:
   // Reports the modules mapped into process `pid` (from /proc/PID/maps).

@@ -312,11 +312,12 @@ INSTANTIATE_TEST_SUITE_P(
                 "cfg.toml:3: 'timeout' must be a duration string",
                 "not a boolean"}));
 
-// Found by tests/fuzz/fuzz_config_file: toml++ 3.3.0 (Debian 12's) reaches
+// Found by tests/fuzz/fuzz_config_file: toml++ up to 3.4.0 reaches
 // __builtin_unreachable(), undefined behaviour, when it asks whether some
 // non-ASCII characters are whitespace: any character outside strings and
 // comments, and in a multi-line string the ones after a backslash. Those
-// never reach it now: a clear error names the character and where it is.
+// never reach it now: a clear error names the character and where it is
+// (config/toml_compat.h).
 TEST(ConfigFileTest, NonAsciiWhereTomlppMisreadsItIsRefusedFirst) {
   const struct {
     const char* text;
