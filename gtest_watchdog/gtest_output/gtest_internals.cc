@@ -1,3 +1,5 @@
+#include "gtest_watchdog/gtest_output/gtest_internals.h"
+
 // GoogleTest beyond its public API. Each difference between the releases we
 // support (1.12 to 1.18) that matters here, and how it is handled:
 //
@@ -20,7 +22,6 @@
 // A renamed member or function fails the build here, never silently. A
 // changed behaviour shows in tests/integration/gtest_output_test.cc, which
 // every build of the CI matrix runs (docs/linking.md).
-#include "gtest_watchdog/gtest_output/gtest_internals.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "gtest_watchdog/base/clock.h"
 #include "gtest_watchdog/symbolize/ptrace_access.h"
 
 // Why the threads are stopped here and not by libdwfl: with
@@ -53,12 +54,6 @@ constexpr int64_t kStopGraceNs = 20'000'000;
 // How long the destructor waits for seized threads that did not stop before
 // the deadline, unless all of them are in uninterruptible sleep.
 constexpr int64_t kReleaseWaitNs = 200'000'000;
-
-int64_t NowNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 void SleepNs(int64_t ns) {
   if (ns <= 0) return;
@@ -161,7 +156,7 @@ int OnFrame(Dwfl_Frame* frame, void* arg) {
     return DWARF_CB_ABORT;
   }
   sink->out->pcs.push_back(activation ? pc : pc - 1);
-  if (NowNs() >= sink->deadline_ns) {
+  if (MonotonicNowNs() >= sink->deadline_ns) {
     sink->timed_out = true;
     return DWARF_CB_ABORT;
   }
@@ -211,7 +206,7 @@ class PtraceUnwinder::Impl {
 };
 
 PtraceUnwinder::Impl::~Impl() {
-  ReleaseLeftSeized(NowNs() + kReleaseWaitNs);
+  ReleaseLeftSeized(MonotonicNowNs() + kReleaseWaitNs);
   if (sp_pc_dwfl_ != nullptr) dwfl_end(sp_pc_dwfl_);
   if (dwfl_ != nullptr) dwfl_end(dwfl_);
 }
@@ -237,8 +232,8 @@ void PtraceUnwinder::Impl::ReleaseLeftSeized(int64_t until_ns) {
     // Those left will stop when their sleep ends, and stay stopped until
     // this process exits (the kernel then detaches them): a helper that
     // exits right after its report bounds that.
-    if (all_asleep || NowNs() >= until_ns) return;
-    SleepNs(std::min(pause_ns, until_ns - NowNs()));
+    if (all_asleep || MonotonicNowNs() >= until_ns) return;
+    SleepNs(std::min(pause_ns, until_ns - MonotonicNowNs()));
     pause_ns = std::min<int64_t>(pause_ns * 2, 1'000'000);
   }
 }
@@ -336,7 +331,7 @@ std::vector<UnwoundThread> PtraceUnwinder::Impl::Unwind(
   for (size_t i = 0; i < tids.size(); ++i) {
     UnwoundThread& out = results[i];
     out.tid = tids[i];
-    if (NowNs() >= deadline_ns) {
+    if (MonotonicNowNs() >= deadline_ns) {
       out.error = "timed out";
       continue;
     }
@@ -362,11 +357,11 @@ std::vector<UnwoundThread> PtraceUnwinder::Impl::Unwind(
     if (!SeizeAndInterrupt(pid_, out.tid, &out.error)) continue;
     waiting.push_back({i, out.tid});
   }
-  const int64_t interrupted_ns = NowNs();
+  const int64_t interrupted_ns = MonotonicNowNs();
 
   // Done while the interrupted threads come to a stop.
   for (size_t i : blocked) {
-    if (NowNs() >= deadline_ns) {
+    if (MonotonicNowNs() >= deadline_ns) {
       results[i].error = "timed out";
     } else {
       UnwindBlocked(&results[i], max_frames, deadline_ns);
@@ -391,7 +386,7 @@ std::vector<UnwoundThread> PtraceUnwinder::Impl::Unwind(
         out.error = "thread exited";  // and waitpid() reaped it
         continue;
       }
-      if (NowNs() >= deadline_ns) {
+      if (MonotonicNowNs() >= deadline_ns) {
         out.error = "timed out";
       } else {
         UnwindStopped(&out, max_frames, deadline_ns);
@@ -399,7 +394,7 @@ std::vector<UnwoundThread> PtraceUnwinder::Impl::Unwind(
       PtraceDetach(out.tid, status);
     }
     if (waiting.empty()) break;
-    const int64_t now = NowNs();
+    const int64_t now = MonotonicNowNs();
     if (now >= deadline_ns) {
       for (const Seized& s : waiting) {
         results[s.index].error = "timed out";
@@ -429,7 +424,7 @@ std::vector<UnwoundThread> PtraceUnwinder::Impl::Unwind(
       pause_ns = std::min<int64_t>(pause_ns * 2, 1'000'000);
     }
   }
-  ReleaseLeftSeized(NowNs());  // one pass: those that just stopped
+  ReleaseLeftSeized(MonotonicNowNs());  // one pass: those that just stopped
   return results;
 }
 
