@@ -1,0 +1,34 @@
+// File: gtest_watchdog/stall/helper_launch.h
+//
+// Starting the report helper from the stall path: this same executable,
+// re-executed with posix_spawn (never fork()) with the file actions and the
+// environment Prepare() made, permitted to ptrace us while it runs, told to
+// go over one pipe and heard from over another, and waited for with a
+// deadline.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+
+#include "gtest_watchdog/dump/helper_protocol.h"
+
+namespace gtest_watchdog_internal {
+
+// Where the helper finds the snapshot (after stdin/stdout/stderr), where it
+// leaves the failure message, and where it waits for ptrace permission.
+constexpr int kSnapshotFd = 3;
+constexpr int kMessageFd = kReportHelperMessageFd;
+constexpr int kGoFd = kReportHelperGoFd;
+constexpr int kDoneFd = kReportHelperDoneFd;
+
+extern bool g_helper_stays;  // it will kill the stopped children
+extern pid_t g_helper_pid;   // never stopped with the test's children
+
+// Starts the report helper on the snapshot and waits for it. True if it
+// exited 0 (report complete). Signal-safe: no allocation (posix_spawn maps
+// its child's stack with mmap), no lock; everything it passes — file
+// actions, argv, the environment copy — was prepared before.
+bool RunHelper(int64_t deadline_ns);
+
+}  // namespace gtest_watchdog_internal
