@@ -53,7 +53,7 @@ void DescribeSubject(const ArmedPhase& a, char (&test)[1024],
 
 void OnExitStarts() {
   DeadlineBoard* board = InstalledBoard();
-  if (board == nullptr || getpid() != g_pid) return;  // a forked child
+  if (board == nullptr || getpid() != g_stall.pid) return;  // a forked child
   if (board->frozen() && !g_report_done.load()) ParkForever();
   const ArmedPhase now = board->Read();
   DescribeSubject(now, g_exit_test, g_exit_suite);

@@ -25,7 +25,7 @@ bool FindModule(uint64_t pc, const char** path, uint64_t* address) {
     return false;
   }
   const char* name = found.dlfo_link_map->l_name;
-  *path = (name != nullptr && name[0] != '\0') ? name : g_exe;
+  *path = (name != nullptr && name[0] != '\0') ? name : g_stall.exe;
   *address = pc - found.dlfo_link_map->l_addr;
   return true;
 }
@@ -76,7 +76,7 @@ void WriteHeadline(RawWriter& w, const SnapshotHeader& h) {
 
 void WriteFallback(const SnapshotHeader& h, const SnapshotThreadIn* threads,
                    int count) {
-  RawWriter w(g_stderr_fd);
+  RawWriter w(g_stall.stderr_fd);
   WriteHeadline(w, h);
   w.Str(
       "[ WATCHDOG ] could not symbolize (report helper failed); raw "

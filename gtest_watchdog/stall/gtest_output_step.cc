@@ -23,10 +23,11 @@ void WriteGoogleTestOutput(const SnapshotHeader& header, bool helper_ok) {
   if (!GtestOutputRequested()) return;  // nothing to allocate for
   static char message[64 * 1024];
   size_t len = 0;
-  if (helper_ok && g_message_fd >= 0 && lseek(g_message_fd, 0, SEEK_SET) == 0) {
+  if (helper_ok && g_stall.message_fd >= 0 &&
+      lseek(g_stall.message_fd, 0, SEEK_SET) == 0) {
     for (;;) {
       const ssize_t n =
-          read(g_message_fd, message + len, sizeof(message) - 1 - len);
+          read(g_stall.message_fd, message + len, sizeof(message) - 1 - len);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
       len += static_cast<size_t>(n);
@@ -52,7 +53,7 @@ void WriteGoogleTestOutput(const SnapshotHeader& header, bool helper_ok) {
                        : strcmp(header.kind, "crash") == 0 ? "crashed"
                                                            : "interrupted";
     const char* where = header.test_name[0] != '\0' ? "test" : "phase";
-    RawWriter w(g_stderr_fd);
+    RawWriter w(g_stall.stderr_fd);
     if (written.kind == GtestOutputWritten::Kind::kComplete) {
       w.Str("[ OUTPUT   ] ")
           .Escaped(written.path.c_str())
@@ -76,7 +77,7 @@ void WriteGoogleTestOutput(const SnapshotHeader& header, bool helper_ok) {
     }
 #if defined(__cpp_exceptions)
   } catch (...) {
-    RawWriter w(g_stderr_fd);
+    RawWriter w(g_stall.stderr_fd);
     w.Str(
         "[ WATCHDOG ] could not write GoogleTest's output file (out of "
         "memory?)\n");
@@ -93,7 +94,7 @@ void WriteGtestOutputStep(const SnapshotHeader& header, bool write_output,
   // Never once exit() has begun: GoogleTest's results are being destroyed.
   if (write_output && g_exiting.load(std::memory_order_acquire)) {
     if (GtestOutputRequested()) {
-      RawWriter w(g_stderr_fd);
+      RawWriter w(g_stall.stderr_fd);
       w.Str(
            "[ WATCHDOG ] GoogleTest's output file is not written: the program "
            "was already exiting, and GoogleTest's results are destroyed with "
@@ -104,7 +105,7 @@ void WriteGtestOutputStep(const SnapshotHeader& header, bool write_output,
   } else if (write_output) {
     WriteGoogleTestOutput(header, helper_ok);
   } else if (GtestOutputRequested()) {
-    RawWriter w(g_stderr_fd);
+    RawWriter w(g_stall.stderr_fd);
     w.Str(
          "[ WATCHDOG ] GoogleTest's output file is not written: the test "
          "program moved on while the report was taken")

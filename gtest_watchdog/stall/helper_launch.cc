@@ -31,7 +31,9 @@ bool RunHelper(int64_t deadline_ns) {
   }
   // Without the file actions the helper would read whatever the program has
   // on fd 3 and write into its fd 4: never start it that way.
-  if (!g_have_spawn_actions || g_helper_env == nullptr) return false;
+  if (!g_stall.have_spawn_actions || g_stall.helper_env == nullptr) {
+    return false;
+  }
   static char exe[] = "/proc/self/exe";
   char* argv[] = {exe, arg, nullptr};
   // A SIGCHLD disposition of SIG_IGN (or a handler reaping every child)
@@ -48,8 +50,8 @@ bool RunHelper(int64_t deadline_ns) {
   // deleted or rebuilt meanwhile. The file actions and the environment
   // (not environ: what the test set since start-up stays out) were built in
   // Prepare(); passing them reads, never allocates.
-  if (posix_spawn(&pid, exe, &g_spawn_actions, nullptr, argv, g_helper_env) !=
-      0) {
+  if (posix_spawn(&pid, exe, &g_stall.spawn_actions, nullptr, argv,
+                  g_stall.helper_env) != 0) {
     return false;
   }
   DeadMan::SetHelperPid(pid);
@@ -58,15 +60,15 @@ bool RunHelper(int64_t deadline_ns) {
   // named: permit the helper, and only it, to unwind threads that could not
   // answer our signal; withdrawn as soon as it is done. EINVAL without Yama.
   prctl(PR_SET_PTRACER, pid, 0, 0, 0);
-  if (g_go_pipe[1] >= 0) {
+  if (g_stall.go_pipe[1] >= 0) {
     const char go = 'g';
-    while (write(g_go_pipe[1], &go, 1) < 0 && errno == EINTR) {
+    while (write(g_stall.go_pipe[1], &go, 1) < 0 && errno == EINTR) {
     }
   }
   for (;;) {
     // Complete: it stays to kill the children we stop, after we are gone.
     char done = 0;
-    if (read(g_done_pipe[0], &done, 1) == 1) {
+    if (read(g_stall.done_pipe[0], &done, 1) == 1) {
       prctl(PR_SET_PTRACER, 0, 0, 0, 0);
       DeadMan::SetHelperPid(0);
       g_helper_stays = true;
@@ -86,7 +88,7 @@ bool RunHelper(int64_t deadline_ns) {
       prctl(PR_SET_PTRACER, 0, 0, 0, 0);
       DeadMan::SetHelperPid(0);
       struct stat st;
-      return fstat(g_message_fd, &st) == 0 && st.st_size > 0;
+      return fstat(g_stall.message_fd, &st) == 0 && st.st_size > 0;
     }
     if (MonotonicNowNs() >= deadline_ns) {
       kill(pid, SIGKILL);

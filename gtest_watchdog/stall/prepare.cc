@@ -69,25 +69,26 @@ char** CopyEnvironment(char* const* env) {
 }  // namespace
 
 bool StallReporter::Prepare(const StallPathSettings& settings) {
-  g_settings = settings;
-  g_pid = getpid();
-  g_stderr_fd = fcntl(2, F_DUPFD_CLOEXEC, kFirstPrivateFd);
-  if (g_stderr_fd < 0 && errno == EBADF) {
+  g_stall.timings = settings;  // the strings are copied below, into fixed room
+  g_stall.pid = getpid();
+  g_stall.stderr_fd = fcntl(2, F_DUPFD_CLOEXEC, kFirstPrivateFd);
+  if (g_stall.stderr_fd < 0 && errno == EBADF) {
     // Started without stderr (2>&-): the report goes nowhere, but not into
     // whatever the program opens later as fd 2 (or into our own spare
     // descriptors, opened below), and the helper, which needs an fd 2 to
     // start, still writes the JSON report and the failure message.
-    g_stderr_fd = AboveHelperFds(open("/dev/null", O_WRONLY | O_CLOEXEC));
+    g_stall.stderr_fd = AboveHelperFds(open("/dev/null", O_WRONLY | O_CLOEXEC));
   }
-  if (g_stderr_fd < 0) g_stderr_fd = 2;
-  const ssize_t n = readlink("/proc/self/exe", g_exe, sizeof(g_exe) - 1);
-  g_exe[n > 0 ? n : 0] = '\0';
+  if (g_stall.stderr_fd < 0) g_stall.stderr_fd = 2;
+  const ssize_t n =
+      readlink("/proc/self/exe", g_stall.exe, sizeof(g_stall.exe) - 1);
+  g_stall.exe[n > 0 ? n : 0] = '\0';
 
-  g_snapshot_fd = AboveHelperFds(static_cast<int>(
+  g_stall.snapshot_fd = AboveHelperFds(static_cast<int>(
       syscall(SYS_memfd_create, kSnapshotMemfdName, MFD_CLOEXEC)));
-  g_message_fd = AboveHelperFds(static_cast<int>(
+  g_stall.message_fd = AboveHelperFds(static_cast<int>(
       syscall(SYS_memfd_create, "gtest_watchdog_message", MFD_CLOEXEC)));
-  for (int* p : {g_go_pipe, g_done_pipe}) {
+  for (int* p : {g_stall.go_pipe, g_stall.done_pipe}) {
     if (pipe2(p, O_CLOEXEC) == 0) {
       p[0] = AboveHelperFds(p[0]);
       p[1] = AboveHelperFds(p[1]);
@@ -96,59 +97,66 @@ bool StallReporter::Prepare(const StallPathSettings& settings) {
     }
   }
   // Our end of the done pipe is polled, never blocked on.
-  if (g_done_pipe[0] >= 0) fcntl(g_done_pipe[0], F_SETFL, O_NONBLOCK);
-  for (int& fd : g_spare_fds) fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  g_color = settings.color;
-  if (settings.json_report.size() < sizeof(g_json_report)) {
-    memcpy(g_json_report, settings.json_report.c_str(),
+  if (g_stall.done_pipe[0] >= 0) {
+    fcntl(g_stall.done_pipe[0], F_SETFL, O_NONBLOCK);
+  }
+  for (int& fd : g_stall.spare_fds) {
+    fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  }
+  g_stall.color = settings.color;
+  if (settings.json_report.size() < sizeof(g_stall.json_report)) {
+    memcpy(g_stall.json_report, settings.json_report.c_str(),
            settings.json_report.size() + 1);
   }
   // The helper gets the report's stderr (our copy of fd 2 as it was at
   // start-up, not whatever a test redirected fd 2 to), the snapshot on
   // kSnapshotFd, and no other descriptor of ours.
-  if (g_snapshot_fd >= 0 && g_message_fd >= 0 && g_go_pipe[0] >= 0 &&
-      g_done_pipe[1] >= 0 &&
-      posix_spawn_file_actions_init(&g_spawn_actions) == 0) {
-    g_have_spawn_actions =
-        posix_spawn_file_actions_adddup2(&g_spawn_actions, g_stderr_fd, 2) ==
-            0 &&
-        posix_spawn_file_actions_adddup2(&g_spawn_actions, g_snapshot_fd,
-                                         kSnapshotFd) == 0 &&
-        posix_spawn_file_actions_adddup2(&g_spawn_actions, g_message_fd,
-                                         kMessageFd) == 0 &&
-        posix_spawn_file_actions_adddup2(&g_spawn_actions, g_go_pipe[0],
-                                         kGoFd) == 0 &&
-        posix_spawn_file_actions_adddup2(&g_spawn_actions, g_done_pipe[1],
-                                         kDoneFd) == 0 &&
-        posix_spawn_file_actions_addclosefrom_np(&g_spawn_actions,
+  if (g_stall.snapshot_fd >= 0 && g_stall.message_fd >= 0 &&
+      g_stall.go_pipe[0] >= 0 && g_stall.done_pipe[1] >= 0 &&
+      posix_spawn_file_actions_init(&g_stall.spawn_actions) == 0) {
+    g_stall.have_spawn_actions =
+        posix_spawn_file_actions_adddup2(&g_stall.spawn_actions,
+                                         g_stall.stderr_fd, 2) == 0 &&
+        posix_spawn_file_actions_adddup2(
+            &g_stall.spawn_actions, g_stall.snapshot_fd, kSnapshotFd) == 0 &&
+        posix_spawn_file_actions_adddup2(&g_stall.spawn_actions,
+                                         g_stall.message_fd, kMessageFd) == 0 &&
+        posix_spawn_file_actions_adddup2(&g_stall.spawn_actions,
+                                         g_stall.go_pipe[0], kGoFd) == 0 &&
+        posix_spawn_file_actions_adddup2(&g_stall.spawn_actions,
+                                         g_stall.done_pipe[1], kDoneFd) == 0 &&
+        posix_spawn_file_actions_addclosefrom_np(&g_stall.spawn_actions,
                                                  kDoneFd + 1) == 0;
   }
   // Once, at start-up (with whatever main() set before InitGoogleTest):
   // the environment of every helper this process may start.
-  if (g_helper_env == nullptr) g_helper_env = CopyEnvironment(environ);
-  g_tids = MapArray<pid_t>(kPreallocatedThreads);
-  g_kernel = MapArray<KernelThreadInfo>(kPreallocatedThreads);
-  g_stacks = MapArray<ThreadStack>(kPreallocatedThreads);
-  g_in = MapArray<SnapshotThreadIn>(kPreallocatedThreads);
-  g_futex = MapArray<FutexWindow>(kPreallocatedThreads);
-  g_cpu = MapArray<CpuSample>(kPreallocatedThreads);
-  g_frozen_pids = MapArray<pid_t>(kChildPidCapacity);
+  if (g_stall.helper_env == nullptr) {
+    g_stall.helper_env = CopyEnvironment(environ);
+  }
+  g_stall.tids = MapArray<pid_t>(kPreallocatedThreads);
+  g_stall.kernel = MapArray<KernelThreadInfo>(kPreallocatedThreads);
+  g_stall.stacks = MapArray<ThreadStack>(kPreallocatedThreads);
+  g_stall.in = MapArray<SnapshotThreadIn>(kPreallocatedThreads);
+  g_stall.futex = MapArray<FutexWindow>(kPreallocatedThreads);
+  g_stall.cpu = MapArray<CpuSample>(kPreallocatedThreads);
+  g_stall.frozen_pids = MapArray<pid_t>(kChildPidCapacity);
   // After GoogleTest's objects were made (InitGoogleTest ran): runs before
   // the static destructors that end them.
   if (atexit(&OnExitStarts) != 0) {
     // Only without memory for the handler list: a report during exit()
     // then reads GoogleTest's objects as it always did.
   }
-  return g_have_spawn_actions && g_helper_env != nullptr && g_tids != nullptr &&
-         g_kernel != nullptr && g_stacks != nullptr && g_in != nullptr &&
-         g_futex != nullptr && g_cpu != nullptr && g_frozen_pids != nullptr &&
-         StackCollector::Install() != 0;
+  return g_stall.have_spawn_actions && g_stall.helper_env != nullptr &&
+         g_stall.tids != nullptr && g_stall.kernel != nullptr &&
+         g_stall.stacks != nullptr && g_stall.in != nullptr &&
+         g_stall.futex != nullptr && g_stall.cpu != nullptr &&
+         g_stall.frozen_pids != nullptr && StackCollector::Install() != 0;
 }
 
 void StallReporter::AttachWatchdogThread() {
-  g_watchdog_tid = static_cast<pid_t>(syscall(SYS_gettid));
-  FatalSignals::SetReportingThread(g_watchdog_tid);
-  DeadMan::InstallForThisThread(g_stderr_fd);
+  g_stall.watchdog_tid = static_cast<pid_t>(syscall(SYS_gettid));
+  FatalSignals::SetReportingThread(g_stall.watchdog_tid);
+  DeadMan::InstallForThisThread(g_stall.stderr_fd);
   // Only the signals the stall path relies on reach this thread: a
   // program's own handlers (printf, malloc) must not run here mid-report,
   // and a mask inherited from main() must not silence the dead-man.

@@ -49,7 +49,7 @@ void StallReporter::WarnSlow(const ArmedPhase& armed, int64_t now_ns) {
   static char test_name[1024];
   static char suite_name[512];
   DescribeSubject(armed, test_name, suite_name);
-  RawWriter w(g_stderr_fd);
+  RawWriter w(g_stall.stderr_fd);
   w.Str("[  SLOW    ] ")
       .Escaped(test_name)
       .Str(" still running after ")
@@ -68,26 +68,26 @@ namespace {
 // stopped, GoogleTest's output. `ev` is the signal being reported, or null;
 // its thread's stack was taken by the handler and is not asked for again.
 // `write_output`: GoogleTest's output is about the phase the board shows.
-// Returns the number of children stopped (in g_frozen_pids). Signal-safe
+// Returns the number of children stopped (in g_stall.frozen_pids). Signal-safe
 // in the sense above, up to GoogleTest's output.
 int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
                      bool write_output) {
   // Free descriptors even if the process ran out of them.
-  for (int fd : g_spare_fds) {
+  for (int fd : g_stall.spare_fds) {
     if (fd >= 0) close(fd);
   }
 
   const ThreadCensus threads = ListThreads(ev);
   ReadThreads(threads, header, ev);
   StackCollector::Collect(threads.stacks, threads.count,
-                          MonotonicNowNs() + g_settings.answer_timeout_ns);
+                          MonotonicNowNs() + g_stall.timings.answer_timeout_ns);
   SettleStackStatuses(threads);
 
   bool ok = false;
-  if (g_snapshot_fd >= 0) {
-    WriteSnapshot(g_snapshot_fd, header, threads.in, threads.count);
-    lseek(g_snapshot_fd, 0, SEEK_SET);
-    ok = RunHelper(MonotonicNowNs() + g_settings.helper_timeout_ns);
+  if (g_stall.snapshot_fd >= 0) {
+    WriteSnapshot(g_stall.snapshot_fd, header, threads.in, threads.count);
+    lseek(g_stall.snapshot_fd, 0, SEEK_SET);
+    ok = RunHelper(MonotonicNowNs() + g_stall.timings.helper_timeout_ns);
   }
   if (!ok) WriteFallback(header, threads.in, threads.count);
 
@@ -98,19 +98,20 @@ int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
   // hangs); SIGKILL, not SIGTERM: a child given time to exit would wake the
   // test up.
   int frozen = 0;
-  if (g_frozen_pids != nullptr) {
+  if (g_stall.frozen_pids != nullptr) {
     // Not the helper: stopped, it could neither finish nor kill the others,
     // and would hold the report's stderr pipe open for ever.
-    frozen = FreezeDescendants(g_pid, g_frozen_pids, kChildPidCapacity,
-                               g_helper_pid);
+    frozen = FreezeDescendants(g_stall.pid, g_stall.frozen_pids,
+                               kChildPidCapacity, g_helper_pid);
     if (frozen < 0) frozen = 0;
-    if (frozen > 0) DeadMan::SetChildPids(g_frozen_pids, frozen);
+    if (frozen > 0) DeadMan::SetChildPids(g_stall.frozen_pids, frozen);
     // The helper kills them the moment we are gone: killed now, they would
     // wake a test waiting for them, which would run on until our abort.
     if (g_helper_stays && frozen > 0) {
       const ssize_t bytes = static_cast<ssize_t>(sizeof(pid_t)) * frozen;
       g_helper_stays =
-          WriteAll(g_go_pipe[1], reinterpret_cast<const char*>(g_frozen_pids),
+          WriteAll(g_stall.go_pipe[1],
+                   reinterpret_cast<const char*>(g_stall.frozen_pids),
                    static_cast<size_t>(bytes));
     }
   }
@@ -132,7 +133,7 @@ void BlockSigpipe() {
 // waiting for one may run a moment before the end lands). Signal-safe.
 void KillFrozenChildren(int frozen) {
   for (int i = 0; !g_helper_stays && i < frozen; ++i) {
-    if (g_frozen_pids[i] > 1) kill(g_frozen_pids[i], SIGKILL);
+    if (g_stall.frozen_pids[i] > 1) kill(g_stall.frozen_pids[i], SIGKILL);
   }
 }
 
@@ -141,11 +142,11 @@ void FillCommonHeader(SnapshotHeader* header, const char* test_name,
                       const char* suite_name) {
   header->test_name = test_name;
   header->suite_name = suite_name;
-  header->pid = g_pid;
+  header->pid = g_stall.pid;
   header->test_tid = TestThread();
-  header->watchdog_tid = g_watchdog_tid;
-  header->color = g_color;
-  header->json_report = g_json_report;
+  header->watchdog_tid = g_stall.watchdog_tid;
+  header->color = g_stall.color;
+  header->json_report = g_stall.json_report;
 }
 
 }  // namespace
@@ -156,7 +157,7 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& fired,
   static char suite_name[512];
   DescribeSubject(fired, test_name, suite_name);
   if (DebuggerAttached()) {
-    RawWriter w(g_stderr_fd);
+    RawWriter w(g_stall.stderr_fd);
     w.Str("[ WATCHDOG ] ");
     if (kind == Action::kFireTotal) {
       w.Str("the whole run");
@@ -174,7 +175,7 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& fired,
     return;
   }
   if (g_reporting.exchange(true)) ParkForever();  // another report ends us
-  DeadMan::Arm(g_settings.dead_man_ns);
+  DeadMan::Arm(g_stall.timings.dead_man_ns);
   BlockSigpipe();
   // From here on the test program stays where it is, so the report and
   // GoogleTest's output describe one phase; a whole-run limit reports what
@@ -201,7 +202,7 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& fired,
   const int frozen = CollectAndReport(
       header, nullptr, now_running.generation == armed.generation);
 
-  RawWriter w(g_stderr_fd);
+  RawWriter w(g_stall.stderr_fd);
   w.Str(
       "[ ABORT    ] gtest_watchdog aborts the test program (SIGABRT). "
       "Raise the limit with --gtest_watchdog_timeout=DURATION or "
@@ -216,7 +217,7 @@ void StallReporter::ReportSignal(const ArmedPhase& armed, int64_t now_ns) {
   if (ev == nullptr || g_reporting.exchange(true)) ParkForever();
   // SIGABRT keeps its handler: an abort() on another thread meanwhile parks
   // there instead of ending the process by the wrong signal mid-report.
-  DeadMan::Arm(g_settings.dead_man_ns, "the report",
+  DeadMan::Arm(g_stall.timings.dead_man_ns, "the report",
                /*reset_sigabrt=*/false);
   BlockSigpipe();
   static char test_name[1024];
@@ -236,7 +237,7 @@ void StallReporter::ReportSignal(const ArmedPhase& armed, int64_t now_ns) {
   FillCommonHeader(&header, test_name, suite_name);
   const int frozen = CollectAndReport(header, ev, true);
 
-  RawWriter w(g_stderr_fd);
+  RawWriter w(g_stall.stderr_fd);
   w.Str(crash ? "[ CRASH    ] " : "[ SIGNAL   ] ")
       .Str("report complete; ")
       .Str(SignalName(facts.signo))

@@ -32,12 +32,17 @@
 
 namespace gtest_watchdog_internal {
 
-struct StallPathSettings {
+// The stall path's time budgets. Plain data, so that the stall path's own
+// copy (stall/stall_state.h) needs no constructor at load time.
+struct StallPathTimings {
   int64_t answer_timeout_ns = 1000000000;   // threads' signal handlers
   int64_t helper_timeout_ns = 15000000000;  // symbolizing helper process
   int64_t dead_man_ns = 30000000000;        // everything
   // Between the two CPU samples that tell busy threads from waiting ones.
   int64_t cpu_sample_ns = 100000000;
+};
+
+struct StallPathSettings : StallPathTimings {
   bool color = false;       // the report may use ANSI colours
   std::string json_report;  // absolute path, or empty: no JSON report
 };

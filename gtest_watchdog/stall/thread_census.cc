@@ -47,7 +47,7 @@ void WaitForCpuInterval(const CpuSample* cpu, int count) {
   int64_t start = -1;
   for (int i = 0; i < count && start < 0; ++i) start = cpu[i].at_ns;
   if (start < 0) return;
-  const int64_t until = start + g_settings.cpu_sample_ns;
+  const int64_t until = start + g_stall.timings.cpu_sample_ns;
   const timespec wake = {static_cast<time_t>(until / 1000000000),
                          static_cast<long>(until % 1000000000)};
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &wake, nullptr) ==
@@ -65,12 +65,12 @@ pid_t TestThread() {
 ThreadCensus ListThreads(const SignalEvent* ev) {
   // Threads: preallocated storage; map more only for bigger processes.
   int capacity = kPreallocatedThreads;
-  pid_t* tids = g_tids;
-  KernelThreadInfo* kernel = g_kernel;
-  ThreadStack* stacks = g_stacks;
-  SnapshotThreadIn* in = g_in;
-  FutexWindow* futex = g_futex;
-  CpuSample* cpu = g_cpu;
+  pid_t* tids = g_stall.tids;
+  KernelThreadInfo* kernel = g_stall.kernel;
+  ThreadStack* stacks = g_stall.stacks;
+  SnapshotThreadIn* in = g_stall.in;
+  FutexWindow* futex = g_stall.futex;
+  CpuSample* cpu = g_stall.cpu;
   int count = tids != nullptr ? ListThreadIds(tids, capacity) : -1;
   for (int attempt = 0; count > capacity && attempt < 3; ++attempt) {
     const int want = count + count / 2;
@@ -92,11 +92,11 @@ ThreadCensus ListThreads(const SignalEvent* ev) {
       // No address space left for more (a process near RLIMIT_AS): list as
       // many as the storage prepared at start-up holds, the thread the
       // report is about among them, rather than none.
-      kernel = g_kernel;
-      stacks = g_stacks;
-      in = g_in;
-      futex = g_futex;
-      cpu = g_cpu;
+      kernel = g_stall.kernel;
+      stacks = g_stall.stacks;
+      in = g_stall.in;
+      futex = g_stall.futex;
+      cpu = g_stall.cpu;
       // The signalled thread below the last slot, then the test's thread
       // into it: neither move can push the other out.
       if (ev != nullptr) {
@@ -137,7 +137,7 @@ void ReadThreads(const ThreadCensus& threads, const SnapshotHeader& header,
   // samples, the wait, then the second sample with everything else, right
   // before the stacks (so the system call and futex memory read below are
   // as fresh as the stacks). Not for a crash: the crash is the verdict.
-  const bool sample_cpu = cpu != nullptr && g_settings.cpu_sample_ns > 0 &&
+  const bool sample_cpu = cpu != nullptr && g_stall.timings.cpu_sample_ns > 0 &&
                           strcmp(header.kind, "crash") != 0;
   if (sample_cpu) {
     for (int i = 0; i < count; ++i) SampleThreadCpu(tids[i], &cpu[i]);
@@ -172,7 +172,7 @@ void ReadThreads(const ThreadCensus& threads, const SnapshotHeader& header,
       stacks[i].state.store(static_cast<int>(StackState::kDone));
     } else if (kernel[i].gone) {
       status = StackStatus::kExited;
-    } else if (tids[i] == g_watchdog_tid) {
+    } else if (tids[i] == g_stall.watchdog_tid) {
       status = StackStatus::kSelf;
     } else if (sig != 0 && (kernel[i].sig_blocked >> (sig - 1)) & 1) {
       status = StackStatus::kSignalsBlocked;
