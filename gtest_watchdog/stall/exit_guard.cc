@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 
 #include "gtest/gtest.h"
@@ -9,12 +10,11 @@
 #include "gtest_watchdog/stall/stall_state.h"
 
 namespace gtest_watchdog_internal {
-
-std::atomic<bool> g_exiting{false};
-std::atomic<bool> g_report_done{false};
-
 namespace {
 
+std::atomic<bool> g_exiting{false};
+// Set once a report is out: see MarkReportDone.
+std::atomic<bool> g_report_done{false};
 const void* g_exit_subject = nullptr;
 char g_exit_test[1024];
 char g_exit_suite[512];
@@ -28,9 +28,13 @@ void CopyName(char* to, size_t capacity, const char* from, size_t n) {
 
 }  // namespace
 
+bool ExitStarted() { return g_exiting.load(std::memory_order_acquire); }
+
+void MarkReportDone() { g_report_done.store(true); }
+
 void DescribeSubject(const ArmedPhase& a, char (&test)[1024],
                      char (&suite)[512]) {
-  if (g_exiting.load(std::memory_order_acquire)) {
+  if (ExitStarted()) {
     const bool same = a.subject != nullptr && a.subject == g_exit_subject;
     CopyName(test, sizeof(test), g_exit_test, same ? strlen(g_exit_test) : 0);
     CopyName(suite, sizeof(suite), g_exit_suite,

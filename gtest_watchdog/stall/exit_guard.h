@@ -11,31 +11,30 @@
 // them; that window is a few instructions wide.)
 #pragma once
 
-#include <atomic>
-
 #include "gtest_watchdog/watch/deadline_board.h"
 
 namespace gtest_watchdog_internal {
 
-// Set by OnExitStarts: the program is exiting, GoogleTest's objects are
-// about to be destroyed. Signal-safe.
-extern std::atomic<bool> g_exiting;
-// Set once a report is out (before a signal is handed back): an exit()
+// Whether OnExitStarts ran: the program is exiting, and GoogleTest's
+// objects are about to be destroyed. Signal-safe.
+bool ExitStarted();
+
+// The report is out (called before a signal is handed back): an exit()
 // after that is the program's own business (a previous handler may exit on
-// purpose); one before it would destroy what the report still reads.
-// Signal-safe.
-extern std::atomic<bool> g_report_done;
+// purpose); one before it would destroy what the report still reads, and
+// waits in OnExitStarts. Signal-safe.
+void MarkReportDone();
 
 // "Suite.Name" into buf. Reads gtest's std::string members via c_str():
 // no allocation, no lock. Signal-safe as far as the objects are alive: until
-// exit() starts (see g_exiting); from then on only the names copied then,
+// exit() starts (see ExitStarted); from then on only the names copied then,
 // for the phase that ran then, are used.
 void DescribeSubject(const ArmedPhase& a, char (&test)[1024],
                      char (&suite)[512]);
 
-// atexit hook, first of the exit handlers registered before it ran (see
-// g_exiting): copies the running phase's names while GoogleTest's objects
-// still live, then says the program is exiting. If a report is being
+// atexit hook, first of the exit handlers registered before it ran (see the
+// top of this file): copies the running phase's names while GoogleTest's
+// objects still live, then says the program is exiting. If a report is being
 // written, the exiting thread waits for its end here, before the static
 // destructors could destroy what it reads. No allocation, no lock (a
 // bounded wait for a publish in progress); signal-safe.

@@ -92,7 +92,7 @@ void WriteGtestOutputStep(const SnapshotHeader& header, bool write_output,
   // Only if the test program is still where the report found it: a phase
   // that ended just as its limit passed must not be failed in the file.
   // Never once exit() has begun: GoogleTest's results are being destroyed.
-  if (write_output && g_exiting.load(std::memory_order_acquire)) {
+  if (write_output && ExitStarted()) {
     if (GtestOutputRequested()) {
       RawWriter w(g_stall.stderr_fd);
       w.Str(

@@ -18,8 +18,12 @@
 
 namespace gtest_watchdog_internal {
 
-bool g_helper_stays = false;
-pid_t g_helper_pid = 0;
+namespace {
+
+bool g_helper_stays = false;  // it will kill the stopped children
+pid_t g_helper_pid = 0;       // never stopped with the test's children
+
+}  // namespace
 
 bool RunHelper(int64_t deadline_ns) {
   static char arg[64];
@@ -100,6 +104,18 @@ bool RunHelper(int64_t deadline_ns) {
     const timespec pause = {0, 2000000};
     nanosleep(&pause, nullptr);
   }
+}
+
+pid_t HelperPid() { return g_helper_pid; }
+
+bool HelperStays() { return g_helper_stays; }
+
+void HandChildrenToHelper(const pid_t* pids, int n) {
+  if (!g_helper_stays) return;
+  const ssize_t bytes = static_cast<ssize_t>(sizeof(pid_t)) * n;
+  g_helper_stays =
+      WriteAll(g_stall.go_pipe[1], reinterpret_cast<const char*>(pids),
+               static_cast<size_t>(bytes));
 }
 
 }  // namespace gtest_watchdog_internal

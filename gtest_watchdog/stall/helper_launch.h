@@ -22,13 +22,23 @@ constexpr int kMessageFd = kReportHelperMessageFd;
 constexpr int kGoFd = kReportHelperGoFd;
 constexpr int kDoneFd = kReportHelperDoneFd;
 
-extern bool g_helper_stays;  // it will kill the stopped children
-extern pid_t g_helper_pid;   // never stopped with the test's children
-
 // Starts the report helper on the snapshot and waits for it. True if it
 // exited 0 (report complete). Signal-safe: no allocation (posix_spawn maps
 // its child's stack with mmap), no lock; everything it passes — file
 // actions, argv, the environment copy — was prepared before.
 bool RunHelper(int64_t deadline_ns);
+
+// The helper's pid once RunHelper started it (it stays set after the helper
+// ended), 0 before: never stopped with the test's children. Signal-safe.
+pid_t HelperPid();
+
+// Whether the helper said the report is complete and stays, to kill the
+// test's stopped children once we are gone. Signal-safe.
+bool HelperStays();
+
+// Sends the pids of the test's stopped children to a helper that stays; if
+// they cannot all be sent, it no longer counts as staying (HelperStays), and
+// the stall path kills them itself. Signal-safe.
+void HandChildrenToHelper(const pid_t* pids, int n);
 
 }  // namespace gtest_watchdog_internal

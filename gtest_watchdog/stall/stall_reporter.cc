@@ -63,13 +63,35 @@ void StallReporter::WarnSlow(const ArmedPhase& armed, int64_t now_ns) {
 
 namespace {
 
+// Step 6. The test's child processes are stopped first: a test thread
+// waiting for one (waitpid, a pipe) must not wake up and run on — edit
+// GoogleTest's results, or even finish the run — before the abort. They are
+// killed right before it (and by the dead-man if the next step hangs);
+// SIGKILL, not SIGTERM: a child given time to exit would wake the test up.
+// Returns how many were stopped (in g_stall.frozen_pids). Signal-safe.
+int FreezeChildren() {
+  int frozen = 0;
+  if (g_stall.frozen_pids != nullptr) {
+    // Not the helper: stopped, it could neither finish nor kill the others,
+    // and would hold the report's stderr pipe open for ever.
+    frozen = FreezeDescendants(g_stall.pid, g_stall.frozen_pids,
+                               kChildPidCapacity, HelperPid());
+    if (frozen < 0) frozen = 0;
+    if (frozen > 0) DeadMan::SetChildPids(g_stall.frozen_pids, frozen);
+    // The helper kills them the moment we are gone: killed now, they would
+    // wake a test waiting for them, which would run on until our abort.
+    if (frozen > 0) HandChildrenToHelper(g_stall.frozen_pids, frozen);
+  }
+  return frozen;
+}
+
 // Steps 2-7 of the stall path, shared by stalls and signals: threads, their
 // stacks, the snapshot, the helper (or the raw fallback), the children
 // stopped, GoogleTest's output. `ev` is the signal being reported, or null;
 // its thread's stack was taken by the handler and is not asked for again.
 // `write_output`: GoogleTest's output is about the phase the board shows.
-// Returns the number of children stopped (in g_stall.frozen_pids). Signal-safe
-// in the sense above, up to GoogleTest's output.
+// Returns the number of children stopped (in g_stall.frozen_pids).
+// Signal-safe in the sense above, up to GoogleTest's output.
 int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
                      bool write_output) {
   // Free descriptors even if the process ran out of them.
@@ -91,32 +113,8 @@ int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
   }
   if (!ok) WriteFallback(header, threads.in, threads.count);
 
-  // The test's child processes are stopped first: a test thread waiting
-  // for one (waitpid, a pipe) must not wake up and run on — edit
-  // GoogleTest's results, or even finish the run — before the abort. They
-  // are killed right before it (and by the dead-man if the next step
-  // hangs); SIGKILL, not SIGTERM: a child given time to exit would wake the
-  // test up.
-  int frozen = 0;
-  if (g_stall.frozen_pids != nullptr) {
-    // Not the helper: stopped, it could neither finish nor kill the others,
-    // and would hold the report's stderr pipe open for ever.
-    frozen = FreezeDescendants(g_stall.pid, g_stall.frozen_pids,
-                               kChildPidCapacity, g_helper_pid);
-    if (frozen < 0) frozen = 0;
-    if (frozen > 0) DeadMan::SetChildPids(g_stall.frozen_pids, frozen);
-    // The helper kills them the moment we are gone: killed now, they would
-    // wake a test waiting for them, which would run on until our abort.
-    if (g_helper_stays && frozen > 0) {
-      const ssize_t bytes = static_cast<ssize_t>(sizeof(pid_t)) * frozen;
-      g_helper_stays =
-          WriteAll(g_stall.go_pipe[1],
-                   reinterpret_cast<const char*>(g_stall.frozen_pids),
-                   static_cast<size_t>(bytes));
-    }
-  }
+  const int frozen = FreezeChildren();
   WriteGtestOutputStep(header, write_output, ok);
-
   return frozen;
 }
 
@@ -132,7 +130,7 @@ void BlockSigpipe() {
 // Without the helper to do it, kill the stopped children ourselves (a test
 // waiting for one may run a moment before the end lands). Signal-safe.
 void KillFrozenChildren(int frozen) {
-  for (int i = 0; !g_helper_stays && i < frozen; ++i) {
+  for (int i = 0; !HelperStays() && i < frozen; ++i) {
     if (g_stall.frozen_pids[i] > 1) kill(g_stall.frozen_pids[i], SIGKILL);
   }
 }
@@ -254,7 +252,7 @@ void StallReporter::ReportSignal(const ArmedPhase& armed, int64_t now_ns) {
                    ? "the handler the signal was passed on to"
                    : "ending the process by the signal",
                /*reset_sigabrt=*/false);
-  g_report_done.store(true);  // an exit() from here on is the program's own
+  MarkReportDone();  // an exit() from here on is the program's own
   FatalSignals::HandBack();
   ParkForever();  // the signalled thread ends the process
 }
