@@ -26,9 +26,9 @@ bool ExitStarted();
 void MarkReportDone();
 
 // "Suite.Name" into buf. Reads gtest's std::string members via c_str():
-// no allocation, no lock. Signal-safe as far as the objects are alive: until
-// exit() starts (see ExitStarted); from then on only the names copied then,
-// for the phase that ran then, are used.
+// no allocation, no lock, as far as the objects are alive: until exit()
+// starts (see ExitStarted); from then on only the names copied then, for the
+// phase that ran then, are used. Signal-safe.
 void DescribeSubject(const ArmedPhase& a, char (&test)[1024],
                      char (&suite)[512]);
 
@@ -37,7 +37,7 @@ void DescribeSubject(const ArmedPhase& a, char (&test)[1024],
 // objects still live, then says the program is exiting. If a report is being
 // written, the exiting thread waits for its end here, before the static
 // destructors could destroy what it reads. No allocation, no lock (a
-// bounded wait for a publish in progress); signal-safe.
+// bounded wait for a publish in progress). Signal-safe.
 void OnExitStarts();
 
 }  // namespace gtest_watchdog_internal

@@ -12,12 +12,12 @@
 
 namespace gtest_watchdog_internal {
 
-// The report's first line, written by the stall path itself. Signal-safe:
-// no allocation, no lock.
+// The report's first line, written by the stall path itself. Signal-safe.
+// No allocation, no lock.
 void WriteHeadline(RawWriter& w, const SnapshotHeader& h);
 
 // The raw report, when the helper could not produce the symbolized one.
-// Stall path: signal-safe, no allocation, no lock.
+// Signal-safe. No allocation, no lock.
 void WriteFallback(const SnapshotHeader& h, const SnapshotThreadIn* threads,
                    int count);
 

@@ -21,6 +21,8 @@ namespace {
 // Allocates (GoogleTest's printers): runs last, under the dead-man timer.
 void WriteGoogleTestOutput(const SnapshotHeader& header, bool helper_ok) {
   if (!GtestOutputRequested()) return;  // nothing to allocate for
+  // Static: 64 KiB is too big for a stack, and only the watchdog thread
+  // reports, once per process.
   static char message[64 * 1024];
   size_t len = 0;
   if (helper_ok && g_stall.message_fd >= 0 &&

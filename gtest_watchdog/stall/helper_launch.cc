@@ -13,6 +13,7 @@
 
 #include "gtest_watchdog/base/clock.h"
 #include "gtest_watchdog/base/raw_writer.h"
+#include "gtest_watchdog/dump/helper_protocol.h"
 #include "gtest_watchdog/stall/dead_man.h"
 #include "gtest_watchdog/stall/stall_state.h"
 
@@ -26,6 +27,8 @@ pid_t g_helper_pid = 0;       // never stopped with the test's children
 }  // namespace
 
 bool RunHelper(int64_t deadline_ns) {
+  // posix_spawn takes argv as char* const[]: its strings live in writable
+  // static storage (a string literal is const); one report per process.
   static char arg[64];
   {
     RawWriter w(-1);

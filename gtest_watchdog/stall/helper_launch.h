@@ -11,19 +11,14 @@
 
 #include <cstdint>
 
-#include "gtest_watchdog/dump/helper_protocol.h"
-
 namespace gtest_watchdog_internal {
 
-// Where the helper finds the snapshot (after stdin/stdout/stderr), where it
-// leaves the failure message, and where it waits for ptrace permission.
+// Where the helper finds the snapshot (after stdin/stdout/stderr); its other
+// descriptors are in dump/helper_protocol.h. Signal-safe.
 constexpr int kSnapshotFd = 3;
-constexpr int kMessageFd = kReportHelperMessageFd;
-constexpr int kGoFd = kReportHelperGoFd;
-constexpr int kDoneFd = kReportHelperDoneFd;
 
 // Starts the report helper on the snapshot and waits for it. True if it
-// exited 0 (report complete). Signal-safe: no allocation (posix_spawn maps
+// exited 0 (report complete). Signal-safe. No allocation (posix_spawn maps
 // its child's stack with mmap), no lock; everything it passes — file
 // actions, argv, the environment copy — was prepared before.
 bool RunHelper(int64_t deadline_ns);

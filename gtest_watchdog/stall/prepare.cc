@@ -1,3 +1,7 @@
+// StallReporter's start-up half (stall_reporter.h): Prepare and
+// AttachWatchdogThread make everything the stall path needs (stall_state.h)
+// while allocating and opening files is still safe.
+
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -22,10 +26,14 @@
 
 extern char** environ;
 
-// StallReporter's start-up half: everything the stall path needs is made
-// here, while allocating and opening files is still safe.
 namespace gtest_watchdog_internal {
 namespace {
+
+// Where the helper leaves the failure message, where it waits for ptrace
+// permission, and where it says the report is complete.
+constexpr int kMessageFd = kReportHelperMessageFd;
+constexpr int kGoFd = kReportHelperGoFd;
+constexpr int kDoneFd = kReportHelperDoneFd;
 
 // Our descriptors live above the helper's fixed ones (2-5): the file
 // actions dup2 them onto 2-5 one after another, and a source that is itself

@@ -46,6 +46,7 @@ bool StallReporter::DebuggerAttached() {
 }
 
 void StallReporter::WarnSlow(const ArmedPhase& armed, int64_t now_ns) {
+  // Static: only the watchdog thread calls this, so one copy is enough.
   static char test_name[1024];
   static char suite_name[512];
   DescribeSubject(armed, test_name, suite_name);
@@ -151,6 +152,8 @@ void FillCommonHeader(SnapshotHeader* header, const char* test_name,
 
 void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& fired,
                                    const TotalLimit& total, int64_t now_ns) {
+  // Static: only the watchdog thread calls this, so one copy is enough;
+  // the report's header points here until the process ends.
   static char test_name[1024];
   static char suite_name[512];
   DescribeSubject(fired, test_name, suite_name);
@@ -218,6 +221,8 @@ void StallReporter::ReportSignal(const ArmedPhase& armed, int64_t now_ns) {
   DeadMan::Arm(g_stall.timings.dead_man_ns, "the report",
                /*reset_sigabrt=*/false);
   BlockSigpipe();
+  // Static: only the watchdog thread calls this, so one copy is enough;
+  // the report's header points here until the process ends.
   static char test_name[1024];
   static char suite_name[512];
   DescribeSubject(armed, test_name, suite_name);

@@ -123,6 +123,9 @@ void ReadThreads(const ThreadCensus& threads, const SnapshotHeader& header,
   // The room left on each blocked thread's stack, from the mappings.
   // Parsed once, searched per thread: with thousands of threads the maps
   // have thousands of lines.
+  // Static: 4 MiB is too big for a stack, and reserved at load time it
+  // cannot fail the way a mapping made now could, with the address space
+  // exhausted; only the watchdog thread reports, once per process.
   static char maps[4 << 20];
   const ssize_t maps_len = ReadProcFile("/proc/self/maps", maps, sizeof(maps));
   int lines = 0;
