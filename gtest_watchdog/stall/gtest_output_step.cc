@@ -1,0 +1,119 @@
+#include "gtest_watchdog/stall/gtest_output_step.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "gtest_watchdog/base/raw_writer.h"
+#include "gtest_watchdog/gtest_output/after_stall.h"
+#include "gtest_watchdog/stall/exit_guard.h"
+#include "gtest_watchdog/stall/fallback_report.h"
+#include "gtest_watchdog/stall/stall_state.h"
+
+namespace gtest_watchdog_internal {
+namespace {
+
+// The failure message the helper left in the message memfd, or the
+// headline alone. Then GoogleTest's XML/JSON output, if one was requested.
+// Allocates (GoogleTest's printers): runs last, under the dead-man timer.
+void WriteGoogleTestOutput(const SnapshotHeader& header, bool helper_ok) {
+  if (!GtestOutputRequested()) return;  // nothing to allocate for
+  // Static: 64 KiB is too big for a stack, and only the watchdog thread
+  // reports, once per process.
+  static char message[64 * 1024];
+  size_t len = 0;
+  if (helper_ok && g_stall.message_fd >= 0 &&
+      lseek(g_stall.message_fd, 0, SEEK_SET) == 0) {
+    for (;;) {
+      const ssize_t n =
+          read(g_stall.message_fd, message + len, sizeof(message) - 1 - len);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      len += static_cast<size_t>(n);
+    }
+  }
+  if (len == 0) {
+    RawWriter h(-1);
+    WriteHeadline(h, header);
+    len = h.size() < sizeof(message) - 1 ? h.size() : sizeof(message) - 1;
+    memcpy(message, h.data(), len);
+  }
+  message[len] = '\0';
+  // GoogleTest's printers allocate: with the address space exhausted that
+  // throws, and the report is out already. Say so; never terminate here. A
+  // program built with -fno-exceptions cannot catch: operator new then ends
+  // it, as it would anywhere, with the report complete.
+#if defined(__cpp_exceptions)
+  try {
+#endif
+    const GtestOutputWritten written =
+        WriteGtestOutputAfterStall(std::string(message, len));
+    const char* what = header.signal.signo == 0            ? "stalled"
+                       : strcmp(header.kind, "crash") == 0 ? "crashed"
+                                                           : "interrupted";
+    const char* where = header.test_name[0] != '\0' ? "test" : "phase";
+    RawWriter w(g_stall.stderr_fd);
+    if (written.kind == GtestOutputWritten::Kind::kComplete) {
+      w.Str("[ OUTPUT   ] ")
+          .Escaped(written.path.c_str())
+          .Str(" written, with the ")
+          .Str(what)
+          .Char(' ')
+          .Str(where)
+          .Str(" failed\n");
+    } else if (written.kind == GtestOutputWritten::Kind::kMinimal) {
+      w.Str("[ OUTPUT   ] ")
+          .Escaped(written.path.c_str())
+          .Str(": GoogleTest's output generator ")
+          .Str(written.why.c_str())
+          .Str("; a minimal file with only the ")
+          .Str(what)
+          .Char(' ')
+          .Str(where)
+          .Str(
+              "'s failure is there instead (the other tests' results are "
+              "not in it)\n");
+    }
+#if defined(__cpp_exceptions)
+  } catch (...) {
+    RawWriter w(g_stall.stderr_fd);
+    w.Str(
+        "[ WATCHDOG ] could not write GoogleTest's output file (out of "
+        "memory?)\n");
+  }
+#endif
+}
+
+}  // namespace
+
+void WriteGtestOutputStep(const SnapshotHeader& header, bool write_output,
+                          bool helper_ok) {
+  // Only if the test program is still where the report found it: a phase
+  // that ended just as its limit passed must not be failed in the file.
+  // Never once exit() has begun: GoogleTest's results are being destroyed.
+  if (write_output && ExitStarted()) {
+    if (GtestOutputRequested()) {
+      RawWriter w(g_stall.stderr_fd);
+      w.Str(
+           "[ WATCHDOG ] GoogleTest's output file is not written: the program "
+           "was already exiting, and GoogleTest's results are destroyed with "
+           "its static objects")
+          .Str(StaleOutputNote(RemoveStaleGtestOutput()))
+          .Str("\n");
+    }
+  } else if (write_output) {
+    WriteGoogleTestOutput(header, helper_ok);
+  } else if (GtestOutputRequested()) {
+    RawWriter w(g_stall.stderr_fd);
+    w.Str(
+         "[ WATCHDOG ] GoogleTest's output file is not written: the test "
+         "program moved on while the report was taken")
+        .Str(StaleOutputNote(RemoveStaleGtestOutput()))
+        .Str("\n");
+  }
+}
+
+}  // namespace gtest_watchdog_internal
