@@ -15,7 +15,7 @@ namespace gtest_watchdog_internal {
 
 class DeadMan {
  public:
-  // Creates the timer aimed at the calling thread. Not signal-safe; call
+  // Creates the timer aimed at the calling thread. Start-up only: call
   // once, from the thread that will write reports. `stderr_fd` is where the
   // last words go. Returns false if no timer could be created, or if no
   // real-time signal is free for our handler: then Arm() arms the raw
@@ -29,7 +29,7 @@ class DeadMan {
   // keeps its SIGABRT handler (another thread's abort() must not cut the
   // report short); its backstop is then a real-time signal nobody handles,
   // reset to its default action and unblocked on the calling thread.
-  // `what` must live for ever. Signal-safe (timer_settime, sigaction).
+  // `what` must live for ever. Signal-safe: timer_settime, sigaction.
   // No-op if not installed.
   static void Arm(int64_t after_ns, const char* what = "the report",
                   bool reset_sigabrt = true);
