@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "gtest_watchdog/diagnose/user_code.h"
 #include "gtest_watchdog/dump/signal_info.h"
 #include "gtest_watchdog/report/report_formatter.h"
 

@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "gtest_watchdog/config/duration.h"
 #include "gtest_watchdog/diagnose/syscall_names.h"
+#include "gtest_watchdog/diagnose/user_code.h"
 #include "gtest_watchdog/diagnose/verdict.h"
 #include "gtest_watchdog/dump/signal_info.h"
 #include "gtest_watchdog/report/report_formatter.h"

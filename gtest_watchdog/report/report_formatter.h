@@ -27,13 +27,7 @@
 
 namespace gtest_watchdog_internal {
 
-// `frames` innermost first, as symbolized.
-TestPart ClassifyTestPart(const std::vector<SourceFrame>& frames);
 const char* TestPartName(TestPart part);
-
-// The first frame (innermost first) that is the user's code: not in
-// GoogleTest, the C++ runtime, libc or the watchdog. Null if none.
-const SourceFrame* FirstUserFrame(const std::vector<SourceFrame>& frames);
 
 using SymbolizeFn = std::function<const std::vector<SourceFrame>&(uint64_t)>;
 
