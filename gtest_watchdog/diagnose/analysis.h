@@ -18,9 +18,13 @@
 #include <vector>
 
 #include "gtest_watchdog/diagnose/report_model.h"
-#include "gtest_watchdog/report/report_formatter.h"
+#include "gtest_watchdog/symbolize/symbolizer.h"
 
 namespace gtest_watchdog_internal {
+
+// The symbolized frames at a program counter, innermost first (inlined
+// calls expanded). Helper process only.
+using SymbolizeFn = std::function<const std::vector<SourceFrame>&(uint64_t)>;
 
 // Frames of a thread unwound from outside (ptrace) by the helper.
 struct ExternalStack {

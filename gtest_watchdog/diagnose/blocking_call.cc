@@ -16,9 +16,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "gtest_watchdog/diagnose/model_text.h"
 #include "gtest_watchdog/diagnose/syscall_names.h"
 #include "gtest_watchdog/dump/signal_info.h"
-#include "gtest_watchdog/report/report_formatter.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3  // waitid on a pidfd: Linux 5.4, glibc 2.36
@@ -237,37 +237,6 @@ std::string FactsText(const FdFacts& f) {
 }
 
 }  // namespace
-
-const char* BlockKindId(BlockKind kind) {
-  switch (kind) {
-    case BlockKind::kRunning:
-      return "running";
-    case BlockKind::kFd:
-      return "fd";
-    case BlockKind::kChild:
-      return "child";
-    case BlockKind::kSleep:
-      return "sleep";
-    case BlockKind::kSignal:
-      return "signal";
-    case BlockKind::kFutex:
-      return "futex";
-    case BlockKind::kMemory:
-      return "memory";
-    case BlockKind::kOther:
-      return "other";
-    case BlockKind::kUnknown:
-      break;
-  }
-  return "unknown";
-}
-
-std::string DurationText(int64_t ns) {
-  if (ns < 1000000000) {
-    return absl::StrFormat("%d ms", ns / 1000000);
-  }
-  return absl::StrFormat("%.2f s", static_cast<double>(ns) / 1e9);
-}
 
 CallDecoder::CallDecoder(const ProcView& view, pid_t pid,
                          std::vector<ChildProcess> children)

@@ -69,9 +69,6 @@ enum class BlockKind {
   kMemory,   // a memory-map call: waits for another thread of ours
   kOther,    // another system call
 };
-// "unknown", "running", "fd", "child", "sleep", "signal", "futex",
-// "memory", "other".
-const char* BlockKindId(BlockKind kind);
 
 struct BlockingCall {
   BlockKind kind = BlockKind::kUnknown;
@@ -138,8 +135,5 @@ class CallDecoder {
 // The call's name and kind, without looking at the process (for a model
 // built without one).
 BlockingCall UndecodedCall(const SnapshotThread& t);
-
-// "3600.00 s", "250 ms": a duration for the report.
-std::string DurationText(int64_t ns);
 
 }  // namespace gtest_watchdog_internal

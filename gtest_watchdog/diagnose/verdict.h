@@ -51,8 +51,4 @@ int QueuedPercent(const ThreadModel& t);
 // are filled in.
 Verdict DecideVerdict(const ReportModel& model);
 
-// "deadlock", "busy", "blocked", "slow-progress", "waiting-for-notify",
-// "no-clear-cause", "crash"; "" for kNone.
-const char* VerdictKindId(VerdictKind kind);
-
 }  // namespace gtest_watchdog_internal

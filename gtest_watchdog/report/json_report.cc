@@ -16,11 +16,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "gtest_watchdog/config/duration.h"
+#include "gtest_watchdog/diagnose/model_text.h"
 #include "gtest_watchdog/diagnose/syscall_names.h"
 #include "gtest_watchdog/diagnose/user_code.h"
-#include "gtest_watchdog/diagnose/verdict.h"
 #include "gtest_watchdog/dump/signal_info.h"
-#include "gtest_watchdog/report/report_formatter.h"
 #include "nlohmann/json.hpp"
 
 namespace gtest_watchdog_internal {
@@ -45,58 +44,6 @@ Json StringOrNull(const std::string& s) {
 }
 
 Json TidOrNull(pid_t tid) { return tid == 0 ? Json(nullptr) : Json(tid); }
-
-const char* TestPartId(TestPart part) {
-  switch (part) {
-    case TestPart::kConstructor:
-      return "constructor";
-    case TestPart::kSetUp:
-      return "SetUp";
-    case TestPart::kBody:
-      return "body";
-    case TestPart::kTearDown:
-      return "TearDown";
-    case TestPart::kDestructor:
-      return "destructor";
-    case TestPart::kUnknown:
-      break;
-  }
-  return "unknown";
-}
-
-const char* WaitKindId(WaitKind kind) {
-  switch (kind) {
-    case WaitKind::kMutex:
-      return "mutex";
-    case WaitKind::kRwlockWrite:
-      return "rwlock-write";
-    case WaitKind::kRwlockRead:
-      return "rwlock-read";
-    case WaitKind::kCondition:
-      return "condition";
-    case WaitKind::kJoin:
-      return "join";
-    case WaitKind::kOtherFutex:
-      return "futex";
-    case WaitKind::kNone:
-      break;
-  }
-  return "none";
-}
-
-const char* StackSourceId(StackSource source) {
-  switch (source) {
-    case StackSource::kSignal:
-      return "signal";
-    case StackSource::kPtrace:
-      return "ptrace";
-    case StackSource::kKernelPc:
-      return "kernel-pc";
-    case StackSource::kNone:
-      break;
-  }
-  return "none";
-}
 
 Json FrameJson(const SourceFrame& f) {
   Json j;
