@@ -63,7 +63,8 @@ struct BlockingCall {
 
 // Decodes the blocking calls of one stalled process. Its descriptors are
 // described by an FdDescriber, which reads the socket and descriptor
-// tables once, on first need. Allocates; locks: no; signal-safe: no.
+// tables once, on first need. Helper process only: allocates; locks: no;
+// signal-safe: no.
 class CallDecoder {
  public:
   CallDecoder(const ProcView& view, pid_t pid,

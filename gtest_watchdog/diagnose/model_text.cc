@@ -6,6 +6,7 @@
 namespace gtest_watchdog_internal {
 namespace {
 
+// The thread with `tid` in the model, or null.
 const ThreadModel* ByTid(const ReportModel& m, pid_t tid) {
   for (const ThreadModel& t : m.threads) {
     if (t.raw->tid == tid) return &t;

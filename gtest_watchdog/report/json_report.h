@@ -24,7 +24,8 @@ std::string FormatJsonReport(const ReportModel& model);
 
 // Writes `json` to `path` with WriteReportFile (base/report_file.h), which
 // refuses a planted link, FIFO, device, hard link or other user's file.
-// Returns false with *error naming the path and the reason.
+// Returns false with *error naming the path and the reason. Helper process
+// only.
 bool WriteJsonReportFile(const std::string& path, const std::string& json,
                          std::string* error);
 
