@@ -90,7 +90,7 @@ class CallDecoder {
 };
 
 // The call's name and kind, without looking at the process (for a model
-// built without one).
+// built without one). Helper process only.
 BlockingCall UndecodedCall(const SnapshotThread& t);
 
 }  // namespace gtest_watchdog_internal

@@ -19,7 +19,7 @@ constexpr int kJsonReportSchemaVersion = 2;
 
 // One pretty-printed JSON document (2-space indent, trailing newline).
 // Bytes that are not valid UTF-8 (thread names, paths, commands) are
-// replaced by U+FFFD rather than failing the report.
+// replaced by U+FFFD rather than failing the report. Helper process only.
 std::string FormatJsonReport(const ReportModel& model);
 
 // Writes `json` to `path` with WriteReportFile (base/report_file.h), which

@@ -30,16 +30,18 @@ struct FormatOptions {
 };
 
 // The text report: headline, where the test is stuck, deadlocks, census,
-// children, then every group of threads with its stack.
+// children, then every group of threads with its stack. Helper process only.
 std::string FormatReport(const ReportModel& model,
                          const FormatOptions& options);
 // Shorthand: analyses `snapshot` with nothing but `symbolize`.
+// Helper process only.
 std::string FormatReport(const Snapshot& snapshot,
                          const SymbolizeFn& symbolize);
 // "Suite.Name: test body still running after 1.00 s (limit 1s, from ...)".
+// Helper process only.
 std::string Headline(const ReportModel& model);
 // The failure recorded in GoogleTest's XML/JSON output for the stalled
-// test: the headline and the test thread's stack.
+// test: the headline and the test thread's stack. Helper process only.
 std::string FormatFailureMessage(const ReportModel& model);
 
 }  // namespace gtest_watchdog_internal
