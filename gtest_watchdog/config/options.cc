@@ -17,8 +17,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "gtest_watchdog/base/report_file.h"
 #include "gtest_watchdog/config/duration.h"
-#include "gtest_watchdog/report/json_report.h"
 
 namespace gtest_watchdog_internal {
 namespace {

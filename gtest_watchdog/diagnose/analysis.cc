@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest_watchdog/diagnose/lock_analysis.h"
+#include "gtest_watchdog/diagnose/user_code.h"
 #include "gtest_watchdog/diagnose/verdict.h"
 
 namespace gtest_watchdog_internal {

@@ -18,9 +18,13 @@
 #include <vector>
 
 #include "gtest_watchdog/diagnose/report_model.h"
-#include "gtest_watchdog/report/report_formatter.h"
+#include "gtest_watchdog/symbolize/symbolizer.h"
 
 namespace gtest_watchdog_internal {
+
+// The symbolized frames at a program counter, innermost first (inlined
+// calls expanded). Helper process only.
+using SymbolizeFn = std::function<const std::vector<SourceFrame>&(uint64_t)>;
 
 // Frames of a thread unwound from outside (ptrace) by the helper.
 struct ExternalStack {
@@ -32,6 +36,7 @@ struct ExternalStack {
 // Name of the data object at an address ("g_mutex"), or "".
 using DataSymbolFn = std::function<std::string(uint64_t)>;
 
+// What Analyze works from. Helper process only.
 struct AnalysisInput {
   const Snapshot* snapshot = nullptr;
   SymbolizeFn symbolize;
@@ -44,11 +49,11 @@ struct AnalysisInput {
   std::function<BlockingCall(const SnapshotThread&)> decode_call;
 };
 
-// Builds the model, the verdict included.
+// Builds the model, the verdict included. Helper process only.
 ReportModel Analyze(const AnalysisInput& input);
 
 // Threads print as one when these are equal: same frames, wait, decoded
-// call, CPU verdict and state.
+// call, CPU verdict and state. Helper process only.
 std::string GroupKey(const ThreadModel& t);
 
 }  // namespace gtest_watchdog_internal

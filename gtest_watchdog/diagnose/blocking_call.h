@@ -2,11 +2,12 @@
 //
 // What a blocked thread waits for, from outside the process: the system
 // call it sits in (number and arguments, read by the stalled process from
-// /proc/self/task/TID/syscall) decoded against the process's descriptor
-// table, its sockets in /proc/PID/net, its child processes and the memory
-// its arguments point to. A read() becomes "pipe (read end; write end held
-// by this process: fd 7)", a recvfrom() "TCP socket 127.0.0.1:40112 ->
-// 127.0.0.1:5555 (established)", a wait4() the child's pid and command.
+// /proc/self/task/TID/syscall) decoded against the process's descriptors
+// (descriptor_facts.h says what each is), its child processes and the
+// memory its arguments point to. A read() becomes "pipe (read end; write
+// end held by this process: fd 7)", a recvfrom() "TCP socket
+// 127.0.0.1:40112 -> 127.0.0.1:5555 (established)", a wait4() the child's
+// pid and command.
 //
 // Report helper process only: allocates, not signal-safe. Everything it
 // learns about the process comes through a ProcView, so it is unit-tested
@@ -20,43 +21,12 @@
 #include <string>
 #include <vector>
 
-#include "gtest_watchdog/diagnose/net_tables.h"
+#include "gtest_watchdog/diagnose/descriptor_facts.h"
 #include "gtest_watchdog/diagnose/proc_view.h"
 #include "gtest_watchdog/dump/child_processes.h"
 #include "gtest_watchdog/dump/snapshot.h"
 
 namespace gtest_watchdog_internal {
-
-// A descriptor held by one of the test's processes.
-struct FdHolder {
-  pid_t pid = 0;
-  int fd = -1;
-  bool self = false;    // the stalled process itself
-  std::string command;  // a child's command line; "" for ourselves
-};
-
-// What one descriptor of the stalled process is.
-struct FdFacts {
-  int fd = -1;  // -1: not a descriptor yet (a FIFO being opened)
-  // "file", "directory", "device", "pipe", "fifo", "tcp", "tcp6", "udp",
-  // "udp6", "unix", "socket", "eventfd", "timerfd", "signalfd", "epoll",
-  // "inotify", "pidfd", "anon", "closed".
-  std::string kind;
-  std::string target;  // the /proc/PID/fd link: a path, "pipe:[123]", ...
-  std::string path;    // files, FIFOs, devices, named Unix sockets
-  std::string access;  // "read", "write", "read-write"; "" unknown
-  std::string events;  // poll/select/epoll: what is awaited ("read", ...)
-  SocketEntry socket;  // sockets found in /proc/net; protocol "" otherwise
-  // Pipes and FIFOs: the other end's holders among the test's processes
-  // (the writers of a reader's pipe, the readers of a writer's).
-  std::vector<FdHolder> other_end;
-  // Connected TCP and Unix sockets: the peer's holders among the test's
-  // processes (for a Unix socket, socket.remote is then the peer's name);
-  // peer_not_accepted: the peer is a listener that has not accepted yet.
-  std::vector<FdHolder> peer;
-  bool peer_not_accepted = false;
-  std::string text;  // the description as printed
-};
 
 enum class BlockKind {
   kUnknown,  // no system call information
@@ -69,9 +39,6 @@ enum class BlockKind {
   kMemory,   // a memory-map call: waits for another thread of ours
   kOther,    // another system call
 };
-// "unknown", "running", "fd", "child", "sleep", "signal", "futex",
-// "memory", "other".
-const char* BlockKindId(BlockKind kind);
 
 struct BlockingCall {
   BlockKind kind = BlockKind::kUnknown;
@@ -94,9 +61,10 @@ struct BlockingCall {
   std::string text;
 };
 
-// Decodes the blocking calls of one stalled process. Reads its socket
-// tables and the descriptor tables of it and its children once, on first
-// need. Allocates; locks: no; signal-safe: no.
+// Decodes the blocking calls of one stalled process. Its descriptors are
+// described by an FdDescriber, which reads the socket and descriptor
+// tables once, on first need. Helper process only: allocates; locks: no;
+// signal-safe: no.
 class CallDecoder {
  public:
   CallDecoder(const ProcView& view, pid_t pid,
@@ -106,17 +74,6 @@ class CallDecoder {
   FdFacts DescribeFd(int fd);
 
  private:
-  struct Held {
-    FdHolder holder;
-    std::string target;
-  };
-  const std::vector<Held>& Holders();
-  std::string AccessOf(pid_t pid, int fd);
-  const std::vector<SocketEntry>& Sockets();
-  void FindOtherEnd(FdFacts* f);
-  void FindPeer(FdFacts* f);
-  void FindUnixPeer(FdFacts* f);
-  std::vector<FdHolder> HoldersOf(const std::string& target);
   void DescribeFds(BlockingCall* call);
   void DescribeChildren(BlockingCall* call, long which, pid_t id);
   pid_t ProcessGroup(pid_t pid);  // 0 unknown
@@ -129,17 +86,11 @@ class CallDecoder {
   const ProcView& view_;
   pid_t pid_;
   std::vector<ChildProcess> children_;
-  bool sockets_read_ = false;
-  std::vector<SocketEntry> sockets_;
-  bool holders_read_ = false;
-  std::vector<Held> holders_;
+  FdDescriber fds_;
 };
 
 // The call's name and kind, without looking at the process (for a model
-// built without one).
+// built without one). Helper process only.
 BlockingCall UndecodedCall(const SnapshotThread& t);
-
-// "3600.00 s", "250 ms": a duration for the report.
-std::string DurationText(int64_t ns);
 
 }  // namespace gtest_watchdog_internal

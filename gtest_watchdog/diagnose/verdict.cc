@@ -9,8 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "gtest_watchdog/diagnose/model_text.h"
+#include "gtest_watchdog/diagnose/user_code.h"
 #include "gtest_watchdog/dump/signal_info.h"
-#include "gtest_watchdog/report/report_formatter.h"
 
 namespace gtest_watchdog_internal {
 namespace {
@@ -280,28 +281,6 @@ bool IsBusy(const ThreadModel& t) {
 
 bool IsSlow(const ThreadModel& t) {
   return Measured(t) && !IsBusy(t) && t.raw->wakeups >= kSlowWakeups;
-}
-
-const char* VerdictKindId(VerdictKind kind) {
-  switch (kind) {
-    case VerdictKind::kCrash:
-      return "crash";
-    case VerdictKind::kDeadlock:
-      return "deadlock";
-    case VerdictKind::kBusy:
-      return "busy";
-    case VerdictKind::kBlocked:
-      return "blocked";
-    case VerdictKind::kSlowProgress:
-      return "slow-progress";
-    case VerdictKind::kNotify:
-      return "waiting-for-notify";
-    case VerdictKind::kNoClearCause:
-      return "no-clear-cause";
-    case VerdictKind::kNone:
-      break;
-  }
-  return "";
 }
 
 Verdict DecideVerdict(const ReportModel& m) {

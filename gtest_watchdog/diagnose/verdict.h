@@ -39,20 +39,18 @@ constexpr double kBusyShare = 0.5;
 constexpr int64_t kSlowWakeups = 2;
 
 // True when the thread was runnable for at least kBusyShare of the
-// interval (and ran at all).
+// interval (and ran at all). Helper process only.
 bool IsBusy(const ThreadModel& t);
 // True when not busy but woken up at least kSlowWakeups times.
+// Helper process only.
 bool IsSlow(const ThreadModel& t);
 // Percent of the interval the thread was on a CPU / waited for one.
+// Helper process only.
 int CpuPercent(const ThreadModel& t);
 int QueuedPercent(const ThreadModel& t);
 
 // Decides the verdict for a model whose threads, waits, calls and cycles
-// are filled in.
+// are filled in. Helper process only.
 Verdict DecideVerdict(const ReportModel& model);
-
-// "deadlock", "busy", "blocked", "slow-progress", "waiting-for-notify",
-// "no-clear-cause", "crash"; "" for kNone.
-const char* VerdictKindId(VerdictKind kind);
 
 }  // namespace gtest_watchdog_internal

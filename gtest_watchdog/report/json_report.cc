@@ -1,25 +1,17 @@
 #include "gtest_watchdog/report/json_report.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <climits>
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "gtest_watchdog/base/report_file.h"
 #include "gtest_watchdog/config/duration.h"
+#include "gtest_watchdog/diagnose/model_text.h"
 #include "gtest_watchdog/diagnose/syscall_names.h"
-#include "gtest_watchdog/diagnose/verdict.h"
+#include "gtest_watchdog/diagnose/user_code.h"
 #include "gtest_watchdog/dump/signal_info.h"
-#include "gtest_watchdog/report/report_formatter.h"
 #include "nlohmann/json.hpp"
 
 namespace gtest_watchdog_internal {
@@ -44,58 +36,6 @@ Json StringOrNull(const std::string& s) {
 }
 
 Json TidOrNull(pid_t tid) { return tid == 0 ? Json(nullptr) : Json(tid); }
-
-const char* TestPartId(TestPart part) {
-  switch (part) {
-    case TestPart::kConstructor:
-      return "constructor";
-    case TestPart::kSetUp:
-      return "SetUp";
-    case TestPart::kBody:
-      return "body";
-    case TestPart::kTearDown:
-      return "TearDown";
-    case TestPart::kDestructor:
-      return "destructor";
-    case TestPart::kUnknown:
-      break;
-  }
-  return "unknown";
-}
-
-const char* WaitKindId(WaitKind kind) {
-  switch (kind) {
-    case WaitKind::kMutex:
-      return "mutex";
-    case WaitKind::kRwlockWrite:
-      return "rwlock-write";
-    case WaitKind::kRwlockRead:
-      return "rwlock-read";
-    case WaitKind::kCondition:
-      return "condition";
-    case WaitKind::kJoin:
-      return "join";
-    case WaitKind::kOtherFutex:
-      return "futex";
-    case WaitKind::kNone:
-      break;
-  }
-  return "none";
-}
-
-const char* StackSourceId(StackSource source) {
-  switch (source) {
-    case StackSource::kSignal:
-      return "signal";
-    case StackSource::kPtrace:
-      return "ptrace";
-    case StackSource::kKernelPc:
-      return "kernel-pc";
-    case StackSource::kNone:
-      break;
-  }
-  return "none";
-}
 
 Json FrameJson(const SourceFrame& f) {
   Json j;
@@ -407,285 +347,15 @@ std::string FormatJsonReport(const ReportModel& model) {
   return out;
 }
 
-namespace {
-
-// Closes on every way out of the walk below.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { Reset(-1); }
-  int get() const { return fd_; }
-  int Release() {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void Reset(int fd) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
-
-// O_PATH: only a handle to walk from and to openat in; it needs search
-// (x) permission alone, not read, and cannot itself read or write.
-constexpr int kDirFlags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-
-bool OwnedByUsOrRoot(uid_t uid) { return uid == geteuid() || uid == 0; }
-
-// Anyone may rename, remove or add entries, and another user set it up
-// that way: a trap. The sticky bit (/tmp) limits renames and removals to
-// each entry's owner. One that we or root made writable by all (a
-// Kubernetes emptyDir volume, a CI artifact directory) is the setup's own
-// choice: accepted, since no link is followed and no file of another user
-// is written (WhyNotReportFile).
-bool ForeignAndWritableByAll(const struct stat& st) {
-  return (st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0 &&
-         !OwnedByUsOrRoot(st.st_uid);
-}
-
-std::string WritableByAllWhy(const std::string& shown, const struct stat& st) {
-  return absl::StrFormat(
-      "its directory '%s' belongs to uid %d and may be changed by any user "
-      "(mode %04o: writable by all, without the sticky bit), so the report "
-      "could be swapped",
-      shown, st.st_uid, st.st_mode & 07777);
-}
-
-std::string Joined(const std::vector<std::string>& names) {
-  if (names.empty()) return "/";
-  std::string out;
-  for (const std::string& n : names) absl::StrAppend(&out, "/", n);
-  return out;
-}
-
-}  // namespace
-
-int OpenReportDirectory(const std::string& dir, bool follow_links,
-                        std::string* canonical, std::string* why) {
-  if (dir.empty() || dir[0] != '/') {
-    *why = absl::StrCat("its directory '", dir, "' is not an absolute path");
-    return -1;
-  }
-  // Components still to walk, the next one last; a link's target is pushed
-  // here and walked like the rest.
-  std::vector<std::string> pending = absl::StrSplit(dir, '/');
-  std::reverse(pending.begin(), pending.end());
-  std::vector<std::string> walked;  // real directories below "/"
-  Fd cur(open("/", kDirFlags));
-  struct stat st;
-  if (cur.get() < 0 || fstat(cur.get(), &st) != 0) {
-    *why = absl::StrCat("cannot open '/': ", strerror(errno));
-    return -1;
-  }
-  if (ForeignAndWritableByAll(st)) {
-    *why = WritableByAllWhy("/", st);
-    return -1;
-  }
-  int links = 0;
-  while (!pending.empty()) {
-    const std::string name = std::move(pending.back());
-    pending.pop_back();
-    if (name.empty() || name == ".") continue;
-    if (name == "..") {
-      // Back into a directory already checked on the way in; "/.." is "/".
-      if (walked.empty()) continue;
-      Fd up(openat(cur.get(), "..", kDirFlags));
-      if (up.get() < 0) {
-        *why = absl::StrCat("cannot open '", Joined(walked),
-                            "/..': ", strerror(errno));
-        return -1;
-      }
-      cur.Reset(up.Release());
-      walked.pop_back();
-      continue;
-    }
-    const std::string shown =
-        absl::StrCat(walked.empty() ? "" : Joined(walked), "/", name);
-    // O_NOFOLLOW: a link here fails with ENOTDIR instead of being followed
-    // by the kernel; it is followed below only after the checks.
-    Fd next(openat(cur.get(), name.c_str(), kDirFlags | O_NOFOLLOW));
-    if (next.get() < 0) {
-      const int err = errno;
-      struct stat lst;
-      const bool is_link =
-          fstatat(cur.get(), name.c_str(), &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
-          S_ISLNK(lst.st_mode);
-      if (!is_link) {
-        if (err == ENOENT) {
-          *why = absl::StrCat("its directory '", shown, "' does not exist");
-        } else if (err == ENOTDIR) {
-          *why = absl::StrCat("'", shown, "' on its path is not a directory");
-        } else {
-          *why = absl::StrCat("cannot open its directory '", shown,
-                              "': ", strerror(err));
-        }
-        return -1;
-      }
-      if (!follow_links) {
-        *why = absl::StrCat("its directory '", shown,
-                            "' is a symbolic link; the report is written "
-                            "only through real directories (links are "
-                            "resolved once, at start-up)");
-        return -1;
-      }
-      // Like the kernel's protected_symlinks, everywhere: a link another
-      // user made (in /tmp, say) must not pick where our report goes; one
-      // of the directory's owner (root writing below the CI user's
-      // workspace) may, as the kernel allows it too.
-      struct stat holder;
-      if (!OwnedByUsOrRoot(lst.st_uid) &&
-          !(fstat(cur.get(), &holder) == 0 && holder.st_uid == lst.st_uid)) {
-        *why = absl::StrFormat(
-            "'%s' on its path is a symbolic link owned by uid %d, not by "
-            "this user (uid %d), root or its directory's owner; such links "
-            "are not followed",
-            shown, lst.st_uid, geteuid());
-        return -1;
-      }
-      if (++links > 40) {  // the kernel's limit (MAXSYMLINKS)
-        *why = absl::StrCat("'", shown,
-                            "' on its path: too many levels of symbolic "
-                            "links");
-        return -1;
-      }
-      char target[PATH_MAX];
-      const ssize_t n =
-          readlinkat(cur.get(), name.c_str(), target, sizeof(target));
-      if (n <= 0 || static_cast<size_t>(n) >= sizeof(target)) {
-        *why = absl::StrCat("cannot read the symbolic link '", shown, "'",
-                            n < 0 ? absl::StrCat(": ", strerror(errno)) : "");
-        return -1;
-      }
-      const std::string to(target, static_cast<size_t>(n));
-      if (to[0] == '/') {
-        cur.Reset(open("/", kDirFlags));
-        walked.clear();
-        if (cur.get() < 0) {
-          *why = absl::StrCat("cannot open '/': ", strerror(errno));
-          return -1;
-        }
-      }
-      std::vector<std::string> parts = absl::StrSplit(to, '/');
-      pending.insert(pending.end(), parts.rbegin(), parts.rend());
-      continue;
-    }
-    if (fstat(next.get(), &st) != 0) {
-      *why = absl::StrCat("cannot stat its directory '", shown,
-                          "': ", strerror(errno));
-      return -1;
-    }
-    if (ForeignAndWritableByAll(st)) {
-      *why = WritableByAllWhy(shown, st);
-      return -1;
-    }
-    cur.Reset(next.Release());
-    walked.push_back(name);
-  }
-  // Not refused: a directory the file goes in that another user owns. A
-  // test run as root in a container often writes below the CI user's
-  // workspace; that owner could replace the report afterwards anyway, and
-  // cannot redirect our write: no link is followed, and a file of theirs or
-  // with a second name is refused (WhyNotReportFile).
-  *canonical = Joined(walked);
-  return cur.Release();
-}
-
-std::string WhyNotReportFile(const struct stat& st) {
-  if (S_ISLNK(st.st_mode)) {
-    return "it is a symbolic link; the report is never written through one";
-  }
-  if (!S_ISREG(st.st_mode)) return "it exists and is not a regular file";
-  // Rewriting in place would change the file under its other names too.
-  if (st.st_nlink != 1) {
-    return absl::StrFormat("it is a regular file with %d hard links",
-                           static_cast<int64_t>(st.st_nlink));
-  }
-  if (st.st_uid != geteuid()) {
-    return absl::StrFormat(
-        "it belongs to uid %d, not to this user (uid %d); remove it first",
-        st.st_uid, geteuid());
-  }
-  return "";
-}
-
 bool WriteJsonReportFile(const std::string& path, const std::string& json,
                          std::string* error) {
-  const auto fail = [&](const std::string& why) {
-    if (error) {
-      *error =
-          absl::StrCat("cannot write the JSON report to '", path, "': ", why);
-    }
-    return false;
-  };
-  if (path.empty() || path[0] != '/') {
-    return fail("it is not an absolute path");
-  }
-  const size_t slash = path.rfind('/');
-  const std::string base = path.substr(slash + 1);
-  if (base.empty() || base == "." || base == "..") {
-    return fail("it names a directory; expected a file");
-  }
   std::string why;
-  std::string canonical;
-  // One descriptor for the directory, then openat: the directory cannot be
-  // swapped for another between the checks and the write.
-  const Fd dir(OpenReportDirectory(slash == 0 ? "/" : path.substr(0, slash),
-                                   /*follow_links=*/false, &canonical, &why));
-  if (dir.get() < 0) return fail(why);
-  // A new file first (O_EXCL): it is ours whatever its owner says (NFS
-  // with root_squash, a vfat mount with a fixed uid=), and needs no check.
-  // Else the existing one, with no O_TRUNC: nothing is changed before fstat
-  // has vetted it. O_NONBLOCK: opening a FIFO for writing would otherwise
-  // wait for a reader forever; with it, open fails (ENXIO) or fstat below
-  // refuses the FIFO. O_NOCTTY: a terminal must not become ours.
-  constexpr int kFlags =
-      O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
-  Fd fd(openat(dir.get(), base.c_str(), kFlags | O_CREAT | O_EXCL, 0644));
-  const bool created = fd.get() >= 0;
-  if (!created && errno == EEXIST) {
-    fd.Reset(openat(dir.get(), base.c_str(), kFlags));
+  if (WriteReportFile(path, json, &why)) return true;
+  if (error) {
+    *error =
+        absl::StrCat("cannot write the JSON report to '", path, "': ", why);
   }
-  if (fd.get() < 0) {
-    const int err = errno;
-    // Name the real cause: "No such device or address" for a FIFO with no
-    // reader, "Too many levels of symbolic links", or "Permission denied"
-    // for another user's file in /tmp (protected_regular) would puzzle.
-    struct stat lst;
-    if (fstatat(dir.get(), base.c_str(), &lst, AT_SYMLINK_NOFOLLOW) == 0) {
-      why = WhyNotReportFile(lst);
-      if (!why.empty()) return fail(why);
-    }
-    return fail(strerror(err));
-  }
-  struct stat st;
-  if (fstat(fd.get(), &st) != 0) return fail(strerror(errno));
-  why = created ? "" : WhyNotReportFile(st);
-  if (!why.empty()) return fail(why);
-  // Back to blocking writes (regular files ignore it, but say what we mean).
-  const int flags = fcntl(fd.get(), F_GETFL);
-  if (flags >= 0) fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
-  // Only now, for a file that is ours alone: a shorter report must leave
-  // no tail of the old one.
-  if (ftruncate(fd.get(), 0) != 0) return fail(strerror(errno));
-  const char* p = json.data();
-  size_t left = json.size();
-  while (left > 0) {
-    const ssize_t n = write(fd.get(), p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail(strerror(errno));
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  // close() reports deferred write errors (NFS, quota).
-  if (close(fd.Release()) != 0) return fail(strerror(errno));
-  return true;
+  return false;
 }
 
 }  // namespace gtest_watchdog_internal

@@ -5,37 +5,20 @@
 #include <map>
 #include <set>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "gtest_watchdog/base/text_escape.h"
 #include "gtest_watchdog/config/duration.h"
 #include "gtest_watchdog/diagnose/analysis.h"
+#include "gtest_watchdog/diagnose/model_text.h"
 #include "gtest_watchdog/diagnose/syscall_names.h"
+#include "gtest_watchdog/diagnose/user_code.h"
 #include "gtest_watchdog/diagnose/verdict.h"
 #include "gtest_watchdog/dump/signal_info.h"
 
 namespace gtest_watchdog_internal {
 namespace {
-
-bool IsGtest(const std::string& fn) {
-  return absl::StartsWith(fn, "testing::") ||
-         absl::StartsWith(fn, "void testing::") ||
-         absl::StrContains(fn, " testing::internal::");
-}
-
-bool IsRuntime(const SourceFrame& f) {
-  const std::string& fn = f.function;
-  return fn.empty() || IsGtest(fn) || absl::StartsWith(fn, "std::") ||
-         absl::StartsWith(fn, "__") || absl::StartsWith(fn, "gtest_watchdog") ||
-         absl::StartsWith(f.file, "/usr/") ||
-         // System libraries (their DWARF paths are often relative).
-         absl::StartsWith(f.module, "/usr/lib") ||
-         absl::StartsWith(f.module, "/lib") || fn == "_start" ||
-         absl::StartsWith(fn, "__libc_start") || fn == "start_thread" ||
-         fn == "clone3" || fn == "main";
-}
 
 std::string Seconds(int64_t ns) {
   return absl::StrFormat("%.2f s", static_cast<double>(ns) / 1e9);
@@ -110,78 +93,6 @@ std::string CpuText(const ThreadModel& t) {
   return "";
 }
 }  // namespace
-
-const char* StateName(char s) {
-  switch (s) {
-    case 'R':
-      return "running";
-    case 'S':
-      return "sleeping";
-    case 'D':
-      return "uninterruptible sleep";
-    case 'T':
-      return "stopped";
-    case 't':
-      return "stopped by a tracer";
-    case 'Z':
-      return "zombie";
-    case 'X':
-      return "dead";
-    case 'I':
-      return "idle";
-    default:
-      return "unknown state";
-  }
-}
-
-TestPart ClassifyTestPart(const std::vector<SourceFrame>& frames) {
-  bool in_gtest = false;
-  bool saw_create = false;
-  bool saw_delete = false;
-  for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
-    const std::string& fn = it->function;
-    if (IsGtest(fn)) {
-      in_gtest = true;
-      saw_create |= absl::StrContains(fn, "CreateTest");
-      saw_delete |= absl::StrContains(fn, "DeleteSelf_");
-      continue;
-    }
-    if (!in_gtest || fn.empty() || absl::StartsWith(fn, "std::")) continue;
-    if (absl::StrContains(fn, "::TestBody(")) return TestPart::kBody;
-    if (absl::StrContains(fn, "::SetUp(")) return TestPart::kSetUp;
-    if (absl::StrContains(fn, "::TearDown(")) return TestPart::kTearDown;
-    if (saw_delete || absl::StrContains(fn, "::~"))
-      return TestPart::kDestructor;
-    if (saw_create) return TestPart::kConstructor;
-    return TestPart::kUnknown;
-  }
-  return TestPart::kUnknown;
-}
-
-const char* TestPartName(TestPart part) {
-  switch (part) {
-    case TestPart::kConstructor:
-      return "fixture constructor";
-    case TestPart::kSetUp:
-      return "SetUp()";
-    case TestPart::kBody:
-      return "test body";
-    case TestPart::kTearDown:
-      return "TearDown()";
-    case TestPart::kDestructor:
-      return "fixture destructor";
-    case TestPart::kUnknown:
-      break;
-  }
-  return "test";
-}
-
-const SourceFrame* FirstUserFrame(const std::vector<SourceFrame>& frames) {
-  for (const SourceFrame& f : frames) {
-    if (!IsRuntime(f) && !f.file.empty()) return &f;
-  }
-  return nullptr;
-}
 
 std::string FormatReport(const Snapshot& snap, const SymbolizeFn& symbolize) {
   AnalysisInput input;
@@ -350,61 +261,6 @@ void AppendDeadlocks(std::string* out, const ReportModel& m,
 }
 
 }  // namespace
-
-std::string Basename(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-std::string ThreadLabel(const ThreadModel& t) {
-  return absl::StrCat("thread ", t.raw->tid, " \"", t.raw->name, "\"");
-}
-
-std::string LockText(const LockWait& w) {
-  const char* what =
-      w.kind == WaitKind::kMutex ? "mutex"
-      : w.kind == WaitKind::kRwlockWrite || w.kind == WaitKind::kRwlockRead
-          ? "rwlock"
-      : w.kind == WaitKind::kCondition ? "condition variable"
-                                       : "futex";
-  if (!w.lock_name.empty()) {
-    return absl::StrFormat("%s %s (0x%x)", what, w.lock_name, w.lock_addr);
-  }
-  return absl::StrFormat("%s 0x%x", what, w.lock_addr);
-}
-
-std::string WaitText(const ReportModel& m, const ThreadModel& t) {
-  const LockWait& w = t.wait;
-  std::string owner;
-  if (w.owner != 0) {
-    const ThreadModel* o = ByTid(m, w.owner);
-    owner = o != nullptr ? ThreadLabel(*o) : absl::StrCat("thread ", w.owner);
-  }
-  switch (w.kind) {
-    case WaitKind::kMutex:
-      return absl::StrCat(
-          "blocked on ", LockText(w), ", ",
-          owner.empty() ? "owner unknown" : absl::StrCat("owned by ", owner));
-    case WaitKind::kRwlockWrite:
-    case WaitKind::kRwlockRead:
-      return absl::StrCat(
-          "waiting to ",
-          w.kind == WaitKind::kRwlockWrite ? "write-lock " : "read-lock ",
-          LockText(w), ", ",
-          owner.empty() ? "no writer known (held by readers?)"
-                        : absl::StrCat("held for writing by ", owner));
-    case WaitKind::kCondition:
-      return absl::StrCat("waiting on ", LockText(w),
-                          " (for a notify; holds no lock while waiting)");
-    case WaitKind::kJoin:
-      return absl::StrCat("waiting to join ",
-                          owner.empty() ? "another thread" : owner);
-    case WaitKind::kOtherFutex:
-    case WaitKind::kNone:
-      break;
-  }
-  return "";
-}
 
 std::string FormatReport(const ReportModel& m, const FormatOptions& options) {
   const Snapshot& snap = *m.snapshot;

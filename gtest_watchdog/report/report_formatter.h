@@ -9,62 +9,39 @@
 // Text from outside (thread names, command lines, paths, socket names) goes
 // through EscapeText (text_escape.h) where FormatReport and
 // FormatFailureMessage write it, so no control byte of it reaches the
-// terminal; our own colour codes are added after. The helpers below
-// (Headline, ThreadLabel, LockText, WaitText) return raw text: the verdict
-// and the JSON report build on them and escape in their own way.
+// terminal; our own colour codes are added after. Headline returns raw
+// text, as do the model's words it shares with the verdict and the JSON
+// report (diagnose/model_text.h); each escapes them in its own way.
 //
 // Runs only in the report helper process: allocates, not signal-safe.
 #pragma once
 
-#include <cstdint>
-#include <functional>
 #include <string>
-#include <vector>
 
+#include "gtest_watchdog/diagnose/analysis.h"
 #include "gtest_watchdog/diagnose/report_model.h"
 #include "gtest_watchdog/dump/snapshot.h"
 #include "gtest_watchdog/symbolize/symbolizer.h"
 
 namespace gtest_watchdog_internal {
 
-// `frames` innermost first, as symbolized.
-TestPart ClassifyTestPart(const std::vector<SourceFrame>& frames);
-const char* TestPartName(TestPart part);
-
-// The first frame (innermost first) that is the user's code: not in
-// GoogleTest, the C++ runtime, libc or the watchdog. Null if none.
-const SourceFrame* FirstUserFrame(const std::vector<SourceFrame>& frames);
-
-using SymbolizeFn = std::function<const std::vector<SourceFrame>&(uint64_t)>;
-
 struct FormatOptions {
   bool color = false;  // ANSI colours (a terminal that wants them)
 };
 
 // The text report: headline, where the test is stuck, deadlocks, census,
-// children, then every group of threads with its stack.
+// children, then every group of threads with its stack. Helper process only.
 std::string FormatReport(const ReportModel& model,
                          const FormatOptions& options);
 // Shorthand: analyses `snapshot` with nothing but `symbolize`.
+// Helper process only.
 std::string FormatReport(const Snapshot& snapshot,
                          const SymbolizeFn& symbolize);
 // "Suite.Name: test body still running after 1.00 s (limit 1s, from ...)".
+// Helper process only.
 std::string Headline(const ReportModel& model);
 // The failure recorded in GoogleTest's XML/JSON output for the stalled
-// test: the headline and the test thread's stack.
+// test: the headline and the test thread's stack. Helper process only.
 std::string FormatFailureMessage(const ReportModel& model);
-
-// "running", "sleeping", "uninterruptible sleep", ... for a /proc state.
-const char* StateName(char state);
-
-// "file.cc" for "/src/dir/file.cc".
-std::string Basename(const std::string& path);
-// `thread 42 "name"`.
-std::string ThreadLabel(const ThreadModel& t);
-// "mutex g_lock (0x7f...)", "condition variable 0x7f...".
-std::string LockText(const LockWait& w);
-// What a thread blocked in a futex waits for, in words ("blocked on mutex
-// g_m (0x..), owned by thread 12 "io""); "" when it is not such a wait.
-std::string WaitText(const ReportModel& m, const ThreadModel& t);
 
 }  // namespace gtest_watchdog_internal

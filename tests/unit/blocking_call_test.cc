@@ -24,6 +24,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "gtest_watchdog/diagnose/model_text.h"
 #include "gtest_watchdog/diagnose/syscall_names.h"
 
 namespace gtest_watchdog_internal {

@@ -25,6 +25,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "gtest_watchdog/base/report_file.h"
 #include "nlohmann/json.hpp"
 
 extern char** environ;

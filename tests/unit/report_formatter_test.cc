@@ -17,6 +17,8 @@
 #include "gtest/gtest.h"
 #include "gtest_watchdog/base/text_escape.h"
 #include "gtest_watchdog/diagnose/analysis.h"
+#include "gtest_watchdog/diagnose/model_text.h"
+#include "gtest_watchdog/diagnose/user_code.h"
 
 namespace gtest_watchdog_internal {
 namespace {

@@ -13,6 +13,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "gtest_watchdog/diagnose/model_text.h"
 
 namespace gtest_watchdog_internal {
 namespace {

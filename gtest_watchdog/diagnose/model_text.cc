@@ -1,0 +1,220 @@
+#include "gtest_watchdog/diagnose/model_text.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace gtest_watchdog_internal {
+namespace {
+
+// The thread with `tid` in the model, or null.
+const ThreadModel* ByTid(const ReportModel& m, pid_t tid) {
+  for (const ThreadModel& t : m.threads) {
+    if (t.raw->tid == tid) return &t;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+const char* StateName(char s) {
+  switch (s) {
+    case 'R':
+      return "running";
+    case 'S':
+      return "sleeping";
+    case 'D':
+      return "uninterruptible sleep";
+    case 'T':
+      return "stopped";
+    case 't':
+      return "stopped by a tracer";
+    case 'Z':
+      return "zombie";
+    case 'X':
+      return "dead";
+    case 'I':
+      return "idle";
+    default:
+      return "unknown state";
+  }
+}
+
+const char* TestPartName(TestPart part) {
+  switch (part) {
+    case TestPart::kConstructor:
+      return "fixture constructor";
+    case TestPart::kSetUp:
+      return "SetUp()";
+    case TestPart::kBody:
+      return "test body";
+    case TestPart::kTearDown:
+      return "TearDown()";
+    case TestPart::kDestructor:
+      return "fixture destructor";
+    case TestPart::kUnknown:
+      break;
+  }
+  return "test";
+}
+
+std::string Basename(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string ThreadLabel(const ThreadModel& t) {
+  return absl::StrCat("thread ", t.raw->tid, " \"", t.raw->name, "\"");
+}
+
+std::string LockText(const LockWait& w) {
+  const char* what =
+      w.kind == WaitKind::kMutex ? "mutex"
+      : w.kind == WaitKind::kRwlockWrite || w.kind == WaitKind::kRwlockRead
+          ? "rwlock"
+      : w.kind == WaitKind::kCondition ? "condition variable"
+                                       : "futex";
+  if (!w.lock_name.empty()) {
+    return absl::StrFormat("%s %s (0x%x)", what, w.lock_name, w.lock_addr);
+  }
+  return absl::StrFormat("%s 0x%x", what, w.lock_addr);
+}
+
+std::string WaitText(const ReportModel& m, const ThreadModel& t) {
+  const LockWait& w = t.wait;
+  std::string owner;
+  if (w.owner != 0) {
+    const ThreadModel* o = ByTid(m, w.owner);
+    owner = o != nullptr ? ThreadLabel(*o) : absl::StrCat("thread ", w.owner);
+  }
+  switch (w.kind) {
+    case WaitKind::kMutex:
+      return absl::StrCat(
+          "blocked on ", LockText(w), ", ",
+          owner.empty() ? "owner unknown" : absl::StrCat("owned by ", owner));
+    case WaitKind::kRwlockWrite:
+    case WaitKind::kRwlockRead:
+      return absl::StrCat(
+          "waiting to ",
+          w.kind == WaitKind::kRwlockWrite ? "write-lock " : "read-lock ",
+          LockText(w), ", ",
+          owner.empty() ? "no writer known (held by readers?)"
+                        : absl::StrCat("held for writing by ", owner));
+    case WaitKind::kCondition:
+      return absl::StrCat("waiting on ", LockText(w),
+                          " (for a notify; holds no lock while waiting)");
+    case WaitKind::kJoin:
+      return absl::StrCat("waiting to join ",
+                          owner.empty() ? "another thread" : owner);
+    case WaitKind::kOtherFutex:
+    case WaitKind::kNone:
+      break;
+  }
+  return "";
+}
+
+const char* BlockKindId(BlockKind kind) {
+  switch (kind) {
+    case BlockKind::kRunning:
+      return "running";
+    case BlockKind::kFd:
+      return "fd";
+    case BlockKind::kChild:
+      return "child";
+    case BlockKind::kSleep:
+      return "sleep";
+    case BlockKind::kSignal:
+      return "signal";
+    case BlockKind::kFutex:
+      return "futex";
+    case BlockKind::kMemory:
+      return "memory";
+    case BlockKind::kOther:
+      return "other";
+    case BlockKind::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+std::string DurationText(int64_t ns) {
+  if (ns < 1000000000) {
+    return absl::StrFormat("%d ms", ns / 1000000);
+  }
+  return absl::StrFormat("%.2f s", static_cast<double>(ns) / 1e9);
+}
+
+const char* TestPartId(TestPart part) {
+  switch (part) {
+    case TestPart::kConstructor:
+      return "constructor";
+    case TestPart::kSetUp:
+      return "SetUp";
+    case TestPart::kBody:
+      return "body";
+    case TestPart::kTearDown:
+      return "TearDown";
+    case TestPart::kDestructor:
+      return "destructor";
+    case TestPart::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+const char* WaitKindId(WaitKind kind) {
+  switch (kind) {
+    case WaitKind::kMutex:
+      return "mutex";
+    case WaitKind::kRwlockWrite:
+      return "rwlock-write";
+    case WaitKind::kRwlockRead:
+      return "rwlock-read";
+    case WaitKind::kCondition:
+      return "condition";
+    case WaitKind::kJoin:
+      return "join";
+    case WaitKind::kOtherFutex:
+      return "futex";
+    case WaitKind::kNone:
+      break;
+  }
+  return "none";
+}
+
+const char* StackSourceId(StackSource source) {
+  switch (source) {
+    case StackSource::kSignal:
+      return "signal";
+    case StackSource::kPtrace:
+      return "ptrace";
+    case StackSource::kKernelPc:
+      return "kernel-pc";
+    case StackSource::kNone:
+      break;
+  }
+  return "none";
+}
+
+const char* VerdictKindId(VerdictKind kind) {
+  switch (kind) {
+    case VerdictKind::kCrash:
+      return "crash";
+    case VerdictKind::kDeadlock:
+      return "deadlock";
+    case VerdictKind::kBusy:
+      return "busy";
+    case VerdictKind::kBlocked:
+      return "blocked";
+    case VerdictKind::kSlowProgress:
+      return "slow-progress";
+    case VerdictKind::kNotify:
+      return "waiting-for-notify";
+    case VerdictKind::kNoClearCause:
+      return "no-clear-cause";
+    case VerdictKind::kNone:
+      break;
+  }
+  return "";
+}
+
+}  // namespace gtest_watchdog_internal

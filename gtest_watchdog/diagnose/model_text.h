@@ -1,0 +1,63 @@
+// File: gtest_watchdog/diagnose/model_text.h
+//
+// The model's words and ids, in one place: how a thread, a lock, a wait, a
+// test part, a /proc state or a duration is named. The verdict, the call
+// decoder, the text report and the JSON report all name things this way,
+// so the report says the same in every place. The words are raw text: each
+// renderer escapes them its own way. The ids are the JSON report's
+// (docs/report-json.md), stable for readers.
+//
+// The snapshot's own ids, which the stall side's signal-safe writers use
+// (StackStatusId), stay with the snapshot (dump/snapshot.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "gtest_watchdog/diagnose/report_model.h"
+
+namespace gtest_watchdog_internal {
+
+// ---- Words ----
+
+// "fixture constructor", "SetUp()", "test body", ...; "test" if unknown.
+// Helper process only.
+const char* TestPartName(TestPart part);
+
+// "running", "sleeping", "uninterruptible sleep", ... for a /proc state.
+// Helper process only.
+const char* StateName(char state);
+
+// "file.cc" for "/src/dir/file.cc". Helper process only.
+std::string Basename(const std::string& path);
+// `thread 42 "name"`. Helper process only.
+std::string ThreadLabel(const ThreadModel& t);
+// "mutex g_lock (0x7f...)", "condition variable 0x7f...".
+// Helper process only.
+std::string LockText(const LockWait& w);
+// What a thread blocked in a futex waits for, in words ("blocked on mutex
+// g_m (0x..), owned by thread 12 "io""); "" when it is not such a wait.
+// Helper process only.
+std::string WaitText(const ReportModel& m, const ThreadModel& t);
+
+// "3600.00 s", "250 ms": a duration for the report. Helper process only.
+std::string DurationText(int64_t ns);
+
+// ---- Ids (the JSON report's) ----
+
+// "constructor", "SetUp", "body", "TearDown", "destructor", "unknown".
+// Helper process only.
+const char* TestPartId(TestPart part);
+// "mutex", "rwlock-write", "rwlock-read", "condition", "join", "futex",
+// "none". Helper process only.
+const char* WaitKindId(WaitKind kind);
+// "signal", "ptrace", "kernel-pc", "none". Helper process only.
+const char* StackSourceId(StackSource source);
+// "unknown", "running", "fd", "child", "sleep", "signal", "futex",
+// "memory", "other". Helper process only.
+const char* BlockKindId(BlockKind kind);
+// "deadlock", "busy", "blocked", "slow-progress", "waiting-for-notify",
+// "no-clear-cause", "crash"; "" for kNone. Helper process only.
+const char* VerdictKindId(VerdictKind kind);
+
+}  // namespace gtest_watchdog_internal

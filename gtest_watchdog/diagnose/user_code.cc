@@ -1,0 +1,56 @@
+#include "gtest_watchdog/diagnose/user_code.h"
+
+#include "absl/strings/match.h"
+
+namespace gtest_watchdog_internal {
+
+bool IsGtest(const std::string& fn) {
+  return absl::StartsWith(fn, "testing::") ||
+         absl::StartsWith(fn, "void testing::") ||
+         absl::StrContains(fn, " testing::internal::");
+}
+
+bool IsRuntime(const SourceFrame& f) {
+  const std::string& fn = f.function;
+  return fn.empty() || IsGtest(fn) || absl::StartsWith(fn, "std::") ||
+         absl::StartsWith(fn, "__") || absl::StartsWith(fn, "gtest_watchdog") ||
+         absl::StartsWith(f.file, "/usr/") ||
+         // System libraries (their DWARF paths are often relative).
+         absl::StartsWith(f.module, "/usr/lib") ||
+         absl::StartsWith(f.module, "/lib") || fn == "_start" ||
+         absl::StartsWith(fn, "__libc_start") || fn == "start_thread" ||
+         fn == "clone3" || fn == "main";
+}
+
+TestPart ClassifyTestPart(const std::vector<SourceFrame>& frames) {
+  bool in_gtest = false;
+  bool saw_create = false;
+  bool saw_delete = false;
+  for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
+    const std::string& fn = it->function;
+    if (IsGtest(fn)) {
+      in_gtest = true;
+      saw_create |= absl::StrContains(fn, "CreateTest");
+      saw_delete |= absl::StrContains(fn, "DeleteSelf_");
+      continue;
+    }
+    if (!in_gtest || fn.empty() || absl::StartsWith(fn, "std::")) continue;
+    if (absl::StrContains(fn, "::TestBody(")) return TestPart::kBody;
+    if (absl::StrContains(fn, "::SetUp(")) return TestPart::kSetUp;
+    if (absl::StrContains(fn, "::TearDown(")) return TestPart::kTearDown;
+    if (saw_delete || absl::StrContains(fn, "::~"))
+      return TestPart::kDestructor;
+    if (saw_create) return TestPart::kConstructor;
+    return TestPart::kUnknown;
+  }
+  return TestPart::kUnknown;
+}
+
+const SourceFrame* FirstUserFrame(const std::vector<SourceFrame>& frames) {
+  for (const SourceFrame& f : frames) {
+    if (!IsRuntime(f) && !f.file.empty()) return &f;
+  }
+  return nullptr;
+}
+
+}  // namespace gtest_watchdog_internal
