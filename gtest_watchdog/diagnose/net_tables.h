@@ -40,7 +40,7 @@ struct SocketEntry {
 // Parses the text of /proc/net/tcp, tcp6, udp or udp6; `protocol` is one of
 // "tcp", "tcp6", "udp", "udp6" and is copied into each entry (any other value
 // gives no entries). Skips the header line and any malformed line (never
-// throws, never crashes on garbage).
+// throws, never crashes on garbage). Helper process only.
 std::vector<SocketEntry> ParseInetTable(const std::string& text,
                                         const std::string& protocol);
 
@@ -49,13 +49,13 @@ std::vector<SocketEntry> ParseInetTable(const std::string& text,
 // printed verbatim, newlines included, so another user's name can carry a
 // forged row: every row whose inode appears on more than one row is left
 // out, so the returned inodes are unique and a forged row for an inode the
-// kernel also lists is never believed.
+// kernel also lists is never believed. Helper process only.
 std::vector<SocketEntry> ParseUnixTable(const std::string& text);
 
 // The entry with this inode, or null. Inode 0 never matches: rows without a
 // file behind them (time-wait, pending connections) all carry 0, and no
 // descriptor can refer to them. Null too when several entries carry the
-// inode (the caller merges tables, and one of them lies).
+// inode (the caller merges tables, and one of them lies). Helper process only.
 const SocketEntry* FindSocket(const std::vector<SocketEntry>& entries,
                               uint64_t inode);
 

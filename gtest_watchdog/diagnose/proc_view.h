@@ -19,6 +19,7 @@
 
 namespace gtest_watchdog_internal {
 
+// Helper process only: every member allocates.
 class ProcView {
  public:
   virtual ~ProcView() = default;
@@ -41,10 +42,11 @@ class ProcView {
   virtual uint64_t UnixPeerInode(uint64_t inode) const = 0;
 };
 
-// The live system.
+// The live system. Helper process only.
 std::unique_ptr<ProcView> MakeSystemProcView();
 
 // Everything readable from `fd` until end of file (retrying on EINTR).
+// Helper process only.
 std::string ReadToEnd(int fd);
 
 }  // namespace gtest_watchdog_internal

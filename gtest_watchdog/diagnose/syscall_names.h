@@ -12,7 +12,7 @@
 namespace gtest_watchdog_internal {
 
 // "recvfrom" for this architecture's number of recvfrom(2); "" for a
-// number the kernel does not know (or a negative one).
+// number the kernel does not know (or a negative one). Helper process only.
 std::string SyscallName(long nr);
 
 }  // namespace gtest_watchdog_internal

@@ -11,7 +11,7 @@
 namespace gtest_watchdog_internal {
 
 // `gtest_color`: the flag's value ("auto", "yes", "no", ...); `no_color`
-// and `term`: the NO_COLOR and TERM variables (null when unset).
+// and `term`: the NO_COLOR and TERM variables (null when unset). Start-up only.
 bool ReportUsesColor(const char* gtest_color, const char* no_color,
                      const char* term, bool stderr_is_tty);
 

@@ -3,8 +3,8 @@
 // The phases of a GoogleTest run the watchdog arms a deadline for. Inside
 // kTest the fixture constructor, SetUp(), the body, TearDown() and the
 // destructor are told apart afterwards, from the stalled thread's stack
-// (see report/phase_from_stack.h), because GoogleTest emits no event between
-// them.
+// (ClassifyTestPart in diagnose/user_code.h), because GoogleTest emits no
+// event between them.
 #pragma once
 
 namespace gtest_watchdog_internal {
