@@ -43,7 +43,7 @@ constexpr long kSyscallFutex = SYS_futex;
 // join-state word there), found with thread_at (the thread whose
 // pthread_self() is at most kThreadControlBlockSpan below an address, 0 if
 // none). Condition variables and other futexes: 0.
-// Allocates: may. Locks: no. Signal-safe: no.
+// Helper process only: may allocate; takes no lock.
 LockWait ClassifyWait(
     const SnapshotThread& t, const std::vector<SourceFrame>& frames,
     const std::function<bool(pid_t)>& is_our_thread,
@@ -58,7 +58,7 @@ inline constexpr uint64_t kThreadControlBlockSpan = 4096;
 // threads[j].raw->tid. Each cycle is listed once, starting at its smallest
 // index, cycles ordered by that index; a thread waiting for a lock it holds
 // itself is a cycle of one. Condition variables and joins make no edges.
-// Allocates: yes. Locks: no. Signal-safe: no.
+// Helper process only: allocates; takes no lock.
 std::vector<DeadlockCycle> FindDeadlockCycles(
     const std::vector<ThreadModel>& threads);
 

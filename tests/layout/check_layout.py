@@ -50,9 +50,10 @@ TAGS = (
 )
 # A tag is a sentence of its own or leads one: "Signal-safe." or
 # "Signal-safe: no allocation, no lock." Never "signal-safe" inside another
-# sentence ("Not signal-safe", "signal-safe in the sense above").
+# sentence ("Not signal-safe", "signal-safe in the sense above"), and never
+# "Signal-safe: no".
 TAG_RE = re.compile(r"(?<![A-Za-z-])(" + "|".join(re.escape(t) for t in TAGS) +
-                    r")(?=[.:;,]|$)")
+                    r")(?=[.:;,]|$)(?!:\s*no\s*(?:[.;,)]|$))")
 FORBIDDEN_HEADERS = ("absl/", "spdlog/", "fmt/", "nlohmann/", "toml++/")
 FORBIDDEN_SYMBOLS = ("absl::", "spdlog::", "fmt::", "nlohmann::", "toml::")
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*[<"]([^">]+)[">]', re.M)
@@ -78,20 +79,27 @@ def section(text, title):
     return out
 
 
-def table_rows(lines):
-    """Cells of a markdown table's body rows (the header row skipped)."""
+def table_rows(lines, first_header):
+    """Cells of the body rows of the markdown table in `lines` whose header
+    row's first cell is `first_header` (case-insensitive)."""
     rows = []
+    header = None
     seen_rule = False
     for line in lines or []:
         if not line.startswith("|"):
-            if seen_rule:
+            if seen_rule and header == first_header.lower():
                 break
+            header = None
+            seen_rule = False
             continue
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if header is None:
+            header = cells[0].lower()
+            continue
         if all(re.fullmatch(r":?-+:?", c) for c in cells):
             seen_rule = True
             continue
-        if seen_rule:
+        if seen_rule and header == first_header.lower():
             rows.append(cells)
     return rows
 
@@ -122,11 +130,11 @@ class Docs:
                 problems.append(f"{path}: the 'Layers' section has no "
                                 "'NAME: a < b < c' line in a ```text block")
         self.large = {}
-        for cells in table_rows(section(text, "Files over 600 lines")):
+        for cells in table_rows(section(text, "Files over 600 lines"), "file"):
             if len(cells) >= 2 and cells[0]:
                 self.large[strip_code(cells[0])] = cells[1]
         self.tags = {}
-        rows = table_rows(section(text, "Safety tags"))
+        rows = table_rows(section(text, "Safety tags"), "header")
         if not rows:
             problems.append(f"{path}: no 'Safety tags' table")
         for cells in rows:
@@ -429,6 +437,10 @@ process under test: base < stall < init
 | File | Why |
 |---|---|
 ## Safety tags
+| Tag | Means |
+|---|---|
+| Signal-safe | no malloc |
+
 | Header | Tags |
 |---|---|
 | `base/w.h` | Signal-safe |
@@ -443,7 +455,7 @@ namespace n {
 // Writes. Signal-safe.
 void Write(int fd);
 void Write(int fd, int n);
-// A writer. Signal-safe.
+// A writer. Signal-safe: no allocation, no lock.
 class W {
  public:
   W() = default;
@@ -488,8 +500,8 @@ BROKEN = [
          "// Writes. Signal-safe.", "// Writes. Signal-safe. Start-up only."),
      "Write has 2 safety tags"),
     ("a member without its class's tag", "gtest_watchdog/base/w.h",
-     GOOD_FILES["gtest_watchdog/base/w.h"].replace("// A writer. Signal-safe.",
-                                                   "// A writer."),
+     GOOD_FILES["gtest_watchdog/base/w.h"].replace(
+         "// A writer. Signal-safe: no allocation, no lock.", "// A writer."),
      "fd has no safety tag"),
     ("a header with no row", "gtest_watchdog/stall/t.h",
      "// File: gtest_watchdog/stall/t.h\n#pragma once\n",
@@ -498,6 +510,10 @@ BROKEN = [
      GOOD_FILES["gtest_watchdog/stall/s.h"].replace("Start-up only.",
                                                     "Signal-safe."),
      "carries Signal-safe, but"),
+    ("a tag that says no", "gtest_watchdog/base/w.h",
+     GOOD_FILES["gtest_watchdog/base/w.h"].replace(
+         "// Writes. Signal-safe.", "// Writes. Signal-safe: no."),
+     "Write has no safety tag"),
     ("a tag inside a sentence", "gtest_watchdog/base/w.h",
      GOOD_FILES["gtest_watchdog/base/w.h"].replace(
          "// Writes. Signal-safe.", "// Writes. Not Signal-safe in a way."),
