@@ -133,6 +133,15 @@ class Docs:
         for cells in table_rows(section(text, "Files over 600 lines"), "file"):
             if len(cells) >= 2 and cells[0]:
                 self.large[strip_code(cells[0])] = cells[1]
+        self.text = text
+        self.folders = {}
+        for cells in table_rows(section(text, "Folders"), "folder"):
+            m = re.fullmatch(r"`(\w+)/`", cells[0].strip())
+            if m and len(cells) >= 3:
+                self.folders[m.group(1)] = cells[-1]
+        if not self.folders:
+            problems.append(f"{path}: no 'Folders' table (| folder | side | "
+                            "what lives there |)")
         self.tags = {}
         rows = table_rows(section(text, "Safety tags"), "header")
         if not rows:
@@ -362,6 +371,35 @@ def check_tags(src, docs, problems):
                 f"{', '.join(sorted(want)) or 'no tag'}")
 
 
+def check_doc_names(src, docs, problems):
+    """The folder table names every module of its folder, and every
+    `folder/name` the document mentions exists."""
+    modules = {}
+    for rel, _ in library_files(src):
+        if "/" in rel:
+            folder, name = rel.split("/", 1)
+            modules.setdefault(folder, set()).add(os.path.splitext(name)[0])
+    for folder, row in sorted(docs.folders.items()):
+        if folder not in modules:
+            problems.append(f"folders: {docs.path}'s table has {folder}/, "
+                            "which holds no library file")
+            continue
+        for name in sorted(modules[folder]):
+            if not re.search(r"`" + re.escape(name) + r"(\.h|\.cc)?`", row):
+                problems.append(f"folders: {docs.path}'s row for {folder}/ "
+                                f"does not name `{name}`")
+    for folder in sorted(set(modules) - set(docs.folders)):
+        problems.append(f"folders: {folder}/ has no row in {docs.path}'s "
+                        "Folders table")
+    pattern = r"`(" + "|".join(sorted(modules)) + r")/(\w+)(\.h|\.cc)?`"
+    for m in re.finditer(pattern, docs.text):
+        folder, name = m.group(1), m.group(2)
+        if name not in modules.get(folder, ()):
+            line = docs.text.count("\n", 0, m.start()) + 1
+            problems.append(f"folders: {docs.path}:{line} names "
+                            f"{m.group(0)}, which does not exist")
+
+
 def core_sources(src, problems):
     cm = open(os.path.join(src, "gtest_watchdog", "CMakeLists.txt"),
               encoding="utf-8").read()
@@ -422,6 +460,7 @@ def check(src, objects=None):
     check_layers(src, docs, problems)
     check_sizes(src, docs, problems)
     check_tags(src, docs, problems)
+    check_doc_names(src, docs, problems)
     check_core(src, objects, problems)
     return problems
 
@@ -433,6 +472,11 @@ GOOD_DOC = """# Architecture
 ```text
 process under test: base < stall < init
 ```
+## Folders
+| folder | side | what lives there |
+|---|---|---|
+| `base/` | both | a writer (`w`) |
+| `stall/` | stall | the sequence (`s.h`), see `base/w` |
 ## Files over 600 lines
 | File | Why |
 |---|---|
@@ -489,6 +533,8 @@ BROKEN = [
      '#include "gtest_watchdog/stall/s.h"\n', "layers: base includes stall"),
     ("a folder in no layer line", "gtest_watchdog/extra/e.cc",
      '#include "gtest_watchdog/base/w.h"\n', "folder 'extra' is in no line"),
+    ("a module the folder table leaves out", "gtest_watchdog/base/x.cc",
+     "// x\n", "row for base/ does not name `x`"),
     ("a long file", "gtest_watchdog/base/long.cc", "// x\n" * 601,
      "base/long.cc has 601 lines"),
     ("an untagged function", "gtest_watchdog/stall/s.h",
@@ -552,6 +598,13 @@ def self_test():
             if not any(expected in p for p in problems):
                 failures.append(f"{what}: expected a problem containing "
                                 f"'{expected}', got {problems}")
+        # The document names a module that does not exist.
+        root = os.path.join(tmp, "stale_name")
+        write_tree(root, GOOD_FILES, GOOD_DOC.replace("see `base/w`",
+                                                      "see `base/gone`"))
+        if not any("names `base/gone`, which does not exist" in p
+                   for p in check(root)):
+            failures.append("a stale module name in the document passes")
         # A stale entry in the list of long files.
         root = os.path.join(tmp, "stale_large")
         write_tree(root, GOOD_FILES, GOOD_DOC.replace(
@@ -576,7 +629,7 @@ def self_test():
     for f in failures:
         print("self-test: " + f)
     if not failures:
-        print(f"self-test: all {len(BROKEN) + 3} checks fail on broken input "
+        print(f"self-test: all {len(BROKEN) + 4} checks fail on broken input "
               "and pass on the good tree")
     return 1 if failures else 0
 
