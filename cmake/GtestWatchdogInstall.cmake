@@ -75,7 +75,7 @@ install(FILES "${PROJECT_BINARY_DIR}/gtest_watchdog.pc"
 
 # A Debian package of the install: `cpack -G DEB` in the build directory.
 # Only as the top-level project: CPack belongs to whoever adds us.
-if(NOT GTEST_WATCHDOG_IS_TOP_LEVEL)
+if(NOT PROJECT_IS_TOP_LEVEL)
   return()
 endif()
 # Its dependencies are the -dev packages a consumer builds against
