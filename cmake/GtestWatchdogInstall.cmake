@@ -1,6 +1,7 @@
 # `cmake --install`: the header, both libraries, and a package config so that
 # `find_package(gtest_watchdog CONFIG REQUIRED)` gives gtest_watchdog:: targets
-# (CONTRACT.md). A build-tree export too, for find_package on a build tree.
+# (docs/linking.md). A build-tree export too, for find_package on a build
+# tree.
 include(CMakePackageConfigHelpers)
 
 set(GTEST_WATCHDOG_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/gtest_watchdog")
@@ -46,7 +47,7 @@ install(FILES
   "${PROJECT_SOURCE_DIR}/cmake/GtestWatchdogAddTests.cmake"
   DESTINATION "${GTEST_WATCHDOG_CMAKE_DIR}")
 
-# pkg-config (CONTRACT.md: gtest_watchdog.pc). A static library's own
+# pkg-config (docs/linking.md: gtest_watchdog.pc). A static library's own
 # dependencies go into Requires, so `pkg-config --libs gtest_watchdog` is all
 # a Makefile needs; a shared one links them itself (Requires.private).
 # libgtest_watchdog_main comes first: its main() is only pulled in by a
@@ -75,7 +76,7 @@ install(FILES "${PROJECT_BINARY_DIR}/gtest_watchdog.pc"
 
 # A Debian package of the install: `cpack -G DEB` in the build directory.
 # Only as the top-level project: CPack belongs to whoever adds us.
-if(NOT GTEST_WATCHDOG_IS_TOP_LEVEL)
+if(NOT PROJECT_IS_TOP_LEVEL)
   return()
 endif()
 # Its dependencies are the -dev packages a consumer builds against

@@ -79,6 +79,21 @@ int MarkerLine(const std::string& source, const std::string& name);
 // `source`); a failed expectation if the marker is missing.
 std::string MarkerLocation(const std::string& source, const std::string& name);
 
+// The markers of one test program's source, for file:line checks. Each
+// test file names its program's source once,
+//   constexpr SourceMarkers Where(CRASH_SOURCE);
+// and Where("null_write") is MarkerLocation(CRASH_SOURCE, "null_write").
+class SourceMarkers {
+ public:
+  constexpr explicit SourceMarkers(const char* source) : source_(source) {}
+  std::string operator()(const std::string& name) const {
+    return MarkerLocation(source_, name);
+  }
+
+ private:
+  const char* source_;
+};
+
 // Ended by the watchdog's abort soon after the limit `limit_s`, the report
 // complete (its closing line is written last) and symbolized.
 void ExpectAbortedPromptly(const ChildResult& r, double limit_s);

@@ -31,9 +31,7 @@ constexpr const char* kSegvPassedOn =
 // Generous: the point is "ends promptly, not at some outer timeout".
 constexpr double kPrompt = 25.0;
 
-std::string Where(const std::string& marker) {
-  return MarkerLocation(CRASH_SOURCE, marker);
-}
+constexpr SourceMarkers Where(CRASH_SOURCE);
 
 std::vector<std::string> Argv(const std::string& filter,
                               const std::vector<std::string>& extra = {}) {

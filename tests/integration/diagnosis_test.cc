@@ -27,9 +27,7 @@ using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string Where(const std::string& marker) {
-  return MarkerLocation(DIAGNOSIS_SOURCE, marker);
-}
+constexpr SourceMarkers Where(DIAGNOSIS_SOURCE);
 
 ChildResult RunDiagnosis(const std::string& test,
                          const std::vector<std::string>& extra = {}) {

@@ -30,9 +30,7 @@ using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string Where(const std::string& marker) {
-  return MarkerLocation(FAULT_SOURCE, marker);
-}
+constexpr SourceMarkers Where(FAULT_SOURCE);
 
 std::vector<std::string> Argv(const std::string& filter, double limit_s,
                               const std::vector<std::string>& extra = {}) {

@@ -160,9 +160,7 @@ TEST(HelperTrust, RefusesASnapshotAboutAnotherProcess) {
 
 // ---- the helper's environment ----
 
-std::string Where(const std::string& marker) {
-  return MarkerLocation(HELPER_TRUST_SOURCE, marker);
-}
+constexpr SourceMarkers Where(HELPER_TRUST_SOURCE);
 
 // Runs the test that sets LD_PRELOAD to `preload`, then hangs.
 ChildResult RunWithLatePreload(const std::string& preload) {

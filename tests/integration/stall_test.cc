@@ -27,9 +27,7 @@ using ::testing::Not;
 // only.
 constexpr char kNoAnswer[] = "did not answer the watchdog's signal in time";
 
-std::string Where(const std::string& marker) {
-  return MarkerLocation(STALL_SOURCE, marker);
-}
+constexpr SourceMarkers Where(STALL_SOURCE);
 
 ChildResult RunStall(const std::string& filter, double limit_s = 1,
                      const std::vector<std::string>& env = {}) {
@@ -180,19 +178,21 @@ TEST(Stall, WithoutTheHelperTheRawReportStillComesOut) {
   // frame in older glibc, more where cancellable system calls go through
   // __syscall_cancel (Debian sid's glibc 2.43).
   std::string line;  // "    #N  0xPC  MODULE ADDR"
-  for (size_t at = r.err.find("\n    #"); at != std::string::npos && line.empty();
+  for (size_t at = r.err.find("\n    #");
+       at != std::string::npos && line.empty();
        at = r.err.find("\n    #", at + 1)) {
     const std::string frame =
         r.err.substr(at + 1, r.err.find('\n', at + 1) - at - 1);
     const size_t module_at = frame.find("  /");
     const size_t module_end = frame.rfind(' ');
-    if (frame.find("  0x") == std::string::npos || module_at == std::string::npos ||
-        module_end <= module_at)
+    if (frame.find("  0x") == std::string::npos ||
+        module_at == std::string::npos || module_end <= module_at)
       continue;
     const std::string module = frame.substr(module_at, module_end - module_at);
     const std::string program = "/stall_program";
     if (module.size() >= program.size() &&
-        module.compare(module.size() - program.size(), program.size(), program) == 0)
+        module.compare(module.size() - program.size(), program.size(),
+                       program) == 0)
       line = frame;
   }
   ASSERT_FALSE(line.empty()) << "no frame in stall_program:\n" << r.err;

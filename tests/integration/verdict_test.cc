@@ -27,9 +27,7 @@ using ::testing::StartsWith;
 constexpr char kVerdictTag[] = "[ VERDICT  ] ";
 constexpr char kContinuation[] = "             ";  // 13 spaces
 
-std::string Where(const std::string& marker) {
-  return MarkerLocation(VERDICT_SOURCE, marker);
-}
+constexpr SourceMarkers Where(VERDICT_SOURCE);
 
 ChildResult RunVerdict(const std::string& test) {
   const ChildResult r =

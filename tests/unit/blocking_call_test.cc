@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
@@ -26,6 +27,7 @@
 #include "gtest/gtest.h"
 #include "gtest_watchdog/diagnose/model_text.h"
 #include "gtest_watchdog/diagnose/syscall_names.h"
+#include "model_builders.h"
 
 namespace gtest_watchdog_internal {
 namespace {
@@ -103,12 +105,10 @@ class FakeProcView : public ProcView {
   }
 };
 
-SnapshotThread InCall(long nr, std::vector<uint64_t> args) {
-  SnapshotThread t;
-  t.tid = kPid;
-  t.state = 'S';
-  t.syscall_nr = nr;
-  for (size_t i = 0; i < args.size() && i < 6; ++i) t.syscall_args[i] = args[i];
+// The made-up process's thread, asleep in system call `nr`.
+SnapshotThread InCall(long nr, std::initializer_list<uint64_t> args) {
+  SnapshotThread t = Thread(kPid, "");
+  InSyscall(&t, nr, args);
   return t;
 }
 

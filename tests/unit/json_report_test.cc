@@ -26,6 +26,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "gtest_watchdog/base/report_file.h"
+#include "model_builders.h"
 #include "nlohmann/json.hpp"
 
 extern char** environ;
@@ -41,42 +42,6 @@ using Json = nlohmann::json;
 
 constexpr char kSourceDir[] = GTEST_WATCHDOG_SOURCE_DIR;
 
-SourceFrame Fn(const std::string& function, const std::string& file, int line,
-               bool inlined = false) {
-  SourceFrame f;
-  f.function = function;
-  f.file = file;
-  f.line = line;
-  f.inlined = inlined;
-  return f;
-}
-
-SourceFrame InModule(const std::string& function, const std::string& module,
-                     uint64_t offset) {
-  SourceFrame f;
-  f.function = function;
-  f.module = module;
-  f.module_offset = offset;
-  return f;
-}
-
-SnapshotThread Raw(pid_t tid, const std::string& name, char state,
-                   StackStatus status) {
-  SnapshotThread t;
-  t.tid = tid;
-  t.name = name;
-  t.state = state;
-  t.status = status;
-  return t;
-}
-
-void InFutex(SnapshotThread* t, uint64_t uaddr, uint64_t op) {
-  t->syscall_nr = 202;
-  t->syscall_args[0] = uaddr;
-  t->syscall_args[1] = op;
-  t->wchan = "futex_do_wait";
-}
-
 // A stalled process with something of everything: the test thread joining,
 // the watchdog, two threads deadlocked on two mutexes, a condition-variable
 // waiter, three identical pool threads, a thread that blocks our signal and
@@ -86,66 +51,53 @@ struct RichReport {
   ReportModel model;
 
   RichReport() {
-    snap.version = kSnapshotVersion;
-    snap.kind = "timeout";
-    snap.phase_id = "test";
-    snap.test_name = "Bank.TransferWhileAuditing";
-    snap.suite_name = "Bank";
-    snap.limit_origin = "--gtest_watchdog_timeout";
-    snap.limit_ns = 1'500'000'000;
-    snap.elapsed_ns = 1'750'000'000;
+    snap = TimeoutSnapshot("Bank.TransferWhileAuditing", "Bank", 1'500'000'000,
+                           1'750'000'000);
     snap.pid = 100;
     snap.test_tid = 100;
     snap.watchdog_tid = 101;
 
-    SnapshotThread test = Raw(100, "demo", 'S', StackStatus::kOk);
-    InFutex(&test, 0x7f85ed0a7990, 0x89);
+    SnapshotThread test = Thread(100, "demo", 'S', StackStatus::kOk);
+    InFutex(&test, 0x7f85ed0a7990, 0x89, "futex_do_wait");
     test.sig_blocked = 0x1000;
     test.pcs = {0x7f0000001000, 0x55000000a000};
     snap.threads.push_back(test);
 
     SnapshotThread watchdog =
-        Raw(101, "gtest_watchdog", 'R', StackStatus::kSelf);
+        Thread(101, "gtest_watchdog", 'R', StackStatus::kSelf);
     watchdog.syscall_nr = kSyscallRunning;
     watchdog.sig_blocked = 0xfffffffe7ffbfeff;
     snap.threads.push_back(watchdog);
 
-    SnapshotThread a = Raw(102, "transfer", 'S', StackStatus::kOk);
-    InFutex(&a, 0x55ef3844da00, 0x80);
+    SnapshotThread a = Thread(102, "transfer", 'S', StackStatus::kOk);
+    InFutex(&a, 0x55ef3844da00, 0x80, "futex_do_wait");
     snap.threads.push_back(a);
-    SnapshotThread b = Raw(103, "audit", 'S', StackStatus::kOk);
-    InFutex(&b, 0x55ef3844da40, 0x80);
+    SnapshotThread b = Thread(103, "audit", 'S', StackStatus::kOk);
+    InFutex(&b, 0x55ef3844da40, 0x80, "futex_do_wait");
     snap.threads.push_back(b);
 
-    SnapshotThread cv = Raw(104, "cv-waiter", 'S', StackStatus::kOk);
-    InFutex(&cv, 0x55ef3844db08, 0x89);
+    SnapshotThread cv = Thread(104, "cv-waiter", 'S', StackStatus::kOk);
+    InFutex(&cv, 0x55ef3844db08, 0x89, "futex_do_wait");
     snap.threads.push_back(cv);
 
     for (pid_t tid : {105, 106, 107}) {
-      SnapshotThread pool = Raw(tid, "pool", 'S', StackStatus::kOk);
+      SnapshotThread pool = Thread(tid, "pool", 'S', StackStatus::kOk);
       pool.syscall_nr = 230;  // clock_nanosleep
       pool.wchan = "hrtimer_nanosleep";
       snap.threads.push_back(pool);
     }
 
-    SnapshotThread deaf = Raw(108,
-                              "bad\xff\xfe"
-                              "name",
-                              'D', StackStatus::kSignalsBlocked);
+    SnapshotThread deaf = Thread(108,
+                                 "bad\xff\xfe"
+                                 "name",
+                                 'D', StackStatus::kSignalsBlocked);
     deaf.syscall_nr = 0;                  // read
     deaf.kernel_pc = 0xffffffffffffff00;  // needs all 64 bits
     deaf.truncated = true;
     snap.threads.push_back(deaf);
 
     // Pointers into snap.threads: RichReport is neither copied nor moved.
-    for (const SnapshotThread& t : snap.threads) {
-      ThreadModel tm;
-      tm.raw = &t;
-      tm.source = StackSource::kSignal;
-      model.threads.push_back(tm);
-    }
-    model.snapshot = &snap;
-    model.test_thread = 0;
+    model = ModelOf(snap, StackSource::kSignal);
     model.part = TestPart::kBody;
 
     ThreadModel& t0 = model.threads[0];
@@ -564,11 +516,8 @@ TEST(JsonReportTest, NullsOutsideATest) {
   snap.elapsed_ns = 90'010'000'000;
   snap.pid = 42;
   snap.watchdog_tid = 43;
-  snap.threads.push_back(Raw(42, "main", 'S', StackStatus::kOk));
-  ReportModel model;
-  model.snapshot = &snap;
-  model.threads.push_back(ThreadModel{
-      &snap.threads[0], {}, StackSource::kSignal, "", LockWait{}, {}, -1});
+  snap.threads.push_back(Thread(42, "main", 'S', StackStatus::kOk));
+  const ReportModel model = ModelOf(snap, StackSource::kSignal);
   const Json doc = Json::parse(FormatJsonReport(model));
   EXPECT_EQ(doc.at("kind"), "total-timeout");
   EXPECT_EQ(doc.at("phase"), "none");
@@ -615,8 +564,7 @@ TEST(JsonReportSchemaTest, MinimalReportValidates) {
   snap.phase_id = "none";
   snap.limit_origin = "built-in default";
   snap.pid = 7;
-  ReportModel model;
-  model.snapshot = &snap;
+  const ReportModel model = ModelOf(snap);
   const std::string path = dir.File("minimal.json");
   WriteFile(path, FormatJsonReport(model));
   const RunResult res = RunValidator(dir, path, {"--expect", "test=null"});

@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "gtest_watchdog/dump/memory_probe.h"
 #include "gtest_watchdog/dump/proc_threads.h"
+#include "model_builders.h"
 
 namespace gtest_watchdog_internal {
 namespace {
@@ -44,16 +45,6 @@ uint64_t Addr(const void* p) { return reinterpret_cast<uintptr_t>(p); }
 bool Ours(pid_t tid) { return tid == kOwner || tid == kWaiter; }
 bool NotOurs(pid_t) { return false; }
 
-std::vector<SourceFrame> Frames(std::initializer_list<const char*> names) {
-  std::vector<SourceFrame> frames;
-  for (const char* name : names) {
-    SourceFrame f;
-    f.function = name;
-    frames.push_back(f);
-  }
-  return frames;
-}
-
 // A thread in futex(uaddr, op, expected) whose window of memory, as the
 // stalled process copies it, is [uaddr - 16, uaddr + 48), all zero until
 // Set32 writes into it.
@@ -62,10 +53,7 @@ struct FutexThread {
 
   FutexThread(uint64_t uaddr, uint64_t op, uint64_t expected) {
     t.tid = kWaiter;
-    t.syscall_nr = kSyscallFutex;
-    t.syscall_args[0] = uaddr;
-    t.syscall_args[1] = op;
-    t.syscall_args[2] = expected;
+    InSyscall(&t, kSyscallFutex, {uaddr, op, expected});
     t.futex_base = uaddr - kFutexWindowBefore;
     t.futex_bytes.assign(kFutexWindowSize, 0);
   }

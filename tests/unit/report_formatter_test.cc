@@ -19,6 +19,7 @@
 #include "gtest_watchdog/diagnose/analysis.h"
 #include "gtest_watchdog/diagnose/model_text.h"
 #include "gtest_watchdog/diagnose/user_code.h"
+#include "model_builders.h"
 
 namespace gtest_watchdog_internal {
 namespace {
@@ -26,16 +27,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
-
-SourceFrame Fn(const std::string& function, const std::string& file = "",
-               int line = 0, bool inlined = false) {
-  SourceFrame f;
-  f.function = function;
-  f.file = file;
-  f.line = line;
-  f.inlined = inlined;
-  return f;
-}
 
 // Frames as GoogleTest 1.12+ shows them under a test, outermost last.
 std::vector<SourceFrame> GtestTestRunFrames() {
@@ -249,16 +240,6 @@ class FakeSymbolizer {
   std::map<uint64_t, std::vector<SourceFrame>> frames_;
 };
 
-SnapshotThread Thread(pid_t tid, char state, StackStatus status,
-                      const std::string& name) {
-  SnapshotThread t;
-  t.tid = tid;
-  t.state = state;
-  t.status = status;
-  t.name = name;
-  return t;
-}
-
 class FormatReportTest : public ::testing::Test {
  protected:
   FormatReportTest() {
@@ -277,41 +258,29 @@ class FormatReportTest : public ::testing::Test {
     symbols_.Add(0x300,
                  {Fn("BlockAllSignalsAndWait()", "/src/tests/helpers.cc", 99)});
     // Module-only frame.
-    SourceFrame lib;
-    lib.module = "/opt/lib/libthing.so";
-    lib.module_offset = 0x1a2b;
-    symbols_.Add(0x400, {lib});
+    symbols_.Add(0x400, {InModule("", "/opt/lib/libthing.so", 0x1a2b)});
 
-    snap_.version = kSnapshotVersion;
-    snap_.kind = "timeout";
-    snap_.phase_id = "test";
-    snap_.test_name = "Foo.Bar";
-    snap_.suite_name = "Foo";
-    snap_.limit_origin = "--gtest_watchdog_timeout";
-    snap_.limit_ns = 1'000'000'000;
-    snap_.elapsed_ns = 1'003'000'000;
+    snap_ = TimeoutSnapshot("Foo.Bar", "Foo", 1'000'000'000, 1'003'000'000);
     snap_.pid = 100;
     snap_.test_tid = 100;
     snap_.watchdog_tid = 102;
 
-    SnapshotThread test = Thread(100, 'S', StackStatus::kOk, "unit_tests");
-    test.syscall_nr = 202;
-    test.syscall_args[0] = 0xabc0;
-    test.syscall_args[1] = 0x80;  // FUTEX_WAIT | FUTEX_PRIVATE_FLAG
+    SnapshotThread test = Thread(100, "unit_tests", 'S', StackStatus::kOk);
+    InFutex(&test, 0xabc0, 0x80);  // FUTEX_WAIT | FUTEX_PRIVATE_FLAG
     test.kernel_pc = 0x100;
     test.pcs = {0x100, 0x200};
     test.pcs.insert(test.pcs.end(), gtest_pcs_.begin(), gtest_pcs_.end());
     snap_.threads.push_back(test);
 
     SnapshotThread blocked =
-        Thread(101, 'S', StackStatus::kSignalsBlocked, "blocker thread");
+        Thread(101, "blocker thread", 'S', StackStatus::kSignalsBlocked);
     blocked.syscall_nr = 230;
     blocked.kernel_pc = 0x300;
     blocked.wchan = "hrtimer_nanosleep";
     snap_.threads.push_back(blocked);
 
     SnapshotThread self =
-        Thread(102, 'R', StackStatus::kSelf, "gtest_watchdog");
+        Thread(102, "gtest_watchdog", 'R', StackStatus::kSelf);
     self.syscall_nr = kSyscallRunning;
     self.kernel_pc = 0x999;  // must not be shown
     snap_.threads.push_back(self);
@@ -450,11 +419,11 @@ TEST_F(FormatReportTest, WatchdogThreadIsMarkedWithoutFrames) {
 }
 
 TEST_F(FormatReportTest, UninterruptibleAndNoAnswerAndExited) {
-  SnapshotThread d = Thread(103, 'D', StackStatus::kUninterruptible, "nfs io");
+  SnapshotThread d = Thread(103, "nfs io", 'D', StackStatus::kUninterruptible);
   d.syscall_nr = 0;
   snap_.threads.push_back(d);
-  snap_.threads.push_back(Thread(104, 'S', StackStatus::kNoAnswer, "slow"));
-  SnapshotThread gone = Thread(105, '?', StackStatus::kExited, "");
+  snap_.threads.push_back(Thread(104, "slow", 'S', StackStatus::kNoAnswer));
+  SnapshotThread gone = Thread(105, "", '?', StackStatus::kExited);
   gone.kernel_pc = 0x300;  // must not be shown
   snap_.threads.push_back(gone);
   const std::string report = Report();
@@ -620,9 +589,8 @@ class ModelReportTest : public FormatReportTest {
     symbols_.Add(0x500, {Fn("__lll_lock_wait")});
     symbols_.Add(0x510, {Fn("Worker()", "/src/tests/worker.cc", 7)});
     for (int i = 0; i < n; ++i) {
-      SnapshotThread t = Thread(first + i, 'S', StackStatus::kOk, name);
-      t.syscall_nr = 202;
-      t.syscall_args[0] = 0x7000;
+      SnapshotThread t = Thread(first + i, name, 'S', StackStatus::kOk);
+      InFutex(&t, 0x7000, 0);
       t.pcs = {0x500, 0x510};
       snap_.threads.push_back(t);
     }

@@ -15,6 +15,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "model_builders.h"
 
 namespace gtest_watchdog_internal {
 namespace {
@@ -55,13 +56,8 @@ void SetWchan(KernelThreadInfo* k, const char* wchan) {
 class SnapshotRoundTripTest : public ::testing::Test {
  protected:
   SnapshotRoundTripTest() {
-    header_.kind = "timeout";
-    header_.phase_id = "test";
-    header_.test_name = "Suite/Param.Name/3";
-    header_.suite_name = "Suite/Param";
-    header_.limit_origin = "--gtest_watchdog_timeout";
-    header_.limit_ns = 1'500'000'000;
-    header_.elapsed_ns = 1'623'456'789;
+    header_ = TimeoutHeader("Suite/Param.Name/3", "Suite/Param", 1'500'000'000,
+                            1'623'456'789);
     header_.pid = 4242;
     header_.test_tid = 4242;
     header_.watchdog_tid = 4250;

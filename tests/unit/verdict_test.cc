@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "gtest_watchdog/diagnose/model_text.h"
+#include "model_builders.h"
 
 namespace gtest_watchdog_internal {
 namespace {
@@ -25,14 +26,6 @@ using ::testing::StartsWith;
 
 constexpr int64_t kInterval = 250'000'000;
 
-SourceFrame Fn(const std::string& function, const std::string& file, int line) {
-  SourceFrame f;
-  f.function = function;
-  f.file = file;
-  f.line = line;
-  return f;
-}
-
 // Threads 1 (test, "main"), 2 ("worker"), 3 ("io"), 9 (the watchdog); each
 // sleeping in a futex with no wait known, no CPU used, until a test says.
 class VerdictTest : public ::testing::Test {
@@ -43,34 +36,29 @@ class VerdictTest : public ::testing::Test {
     snap_.test_tid = 1;
     snap_.watchdog_tid = 9;
     for (pid_t tid : {1, 2, 3, 9}) {
-      SnapshotThread t;
-      t.tid = tid;
-      t.name = tid == 1   ? "main"
-               : tid == 2 ? "worker"
-               : tid == 3 ? "io"
-                          : "gtest_watchdog";
-      t.state = 'S';
-      t.status = tid == 9 ? StackStatus::kSelf : StackStatus::kOk;
-      t.syscall_nr = SYS_futex;
-      t.syscall_args[0] = 0x1000 + tid;
+      SnapshotThread t =
+          Thread(tid,
+                 tid == 1   ? "main"
+                 : tid == 2 ? "worker"
+                 : tid == 3 ? "io"
+                            : "gtest_watchdog",
+                 'S', tid == 9 ? StackStatus::kSelf : StackStatus::kOk);
+      InFutex(&t, 0x1000 + tid, 0);
       t.cpu_ns = 0;
       t.queued_ns = 0;
       t.wakeups = 0;
       t.interval_ns = kInterval;
       snap_.threads.push_back(t);
     }
-    for (const SnapshotThread& t : snap_.threads) {
-      ThreadModel m;
-      m.raw = &t;
+    model_ = ModelOf(snap_);
+    for (ThreadModel& m : model_.threads) {
+      const pid_t tid = m.raw->tid;
       m.call.kind = BlockKind::kFutex;
       m.call.name = "futex";
-      m.frames = {Fn("__futex_abstimed_wait_common", "", 0),
-                  Fn("Code" + std::to_string(t.tid) + "()", "/src/code.cc",
-                     10 * t.tid)};
-      model_.threads.push_back(m);
+      m.frames = {
+          Fn("__futex_abstimed_wait_common", "", 0),
+          Fn("Code" + std::to_string(tid) + "()", "/src/code.cc", 10 * tid)};
     }
-    model_.snapshot = &snap_;
-    model_.test_thread = 0;
   }
 
   SnapshotThread& Raw(int i) { return snap_.threads[i]; }
