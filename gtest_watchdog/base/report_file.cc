@@ -56,8 +56,9 @@ bool ForeignAndWritableByAll(const struct stat& st) {
 }
 
 std::string WritableByAllWhy(const std::string& shown, const struct stat& st) {
-  char mode[16];
-  snprintf(mode, sizeof(mode), "%04o", st.st_mode & 07777);
+  // Four octal digits, as absl::StrFormat("%04o") gave before.
+  char mode[16] = {};
+  (void)snprintf(mode, sizeof(mode), "%04o", st.st_mode & 07777);
   return "its directory '" + shown + "' belongs to uid " +
          std::to_string(st.st_uid) + " and may be changed by any user (mode " +
          mode +
