@@ -213,6 +213,23 @@ def check_sizes(src, docs, problems):
         problems.append(f"sizes: {docs.path} lists {name}, which does not exist")
 
 
+def code(line):
+    """`line` without its // comment and with its string literals emptied."""
+    return re.sub(r'"(\\.|[^"\\])*"', '""', re.sub(r"//.*$", "", line))
+
+
+def braces(text, depth):
+    """The brace depth after `text`, from `depth`; stops counting at 0."""
+    for ch in text:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                break
+    return depth
+
+
 def declarations(text):
     """(line, name, own_comment, class_comment) for each function declared.
 
@@ -251,9 +268,7 @@ def declarations(text):
         parens = 0
         end_char = None
         while i < len(lines):
-            t = re.sub(r"//.*$", "", lines[i])
-            t = re.sub(r'"(\\.|[^"\\])*"', '""', t)
-            for ch in t:
+            for ch in code(lines[i]):
                 if ch == "(":
                     parens += 1
                 elif ch == ")":
@@ -288,31 +303,11 @@ def declarations(text):
             continue
         if end_char == "{":
             # A body (function, initializer): skip to its matching brace.
-            body = 1
-            rest = ""
-            j = i - 1
-            text_line = re.sub(r'"(\\.|[^"\\])*"', '""',
-                               re.sub(r"//.*$", "", lines[j]))
-            after = text_line.split("{", 1)[1] if "{" in text_line else ""
-            for ch in after:
-                if ch == "{":
-                    body += 1
-                elif ch == "}":
-                    body -= 1
-                    if body == 0:
-                        break
+            after = code(lines[i - 1]).split("{", 1)[-1]
+            body = braces(after, 1)
             while body > 0 and i < len(lines):
-                t = re.sub(r'"(\\.|[^"\\])*"', '""',
-                           re.sub(r"//.*$", "", lines[i]))
-                for ch in t:
-                    if ch == "{":
-                        body += 1
-                    elif ch == "}":
-                        body -= 1
-                        if body == 0:
-                            break
+                body = braces(code(lines[i]), body)
                 i += 1
-            del rest
         if not is_function or "(*" in st.replace(" ", "") or "=" in st.split("(")[0]:
             continue
         if re.search(r"=\s*(delete|default)\b", st):
