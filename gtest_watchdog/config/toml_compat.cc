@@ -60,7 +60,12 @@ bool FindTrap(absl::string_view text, Trap* trap) {
   bool in_value = false;    // inside a bare value (number, date, ...)
   size_t value_start = 0;   // where that value started
   bool date_space = false;  // it went on past a space: "1979-05-27 07:32"
-  std::string nesting;      // '[' arrays, '{' inline tables, 'h' headers
+  // Such a value ended at a blank: up to the next separator, toml++'s look
+  // ahead for the time may still be reading ("1979-05-27 0 'X'" asks about
+  // the X). Only junk can stand there in valid TOML, so it is all taken as
+  // outside a string: a quote starts nothing.
+  bool after_date_space = false;
+  std::string nesting;  // '[' arrays, '{' inline tables, 'h' headers
   int line = 1;
   int column = 0;
   // toml++ skips a byte order mark, and counts columns after it.
@@ -110,7 +115,14 @@ bool FindTrap(absl::string_view text, Trap* trap) {
           date_space = true;
           break;
         }
+        if (in_value && date_space && (c == ' ' || c == '\t')) {
+          after_date_space = true;
+        }
         in_value = false;
+        if (c == '\n' || c == ',' || c == ']' || c == '}' || c == '#') {
+          after_date_space = false;
+        }
+        if (after_date_space && !blank) break;  // junk, quotes included
         if (in_key && (absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
                        c == '_' || c == '-')) {
           break;

@@ -340,6 +340,12 @@ TEST(ConfigFileTest, NonAsciiWhereTomlppMisreadsItIsRefusedFirst) {
        "in a multi-line string is not supported; write it as \\u00A7"},
       {"timeout = \"\"\"\\\xc2\xa7\"\"\"\n",
        "cfg.toml:1:15: character '\xc2\xa7' (U+00A7) right after a backslash"},
+      // The fuzzer again: a quote after a date, a space and part of a time,
+      // where toml++'s look-ahead for the time reads what is quoted.
+      {"outimeout = 1979-05-27 0 \"\xc3\xa9\"\n= 1\n",
+       "cfg.toml:1:27: character '\xc3\xa9' (U+00E9) outside a string"},
+      {"timeout = 1979-05-27 0 '\xc3\xa9'\n",
+       "cfg.toml:1:25: character '\xc3\xa9' (U+00E9) outside a string"},
   };
   for (const auto& c : cases) {
     ConfigFile config;
@@ -366,6 +372,22 @@ TEST(ConfigFileTest, NonAsciiInStringsAndCommentsIsFine) {
   EXPECT_EQ(c.overrides[1].filter.text(), "\xc3\xa9.*");
   EXPECT_EQ(c.overrides[2].filter.text(), "A.\xc3\xa9\xc3\xa9");
   EXPECT_EQ(c.overrides[3].filter.text(), "\"\xc3\xa9\"");
+}
+
+// A date-time with a space is followed only by junk in valid TOML: after
+// it, a comment, a separator or a new line ends what is refused.
+TEST(ConfigFileTest, NonAsciiAfterADateTimeIsFineInCommentsAndNextValues) {
+  std::string error;
+  ConfigFile config;
+  for (const char* text :
+       {"x = 1979-05-27 07:32:00 # caf\xc3\xa9\ntimeout = 1\n",
+        "x = [1979-05-27 07:32:00 , \"caf\xc3\xa9\"]\ntimeout = 1\n",
+        "x = {d = 1979-05-27 07:32:00 , s = \"caf\xc3\xa9\"}\ntimeout = 1\n",
+        "x = 1979-05-27 07:32:00\nfilter = \"caf\xc3\xa9\"\n"}) {
+    error.clear();
+    ParseConfigText(text, kPath, &config, &error);
+    EXPECT_THAT(error, ::testing::Not(HasSubstr("U+00E9"))) << text;
+  }
 }
 
 // A fresh path in the test's temporary directory; the file is created.
