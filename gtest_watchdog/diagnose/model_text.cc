@@ -4,17 +4,6 @@
 #include "absl/strings/str_format.h"
 
 namespace gtest_watchdog_internal {
-namespace {
-
-// The thread with `tid` in the model, or null.
-const ThreadModel* ByTid(const ReportModel& m, pid_t tid) {
-  for (const ThreadModel& t : m.threads) {
-    if (t.raw->tid == tid) return &t;
-  }
-  return nullptr;
-}
-
-}  // namespace
 
 const char* StateName(char s) {
   switch (s) {
@@ -83,7 +72,7 @@ std::string WaitText(const ReportModel& m, const ThreadModel& t) {
   const LockWait& w = t.wait;
   std::string owner;
   if (w.owner != 0) {
-    const ThreadModel* o = ByTid(m, w.owner);
+    const ThreadModel* o = m.ByTid(w.owner);
     owner = o != nullptr ? ThreadLabel(*o) : absl::StrCat("thread ", w.owner);
   }
   switch (w.kind) {

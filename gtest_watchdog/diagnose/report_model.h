@@ -121,6 +121,20 @@ struct ReportModel {
   // Set when some threads needed ptrace and it failed (permission, ...).
   std::string ptrace_note;
   Verdict verdict;
+
+  // The index in `threads` of the thread with `tid`, or -1. Helper process
+  // only.
+  int IndexOf(pid_t tid) const {
+    for (size_t i = 0; i < threads.size(); ++i) {
+      if (threads[i].raw->tid == tid) return static_cast<int>(i);
+    }
+    return -1;
+  }
+  // That thread, or null. Helper process only.
+  const ThreadModel* ByTid(pid_t tid) const {
+    const int i = IndexOf(tid);
+    return i >= 0 ? &threads[i] : nullptr;
+  }
 };
 
 }  // namespace gtest_watchdog_internal

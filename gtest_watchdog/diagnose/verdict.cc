@@ -68,13 +68,6 @@ bool TimedFutexWait(const ThreadModel& t) {
          (op == 0 || op == 9);  // FUTEX_WAIT, FUTEX_WAIT_BITSET
 }
 
-int IndexOfTid(const ReportModel& m, pid_t tid) {
-  for (size_t i = 0; i < m.threads.size(); ++i) {
-    if (m.threads[i].raw->tid == tid) return static_cast<int>(i);
-  }
-  return -1;
-}
-
 // "ns::f(…)" for "ns::f(int, std::string const&)": a verdict names the
 // function; file:line tells overloads apart.
 std::string ShortFunction(const std::string& fn) {
@@ -178,7 +171,7 @@ std::vector<int> WaitChain(const ReportModel& m, int start) {
     const bool edge = k == WaitKind::kMutex || k == WaitKind::kRwlockRead ||
                       k == WaitKind::kRwlockWrite || k == WaitKind::kJoin;
     if (!edge || t.wait.owner == 0) break;
-    const int next = IndexOfTid(m, t.wait.owner);
+    const int next = m.IndexOf(t.wait.owner);
     if (next < 0 || !seen.insert(next).second) break;
     chain.push_back(next);
   }
@@ -292,7 +285,7 @@ Verdict DecideVerdict(const ReportModel& m) {
     return v;
   }
   const int signalled =
-      snap.signal.signo != 0 ? IndexOfTid(m, snap.signal.tid) : -1;
+      snap.signal.signo != 0 ? m.IndexOf(snap.signal.tid) : -1;
   if (snap.kind == "crash") {
     v.kind = VerdictKind::kCrash;
     v.culprit = signalled;
@@ -315,7 +308,7 @@ Verdict DecideVerdict(const ReportModel& m) {
 
   // Whose wait matters: the thread running the test, else the main thread.
   int start = m.test_thread;
-  if (start < 0) start = IndexOfTid(m, snap.pid);
+  if (start < 0) start = m.IndexOf(snap.pid);
   if (start < 0) start = 0;
   v.chain = WaitChain(m, start);
   const int end = v.chain.back();

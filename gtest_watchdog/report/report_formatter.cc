@@ -120,13 +120,6 @@ class Painter {
   bool on_;
 };
 
-const ThreadModel* ByTid(const ReportModel& m, pid_t tid) {
-  for (const ThreadModel& t : m.threads) {
-    if (t.raw->tid == tid) return &t;
-  }
-  return nullptr;
-}
-
 std::string StackSourceText(const ThreadModel& t) {
   switch (t.source) {
     case StackSource::kPtrace:
@@ -211,7 +204,7 @@ std::string WhereText(const ThreadModel& t) {
 // The thread a crash or signal interrupted, or null.
 const ThreadModel* SignalledThread(const ReportModel& m) {
   if (m.snapshot->signal.signo == 0) return nullptr;
-  return ByTid(m, m.snapshot->signal.tid);
+  return m.ByTid(m.snapshot->signal.tid);
 }
 
 // "SIGSEGV (address not mapped to object) at address 0x0".

@@ -62,41 +62,45 @@ pid_t TestThread() {
   return board != nullptr ? board->test_thread() : 0;
 }
 
+namespace {
+
+// The storage Prepare() mapped, for kPreallocatedThreads threads.
+// Signal-safe.
+ThreadCensus PreparedStorage() {
+  return ThreadCensus{0,          g_stall.tids,  g_stall.kernel, g_stall.stacks,
+                      g_stall.in, g_stall.futex, g_stall.cpu};
+}
+
+}  // namespace
+
 ThreadCensus ListThreads(const SignalEvent* ev) {
   // Threads: preallocated storage; map more only for bigger processes.
+  ThreadCensus t = PreparedStorage();
   int capacity = kPreallocatedThreads;
-  pid_t* tids = g_stall.tids;
-  KernelThreadInfo* kernel = g_stall.kernel;
-  ThreadStack* stacks = g_stall.stacks;
-  SnapshotThreadIn* in = g_stall.in;
-  FutexWindow* futex = g_stall.futex;
-  CpuSample* cpu = g_stall.cpu;
-  int count = tids != nullptr ? ListThreadIds(tids, capacity) : -1;
+  int count = t.tids != nullptr ? ListThreadIds(t.tids, capacity) : -1;
   for (int attempt = 0; count > capacity && attempt < 3; ++attempt) {
     const int want = count + count / 2;
     pid_t* more = MapArray<pid_t>(want);
     if (more == nullptr) break;
-    tids = more;
+    t.tids = more;
     capacity = want;
-    count = ListThreadIds(tids, capacity);
+    count = ListThreadIds(t.tids, capacity);
   }
   if (count < 0) count = 0;
   if (count > capacity) count = capacity;  // the rest go unlisted
   if (count > kPreallocatedThreads) {
-    kernel = MapArray<KernelThreadInfo>(count);
-    stacks = MapArray<ThreadStack>(count);
-    in = MapArray<SnapshotThreadIn>(count);
-    futex = MapArray<FutexWindow>(count);
-    cpu = MapArray<CpuSample>(count);
-    if (kernel == nullptr || stacks == nullptr || in == nullptr) {
+    t.kernel = MapArray<KernelThreadInfo>(count);
+    t.stacks = MapArray<ThreadStack>(count);
+    t.in = MapArray<SnapshotThreadIn>(count);
+    t.futex = MapArray<FutexWindow>(count);
+    t.cpu = MapArray<CpuSample>(count);
+    if (t.kernel == nullptr || t.stacks == nullptr || t.in == nullptr) {
       // No address space left for more (a process near RLIMIT_AS): list as
       // many as the storage prepared at start-up holds, the thread the
       // report is about among them, rather than none.
-      kernel = g_stall.kernel;
-      stacks = g_stall.stacks;
-      in = g_stall.in;
-      futex = g_stall.futex;
-      cpu = g_stall.cpu;
+      pid_t* tids = t.tids;
+      t = PreparedStorage();
+      t.tids = tids;
       // The signalled thread below the last slot, then the test's thread
       // into it: neither move can push the other out.
       if (ev != nullptr) {
@@ -106,8 +110,9 @@ ThreadCensus ListThreads(const SignalEvent* ev) {
       count = kPreallocatedThreads;
     }
   }
-  if (kernel == nullptr || stacks == nullptr || in == nullptr) count = 0;
-  return ThreadCensus{count, tids, kernel, stacks, in, futex, cpu};
+  if (t.kernel == nullptr || t.stacks == nullptr || t.in == nullptr) count = 0;
+  t.count = count;
+  return t;
 }
 
 void ReadThreads(const ThreadCensus& threads, const SnapshotHeader& header,
