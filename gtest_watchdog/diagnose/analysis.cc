@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest_watchdog/diagnose/lock_analysis.h"
+#include "gtest_watchdog/diagnose/progress.h"
 #include "gtest_watchdog/diagnose/user_code.h"
 #include "gtest_watchdog/diagnose/verdict.h"
 
@@ -36,7 +37,7 @@ std::string GroupKey(const ThreadModel& t) {
       t.raw->syscall_nr, "|", static_cast<int>(t.source), "|", t.stack_note,
       "|", t.raw->truncated, "|", static_cast<int>(t.wait.kind), "|",
       t.wait.lock_addr, "|", t.wait.owner, "|", t.call.text, "|", IsBusy(t),
-      "|", IsSlow(t));
+      "|", IsSlow(t), "|", static_cast<int>(t.motion));
   for (const SourceFrame& f : t.frames) {
     absl::StrAppend(&key, "\n", f.function, "|", f.file, "|", f.line, "|",
                     f.module, "|", f.module_offset, "|", f.inlined);
@@ -92,6 +93,10 @@ ReportModel Analyze(const AnalysisInput& in) {
           m.stack_note = ext->second.error;
       }
     }
+    for (const std::vector<uint64_t>& sample : t.samples) {
+      m.samples.push_back(SymbolizeAll(sample, in.symbolize));
+    }
+    m.motion = DecideMotion(m);
     m.wait = ClassifyWait(t, m.frames, is_ours, thread_at);
     m.call = in.decode_call ? in.decode_call(t) : UndecodedCall(t);
     if (m.wait.lock_addr != 0 && in.data_symbol) {

@@ -415,6 +415,31 @@ void CallDecoder::DescribeSleep(BlockingCall* call, int clock, bool absolute,
   call->text = text;
 }
 
+void CallDecoder::FutexTimeout(BlockingCall* call) {
+  if (call->nr != SYS_futex || call->args[3] == 0) return;
+  const uint64_t op = call->args[1] & 0x7f;  // without FUTEX_PRIVATE_FLAG
+  if (op != 0 && op != 9) return;            // FUTEX_WAIT, FUTEX_WAIT_BITSET
+  struct {
+    int64_t sec;
+    int64_t nsec;
+  } ts;
+  if (!view_.ReadMemory(pid_, call->args[3], &ts, sizeof(ts)) || ts.sec < 0 ||
+      ts.nsec < 0 || ts.nsec >= 1000000000 ||
+      ts.sec > INT64_MAX / 1000000000 - 1) {
+    return;
+  }
+  const int64_t at = ts.sec * 1000000000 + ts.nsec;
+  if (op == 0) {  // relative: what it asked for (at most that is left)
+    call->timeout_left_ns = at;
+    return;
+  }
+  // FUTEX_WAIT_BITSET: an absolute time on CLOCK_MONOTONIC, or on
+  // CLOCK_REALTIME with FUTEX_CLOCK_REALTIME (256).
+  const int64_t now = view_.NowNs((call->args[1] & 256) != 0 ? CLOCK_REALTIME
+                                                             : CLOCK_MONOTONIC);
+  if (now >= 0) call->timeout_left_ns = at > now ? at - now : 0;
+}
+
 BlockingCall UndecodedCall(const SnapshotThread& t) {
   BlockingCall call;
   call.nr = t.syscall_nr;
@@ -437,6 +462,7 @@ BlockingCall CallDecoder::Decode(const SnapshotThread& t) {
   const uint64_t* a = call.args;
 
   if (call.kind != BlockKind::kOther) {
+    if (call.kind == BlockKind::kFutex) FutexTimeout(&call);
     if (call.kind == BlockKind::kMemory) {
       call.text = absl::StrCat(call.name, "(", ArgsText(t.syscall_args), ")");
     }

@@ -56,6 +56,9 @@ struct BlockingCall {
   std::string clock;            // kSleep: "CLOCK_MONOTONIC", ...
   std::vector<int> signals;     // kSignal: awaited; empty = any
   int64_t timeout_ms = -1;      // poll/epoll: its timeout; -1 none
+  // kFutex: a timed wait's time left (for a relative timeout, what it
+  // asked for); -1: no timeout, or not known.
+  int64_t timeout_left_ns = -1;
   // "recvfrom() on fd 5: TCP socket ..."; "" for futexes (the lock
   // analysis words those) and threads on a CPU.
   std::string text;
@@ -79,6 +82,7 @@ class CallDecoder {
   pid_t ProcessGroup(pid_t pid);  // 0 unknown
   void DescribeSleep(BlockingCall* call, int clock, bool absolute,
                      uint64_t timespec_addr, uint64_t rem_addr);
+  void FutexTimeout(BlockingCall* call);
   std::string ReadString(uint64_t addr);
   // A timespec (or timeval) at addr in ms; -1 for null or unreadable.
   int64_t TimeoutMs(uint64_t addr, bool timeval);

@@ -194,8 +194,10 @@ const char* VerdictKindId(VerdictKind kind) {
       return "busy";
     case VerdictKind::kBlocked:
       return "blocked";
-    case VerdictKind::kSlowProgress:
-      return "slow-progress";
+    case VerdictKind::kSlow:
+      return "slow";
+    case VerdictKind::kPolling:
+      return "polling";
     case VerdictKind::kNotify:
       return "waiting-for-notify";
     case VerdictKind::kNoClearCause:
@@ -204,6 +206,20 @@ const char* VerdictKindId(VerdictKind kind) {
       break;
   }
   return "";
+}
+
+const char* MotionId(Motion motion) {
+  switch (motion) {
+    case Motion::kIdle:
+      return "idle";
+    case Motion::kSameSpot:
+      return "same-spot";
+    case Motion::kMoved:
+      return "moved";
+    case Motion::kUnknown:
+      break;
+  }
+  return "unknown";
 }
 
 }  // namespace gtest_watchdog_internal

@@ -56,8 +56,10 @@ const char* StackSourceId(StackSource source);
 // "unknown", "running", "fd", "child", "sleep", "signal", "futex",
 // "memory", "other". Helper process only.
 const char* BlockKindId(BlockKind kind);
-// "deadlock", "busy", "blocked", "slow-progress", "waiting-for-notify",
+// "deadlock", "busy", "blocked", "slow", "polling", "waiting-for-notify",
 // "no-clear-cause", "crash"; "" for kNone. Helper process only.
 const char* VerdictKindId(VerdictKind kind);
+// "idle", "same-spot", "moved", "unknown". Helper process only.
+const char* MotionId(Motion motion);
 
 }  // namespace gtest_watchdog_internal

@@ -61,6 +61,14 @@ enum class StackSource {
   kKernelPc,  // only the user-space PC the kernel reports
 };
 
+// Whether a thread's stack moved between the report's samples
+// (docs/verdict.md, "Evidence over time").
+enum class Motion {
+  kUnknown,   // not measured, or it ran but has a single sample
+  kIdle,      // it did not run at all in the CPU window: it cannot have moved
+  kSameSpot,  // it ran, and every sample is in the same spot
+  kMoved,     // it ran, and the samples are in different spots
+};
 struct ThreadModel {
   const SnapshotThread* raw = nullptr;  // points into the snapshot
   std::vector<SourceFrame> frames;      // innermost first, inlined expanded
@@ -71,6 +79,9 @@ struct ThreadModel {
   LockWait wait;
   BlockingCall call;  // the system call it sits in, decoded
   int group = -1;     // index into ReportModel::groups
+  // The extra samples of its stack (after `frames`), symbolized alike.
+  std::vector<std::vector<SourceFrame>> samples;
+  Motion motion = Motion::kUnknown;
 };
 
 // Threads whose stacks and waits are identical; printed once.
@@ -92,11 +103,23 @@ enum class VerdictKind {
   kDeadlock,      // a cycle of lock waits
   kBusy,          // the thread the test waits for runs on a CPU
   kBlocked,       // ... waits on something outside the process
-  kSlowProgress,  // ... keeps waking up but gets nowhere
+  kSlow,          // work goes on, or a timed wait has time left: not stuck
+  kPolling,       // ... keeps waking up in one spot, and nothing else moves
   kNotify,        // ... waits for a notify nothing is left to send
   kNoClearCause,  // the evidence is weak: we do not guess
 };
 
+// One spot of the "where the time went" summary: a first frame in the
+// user's code and how many samples of working threads were there.
+struct HotSpot {
+  SourceFrame where;
+  int count = 0;
+};
+struct TimeSpent {
+  int samples = 0;             // stack samples counted
+  int threads = 0;             // of this many working threads
+  std::vector<HotSpot> spots;  // most seen first
+};
 struct Verdict {
   VerdictKind kind = VerdictKind::kNone;
   // Thread indices: the wait chain from the test thread to the culprit
@@ -108,6 +131,9 @@ struct Verdict {
   bool has_where = false;
   SourceFrame where;  // the culprit's first frame in the user's code
   std::string text;   // the whole verdict, without the "[ VERDICT ]" tag
+  // Where the working threads were seen, when the verdict counted them
+  // (kSlow); empty otherwise.
+  TimeSpent time_spent;
 };
 
 struct ReportModel {

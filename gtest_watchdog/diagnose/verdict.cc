@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "gtest_watchdog/diagnose/model_text.h"
+#include "gtest_watchdog/diagnose/progress.h"
 #include "gtest_watchdog/diagnose/user_code.h"
 #include "gtest_watchdog/dump/signal_info.h"
 
@@ -18,6 +19,11 @@ namespace {
 
 // Most other threads a "no clear cause" verdict names as candidates.
 constexpr size_t kMaxCandidates = 3;
+// Most spots a "where the time went" summary names.
+constexpr size_t kMaxHotSpots = 3;
+// A timed wait with at most this many times the limit left may still let
+// the test finish; one with more left is reported as blocked.
+constexpr int64_t kWithinReach = 10;
 
 bool Measured(const ThreadModel& t) {
   return t.raw->cpu_ns >= 0 && t.raw->interval_ns > 0;
@@ -70,7 +76,13 @@ bool TimedFutexWait(const ThreadModel& t) {
 
 // "ns::f(…)" for "ns::f(int, std::string const&)": a verdict names the
 // function; file:line tells overloads apart.
-std::string ShortFunction(const std::string& fn) {
+std::string ShortFunction(const std::string& full) {
+  // GCC's specialised copies: "f(int) [clone .constprop.0]" is f(…).
+  std::string fn = full;
+  for (size_t clone; !fn.empty() && fn.back() == ']' &&
+                     (clone = fn.rfind(" [clone ")) != std::string::npos;) {
+    fn.resize(clone);
+  }
   size_t end = fn.size();
   const std::string const_suffix = " const";
   if (end > const_suffix.size() &&
@@ -248,6 +260,62 @@ void Deadlock(const ReportModel& m, Verdict* v) {
   v->text = text;
 }
 
+// A wait that ends by itself: a sleep, a timed futex wait, a poll or epoll
+// with a timeout. `left` gets the time left when known, else -1.
+bool TimedWait(const ThreadModel& t, int64_t* left) {
+  *left = -1;
+  if (t.call.kind == BlockKind::kSleep) {
+    *left = t.call.sleep_ns;
+    return true;
+  }
+  if (TimedFutexWait(t)) {
+    *left = t.call.timeout_left_ns;
+    return true;
+  }
+  if (t.call.kind == BlockKind::kFd && t.call.timeout_ms > 0) {
+    *left = t.call.timeout_ms * 1000000;
+    return true;
+  }
+  return false;
+}
+
+// "where the time went (12 samples of 4 threads): f(…) at a.cc:12 ×6, …"
+std::string TimeSpentText(const TimeSpent& spent) {
+  std::vector<std::string> parts;
+  for (const HotSpot& h : spent.spots) {
+    std::string part = ShortFunction(h.where.function);
+    if (!h.where.file.empty() && h.where.line > 0) {
+      absl::StrAppend(&part, " at ", Basename(h.where.file), ":", h.where.line);
+    }
+    absl::StrAppend(&part, " ×", h.count);
+    parts.push_back(part);
+  }
+  return absl::StrCat("where the time went (", spent.samples, " samples of ",
+                      spent.threads,
+                      spent.threads == 1 ? " thread" : " threads",
+                      "): ", absl::StrJoin(parts, ", "));
+}
+
+// The verdict "slow, not stuck": `what` says what the culprit does; the
+// working threads (and the culprit, if it works itself) are summarised.
+void Slow(const ReportModel& m, const std::vector<int>& working,
+          bool culprit_works, const std::string& what, Verdict* v) {
+  v->kind = VerdictKind::kSlow;
+  std::vector<int> counted = working;
+  if (culprit_works) counted.insert(counted.begin(), v->culprit);
+  v->time_spent = SummarizeSamples(m, counted, kMaxHotSpots);
+  v->text = absl::StrCat("slow, not stuck: ", what);
+  if (!working.empty()) {
+    absl::StrAppend(
+        &v->text, "; meanwhile ", working.size(),
+        working.size() == 1 ? " other thread works" : " other threads work",
+        ", their stacks moving between samples");
+  }
+  if (!v->time_spent.spots.empty()) {
+    absl::StrAppend(&v->text, " — ", TimeSpentText(v->time_spent));
+  }
+}
+
 }  // namespace
 
 int CpuPercent(const ThreadModel& t) {
@@ -319,7 +387,10 @@ Verdict DecideVerdict(const ReportModel& m) {
   const std::string lead = ChainText(m, v.chain);
 
   // Others that could be what the end waits for, in thread order.
-  std::vector<int> busy, outside;
+  // Progress elsewhere, `working`: threads that ran in the CPU window and
+  // whose stacks moved between samples (docs/verdict.md, "Evidence over
+  // time").
+  std::vector<int> busy, outside, working;
   for (size_t i = 0; i < m.threads.size(); ++i) {
     const ThreadModel& t = m.threads[i];
     if (static_cast<int>(i) == end || IsOurs(m, t)) continue;
@@ -330,6 +401,7 @@ Verdict DecideVerdict(const ReportModel& m) {
     // Busy or crawling threads first: they are doing something. A thread
     // waiting for a signal is not counted (signal-handling threads wait for
     // ever by design).
+    if (t.motion == Motion::kMoved) working.push_back(static_cast<int>(i));
     if (IsBusy(t) || IsSlow(t)) {
       busy.push_back(static_cast<int>(i));
     } else if ((BlockedOutside(t) && t.call.kind != BlockKind::kSignal) ||
@@ -383,19 +455,74 @@ Verdict DecideVerdict(const ReportModel& m) {
     }
     return v;
   }
+  const int samples = 1 + static_cast<int>(e.samples.size());
   if (IsBusy(e)) {
+    if (e.motion == Motion::kMoved) {
+      Slow(m, working, true,
+           absl::StrFormat("%s is working (%d%% of a CPU), its stack moving "
+                           "between samples%s",
+                           lead, CpuPercent(e), at),
+           &v);
+      return v;
+    }
     v.kind = VerdictKind::kBusy;
     v.text = absl::StrCat("busy: ", lead, " ", DoingText(m, e), at);
+    if (e.motion == Motion::kSameSpot) {
+      absl::StrAppend(&v.text, ", the same spot in all ", samples, " samples");
+    }
     return v;
   }
-  if (IsSlow(e)) {
-    v.kind = VerdictKind::kSlowProgress;
-    v.text = absl::StrFormat(
-        "slow progress: %s is not stuck in one call: it woke up %d times in "
-        "%s, using %d%% of a CPU%s%s; it may be polling for something that "
-        "never happens",
-        lead, e.raw->wakeups, DurationText(e.raw->interval_ns), CpuPercent(e),
-        e.call.text.empty() ? "" : absl::StrCat(", now in ", e.call.text), at);
+  int64_t left = -1;
+  const bool timed = TimedWait(e, &left);
+  if (IsSlow(e) || (timed && e.motion == Motion::kSameSpot)) {
+    // It keeps waking up. Moving, or while others work: progress. In one
+    // spot with nothing else moving: a poll for something that never comes.
+    const std::string woke = absl::StrFormat(
+        "woke up %d times in %s, using %d%% of a CPU", e.raw->wakeups,
+        DurationText(e.raw->interval_ns), CpuPercent(e));
+    if (e.motion == Motion::kMoved || !working.empty()) {
+      Slow(m, working, e.motion == Motion::kMoved,
+           absl::StrCat(lead, " keeps waking up (", woke, ")",
+                        e.motion == Motion::kMoved
+                            ? ", its stack moving between samples"
+                            : "",
+                        at),
+           &v);
+      return v;
+    }
+    v.kind = VerdictKind::kPolling;
+    v.text = absl::StrCat(
+        "polling: ", lead, " keeps waking up in the same spot (", woke, ")",
+        e.call.text.empty() ? "" : absl::StrCat(", now in ", e.call.text),
+        e.call.text.empty() && e.wait.kind != WaitKind::kNone
+            ? absl::StrCat(", now ", WaitText(m, e))
+            : "",
+        at,
+        ", and no other thread makes progress: it may be polling for "
+        "something that never happens");
+    return v;
+  }
+  // Within reach: a sleep of an hour under a limit of a second is a hang
+  // by another name.
+  if (timed && (!working.empty() || left < 0 || snap.limit_ns <= 0 ||
+                left <= kWithinReach * snap.limit_ns)) {
+    // One long wait that ends by itself: the test may still finish.
+    std::string what = absl::StrCat(lead, " ", DoingText(m, e));
+    if (e.call.kind != BlockKind::kSleep && left >= 0) {
+      absl::StrAppend(&what, " (a timed wait, ", DurationText(left), " left)");
+    }
+    absl::StrAppend(&what, at, ": it may still finish");
+    if (snap.limit_ns > 0) {
+      absl::StrAppend(&what, "; the limit (", DurationText(snap.limit_ns),
+                      ") may be too short");
+    }
+    Slow(m, working, false, what, &v);
+    return v;
+  }
+  if (!working.empty() && !BlockedOutside(e)) {
+    // Waits inside the process (a condition, an event, a lock whose owner
+    // is not known) while other threads work: most likely for their work.
+    Slow(m, working, false, absl::StrCat(lead, " ", DoingText(m, e), at), &v);
     return v;
   }
   if (BlockedOutside(e)) {

@@ -8,14 +8,21 @@
 //  2. Any deadlock cycle: the cycle (and how the test thread reaches it).
 //  3. Otherwise follow the wait chain from the thread running the test:
 //     from a thread waiting for a mutex or rwlock to its owner, from a join
-//     to the joined thread, to the thread at the end. That thread decides:
-//     - it was runnable (on a CPU or queued for one) for at least half
-//       the interval between the two samples: busy;
-//     - it keeps waking up (at least kSlowWakeups times between the
-//       samples) with little CPU: slow progress (or polling);
+//     to the joined thread, to the thread at the end. That thread decides,
+//     with "working" threads being those that ran in the CPU window and
+//     whose stacks moved between samples (diagnose/progress.h):
+//     - runnable for at least half the window: slow, not stuck, if its
+//       stack moved; else busy (a loop that never leaves one spot);
+//     - it keeps waking up (at least kSlowWakeups times), or it is back in
+//       the same timed wait after waking up: slow, not stuck, if its stack
+//       moved or others work; else polling;
+//     - one timed wait (a sleep, a timed futex wait, a poll with a
+//       timeout) it has not woken from: slow, not stuck — it may still
+//       finish, with the time left;
+//     - it waits inside the process (a condition, an event, a lock with
+//       no known owner) while others work: slow, not stuck;
 //     - it sits in a system call on something outside the process (a
-//       descriptor, a child process, a sleep, a signal): blocked, and on
-//       what;
+//       descriptor, a child process, a signal): blocked, and on what;
 //     - it waits on a condition variable and no other thread is busy or
 //       blocked outside the process: waiting for a notify nothing can send;
 //     - anything else (a semaphore, a lock whose owner is unknown, a

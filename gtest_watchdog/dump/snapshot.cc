@@ -65,6 +65,13 @@ void WriteSnapshot(int fd, const SnapshotHeader& h,
     w.Hex(sig.sp).Char(' ').Dec(sig.to_previous_handler ? 1 : 0);
     w.Char('\n');
   }
+  if (h.extra_samples > 0) {
+    w.Str("samples ").Dec(h.extra_samples);
+    for (int k = 0; k < h.extra_samples && k < kExtraStackSamples; ++k) {
+      w.Char(' ').Dec(h.sample_offset_ns[k]);
+    }
+    w.Char('\n');
+  }
   for (int i = 0; i < count; ++i) {
     const KernelThreadInfo& k = *threads[i].kernel;
     const ThreadStack* s = threads[i].stack;
@@ -87,6 +94,15 @@ void WriteSnapshot(int fd, const SnapshotHeader& h,
     // Set by the thread itself when it answered, even if its unwind failed.
     if (s != nullptr && s->thread_pointer != 0) {
       w.Str("tp ").Hex(s->thread_pointer).Char('\n');
+    }
+    for (int round = 0; round < kExtraStackSamples; ++round) {
+      const ThreadStack* x = threads[i].extra[round];
+      if (x == nullptr || x->depth <= 0) continue;
+      w.Str("sample ").Dec(round).Char(' ').Dec(x->depth);
+      for (int f = 0; f < x->depth && f < kMaxFrames; ++f) {
+        w.Char(' ').Hex(x->pcs[f]);
+      }
+      w.Char('\n');
     }
     const FutexWindow* fw = threads[i].futex;
     if (fw != nullptr && fw->size > 0) {
@@ -225,6 +241,29 @@ bool ParseSnapshot(const std::string& text, Snapshot* out, std::string* error) {
         uint64_t pc = 0;
         if (!(in >> pc)) break;
         snap.threads.back().pcs.push_back(pc);
+      }
+    } else if (key == "samples") {
+      int n = 0;
+      in >> n;
+      for (int k = 0; k < n && k < kExtraStackSamples; ++k) {
+        int64_t offset = 0;
+        if (!(in >> offset)) break;
+        snap.sample_offsets_ns.push_back(offset);
+      }
+    } else if (key == "sample" && !snap.threads.empty()) {
+      int k = 0, n = 0;
+      in >> k >> n >> std::hex;
+      if (k < 0 || k >= kExtraStackSamples) {
+        *error = "snapshot line " + std::to_string(lineno) +
+                 " malformed (sample): " + line;
+        return false;
+      }
+      std::vector<std::vector<uint64_t>>& samples = snap.threads.back().samples;
+      if (samples.size() <= static_cast<size_t>(k)) samples.resize(k + 1);
+      for (int i = 0; i < n; ++i) {
+        uint64_t pc = 0;
+        if (!(in >> pc)) break;
+        samples[k].push_back(pc);
       }
     } else if (key == "end") {
       ended = true;

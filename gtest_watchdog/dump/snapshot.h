@@ -23,7 +23,12 @@
 
 namespace gtest_watchdog_internal {
 
-constexpr int kSnapshotVersion = 4;
+constexpr int kSnapshotVersion = 5;
+// Stack samples taken after the first of the threads that ran during the
+// CPU window (the first sample is every thread's stack), and how many such
+// threads at most: evidence of whether their stacks move.
+constexpr int kExtraStackSamples = 2;
+constexpr int kMaxSampledThreads = 16;
 
 // Bytes of memory around the futex a thread waits on, read by the stalled
 // process itself (process_vm_readv: a bad address fails, never faults), so
@@ -66,6 +71,10 @@ struct SnapshotHeader {
   bool color = false;            // the report may use ANSI colours
   const char* json_report = "";  // absolute path for the JSON report, or ""
   SignalFacts signal;            // kind "crash" / "signal"; signo 0 otherwise
+  // Extra stack samples taken (0 to kExtraStackSamples), and when, in ns
+  // after the first.
+  int extra_samples = 0;
+  int64_t sample_offset_ns[kExtraStackSamples] = {};
 };
 
 struct SnapshotThreadIn {
@@ -73,6 +82,8 @@ struct SnapshotThreadIn {
   const ThreadStack* stack;  // may be null
   StackStatus status;
   const FutexWindow* futex = nullptr;  // may be null
+  // The thread's extra samples (null: not sampled, or no answer).
+  const ThreadStack* extra[kExtraStackSamples] = {};
 };
 
 // Writes the snapshot as text to fd. Signal-safe: RawWriter only.
@@ -100,6 +111,9 @@ struct SnapshotThread {
   uint64_t thread_pointer = 0;  // pthread_self() (glibc: its struct pthread)
   uint64_t futex_base = 0;      // address of futex_bytes[0]
   std::vector<unsigned char> futex_bytes;  // empty: not read
+  // Extra samples of this thread's stack, as pcs; samples[k] was taken
+  // Snapshot::sample_offsets_ns[k] after pcs; empty: not taken.
+  std::vector<std::vector<uint64_t>> samples;
 };
 
 struct Snapshot {
@@ -118,6 +132,8 @@ struct Snapshot {
   std::string json_report;  // absolute path, or empty
   SignalFacts signal;       // kind "crash" / "signal"; signo 0 otherwise
   std::vector<SnapshotThread> threads;
+  // When each extra stack sample round was taken, ns after the first.
+  std::vector<int64_t> sample_offsets_ns;
 };
 
 // Returns false with *error on malformed input. Helper process only.

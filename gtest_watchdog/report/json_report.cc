@@ -227,6 +227,22 @@ std::string FormatJsonReport(const ReportModel& model) {
     }
     verdict["candidates"] = std::move(candidates);
     verdict["where"] = v.has_where ? FrameJson(v.where) : Json(nullptr);
+    if (v.time_spent.samples > 0) {
+      Json spots = Json::array();
+      for (const HotSpot& h : v.time_spent.spots) {
+        Json spot;
+        spot["count"] = h.count;
+        spot["frame"] = FrameJson(h.where);
+        spots.push_back(std::move(spot));
+      }
+      Json spent;
+      spent["samples"] = v.time_spent.samples;
+      spent["threads"] = v.time_spent.threads;
+      spent["spots"] = std::move(spots);
+      verdict["time_spent"] = std::move(spent);
+    } else {
+      verdict["time_spent"] = nullptr;
+    }
     doc["verdict"] = std::move(verdict);
   } else {
     doc["verdict"] = nullptr;
@@ -280,6 +296,14 @@ std::string FormatJsonReport(const ReportModel& model) {
     j["wait"] = WaitJson(tm.wait);
     j["blocked_in"] = BlockedInJson(tm.call);
     j["cpu"] = CpuJson(t);
+    j["motion"] = MotionId(tm.motion);
+    Json samples = Json::array();
+    for (const std::vector<SourceFrame>& sample : tm.samples) {
+      Json frames = Json::array();
+      for (const SourceFrame& f : sample) frames.push_back(FrameJson(f));
+      samples.push_back(std::move(frames));
+    }
+    j["samples"] = std::move(samples);
     j["truncated"] = t.truncated;
     const bool grouped = tm.group >= 0 &&
                          static_cast<size_t>(tm.group) < group_index.size() &&

@@ -15,7 +15,7 @@
 
 namespace gtest_watchdog_internal {
 
-constexpr int kJsonReportSchemaVersion = 2;
+constexpr int kJsonReportSchemaVersion = 3;
 
 // One pretty-printed JSON document (2-space indent, trailing newline).
 // Bytes that are not valid UTF-8 (thread names, paths, commands) are

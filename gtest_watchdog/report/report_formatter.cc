@@ -84,13 +84,22 @@ std::string SyscallText(const ThreadModel& t) {
 
 // ", 99% of a CPU" for a busy thread, ", woke up 48 times in 101 ms" for
 // one that keeps waking up; "" otherwise.
+// Then whether its stack moved between samples, for a thread that ran.
 std::string CpuText(const ThreadModel& t) {
-  if (IsBusy(t)) return absl::StrFormat(", %d%% of a CPU", CpuPercent(t));
-  if (IsSlow(t)) {
-    return absl::StrCat(", woke up ", t.raw->wakeups, " times in ",
+  std::string text;
+  if (IsBusy(t)) {
+    text = absl::StrFormat(", %d%% of a CPU", CpuPercent(t));
+  } else if (IsSlow(t)) {
+    text = absl::StrCat(", woke up ", t.raw->wakeups, " times in ",
                         DurationText(t.raw->interval_ns));
   }
-  return "";
+  const size_t samples = 1 + t.samples.size();
+  if (t.motion == Motion::kMoved) {
+    absl::StrAppend(&text, ", stack moving (", samples, " samples)");
+  } else if (t.motion == Motion::kSameSpot) {
+    absl::StrAppend(&text, ", the same spot in ", samples, " samples");
+  }
+  return text;
 }
 }  // namespace
 

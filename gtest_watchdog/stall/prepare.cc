@@ -148,6 +148,8 @@ bool StallReporter::Prepare(const StallPathSettings& settings) {
   g_stall.futex = MapArray<FutexWindow>(kPreallocatedThreads);
   g_stall.cpu = MapArray<CpuSample>(kPreallocatedThreads);
   g_stall.frozen_pids = MapArray<pid_t>(kChildPidCapacity);
+  g_stall.sample_slots =
+      MapArray<ThreadStack>(kExtraStackSamples * kMaxSampledThreads);
   // After GoogleTest's objects were made (InitGoogleTest ran): runs before
   // the static destructors that end them.
   if (atexit(&OnExitStarts) != 0) {

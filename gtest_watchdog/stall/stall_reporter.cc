@@ -21,6 +21,7 @@
 #include "gtest_watchdog/stall/fatal_signals.h"
 #include "gtest_watchdog/stall/gtest_output_step.h"
 #include "gtest_watchdog/stall/helper_launch.h"
+#include "gtest_watchdog/stall/stack_samples.h"
 #include "gtest_watchdog/stall/stall_state.h"
 #include "gtest_watchdog/stall/thread_census.h"
 
@@ -93,8 +94,9 @@ int FreezeChildren() {
 // `write_output`: GoogleTest's output is about the phase the board shows.
 // Returns the number of children stopped (in g_stall.frozen_pids).
 // Signal-safe in the sense above, up to GoogleTest's output.
-int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
+int CollectAndReport(const SnapshotHeader& header_in, const SignalEvent* ev,
                      bool write_output) {
+  SnapshotHeader header = header_in;
   // Free descriptors even if the process ran out of them.
   for (int fd : g_stall.spare_fds) {
     if (fd >= 0) close(fd);
@@ -105,6 +107,7 @@ int CollectAndReport(const SnapshotHeader& header, const SignalEvent* ev,
   StackCollector::Collect(threads.stacks, threads.count,
                           MonotonicNowNs() + g_stall.timings.answer_timeout_ns);
   SettleStackStatuses(threads);
+  TakeExtraSamples(threads, &header, ev);
 
   bool ok = false;
   if (g_stall.snapshot_fd >= 0) {

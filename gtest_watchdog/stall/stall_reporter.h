@@ -48,6 +48,9 @@ struct StallPathTimings {
   int64_t dead_man_ns = 30000000000;        // everything
   // Between the two CPU samples that tell busy threads from waiting ones.
   int64_t cpu_sample_ns = 100000000;
+  // Between the extra stack samples of the threads that ran in that
+  // window (stall/stack_samples.h).
+  int64_t stack_sample_gap_ns = 25000000;
 };
 
 // What Prepare() takes. Start-up only.

@@ -69,6 +69,9 @@ struct StallState {
   FutexWindow* futex = nullptr;
   CpuSample* cpu = nullptr;
   pid_t* frozen_pids = nullptr;  // the test's children: stopped, then killed
+  // kExtraStackSamples rounds of kMaxSampledThreads slots each
+  // (stall/stack_samples.h); null: no extra samples.
+  ThreadStack* sample_slots = nullptr;
 };
 
 // The one StallState. Signal-safe.

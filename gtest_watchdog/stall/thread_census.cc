@@ -89,11 +89,35 @@ ThreadCensus ListThreads(const SignalEvent* ev) {
   if (count < 0) count = 0;
   if (count > capacity) count = capacity;  // the rest go unlisted
   if (count > kPreallocatedThreads) {
-    t.kernel = MapArray<KernelThreadInfo>(count);
-    t.stacks = MapArray<ThreadStack>(count);
-    t.in = MapArray<SnapshotThreadIn>(count);
-    t.futex = MapArray<FutexWindow>(count);
-    t.cpu = MapArray<CpuSample>(count);
+    // One mapping for all five arrays: all or nothing. Mapped one by one,
+    // those that fit would be lost to the rest of the report (never
+    // unmapped: a late handler may write a stack slot) in a process near
+    // its address-space limit, where the helper's start needs every page.
+    t.kernel = nullptr;
+    t.stacks = nullptr;
+    t.in = nullptr;
+    t.futex = nullptr;
+    t.cpu = nullptr;
+    const size_t n = static_cast<size_t>(count);
+    const auto up = [](size_t bytes) { return (bytes + 63) & ~size_t{63}; };
+    const size_t kernel_bytes = up(sizeof(KernelThreadInfo) * n);
+    const size_t stacks_bytes = up(sizeof(ThreadStack) * n);
+    const size_t in_bytes = up(sizeof(SnapshotThreadIn) * n);
+    const size_t futex_bytes = up(sizeof(FutexWindow) * n);
+    char* block =
+        static_cast<char*>(MapZeroed(kernel_bytes + stacks_bytes + in_bytes +
+                                     futex_bytes + up(sizeof(CpuSample) * n)));
+    if (block != nullptr) {
+      t.kernel = reinterpret_cast<KernelThreadInfo*>(block);
+      block += kernel_bytes;
+      t.stacks = reinterpret_cast<ThreadStack*>(block);
+      block += stacks_bytes;
+      t.in = reinterpret_cast<SnapshotThreadIn*>(block);
+      block += in_bytes;
+      t.futex = reinterpret_cast<FutexWindow*>(block);
+      block += futex_bytes;
+      t.cpu = reinterpret_cast<CpuSample*>(block);
+    }
     if (t.kernel == nullptr || t.stacks == nullptr || t.in == nullptr) {
       // No address space left for more (a process near RLIMIT_AS): list as
       // many as the storage prepared at start-up holds, the thread the

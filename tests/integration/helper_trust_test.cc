@@ -58,7 +58,7 @@ std::string ForgedSnapshot(pid_t pid, const std::string& json_report) {
     hex += "0123456789abcdef"[c & 15];
   }
   const std::string p = std::to_string(pid);
-  return "gtest_watchdog-snapshot 4\nkind timeout\nphase test\n"
+  return "gtest_watchdog-snapshot 5\nkind timeout\nphase test\n"
          "test Forged.Test\nsuite Forged\n"
          "limit_origin --gtest_watchdog_timeout\nlimit_ns 1000000000\n"
          "elapsed_ns 1000000000\npid " +

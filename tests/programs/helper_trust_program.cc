@@ -46,7 +46,7 @@ TEST(HelperTrust, StartsItselfAsHelperForAnotherProcess) {
   }
   const std::string other = std::to_string(getppid());
   const std::string snapshot =
-      "gtest_watchdog-snapshot 4\nkind timeout\nphase test\n"
+      "gtest_watchdog-snapshot 5\nkind timeout\nphase test\n"
       "test Forged.Test\nsuite Forged\n"
       "limit_origin --gtest_watchdog_timeout\nlimit_ns 1000000000\n"
       "elapsed_ns 1000000000\npid " +

@@ -116,7 +116,7 @@ class SnapshotRoundTripTest : public ::testing::Test {
 TEST_F(SnapshotRoundTripTest, HeaderFields) {
   const std::string text = WriteToString(header_, threads_.data(),
                                          static_cast<int>(threads_.size()));
-  EXPECT_THAT(text, StartsWith("gtest_watchdog-snapshot 4\n"));
+  EXPECT_THAT(text, StartsWith("gtest_watchdog-snapshot 5\n"));
   Snapshot snap;
   std::string error;
   ASSERT_TRUE(ParseSnapshot(text, &snap, &error)) << error << "\n" << text;
@@ -215,7 +215,7 @@ TEST_F(SnapshotRoundTripTest, ColourJsonPathAndFutexWindow) {
 }
 
 TEST(ParseSnapshotTest, BadHexInJsonPathIsAnError) {
-  std::string text = "gtest_watchdog-snapshot 4\njson_report 2g\nend\n";
+  std::string text = "gtest_watchdog-snapshot 5\njson_report 2g\nend\n";
   Snapshot snap;
   std::string error;
   EXPECT_FALSE(ParseSnapshot(text, &snap, &error));
@@ -408,7 +408,7 @@ TEST(StackStatusIdTest, AllDistinct) {
 }
 
 constexpr char kMinimal[] =
-    "gtest_watchdog-snapshot 4\n"
+    "gtest_watchdog-snapshot 5\n"
     "kind timeout\n"
     "phase test\n"
     "test A.B\n"
@@ -456,7 +456,7 @@ TEST(ParseSnapshotTest, CutInTheMiddleIsAnError) {
 
 TEST(ParseSnapshotTest, WrongVersionIsAnError) {
   std::string text = kMinimal;
-  text.replace(0, strlen("gtest_watchdog-snapshot 4"),
+  text.replace(0, strlen("gtest_watchdog-snapshot 5"),
                "gtest_watchdog-snapshot 9");
   Snapshot snap;
   std::string error;

@@ -207,20 +207,138 @@ TEST_F(VerdictTest, BlockedThroughAMutexOwner) {
             "in Code3() at code.cc:30");
 }
 
-TEST_F(VerdictTest, ManyWakeupsWithLittleCpuIsSlowProgress) {
+TEST_F(VerdictTest, ManyWakeupsInOneSpotIsPolling) {
   Raw(0).syscall_nr = SYS_clock_nanosleep;
   T(0).call.kind = BlockKind::kSleep;
   T(0).call.text = "clock_nanosleep() for 2 ms (CLOCK_REALTIME)";
   Cpu(0, 5'000'000, 0, 110);
-  const Verdict v = Decide();
-  EXPECT_EQ(v.kind, VerdictKind::kSlowProgress);
+  T(0).motion = Motion::kSameSpot;
+  Verdict v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kPolling);
   EXPECT_EQ(v.text,
-            "slow progress: thread 1 \"main\" is not stuck in one call: it "
-            "woke up 110 times in 250 ms, using 2% of a CPU, now in "
+            "polling: thread 1 \"main\" keeps waking up in the same spot (woke "
+            "up 110 times in 250 ms, using 2% of a CPU), now in "
             "clock_nanosleep() for 2 ms (CLOCK_REALTIME), in Code1() at "
-            "code.cc:10; it may be polling for something that never happens");
-  Cpu(0, 5'000'000, 0, kSlowWakeups - 1);
-  EXPECT_EQ(Decide().kind, VerdictKind::kBlocked);  // the sleep itself
+            "code.cc:10, and no other thread makes progress: it may be polling "
+            "for something that never happens");
+  // Its stack moves: it gets somewhere, in small steps.
+  T(0).motion = Motion::kMoved;
+  v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kSlow);
+  EXPECT_THAT(v.text, StartsWith("slow, not stuck: thread 1 \"main\" keeps "
+                                 "waking up (woke up 110 times in 250 ms, "
+                                 "using 2% of a CPU), its stack moving "
+                                 "between samples, in Code1() at code.cc:10"));
+  // In one spot, but another thread works: it polls for that work.
+  T(0).motion = Motion::kSameSpot;
+  Cpu(1, 60'000'000, 0, 40);
+  T(1).motion = Motion::kMoved;
+  EXPECT_EQ(Decide().kind, VerdictKind::kSlow);
+}
+
+// A thread back in the same timed wait after waking up once in the window
+// (`while (!done) cv.wait_for(100ms)`) polls: a hang, when nothing else
+// moves.
+TEST_F(VerdictTest, TimedWaitWokenOnceInTheSameSpotIsPolling) {
+  Waits(0, WaitKind::kCondition, 0, "g_cv");
+  Raw(0).syscall_args[1] = 0x189;  // FUTEX_WAIT_BITSET_PRIVATE
+  Raw(0).syscall_args[3] = 0x7ffd0000;
+  T(0).call.timeout_left_ns = 40'000'000;
+  Cpu(0, 100'000, 0, 1);
+  T(0).motion = Motion::kSameSpot;
+  const Verdict v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kPolling);
+  EXPECT_THAT(v.text, HasSubstr("keeps waking up in the same spot (woke up 1 "
+                                "times in 250 ms, using 0% of a CPU), now "
+                                "waiting on condition variable g_cv"));
+}
+
+// The leveldb DBTest.MultiThreaded shape: the test thread sleeps through
+// the test's duration while workers do the work.
+TEST_F(VerdictTest, SleepWithTimeLeftWhileOthersWorkIsSlow) {
+  snap_.limit_ns = 5'000'000'000;
+  Raw(0).syscall_nr = SYS_clock_nanosleep;
+  T(0).call.kind = BlockKind::kSleep;
+  T(0).call.sleep_ns = 4'900'000'000;
+  T(0).call.text = "clock_nanosleep() with 4.90 s left (CLOCK_REALTIME)";
+  T(0).motion = Motion::kIdle;
+  Verdict v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kSlow);
+  EXPECT_EQ(v.text,
+            "slow, not stuck: thread 1 \"main\" waits in clock_nanosleep() "
+            "with 4.90 s left (CLOCK_REALTIME), in Code1() at code.cc:10: it "
+            "may still finish; the limit (5.00 s) may be too short");
+  EXPECT_EQ(v.time_spent.samples, 0);
+  // An hour left under a limit of seconds: no longer within reach.
+  T(0).call.sleep_ns = 3'600'000'000'000;
+  EXPECT_EQ(Decide().kind, VerdictKind::kBlocked);
+
+  for (int i : {1, 2}) {
+    Cpu(i, 70'000'000, 0, 30);
+    T(i).motion = Motion::kMoved;
+    T(i).samples = {{Fn("Work() [clone .constprop.0]", "/src/work.cc", 7)},
+                    {Fn("Code" + std::to_string(i + 1) + "()", "/src/code.cc",
+                        10 * (i + 1))}};
+  }
+  v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kSlow);
+  EXPECT_EQ(v.time_spent.threads, 2);
+  EXPECT_EQ(v.time_spent.samples, 6);
+  ASSERT_EQ(v.time_spent.spots.size(), 3u);
+  EXPECT_EQ(v.time_spent.spots[0].where.function, "Code2()");
+  // GCC's specialised copy is named as the function.
+  EXPECT_EQ(v.time_spent.spots[0].count, 2);
+  EXPECT_THAT(
+      v.text,
+      HasSubstr("may be too short; meanwhile 2 other threads work, "
+                "their stacks moving between samples — where the time "
+                "went (6 samples of 2 threads): Code2() at code.cc:20 ×2, "
+                "Work() at work.cc:7 ×2, Code3() at code.cc:30 ×2"));
+}
+
+TEST_F(VerdictTest, BusyInOneSpotIsBusyAndMovingIsSlow) {
+  Raw(0).syscall_nr = -1;
+  T(0).call.kind = BlockKind::kRunning;
+  Cpu(0, kInterval, 0, 3);
+  T(0).motion = Motion::kSameSpot;
+  T(0).samples = {T(0).frames, T(0).frames};
+  Verdict v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kBusy);
+  EXPECT_EQ(v.text,
+            "busy: thread 1 \"main\" is running, not waiting (100% of a CPU "
+            "over 250 ms), in Code1() at code.cc:10, the same spot in all 3 "
+            "samples");
+  T(0).motion = Motion::kMoved;
+  v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kSlow);
+  EXPECT_THAT(v.text, StartsWith("slow, not stuck: thread 1 \"main\" is "
+                                 "working (100% of a CPU), its stack moving "
+                                 "between samples, in Code1() at code.cc:10 — "
+                                 "where the time went (3 samples of 1 "
+                                 "thread): Code1() at code.cc:10 ×3"));
+}
+
+// Waiting to join a worker that works, or on a condition while workers
+// work: not blocked, slow.
+TEST_F(VerdictTest, WaitingForThreadsThatWorkIsSlow) {
+  T(0).wait = LockWait{WaitKind::kJoin, 0x1002, 2, ""};
+  Cpu(1, kInterval, 0, 5);
+  T(1).motion = Motion::kMoved;
+  Verdict v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kSlow);
+  EXPECT_THAT(v.chain, ElementsAre(0, 1));
+  EXPECT_THAT(v.text, StartsWith("slow, not stuck: thread 1 \"main\" waits to "
+                                 "join thread 2 \"worker\", which is working "
+                                 "(100% of a CPU)"));
+  Waits(0, WaitKind::kCondition, 0, "g_cv");
+  v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kSlow);
+  EXPECT_THAT(v.text, StartsWith("slow, not stuck: thread 1 \"main\" is "
+                                 "waiting on condition variable g_cv"));
+  EXPECT_THAT(v.text, HasSubstr("; meanwhile 1 other thread works"));
+  // A busy thread that stays in one spot is no progress: no clear cause.
+  T(1).motion = Motion::kSameSpot;
+  EXPECT_EQ(Decide().kind, VerdictKind::kNoClearCause);
 }
 
 TEST_F(VerdictTest, ConditionNobodyCanNotify) {
@@ -375,7 +493,8 @@ TEST_F(VerdictTest, NoThreadsAtAll) {
 
 TEST(VerdictKindIdTest, Ids) {
   EXPECT_STREQ(VerdictKindId(VerdictKind::kDeadlock), "deadlock");
-  EXPECT_STREQ(VerdictKindId(VerdictKind::kSlowProgress), "slow-progress");
+  EXPECT_STREQ(VerdictKindId(VerdictKind::kSlow), "slow");
+  EXPECT_STREQ(VerdictKindId(VerdictKind::kPolling), "polling");
   EXPECT_STREQ(VerdictKindId(VerdictKind::kNotify), "waiting-for-notify");
   EXPECT_STREQ(VerdictKindId(VerdictKind::kNoClearCause), "no-clear-cause");
   EXPECT_STREQ(VerdictKindId(VerdictKind::kNone), "");
