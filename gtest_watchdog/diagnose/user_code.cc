@@ -46,9 +46,29 @@ TestPart ClassifyTestPart(const std::vector<SourceFrame>& frames) {
   return TestPart::kUnknown;
 }
 
+namespace {
+
+bool InHeader(const std::string& file) {
+  const size_t dot = file.rfind('.');
+  if (dot == std::string::npos) return false;
+  const std::string ext = file.substr(dot);
+  return ext == ".h" || ext == ".hh" || ext == ".hpp" || ext == ".hxx";
+}
+
+}  // namespace
+
 const SourceFrame* FirstUserFrame(const std::vector<SourceFrame>& frames) {
-  for (const SourceFrame& f : frames) {
-    if (!IsRuntime(f) && !f.file.empty()) return &f;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    const SourceFrame& f = frames[i];
+    if (IsRuntime(f) || f.file.empty()) continue;
+    // A wrapper inlined from a header (a lock class's one-line Lock()) is
+    // not where the user's code stands: the user function it was inlined
+    // into is.
+    if (f.inlined && InHeader(f.file) && i + 1 < frames.size() &&
+        !IsRuntime(frames[i + 1]) && !frames[i + 1].file.empty()) {
+      continue;
+    }
+    return &f;
   }
   return nullptr;
 }

@@ -166,9 +166,20 @@ std::string DoingText(const ReportModel& m, const ThreadModel& t) {
   return absl::StrCat("is ", StateName(t.raw->state));
 }
 
+// DoingText after "now": "waits in read() …", "waiting on condition …".
+std::string NowDoing(const ReportModel& m, const ThreadModel& t) {
+  std::string doing = DoingText(m, t);
+  if (doing.rfind("is ", 0) == 0) doing.erase(0, 3);
+  return doing;
+}
+
 std::string Candidate(const ReportModel& m, const ThreadModel& t) {
   const std::string where = ShortWhere(t);
-  return absl::StrCat(ThreadLabel(t), ", which ", DoingText(m, t),
+  // Woken up in the window, back in the same spot: a poll.
+  const bool polls = t.motion == Motion::kSameSpot && !IsBusy(t);
+  return absl::StrCat(ThreadLabel(t), ", which ",
+                      polls ? "keeps polling in one spot, now " + NowDoing(m, t)
+                            : DoingText(m, t),
                       where.empty() ? "" : ", " + where);
 }
 
@@ -492,12 +503,8 @@ Verdict DecideVerdict(const ReportModel& m) {
     }
     v.kind = VerdictKind::kPolling;
     v.text = absl::StrCat(
-        "polling: ", lead, " keeps waking up in the same spot (", woke, ")",
-        e.call.text.empty() ? "" : absl::StrCat(", now in ", e.call.text),
-        e.call.text.empty() && e.wait.kind != WaitKind::kNone
-            ? absl::StrCat(", now ", WaitText(m, e))
-            : "",
-        at,
+        "polling: ", lead, " keeps waking up in the same spot (", woke,
+        "), now ", NowDoing(m, e), at,
         ", and no other thread makes progress: it may be polling for "
         "something that never happens");
     return v;

@@ -217,7 +217,7 @@ TEST_F(VerdictTest, ManyWakeupsInOneSpotIsPolling) {
   EXPECT_EQ(v.kind, VerdictKind::kPolling);
   EXPECT_EQ(v.text,
             "polling: thread 1 \"main\" keeps waking up in the same spot (woke "
-            "up 110 times in 250 ms, using 2% of a CPU), now in "
+            "up 110 times in 250 ms, using 2% of a CPU), now waits in "
             "clock_nanosleep() for 2 ms (CLOCK_REALTIME), in Code1() at "
             "code.cc:10, and no other thread makes progress: it may be polling "
             "for something that never happens");
