@@ -24,6 +24,9 @@ constexpr size_t kMaxHotSpots = 3;
 // A timed wait with at most this many times the limit left may still let
 // the test finish; one with more left is reported as blocked.
 constexpr int64_t kWithinReach = 10;
+// A timed wait with at most a tenth of the test's elapsed time left, and
+// nothing else working, is taken for one turn of a poll.
+constexpr int64_t kShortWait = 10;
 
 bool Measured(const ThreadModel& t) {
   return t.raw->cpu_ns >= 0 && t.raw->interval_ns > 0;
@@ -507,6 +510,21 @@ Verdict DecideVerdict(const ReportModel& m) {
         "), now ", NowDoing(m, e), at,
         ", and no other thread makes progress: it may be polling for "
         "something that never happens");
+    return v;
+  }
+  // A short wait in a long test cannot be what the test spent its time
+  // on: most likely one turn of a poll slower than the CPU window (which
+  // then sees no wake-up).
+  if (timed && working.empty() && left >= 0 && snap.elapsed_ns > 0 &&
+      left * kShortWait <= snap.elapsed_ns) {
+    v.kind = VerdictKind::kPolling;
+    v.text = absl::StrCat(
+        "polling: ", lead, " ", DoingText(m, e), at,
+        " — a short wait in a "
+        "test running for ",
+        DurationText(snap.elapsed_ns),
+        ": most likely one turn of a poll, and no other thread makes "
+        "progress: it may be polling for something that never happens");
     return v;
   }
   // Within reach: a sleep of an hour under a limit of a second is a hang

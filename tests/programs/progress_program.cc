@@ -13,8 +13,11 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "progress_wrapper.h"
 
 namespace {
+
+using namespace std::chrono_literals;
 
 std::atomic<bool> g_stop{false};
 std::atomic<uint64_t> g_sink{0};
@@ -103,6 +106,73 @@ TEST(Progress, PollWhileAWorkerWorks) {
 // when it ends.
 TEST(Progress, OneLongSleep) {
   std::this_thread::sleep_for(std::chrono::seconds(8));  // @block:one_sleep
+}
+
+// A crunch in the test's own thread, through functions of varying depth.
+TEST(Progress, CrunchInTheTestThread) {
+  Worker(7);  // @block:crunch
+}
+
+// A spin loop through a lock wrapper inlined from a header: it takes and
+// releases the lock every turn and waits for a count that never comes.
+progress::Mutex g_count_mutex;
+int g_count = 4;
+
+TEST(Progress, SpinThroughALockWrapper) {
+  int seen = 0;
+  while (seen != 5) {
+    g_count_mutex.Lock();  // @block:spin_lock
+    seen = g_count;
+    g_count_mutex.Unlock();
+  }
+}
+
+// A sleep-poll slower than the CPU window: `while (!done) sleep 130 ms`,
+// and the worker that would set done has gone. The window sees at most one
+// wake-up.
+std::atomic<bool> g_worker_done{false};
+
+TEST(Progress, SleepPollForAWorkerThatLeft) {
+  std::thread([] {}).join();  // forgets to set g_worker_done
+  while (!g_worker_done.load()) {
+    std::this_thread::sleep_for(130ms);  // @block:sleep_poll
+  }
+}
+
+// The test waits on a condition for a background job; the job polls a flag
+// nobody clears.
+std::atomic<bool> g_job_blocked{true};
+
+void PollingJob() {
+  while (g_job_blocked.load()) {
+    std::this_thread::sleep_for(10ms);  // @block:job_poll
+  }
+  std::lock_guard<std::mutex> lock(g_mutex);
+  g_done = true;
+  g_cv.notify_all();
+}
+
+TEST(Progress, WaitForAPollingJob) {
+  std::thread job(PollingJob);
+  {
+    std::unique_lock<std::mutex> lock(g_mutex);
+    g_cv.wait(lock, [] { return g_done; });  // @block:wait_job
+  }
+  job.join();
+}
+
+// A lost notify through the header's wrapper: the task returns without
+// signalling; the test's loop waits for ever.
+progress::Mutex g_task_mutex;
+progress::CondVar g_task_cv(&g_task_mutex);
+bool g_task_called = false;
+
+TEST(Progress, LostNotifyThroughAWrapper) {
+  std::thread task([] {});  // returns early: no flag, no Signal()
+  task.join();
+  g_task_mutex.Lock();
+  while (!g_task_called) g_task_cv.Wait();  // @block:lost_notify
+  g_task_mutex.Unlock();
 }
 
 }  // namespace

@@ -253,6 +253,30 @@ TEST_F(VerdictTest, TimedWaitWokenOnceInTheSameSpotIsPolling) {
                                 "waiting on condition variable g_cv"));
 }
 
+// A 100 ms sleep-poll seen between wake-ups: 75 ms left in a test that
+// has run for 13 s is one turn of a loop, not the test's long wait.
+TEST_F(VerdictTest, ShortTimedWaitInALongTestIsPolling) {
+  snap_.limit_ns = 13'000'000'000;
+  snap_.elapsed_ns = 13'000'000'000;
+  Raw(0).syscall_nr = SYS_clock_nanosleep;
+  T(0).call.kind = BlockKind::kSleep;
+  T(0).call.sleep_ns = 75'000'000;
+  T(0).call.text = "clock_nanosleep() with 75 ms left (CLOCK_REALTIME)";
+  T(0).motion = Motion::kIdle;
+  Verdict v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kPolling);
+  EXPECT_EQ(
+      v.text,
+      "polling: thread 1 \"main\" waits in clock_nanosleep() with 75 ms "
+      "left (CLOCK_REALTIME), in Code1() at code.cc:10 — a short wait in "
+      "a test running for 13.00 s: most likely one turn of a poll, and no "
+      "other thread makes progress: it may be polling for something that "
+      "never happens");
+  // A wait that may span the test is not.
+  T(0).call.sleep_ns = 2'000'000'000;
+  EXPECT_EQ(Decide().kind, VerdictKind::kSlow);
+}
+
 // The leveldb DBTest.MultiThreaded shape: the test thread sleeps through
 // the test's duration while workers do the work.
 TEST_F(VerdictTest, SleepWithTimeLeftWhileOthersWorkIsSlow) {
