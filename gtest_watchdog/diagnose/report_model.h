@@ -44,6 +44,10 @@ enum class WaitKind {
   kCondition,    // condition variable: waiting for a signal, owns nothing
   kJoin,         // pthread_join / std::thread::join: waits for a thread
   kOtherFutex,   // some other futex (a semaphore, a custom lock, ...)
+  // An event or a count (absl::Notification, BlockingCounter, Barrier,
+  // std::latch, std::barrier, std::counting_semaphore, atomic::wait): waits
+  // for another thread to notify, count down or release; owns nothing.
+  kEvent,
 };
 
 struct LockWait {
@@ -51,6 +55,11 @@ struct LockWait {
   uint64_t lock_addr = 0;  // the mutex / rwlock / condvar object's address
   pid_t owner = 0;         // the thread holding it (a thread of ours), or 0
   std::string lock_name;   // the variable's name when it is a known symbol
+  // The primitive named from the stack ("absl::Mutex", "std::latch", ...);
+  // empty for glibc's own (pthread mutexes, rwlocks, conditions, joins).
+  std::string primitive;
+  bool timed = false;      // the wait has a timeout (...WithTimeout, ...)
+  bool condition = false;  // absl LockWhen / Await: waits for a Condition
 };
 
 // How a thread's frames were obtained.
