@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest_watchdog/diagnose/blocking_call.h"
@@ -51,6 +52,21 @@ enum class WaitKind {
 };
 
 struct LockWait {
+  // A constructor, not aggregate initialization, so that {kind, addr,
+  // owner, name} still says everything a glibc wait has. Helper process
+  // only.
+  LockWait() = default;
+  LockWait(WaitKind k, uint64_t addr, pid_t owner_tid, std::string name,
+           std::string primitive_name = "", bool with_timeout = false,
+           bool for_condition = false)
+      : kind(k),
+        lock_addr(addr),
+        owner(owner_tid),
+        lock_name(std::move(name)),
+        primitive(std::move(primitive_name)),
+        timed(with_timeout),
+        condition(for_condition) {}
+
   WaitKind kind = WaitKind::kNone;
   uint64_t lock_addr = 0;  // the mutex / rwlock / condvar object's address
   pid_t owner = 0;         // the thread holding it (a thread of ours), or 0
