@@ -57,8 +57,10 @@ std::string ThreadLabel(const ThreadModel& t) {
 
 std::string LockText(const LockWait& w) {
   const std::string what =
-      !w.primitive.empty()         ? w.primitive
-      : w.kind == WaitKind::kMutex ? "mutex"
+      // "std::atomic g_state" reads better than the wait's name.
+      w.primitive == "std::atomic::wait" ? "std::atomic"
+      : !w.primitive.empty()             ? w.primitive
+      : w.kind == WaitKind::kMutex       ? "mutex"
       : w.kind == WaitKind::kRwlockWrite || w.kind == WaitKind::kRwlockRead
           ? "rwlock"
       : w.kind == WaitKind::kCondition ? "condition variable"
@@ -81,7 +83,8 @@ const char* EventText(const LockWait& w) {
     return "which not all of its threads have reached";
   if (p == "std::counting_semaphore")
     return "which has no count to take (not released)";
-  if (p == "std::atomic::wait") return "whose value has not changed";
+  if (p == "std::atomic::wait")
+    return "whose value has not changed (no notify after a change)";
   return "which no thread has signalled";
 }
 

@@ -208,8 +208,8 @@ TEST(Cxx20WaitReport, SemaphoreNeverReleased) {
 TEST(Cxx20WaitReport, AtomicWaitNeverNotified) {
   ExpectWaitingForANotify(
       {SYNC_WAIT_CXX20_PROGRAM, &Cxx20, "Cxx20Wait.AtomicWaitNeverNotified",
-       "atomic", "std::atomic::wait (anonymous namespace)::g_generation (0x",
-       "), whose value has not changed, in "});
+       "atomic", "std::atomic (anonymous namespace)::g_generation (0x",
+       "), whose value has not changed (no notify after a change), in "});
 }
 
 }  // namespace
