@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace gtest_watchdog_internal {
 namespace {
@@ -221,22 +222,22 @@ class AbslMemory {
   // last one the word points to, above the low flag bits.
   bool Queued(uint64_t addr, uint64_t identity, bool cv = false) {
     if (addr == 0 || addr % 8 != 0) return false;
-    const auto cached = words_.find(addr);
-    uint64_t word = 0;
-    if (cached != words_.end()) {
-      word = cached->second;
-    } else {
-      if (!Read(read_, addr, &word)) word = 0;
-      words_.emplace(addr, word);
+    // Each queue is walked once: a thousand threads may wait on one mutex.
+    const uint64_t key = addr | (cv ? 1 : 0);
+    auto it = queues_.find(key);
+    if (it == queues_.end()) {
+      it = queues_.emplace(key, std::unordered_set<uint64_t>()).first;
+      uint64_t word = 0;
+      if (Read(read_, addr, &word) && (cv || (word & kMuWait) != 0)) {
+        const uint64_t last = word & ~(cv ? kCvLow : kMuLow);
+        uint64_t p = last;
+        for (int i = 0; i < kMaxQueue && p != 0; ++i) {
+          it->second.insert(p);
+          if (!Read(read_, p, &p) || p == last) break;
+        }
+      }
     }
-    if (!cv && (word & kMuWait) == 0) return false;
-    const uint64_t last = word & ~(cv ? kCvLow : kMuLow);
-    uint64_t p = last;
-    for (int i = 0; i < kMaxQueue && p != 0; ++i) {
-      if (p == identity) return true;
-      if (!Read(read_, p, &p) || p == last) break;
-    }
-    return false;
+    return it->second.count(identity) != 0;
   }
 
   // The mutex `identity` waits on, among addresses around its wait.
@@ -270,7 +271,8 @@ class AbslMemory {
     }
     for (size_t i = 0; i < words; ++i) {
       const uint64_t v = window[i];
-      if (v < 0x10000 || v == identity || (v >= base && v < base + words * 8)) {
+      if (v < 0x10000 || v % 8 != 0 || v == identity ||
+          (v >= base && v < base + words * 8)) {
         continue;
       }
       if (Queued(v, identity, cv)) return v;
@@ -296,26 +298,33 @@ class AbslMemory {
                std::unordered_map<uint64_t, pid_t>* held) const {
     uint64_t identity = 0;
     uint64_t locks = 0;
-    int32_t n = 0;
     if (!Read(read_, slot, &identity) ||
-        !Read(read_, identity + kSynchAllLocks, &locks) ||
-        !Read(read_, locks, &n) || n <= 0 || n > kMaxHeld) {
+        !Read(read_, identity + kSynchAllLocks, &locks) || locks == 0) {
       return;
     }
-    unsigned char entries[kMaxHeld * kHeldEntry];
-    if (!read_(locks + 8, entries, static_cast<size_t>(n) * kHeldEntry)) return;
+    // Abseil allocates the whole list: one read, two if it ends early.
+    unsigned char list[8 + kMaxHeld * kHeldEntry];
+    int32_t n = 0;
+    if (read_(locks, list, sizeof(list))) {
+      std::memcpy(&n, list, sizeof(n));
+      if (n <= 0 || n > kMaxHeld) return;
+    } else if (!Read(read_, locks, &n) || n <= 0 || n > kMaxHeld ||
+               !read_(locks, list, 8 + static_cast<size_t>(n) * kHeldEntry)) {
+      return;
+    }
     for (int i = 0; i < n; ++i) {
       uint64_t mu = 0;
       int32_t count = 0;
-      std::memcpy(&mu, entries + i * kHeldEntry, sizeof(mu));
-      std::memcpy(&count, entries + i * kHeldEntry + 8, sizeof(count));
+      std::memcpy(&mu, list + 8 + i * kHeldEntry, sizeof(mu));
+      std::memcpy(&count, list + 8 + i * kHeldEntry + 8, sizeof(count));
       if (mu != 0 && count > 0) held->emplace(mu, tid);
     }
   }
 
  private:
   const ReadMemoryFn& read_;
-  std::unordered_map<uint64_t, uint64_t> words_;  // mu_ / cv_ words read
+  // The waiters queued on each Mutex (key: address) or CondVar (address | 1).
+  std::unordered_map<uint64_t, std::unordered_set<uint64_t>> queues_;
 };
 
 // The primitive of an Abseil wait whose API frame is missing.
@@ -385,10 +394,12 @@ void ResolveAbslWaits(std::vector<ThreadModel>* threads,
   }
   if (waiting.empty()) return;
 
-  // Who holds which mutex: Abseil's held-locks lists (debug builds).
+  // Who holds which mutex: Abseil's held-locks lists (debug builds), read
+  // only when a thread waits for a plain lock (the others own nothing).
   std::unordered_map<uint64_t, pid_t> held;
   size_t slot = 0;
   for (const Waiting& w : waiting) {
+    if (w.params.cond != 0 || w.params.cvmu != 0) continue;
     slot = mem.IdentitySlot(w.t->raw->thread_pointer, w.identity);
     if (slot != 0) break;
   }
