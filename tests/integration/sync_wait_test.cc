@@ -7,7 +7,11 @@
 // condition nothing will signal is "waiting for a notify", an absl::Mutex
 // held by a thread blocked in read() leads the chain to that thread.
 #include <signal.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -178,6 +182,30 @@ TEST(AbseilWaitReport, MutexHeldByAReaderFollowsTheChainToThePipe) {
       << r.err;
   EXPECT_THAT(verdict, HasSubstr("pipe")) << r.err;
   EXPECT_THAT(verdict, HasSubstr(" at " + Abseil("io_read"))) << r.err;
+}
+
+// The JSON report says the same: wait kind "event", the primitive, and the
+// variable; it validates against docs/report.schema.json.
+TEST(AbseilWaitReport, JsonReportNamesThePrimitive) {
+  if (std::string(PYTHON3).empty()) GTEST_SKIP() << "python3 not found";
+  const std::string path = testing::TempDir() + "sync_wait_report_" +
+                           std::to_string(getpid()) + ".json";
+  std::remove(path.c_str());
+  const ChildResult r = RunChild(
+      {SYNC_WAIT_PROGRAM, "--gtest_filter=SyncWait.NotificationNeverNotified",
+       "--gtest_watchdog_timeout=1s", "--gtest_watchdog_report=" + path});
+  EXPECT_THAT(r.err, HasSubstr("[ OUTPUT   ] JSON report written to " + path));
+  const ChildResult v =
+      RunChild({PYTHON3, VALIDATE_JSON_REPORT, REPORT_SCHEMA, path, "--expect",
+                "verdict.kind=waiting-for-notify"});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  std::ifstream in(path);
+  const std::string json((std::istreambuf_iterator<char>(in)),
+                         std::istreambuf_iterator<char>());
+  EXPECT_THAT(json, ContainsRegex("\"kind\": *\"event\""));
+  EXPECT_THAT(json, ContainsRegex("\"primitive\": *\"absl::Notification\""));
+  EXPECT_THAT(json, HasSubstr("g_ready"));
+  std::remove(path.c_str());
 }
 
 TEST(Cxx20WaitReport, LatchNeverCountedDown) {
