@@ -188,6 +188,7 @@ constexpr uint64_t kHeldEntry = 24;
 // How far the identity pointer may lie in the struct pthread (Abseil keeps
 // it with pthread_setspecific on Linux: a slot of specific_1stblock).
 constexpr size_t kPthreadScan = 4096;
+constexpr size_t kPthreadPiece = 256;
 // The waiting thread's stack around its SynchWaitParams, scanned for the
 // Mutex's address (Mutex::LockSlow* keep `this` in saved registers).
 constexpr uint64_t kStackBelow = 1536;
@@ -283,11 +284,15 @@ class AbslMemory {
   // Where the identity pointer lies in every struct pthread, learnt from a
   // thread whose identity is known; 0 when not found.
   size_t IdentitySlot(uint64_t thread_pointer, uint64_t identity) const {
-    uint64_t block[kPthreadScan / 8];
-    if (thread_pointer == 0 || !read_(thread_pointer, block, sizeof(block)))
-      return 0;
-    for (size_t i = 1; i < kPthreadScan / 8; ++i) {
-      if (block[i] == identity) return i * 8;
+    if (thread_pointer == 0) return 0;
+    // A thread's struct pthread ends its stack's mapping, often less than
+    // kPthreadScan on: read it a piece at a time until the end.
+    uint64_t piece[kPthreadPiece / 8];
+    for (size_t at = 0; at < kPthreadScan; at += kPthreadPiece) {
+      if (!read_(thread_pointer + at, piece, sizeof(piece))) break;
+      for (size_t i = at == 0 ? 1 : 0; i < kPthreadPiece / 8; ++i) {
+        if (piece[i] == identity) return at + i * 8;
+      }
     }
     return 0;
   }

@@ -184,6 +184,30 @@ TEST(AbseilWaitReport, MutexHeldByAReaderFollowsTheChainToThePipe) {
   EXPECT_THAT(verdict, HasSubstr(" at " + Abseil("io_read"))) << r.err;
 }
 
+// Owners from Abseil's bookkeeping close the cycle: a deadlock verdict.
+TEST(AbseilWaitReport, OppositeOrderIsADeadlock) {
+  const ChildResult r =
+      RunStall(SYNC_WAIT_PROGRAM, "SyncWait.OppositeOrderDeadlock");
+  const std::string first = TidOf(r.err, "first");
+  const std::string second = TidOf(r.err, "second");
+  ASSERT_FALSE(first.empty()) << r.err;
+  ASSERT_FALSE(second.empty()) << r.err;
+  const std::string verdict = Verdict(r.err);
+  EXPECT_THAT(verdict, StartsWith("[ VERDICT  ] deadlock: thread ")) << r.err;
+  EXPECT_THAT(verdict, HasSubstr(" each hold a lock the other waits for: "))
+      << r.err;
+  EXPECT_THAT(verdict,
+              HasSubstr("absl::Mutex (anonymous namespace)::g_first_mu"))
+      << r.err;
+  EXPECT_THAT(verdict,
+              HasSubstr("absl::Mutex (anonymous namespace)::g_second_mu"))
+      << r.err;
+  EXPECT_THAT(verdict, HasSubstr(" at " + Abseil("abba"))) << r.err;
+  EXPECT_THAT(Header(r.err, "Thread " + first + " \"first\""),
+              HasSubstr("owned by thread " + second + " \"second\""))
+      << r.err;
+}
+
 // The JSON report says the same: wait kind "event", the primitive, and the
 // variable; it validates against docs/report.schema.json.
 TEST(AbseilWaitReport, JsonReportNamesThePrimitive) {

@@ -5,7 +5,8 @@
 // notified, a BlockingCounter that never reaches zero, a Barrier missing a
 // party, a CondVar never signalled, an absl::Mutex held by a thread blocked
 // reading a pipe, and LockWhen on a Condition that never holds (with and
-// without a timeout). Run by tests/integration/sync_wait_test with
+// without a timeout), and two threads taking two absl::Mutexes in opposite
+// order (a deadlock). Run by tests/integration/sync_wait_test with
 // --gtest_filter=SyncWait.<Name> --gtest_watchdog_timeout=1s.
 // `// @block:NAME` marks where a thread blocks.
 #include <pthread.h>
@@ -80,6 +81,32 @@ TEST(SyncWait, MutexHeldByReader) {
   io.join();
   close(fds[0]);
   close(fds[1]);
+}
+
+absl::Mutex g_first_mu;
+absl::Mutex g_second_mu;
+
+// Holds `a`, waits until the other thread holds its first mutex, then
+// wants `b`.
+void TakeThenWant(absl::Mutex* a, absl::Mutex* b, absl::Barrier* both,
+                  const char* name) {
+  pthread_setname_np(pthread_self(), name);
+  absl::MutexLock hold(a);
+  both->Block();
+  absl::MutexLock want(b);  // @block:abba
+}
+
+// Two threads take two absl::Mutexes in opposite order. Abseil's debug
+// build aborts on the inversion by default; reporting it instead lets the
+// deadlock happen, as in a release build, while the held-locks lists that
+// name the owners are still kept.
+TEST(SyncWait, OppositeOrderDeadlock) {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kReport);
+  auto* both = new absl::Barrier(2);  // never freed: both threads hang
+  std::thread first(TakeThenWant, &g_first_mu, &g_second_mu, both, "first");
+  std::thread second(TakeThenWant, &g_second_mu, &g_first_mu, both, "second");
+  first.join();
+  second.join();
 }
 
 absl::Mutex g_state_mu;

@@ -222,7 +222,7 @@ class AbslResolveTest : public ::testing::Test {
   AbslResolveTest() {
     for (uint64_t a : {kIdentity, kOwnerIdentity}) mem_.Map(a, 0x100);
     mem_.Map(kWaitp - 2048, 4096);
-    mem_.Map(kWaiterTp, 4096);
+    mem_.Map(kWaiterTp, 0x400);  // its stack mapping ends soon after
     mem_.Map(kOwnerTp, 4096);
     mem_.Map(kHeldList, 0x400);
     mem_.Map(0x5555'0000, 0x1000);
