@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest_watchdog/diagnose/lock_analysis.h"
 #include "gtest_watchdog/diagnose/progress.h"
+#include "gtest_watchdog/diagnose/sync_waits.h"
 #include "gtest_watchdog/diagnose/user_code.h"
 #include "gtest_watchdog/diagnose/verdict.h"
 
@@ -36,7 +37,8 @@ std::string GroupKey(const ThreadModel& t) {
       std::string(1, t.raw->state), "|", static_cast<int>(t.raw->status), "|",
       t.raw->syscall_nr, "|", static_cast<int>(t.source), "|", t.stack_note,
       "|", t.raw->truncated, "|", static_cast<int>(t.wait.kind), "|",
-      t.wait.lock_addr, "|", t.wait.owner, "|", t.call.text, "|", IsBusy(t),
+      t.wait.lock_addr, "|", t.wait.owner, "|", t.wait.primitive, "|",
+      t.wait.timed, "|", t.wait.condition, "|", t.call.text, "|", IsBusy(t),
       "|", IsSlow(t), "|", static_cast<int>(t.motion));
   for (const SourceFrame& f : t.frames) {
     absl::StrAppend(&key, "\n", f.function, "|", f.file, "|", f.line, "|",
@@ -99,17 +101,19 @@ ReportModel Analyze(const AnalysisInput& in) {
     m.motion = DecideMotion(m);
     m.wait = ClassifyWait(t, m.frames, is_ours, thread_at);
     m.call = in.decode_call ? in.decode_call(t) : UndecodedCall(t);
-    if (m.wait.lock_addr != 0 && in.data_symbol) {
-      // Thousands of threads usually wait on a handful of locks.
-      const auto [it, added] = lock_names.try_emplace(m.wait.lock_addr);
-      if (added) it->second = in.data_symbol(m.wait.lock_addr);
-      m.wait.lock_name = it->second;
-    }
     if (t.tid == snap.test_tid) {
       model.test_thread = static_cast<int>(model.threads.size());
       model.part = ClassifyTestPart(m.frames);
     }
     model.threads.push_back(std::move(m));
+  }
+  ResolveAbslWaits(&model.threads, in.read_memory, is_ours);
+  for (ThreadModel& m : model.threads) {
+    if (m.wait.lock_addr == 0 || !in.data_symbol) continue;
+    // Thousands of threads usually wait on a handful of locks.
+    const auto [it, added] = lock_names.try_emplace(m.wait.lock_addr);
+    if (added) it->second = in.data_symbol(m.wait.lock_addr);
+    m.wait.lock_name = it->second;
   }
   model.cycles = FindDeadlockCycles(model.threads);
   model.verdict = DecideVerdict(model);

@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -47,6 +48,9 @@ struct AnalysisInput {
   // Decodes a thread's system call against the live process (the helper
   // passes a CallDecoder); empty: only the call's name and kind.
   std::function<BlockingCall(const SnapshotThread&)> decode_call;
+  // Reads the live process's memory (Abseil's waits are followed through
+  // it); empty: waits are named from the stack only.
+  std::function<bool(uint64_t addr, void* out, size_t size)> read_memory;
 };
 
 // Builds the model, the verdict included. Helper process only.

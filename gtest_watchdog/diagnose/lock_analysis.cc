@@ -5,6 +5,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "gtest_watchdog/diagnose/sync_waits.h"
+
 namespace gtest_watchdog_internal {
 namespace {
 
@@ -287,6 +289,12 @@ LockWait ClassifyWait(const SnapshotThread& t,
     return w;
   }
 
+  // Abseil's and C++20's primitives first: they wait through glibc's
+  // syscall(), which alone says nothing.
+  if (ClassifySyncWait(frames, &w)) {
+    w.timed = w.timed || t.syscall_args[3] != 0;
+    return w;
+  }
   const Says says = FromStack(frames);
   switch (says) {
     case Says::kMutex:

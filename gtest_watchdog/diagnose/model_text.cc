@@ -56,8 +56,11 @@ std::string ThreadLabel(const ThreadModel& t) {
 }
 
 std::string LockText(const LockWait& w) {
-  const char* what =
-      w.kind == WaitKind::kMutex ? "mutex"
+  const std::string what =
+      // "std::atomic g_state" reads better than the wait's name.
+      w.primitive == "std::atomic::wait" ? "std::atomic"
+      : !w.primitive.empty()             ? w.primitive
+      : w.kind == WaitKind::kMutex       ? "mutex"
       : w.kind == WaitKind::kRwlockWrite || w.kind == WaitKind::kRwlockRead
           ? "rwlock"
       : w.kind == WaitKind::kCondition ? "condition variable"
@@ -65,7 +68,24 @@ std::string LockText(const LockWait& w) {
   if (!w.lock_name.empty()) {
     return absl::StrFormat("%s %s (0x%x)", what, w.lock_name, w.lock_addr);
   }
+  // Abseil's waits sleep on a per-thread word: the object may stay unknown.
+  if (w.lock_addr == 0)
+    return absl::StrCat(what.rfind("absl", 0) == 0 ? "an " : "a ", what);
   return absl::StrFormat("%s 0x%x", what, w.lock_addr);
+}
+
+const char* EventText(const LockWait& w) {
+  const std::string& p = w.primitive;
+  if (p == "absl::Notification") return "which no thread has notified";
+  if (p == "absl::BlockingCounter" || p == "std::latch")
+    return "whose count has not reached zero";
+  if (p == "absl::Barrier" || p == "std::barrier")
+    return "which not all of its threads have reached";
+  if (p == "std::counting_semaphore")
+    return "which has no count to take (not released)";
+  if (p == "std::atomic::wait")
+    return "whose value has not changed (no notify after a change)";
+  return "which no thread has signalled";
 }
 
 std::string WaitText(const ReportModel& m, const ThreadModel& t) {
@@ -75,11 +95,13 @@ std::string WaitText(const ReportModel& m, const ThreadModel& t) {
     const ThreadModel* o = m.ByTid(w.owner);
     owner = o != nullptr ? ThreadLabel(*o) : absl::StrCat("thread ", w.owner);
   }
+  const char* timed = w.timed ? ", with a timeout" : "";
   switch (w.kind) {
     case WaitKind::kMutex:
       return absl::StrCat(
           "blocked on ", LockText(w), ", ",
-          owner.empty() ? "owner unknown" : absl::StrCat("owned by ", owner));
+          owner.empty() ? "owner unknown" : absl::StrCat("owned by ", owner),
+          timed);
     case WaitKind::kRwlockWrite:
     case WaitKind::kRwlockRead:
       return absl::StrCat(
@@ -89,8 +111,17 @@ std::string WaitText(const ReportModel& m, const ThreadModel& t) {
           owner.empty() ? "no writer known (held by readers?)"
                         : absl::StrCat("held for writing by ", owner));
     case WaitKind::kCondition:
+      if (w.condition) {
+        return absl::StrCat("waiting for a Condition on ", LockText(w),
+                            " (LockWhen/Await; holds no lock while waiting",
+                            timed, ")");
+      }
       return absl::StrCat("waiting on ", LockText(w),
-                          " (for a notify; holds no lock while waiting)");
+                          " (for a notify; holds no lock while waiting", timed,
+                          ")");
+    case WaitKind::kEvent:
+      return absl::StrCat("waiting on ", LockText(w), ", ", EventText(w),
+                          timed);
     case WaitKind::kJoin:
       return absl::StrCat("waiting to join ",
                           owner.empty() ? "another thread" : owner);
@@ -164,6 +195,8 @@ const char* WaitKindId(WaitKind kind) {
       return "join";
     case WaitKind::kOtherFutex:
       return "futex";
+    case WaitKind::kEvent:
+      return "event";
     case WaitKind::kNone:
       break;
   }

@@ -32,9 +32,14 @@ const char* StateName(char state);
 std::string Basename(const std::string& path);
 // `thread 42 "name"`. Helper process only.
 std::string ThreadLabel(const ThreadModel& t);
-// "mutex g_lock (0x7f...)", "condition variable 0x7f...".
+// "mutex g_lock (0x7f...)", "condition variable 0x7f...", "absl::Mutex
+// g_mu (0x...)", "an absl::Notification" (object not found).
 // Helper process only.
 std::string LockText(const LockWait& w);
+// What an event wait (WaitKind::kEvent) still waits for: "which no thread
+// has notified", "whose count has not reached zero", ... Helper process
+// only.
+const char* EventText(const LockWait& w);
 // What a thread blocked in a futex waits for, in words ("blocked on mutex
 // g_m (0x..), owned by thread 12 "io""); "" when it is not such a wait.
 // Helper process only.

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest_watchdog/diagnose/blocking_call.h"
@@ -44,13 +45,37 @@ enum class WaitKind {
   kCondition,    // condition variable: waiting for a signal, owns nothing
   kJoin,         // pthread_join / std::thread::join: waits for a thread
   kOtherFutex,   // some other futex (a semaphore, a custom lock, ...)
+  // An event or a count (absl::Notification, BlockingCounter, Barrier,
+  // std::latch, std::barrier, std::counting_semaphore, atomic::wait): waits
+  // for another thread to notify, count down or release; owns nothing.
+  kEvent,
 };
 
 struct LockWait {
+  // A constructor, not aggregate initialization, so that {kind, addr,
+  // owner, name} still says everything a glibc wait has. Helper process
+  // only.
+  LockWait() = default;
+  LockWait(WaitKind k, uint64_t addr, pid_t owner_tid, std::string name,
+           std::string primitive_name = "", bool with_timeout = false,
+           bool for_condition = false)
+      : kind(k),
+        lock_addr(addr),
+        owner(owner_tid),
+        lock_name(std::move(name)),
+        primitive(std::move(primitive_name)),
+        timed(with_timeout),
+        condition(for_condition) {}
+
   WaitKind kind = WaitKind::kNone;
   uint64_t lock_addr = 0;  // the mutex / rwlock / condvar object's address
   pid_t owner = 0;         // the thread holding it (a thread of ours), or 0
   std::string lock_name;   // the variable's name when it is a known symbol
+  // The primitive named from the stack ("absl::Mutex", "std::latch", ...);
+  // empty for glibc's own (pthread mutexes, rwlocks, conditions, joins).
+  std::string primitive;
+  bool timed = false;      // the wait has a timeout (...WithTimeout, ...)
+  bool condition = false;  // absl LockWhen / Await: waits for a Condition
 };
 
 // How a thread's frames were obtained.

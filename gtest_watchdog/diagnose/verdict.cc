@@ -77,6 +77,25 @@ bool TimedFutexWait(const ThreadModel& t) {
          (op == 0 || op == 9);  // FUTEX_WAIT, FUTEX_WAIT_BITSET
 }
 
+// Waits that only another thread ends by a notify, a count-down or a
+// release: condition variables, Abseil's LockWhen/Await and events, C++20's
+// latches, barriers, semaphores and atomic waits.
+bool WaitsForNotify(const LockWait& w) {
+  return w.kind == WaitKind::kCondition || w.kind == WaitKind::kEvent;
+}
+
+// "on condition variable g_cv (0x...)", "on absl::Notification g_ready
+// (0x...), which no thread has notified", "for a Condition on absl::Mutex
+// g_mu (0x...)".
+std::string NotifyWaitText(const LockWait& w) {
+  const char* timed = w.timed ? ", with a timeout" : "";
+  if (w.kind == WaitKind::kEvent)
+    return absl::StrCat("on ", LockText(w), ", ", EventText(w), timed);
+  if (w.condition)
+    return absl::StrCat("for a Condition on ", LockText(w), timed);
+  return absl::StrCat("on ", LockText(w), timed);
+}
+
 // "ns::f(…)" for "ns::f(int, std::string const&)": a verdict names the
 // function; file:line tells overloads apart.
 std::string ShortFunction(const std::string& full) {
@@ -555,10 +574,10 @@ Verdict DecideVerdict(const ReportModel& m) {
     v.text = absl::StrCat("blocked: ", lead, " ", DoingText(m, e), at);
     return v;
   }
-  if (e.wait.kind == WaitKind::kCondition && busy.empty() && outside.empty()) {
+  if (WaitsForNotify(e.wait) && busy.empty() && outside.empty()) {
     v.kind = VerdictKind::kNotify;
     v.text = absl::StrCat(
-        "waiting for a notify: ", lead, " waits on ", LockText(e.wait), at,
+        "waiting for a notify: ", lead, " waits ", NotifyWaitText(e.wait), at,
         ", and no other thread is running or waiting on anything outside the "
         "process: nothing may ever notify it");
     return v;

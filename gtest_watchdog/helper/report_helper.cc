@@ -161,6 +161,9 @@ int RunReportHelper(int fd, int out_fd, int message_fd, int go_fd, int done_fd,
   input.decode_call = [&](const SnapshotThread& t) {
     return decoder.Decode(t);
   };
+  input.read_memory = [&](uint64_t addr, void* out, size_t size) {
+    return view->ReadMemory(snap.pid, addr, out, size);
+  };
   const ReportModel model = Analyze(input);
 
   FormatOptions options;

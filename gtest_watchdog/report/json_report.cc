@@ -138,6 +138,8 @@ Json WaitJson(const LockWait& w) {
   j["lock_addr"] = HexOrNull(w.lock_addr);
   j["lock_name"] = StringOrNull(w.lock_name);
   j["owner_tid"] = TidOrNull(w.owner);
+  j["primitive"] = StringOrNull(w.primitive);
+  j["timed"] = w.timed;
   return j;
 }
 

@@ -433,8 +433,21 @@ TEST(JsonReportTest, ConditionWaiterOwnsNothing) {
   EXPECT_EQ(t.at("wait"), Json::parse(R"({"kind": "condition",
                                           "lock_addr": "0x55ef3844db00",
                                           "lock_name": "queue_ready",
-                                          "owner_tid": null})"));
+                                          "owner_tid": null,
+                                          "primitive": null,
+                                          "timed": false})"));
   EXPECT_EQ(t.at("role"), "other");
+}
+
+TEST(JsonReportTest, EventWaitNamesItsPrimitive) {
+  RichReport r;
+  r.model.threads[0].wait = LockWait{WaitKind::kEvent, 0x55ef3844db10, 0,
+                                     "g_ready", "absl::Notification", true};
+  const Json doc = Json::parse(FormatJsonReport(r.model));
+  const Json& w = doc.at("threads")[0].at("wait");
+  EXPECT_EQ(w.at("kind"), "event");
+  EXPECT_EQ(w.at("primitive"), "absl::Notification");
+  EXPECT_EQ(w.at("timed"), true);
 }
 
 TEST(JsonReportTest, OnlyGroupsOfTwoOrMoreAreListed) {

@@ -266,7 +266,8 @@ TEST(ClassifyWaitTest, UnknownStackIsOtherFutex) {
   for (auto frames :
        {std::vector<const char*>{},
         std::vector<const char*>{"", "__futex_abstimed_wait_common"},
-        std::vector<const char*>{"absl::Mutex::Lock()"}}) {
+        // Abseil's primitives are named: sync_waits_test.
+        std::vector<const char*>{"MyLock::Lock()"}}) {
     SnapshotThread t = MutexWait(kOwner).t;
     std::vector<SourceFrame> f;
     for (const char* name : frames) f.push_back(Frames({name})[0]);
