@@ -449,8 +449,14 @@ std::string Headline(const ReportModel& m) {
 
 std::string FormatFailureMessage(const ReportModel& m) {
   // GoogleTest keeps what precedes "Stack trace:" as the failure's message
-  // attribute in XML, and the whole text as its body.
+  // attribute in XML, and the whole text as its body: the verdict goes
+  // there, right after the headline, since a CI dashboard shows only that
+  // attribute. A crash's verdict too (which thread, where), which its
+  // headline lacks. Escaped, it is one line and cannot forge the marker.
   std::string out = absl::StrCat("gtest_watchdog: ", EscapeText(Headline(m)));
+  if (m.verdict.kind != VerdictKind::kNone && !m.verdict.text.empty()) {
+    absl::StrAppend(&out, "\n[ VERDICT  ] ", EscapeText(m.verdict.text));
+  }
   const ThreadModel* signalled =
       m.snapshot->kind == "crash" ? SignalledThread(m) : nullptr;
   if (signalled != nullptr) {
