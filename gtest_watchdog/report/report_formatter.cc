@@ -237,6 +237,17 @@ std::string SignalText(const Snapshot& snap) {
   return text;
 }
 
+// "[ VERDICT  ] blocked: ...\n", the same in the report and in the failure
+// message; "" without a verdict. Escaped: one line, whatever the names
+// and paths in it hold.
+std::string VerdictLine(const ReportModel& m, const Painter& paint) {
+  if (m.verdict.kind == VerdictKind::kNone || m.verdict.text.empty()) {
+    return "";
+  }
+  return absl::StrCat(paint.Yellow("[ VERDICT  ]"), " ",
+                      EscapeText(m.verdict.text), "\n");
+}
+
 void AppendDeadlocks(std::string* out, const ReportModel& m,
                      const Painter& paint) {
   for (const DeadlockCycle& c : m.cycles) {
@@ -278,10 +289,8 @@ std::string FormatReport(const ReportModel& m, const FormatOptions& options) {
   absl::StrAppend(&out, paint.Red(tag), " ", EscapeText(Headline(m)), "\n");
   // The cause in words, before any evidence. A crash's cause is the crash:
   // the [ CRASHED ] line below says where.
-  if (m.verdict.kind != VerdictKind::kNone &&
-      m.verdict.kind != VerdictKind::kCrash) {
-    absl::StrAppend(&out, paint.Yellow("[ VERDICT  ]"), " ",
-                    EscapeText(m.verdict.text), "\n");
+  if (m.verdict.kind != VerdictKind::kCrash) {
+    absl::StrAppend(&out, VerdictLine(m, paint));
   }
 
   // Where it happened, in the user's code: the crashing thread, or the
@@ -458,8 +467,13 @@ std::string Headline(const ReportModel& m) {
 
 std::string FormatFailureMessage(const ReportModel& m) {
   // GoogleTest keeps what precedes "Stack trace:" as the failure's message
-  // attribute in XML, and the whole text as its body.
-  std::string out = absl::StrCat("gtest_watchdog: ", EscapeText(Headline(m)));
+  // attribute in XML, and the whole text as its body: the verdict goes
+  // there, right after the headline, since a CI dashboard shows only that
+  // attribute. A crash's verdict too (which thread, where), which its
+  // headline lacks. Escaped, it is one line and cannot forge the marker.
+  std::string out = absl::StrCat("gtest_watchdog: ", EscapeText(Headline(m)),
+                                 "\n", VerdictLine(m, Painter(false)));
+  out.pop_back();  // each part below starts its own line
   const ThreadModel* signalled =
       m.snapshot->kind == "crash" ? SignalledThread(m) : nullptr;
   if (signalled != nullptr) {

@@ -41,7 +41,9 @@ std::string FormatReport(const Snapshot& snapshot,
 // Helper process only.
 std::string Headline(const ReportModel& model);
 // The failure recorded in GoogleTest's XML/JSON output for the stalled
-// test: the headline and the test thread's stack. Helper process only.
+// test: the headline, the verdict ("[ VERDICT  ] ..." on the next line, for
+// a crash too), then "Stack trace:" and the test thread's stack (a crash's:
+// the crashing thread's). Helper process only.
 std::string FormatFailureMessage(const ReportModel& model);
 
 }  // namespace gtest_watchdog_internal

@@ -16,8 +16,10 @@
 namespace gtest_watchdog_internal {
 namespace {
 
-// The failure message the helper left in the message memfd, or the
-// headline alone. Then GoogleTest's XML/JSON output, if one was requested.
+// The failure message the helper left in the message memfd; without it,
+// the fallback report's headline and verdict lines (the helper failed), or
+// the headline alone. Then GoogleTest's XML/JSON output, if one was
+// requested.
 // Allocates (GoogleTest's printers): runs last, under the dead-man timer.
 void WriteGoogleTestOutput(const SnapshotHeader& header, bool helper_ok) {
   if (!GtestOutputRequested()) return;  // nothing to allocate for
@@ -34,6 +36,13 @@ void WriteGoogleTestOutput(const SnapshotHeader& header, bool helper_ok) {
       if (n <= 0) break;
       len += static_cast<size_t>(n);
     }
+  }
+  size_t fallback_len = 0;
+  const char* fallback = FallbackFailureMessage(&fallback_len);
+  if (len == 0 && fallback != nullptr) {
+    len =
+        fallback_len < sizeof(message) - 1 ? fallback_len : sizeof(message) - 1;
+    memcpy(message, fallback, len);
   }
   if (len == 0) {
     RawWriter h(-1);

@@ -2,7 +2,8 @@
 //
 // The stall path's last step before its closing line: GoogleTest's XML/JSON
 // output (gtest_output/after_stall.h), failing the stalled test with the
-// message the helper left, or the headline alone; or, when the output cannot
+// message the helper left, or the fallback report's headline and verdict
+// (stall/fallback_report.h), or the headline alone; or, when the output cannot
 // be written truthfully, one line saying why. Allocates (GoogleTest's
 // printers): runs after the report is out, under the dead-man timer.
 #pragma once

@@ -13,6 +13,10 @@ WHAT is one of
                    attribute and in its text)
   detail:TEXT      TEXT in the failure's text
   nosummary:TEXT   XML only: TEXT not in the failure's message attribute
+  verdict:TEXT     the line right after the watchdog's headline, in the
+                   failure's summary (XML: its message attribute; JSON: its
+                   text before "Stack trace:"), is "[ VERDICT  ] ..." and
+                   holds TEXT; in XML the failure's text has that line too
   time>=SECONDS    the test's time is at least SECONDS
 
 The file must parse, and the failure counts of the suites and of the whole
@@ -115,6 +119,50 @@ def read_json(text, errors):
     return cases
 
 
+# How the watchdog's headline starts: the report helper's failure message,
+# or the stall path's own lines when the helper failed.
+HEADLINES = ("gtest_watchdog: ", "[ TIMEOUT  ] ", "[ CRASH    ] ",
+             "[ SIGNAL   ] ")
+VERDICT = "[ VERDICT  ] "
+
+
+def verdict_line(summary):
+    """The "[ VERDICT  ]" line right after the headline, or why there is none.
+
+    Returns (line, None) or (None, reason).
+    """
+    lines = summary.split("\n")
+    for i, line in enumerate(lines):
+        if not line.startswith(VERDICT):
+            continue
+        if i == 0 or not lines[i - 1].startswith(HEADLINES):
+            return None, "the verdict does not follow the headline"
+        return line, None
+    return None, "no verdict line before the stack trace"
+
+
+def gtest_json_text(text):
+    """Undoes GoogleTest's JSON escaping of UTF-8, byte by byte.
+
+    Up to its fix (google/googletest issue 5081), GoogleTest's JSON writer
+    compares each byte as a signed char and writes every byte of a
+    multi-byte character as its own \\u00XX: the decoded text is Latin-1
+    mojibake of the UTF-8 bytes. Text with no such characters is returned
+    as it is.
+    """
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
+
+
+def summaries_of(c):
+    if c.summaries is not None:
+        return c.summaries
+    return [gtest_json_text(d).split("\nStack trace:\n")[0]
+            for d in c.details]
+
+
 def check(cases, specs, errors):
     by_name = {}
     for c in cases:
@@ -145,6 +193,20 @@ def check(cases, specs, errors):
                                                for s in c.summaries):
                 errors.append("%s: %r in the failure's message attribute" %
                               (name, arg))
+        elif kind == "verdict":
+            if not c.details:
+                errors.append("%s: no failure" % name)
+            for summary in summaries_of(c):
+                line, why = verdict_line(summary)
+                if line is None:
+                    errors.append("%s: %s in %r" % (name, why, summary))
+                elif arg not in line:
+                    errors.append("%s: verdict %r without %r" %
+                                  (name, line, arg))
+                elif c.summaries is not None and not any(
+                        line in d for d in c.details):
+                    errors.append("%s: verdict %r not in the failure's text" %
+                                  (name, line))
         elif what.startswith("time>="):
             if c.time < float(what[len("time>="):]):
                 errors.append("%s: time %.3f, expected %s" %

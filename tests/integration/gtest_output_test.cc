@@ -336,9 +336,11 @@ TEST_P(GtestOutputOnStall, StalledTestFailsWithTheReport) {
   const std::string file = dir / ("out." + format());
   const ChildResult r = RunStalled(format() + ":" + file, "test");
   ExpectAborted(r);
+  // The verdict is the summary's line after the headline (in XML: the
+  // message attribute CI dashboards show).
   ExpectFile(file, Concat(StalledInTest("Hang.Blocks: test body still running"),
                           {"Hang.Blocks=detail:BlockForever",
-                           "Hang.Blocks=time>=0.9"}));
+                           "Hang.Blocks=verdict:", "Hang.Blocks=time>=0.9"}));
 }
 
 TEST_P(GtestOutputOnStall, StalledTearDownTestSuiteIsWritten) {
@@ -379,7 +381,7 @@ void PlantStaleFile(const std::string& file) {
 // nothing else (no earlier test's result is in it).
 void ExpectMinimalFile(const std::string& file) {
   ExpectFile(file, {"Hang.Blocks=failed:Hang.Blocks: test body still running",
-                    "Hang.Blocks=detail:BlockForever"});
+                    "Hang.Blocks=detail:BlockForever", "Hang.Blocks=verdict:"});
 }
 
 // Nothing of ours is left beside the output (the minimal file's own name).

@@ -172,6 +172,13 @@ TEST(Stall, WithoutTheHelperTheRawReportStillComesOut) {
   EXPECT_THAT(r.err, HasSubstr("[ TIMEOUT  ] Stall.AddressSpaceExhausted: "
                                "test still running after 1."));
   EXPECT_THAT(r.err, HasSubstr("could not symbolize"));
+  // Without the helper no verdict is decided; the line right after the
+  // headline says so, with what the kernel showed of the test's thread.
+  EXPECT_THAT(r.err,
+              HasSubstr(" (limit 1.00 s, from --gtest_watchdog_timeout)\n"
+                        "[ VERDICT  ] not decided: the report helper "
+                        "failed"));
+  EXPECT_THAT(r.err, HasSubstr(", which runs the test, is sleeping in "));
   EXPECT_THAT(r.err, HasSubstr("[ ABORT    ]"));
   // The first frame in the test program is SleepForever(): resolve it as the
   // report tells the reader to. Those before it are pause() in libc: one

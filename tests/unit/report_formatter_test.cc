@@ -579,6 +579,70 @@ TEST_F(FormatReportTest, FailureMessageShowsTheCrashingThread) {
                                  "BlockAllSignalsAndWait()"));
 }
 
+// The headline of a crash names the signal, not the thread or where: the
+// crash verdict says both, on the line after it, before "Stack trace:".
+TEST_F(FormatReportTest, FailureMessageOfACrashHasTheCrashVerdict) {
+  Signalled("crash", SIGSEGV, SEGV_MAPERR, 101);
+  snap_.signal.fault_addr = 0x10;
+  AnalysisInput input;
+  input.snapshot = &snap_;
+  input.symbolize = symbols_.AsFunction();
+  const std::string message = FormatFailureMessage(Analyze(input));
+  EXPECT_THAT(message,
+              StartsWith("gtest_watchdog: Foo.Bar: test body: SIGSEGV "
+                         "(address not mapped to object) at address 0x10, "
+                         "1.00 s into it\n[ VERDICT  ] crash: thread 101 "
+                         "\"blocker thread\" got SIGSEGV in "
+                         "BlockAllSignalsAndWait() at helpers.cc:99\n"
+                         "Stack trace:\n"));
+}
+
+// A signal report's verdict (rule 4) goes after its headline too.
+TEST_F(FormatReportTest, FailureMessageOfASignalHasTheVerdict) {
+  Signalled("signal", SIGQUIT, SI_USER, 101);
+  snap_.signal.sender_pid = 4321;
+  AnalysisInput input;
+  input.snapshot = &snap_;
+  input.symbolize = symbols_.AsFunction();
+  const ReportModel model = Analyze(input);
+  ASSERT_EQ(model.verdict.kind, VerdictKind::kNoClearCause);
+  EXPECT_THAT(FormatFailureMessage(model),
+              StartsWith(absl::StrCat(
+                  "gtest_watchdog: Foo.Bar: test body: SIGQUIT (sent by "
+                  "kill()) from pid 4321, 1.00 s into it\n[ VERDICT  ] ",
+                  model.verdict.text, "\nStack trace:\nThread 100 ")));
+}
+
+// A whole-run limit: the headline names what runs now; the verdict follows.
+TEST_F(FormatReportTest, FailureMessageOfATotalTimeoutHasTheVerdict) {
+  snap_.kind = "total-timeout";
+  AnalysisInput input;
+  input.snapshot = &snap_;
+  input.symbolize = symbols_.AsFunction();
+  const ReportModel model = Analyze(input);
+  const std::string message = FormatFailureMessage(model);
+  EXPECT_THAT(message, StartsWith("gtest_watchdog: the whole test run still "
+                                  "running after 1.00 s (limit 1 s, from "
+                                  "--gtest_watchdog_timeout); running now: "
+                                  "Foo.Bar: test body\n[ VERDICT  ] no clear "
+                                  "cause: "));
+  EXPECT_THAT(message,
+              HasSubstr(absl::StrCat("\n[ VERDICT  ] ", model.verdict.text,
+                                     "\nStack trace:\n")));
+}
+
+// A model without a verdict (built without the verdict step) has no line.
+TEST_F(FormatReportTest, FailureMessageWithoutAVerdictHasNoVerdictLine) {
+  AnalysisInput input;
+  input.snapshot = &snap_;
+  input.symbolize = symbols_.AsFunction();
+  ReportModel model = Analyze(input);
+  model.verdict = Verdict();
+  const std::string message = FormatFailureMessage(model);
+  EXPECT_THAT(message, Not(HasSubstr("VERDICT")));
+  EXPECT_THAT(message, HasSubstr("--gtest_watchdog_timeout)\nStack trace:\n"));
+}
+
 // ---- the model-based report: groups, locks, deadlocks, children, colour ----
 
 class ModelReportTest : public FormatReportTest {
@@ -748,14 +812,24 @@ TEST_F(ModelReportTest, NoColourUnlessAsked) {
   EXPECT_THAT(report, HasSubstr("\033[1mFoo_Bar_Test::TestBody()"));
 }
 
-TEST_F(ModelReportTest, FailureMessageHasHeadlineAndTestStack) {
-  const std::string message = FormatFailureMessage(Model());
-  EXPECT_THAT(message, StartsWith("gtest_watchdog: Foo.Bar: test body still "
-                                  "running after 1.00 s"));
-  EXPECT_THAT(message, HasSubstr(")\nStack trace:\nThread 100 \"unit_tests\""));
+TEST_F(ModelReportTest, FailureMessageHasHeadlineVerdictAndTestStack) {
+  const ReportModel model = Model();
+  ASSERT_NE(model.verdict.kind, VerdictKind::kNone);
+  const std::string message = FormatFailureMessage(model);
+  // What GoogleTest puts in XML's message attribute: what precedes "Stack
+  // trace:". The verdict is its second line, as on stderr.
+  const std::string summary = message.substr(0, message.find("\nStack trace:"));
+  EXPECT_EQ(summary, absl::StrCat("gtest_watchdog: Foo.Bar: test body still "
+                                  "running after 1.00 s (limit 1 s, from "
+                                  "--gtest_watchdog_timeout)\n[ VERDICT  ] ",
+                                  model.verdict.text));
+  EXPECT_THAT(message, HasSubstr(absl::StrCat(model.verdict.text,
+                                              "\nStack trace:\nThread 100 "
+                                              "\"unit_tests\"")));
   EXPECT_THAT(message, HasSubstr("Foo_Bar_Test::TestBody()  at "
                                  "/src/tests/foo_test.cc:42"));
-  EXPECT_THAT(message, Not(HasSubstr("blocker thread")));
+  // Only the test thread's stack (the verdict may name other threads).
+  EXPECT_THAT(message.substr(summary.size()), Not(HasSubstr("blocker thread")));
 }
 
 // ---- text from outside the watchdog is escaped ----
@@ -859,6 +933,29 @@ TEST_F(HostileTextTest, CrashLineAndFailureMessageAreEscaped) {
   EXPECT_THAT(message,
               HasSubstr(absl::StrCat("\nThread 101 \"", kHostileNameShown,
                                      "\", where SIGSEGV hit:\n")));
+}
+
+// The verdict in the failure message names threads and decoded calls:
+// escaped as in the report, it stays one line and forges no line of its
+// own, not even the "Stack trace:" marker GoogleTest cuts the message at.
+TEST_F(HostileTextTest, FailureMessageVerdictIsEscaped) {
+  snap_.threads[0].name = kHostileName;
+  ReportModel model = HostileModel();
+  model.verdict.kind = VerdictKind::kBlocked;
+  model.verdict.text = absl::StrCat(
+      "blocked: thread 100 \"", kHostileName,
+      "\" waits in read() on fd 3: fifo /tmp/q\r\nStack trace:\n\x1b[2K");
+  const std::string message = FormatFailureMessage(model);
+  EXPECT_TRUE(OnlySafeBytes(message));
+  EXPECT_THAT(message,
+              HasSubstr(absl::StrCat("\n[ VERDICT  ] blocked: thread 100 \"",
+                                     kHostileNameShown,
+                                     "\" waits in read() on fd 3: fifo "
+                                     "/tmp/q\\r\\nStack trace:\\n"
+                                     "\\x1b[2K\nStack trace:\n")));
+  // One marker only: GoogleTest's summary ends after the verdict.
+  EXPECT_EQ(message.find("\nStack trace:\n"),
+            message.rfind("\nStack trace:\n"));
 }
 
 TEST_F(HostileTextTest, FailureMessageOfAStallEscapesTheTestThreadName) {
