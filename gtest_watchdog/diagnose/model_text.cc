@@ -255,4 +255,32 @@ const char* MotionId(Motion motion) {
   return "unknown";
 }
 
+// "ns::f(…)" for "ns::f(int, std::string const&)": a verdict names the
+// function; file:line tells overloads apart.
+std::string ShortFunction(const std::string& full) {
+  // GCC's specialised copies: "f(int) [clone .constprop.0]" is f(…).
+  std::string fn = full;
+  for (size_t clone; !fn.empty() && fn.back() == ']' &&
+                     (clone = fn.rfind(" [clone ")) != std::string::npos;) {
+    fn.resize(clone);
+  }
+  size_t end = fn.size();
+  const std::string const_suffix = " const";
+  if (end > const_suffix.size() &&
+      fn.compare(end - const_suffix.size(), const_suffix.size(),
+                 const_suffix) == 0) {
+    end -= const_suffix.size();
+  }
+  if (end == 0 || fn[end - 1] != ')') return fn;
+  int depth = 0;
+  for (size_t i = end; i-- > 0;) {
+    if (fn[i] == ')') ++depth;
+    if (fn[i] == '(' && --depth == 0) {
+      if (i + 2 == end) return fn;  // "f()"
+      return fn.substr(0, i) + "(…)" + fn.substr(end);
+    }
+  }
+  return fn;
+}
+
 }  // namespace gtest_watchdog_internal

@@ -66,5 +66,9 @@ const char* BlockKindId(BlockKind kind);
 const char* VerdictKindId(VerdictKind kind);
 // "idle", "same-spot", "moved", "unknown". Helper process only.
 const char* MotionId(Motion motion);
+// "ns::f(…)" for "ns::f(int, std::string const&)" (and for GCC's
+// "[clone .constprop.0]" copies): a verdict names the function; file:line
+// tells overloads apart. Helper process only.
+std::string ShortFunction(const std::string& function);
 
 }  // namespace gtest_watchdog_internal

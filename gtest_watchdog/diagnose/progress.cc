@@ -4,6 +4,8 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gtest_watchdog/diagnose/model_text.h"
 #include "gtest_watchdog/diagnose/user_code.h"
 
 namespace gtest_watchdog_internal {
@@ -78,6 +80,45 @@ TimeSpent SummarizeSamples(const ReportModel& m,
   if (spots.size() > max_spots) spots.resize(max_spots);
   out.spots = std::move(spots);
   return out;
+}
+
+// Whether the thread's innermost frames are taking a lock (a spinning
+// mutex, a spin lock): busy there, it waits for whoever holds it.
+bool AcquiringALock(const ThreadModel& t) {
+  for (const SourceFrame& f : t.frames) {
+    const std::string& fn = f.function;
+    if (fn.find("Mutex::Lock") != std::string::npos ||
+        fn.find("Mutex::ReaderLock") != std::string::npos ||
+        fn.find("Mutex::WriterLock") != std::string::npos ||
+        fn.find("LockSlow") != std::string::npos ||
+        fn.rfind("pthread_mutex_lock", 0) == 0 ||
+        fn.rfind("pthread_spin_lock", 0) == 0 ||
+        fn.rfind("pthread_rwlock_", 0) == 0 ||
+        fn.rfind("std::mutex::lock", 0) == 0 ||
+        fn.find("spinlock") != std::string::npos ||
+        fn.find("SpinLock") != std::string::npos) {
+      return true;
+    }
+    if (FirstUserFrame({f}) != nullptr) break;  // up to the user's code
+  }
+  return false;
+}
+
+// "where the time went (12 samples of 4 threads): f(…) at a.cc:12 ×6, …"
+std::string TimeSpentText(const TimeSpent& spent) {
+  std::vector<std::string> parts;
+  for (const HotSpot& h : spent.spots) {
+    std::string part = ShortFunction(h.where.function);
+    if (!h.where.file.empty() && h.where.line > 0) {
+      absl::StrAppend(&part, " at ", Basename(h.where.file), ":", h.where.line);
+    }
+    absl::StrAppend(&part, " ×", h.count);
+    parts.push_back(part);
+  }
+  return absl::StrCat("where the time went (", spent.samples, " samples of ",
+                      spent.threads,
+                      spent.threads == 1 ? " thread" : " threads",
+                      "): ", absl::StrJoin(parts, ", "));
 }
 
 }  // namespace gtest_watchdog_internal

@@ -33,4 +33,13 @@ Motion DecideMotion(const ThreadModel& t);
 TimeSpent SummarizeSamples(const ReportModel& m,
                            const std::vector<int>& threads, size_t max_spots);
 
+// Whether the thread's innermost frames, up to the user's code, are taking
+// a lock (a spinning mutex, a spin lock): busy there, it waits for whoever
+// holds it. Helper process only.
+bool AcquiringALock(const ThreadModel& t);
+
+// "where the time went (12 samples of 4 threads): f(…) at a.cc:12 ×6, …".
+// Helper process only.
+std::string TimeSpentText(const TimeSpent& spent);
+
 }  // namespace gtest_watchdog_internal

@@ -96,34 +96,6 @@ std::string NotifyWaitText(const LockWait& w) {
   return absl::StrCat("on ", LockText(w), timed);
 }
 
-// "ns::f(…)" for "ns::f(int, std::string const&)": a verdict names the
-// function; file:line tells overloads apart.
-std::string ShortFunction(const std::string& full) {
-  // GCC's specialised copies: "f(int) [clone .constprop.0]" is f(…).
-  std::string fn = full;
-  for (size_t clone; !fn.empty() && fn.back() == ']' &&
-                     (clone = fn.rfind(" [clone ")) != std::string::npos;) {
-    fn.resize(clone);
-  }
-  size_t end = fn.size();
-  const std::string const_suffix = " const";
-  if (end > const_suffix.size() &&
-      fn.compare(end - const_suffix.size(), const_suffix.size(),
-                 const_suffix) == 0) {
-    end -= const_suffix.size();
-  }
-  if (end == 0 || fn[end - 1] != ')') return fn;
-  int depth = 0;
-  for (size_t i = end; i-- > 0;) {
-    if (fn[i] == ')') ++depth;
-    if (fn[i] == '(' && --depth == 0) {
-      if (i + 2 == end) return fn;  // "f()"
-      return fn.substr(0, i) + "(…)" + fn.substr(end);
-    }
-  }
-  return fn;
-}
-
 // Where the thread is in the user's code: "in f() at file.cc:12", or its
 // innermost frame, or "".
 std::string WhereText(const ThreadModel& t, SourceFrame* where, bool* found) {
@@ -312,23 +284,6 @@ bool TimedWait(const ThreadModel& t, int64_t* left) {
   return false;
 }
 
-// "where the time went (12 samples of 4 threads): f(…) at a.cc:12 ×6, …"
-std::string TimeSpentText(const TimeSpent& spent) {
-  std::vector<std::string> parts;
-  for (const HotSpot& h : spent.spots) {
-    std::string part = ShortFunction(h.where.function);
-    if (!h.where.file.empty() && h.where.line > 0) {
-      absl::StrAppend(&part, " at ", Basename(h.where.file), ":", h.where.line);
-    }
-    absl::StrAppend(&part, " ×", h.count);
-    parts.push_back(part);
-  }
-  return absl::StrCat("where the time went (", spent.samples, " samples of ",
-                      spent.threads,
-                      spent.threads == 1 ? " thread" : " threads",
-                      "): ", absl::StrJoin(parts, ", "));
-}
-
 // The verdict "slow, not stuck": `what` says what the culprit does; the
 // working threads (and the culprit, if it works itself) are summarised.
 void Slow(const ReportModel& m, const std::vector<int>& working,
@@ -495,6 +450,15 @@ Verdict DecideVerdict(const ReportModel& m) {
            absl::StrFormat("%s is working (%d%% of a CPU), its stack moving "
                            "between samples%s",
                            lead, CpuPercent(e), at),
+           &v);
+      return v;
+    }
+    if (!working.empty() && AcquiringALock(e)) {
+      // Spinning for a lock other threads take and release as they work:
+      // contention, not a loop that gets nowhere.
+      Slow(m, working, false,
+           absl::StrFormat("%s spins for a lock (%d%% of a CPU)%s", lead,
+                           CpuPercent(e), at),
            &v);
       return v;
     }

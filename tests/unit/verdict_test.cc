@@ -332,6 +332,20 @@ TEST_F(VerdictTest, BusyInOneSpotIsBusyAndMovingIsSlow) {
             "busy: thread 1 \"main\" is running, not waiting (100% of a CPU "
             "over 250 ms), in Code1() at code.cc:10, the same spot in all 3 "
             "samples");
+  // Spinning in a lock while another thread works: contention (re2's
+  // Multithreaded.SearchDFA), not a loop that gets nowhere.
+  T(0).frames.insert(T(0).frames.begin(), Fn("absl::Mutex::Lock()", "", 0));
+  EXPECT_EQ(Decide().kind, VerdictKind::kBusy);  // nobody else works
+  Cpu(1, 60'000'000, 0, 30);
+  T(1).motion = Motion::kMoved;
+  v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kSlow);
+  EXPECT_THAT(v.text, StartsWith("slow, not stuck: thread 1 \"main\" spins "
+                                 "for a lock (100% of a CPU), in Code1() at "
+                                 "code.cc:10; meanwhile 1 other thread works"));
+  T(0).frames.erase(T(0).frames.begin());
+  Cpu(1, 0, 0, 0);
+  T(1).motion = Motion::kIdle;
   T(0).motion = Motion::kMoved;
   v = Decide();
   EXPECT_EQ(v.kind, VerdictKind::kSlow);
