@@ -262,4 +262,43 @@ bool StopsRunningWithin(int pid, double seconds) {
   return true;
 }
 
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+std::string JoinedVerdict(const std::string& err) {
+  const std::vector<std::string> lines = Lines(err);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].rfind("[ VERDICT  ] ", 0) != 0) continue;
+    std::string block = lines[i];
+    for (size_t j = i + 1;
+         j < lines.size() && lines[j].rfind("             ", 0) == 0; ++j) {
+      block += " " + lines[j].substr(13);
+    }
+    return block;
+  }
+  return "";
+}
+
+ChildResult RunStalling(const std::string& program, const std::string& filter,
+                        int limit_s) {
+  const ChildResult r =
+      RunChild({program, "--gtest_filter=" + filter,
+                "--gtest_watchdog_timeout=" + std::to_string(limit_s) + "s"});
+  EXPECT_FALSE(r.killed_by_harness) << r.err;
+  EXPECT_TRUE(r.signaled) << "exit code " << r.exit_code << "\n" << r.err;
+  EXPECT_EQ(r.signal, SIGABRT) << r.err;
+  EXPECT_GE(r.seconds, limit_s - 0.1);
+  EXPECT_LT(r.seconds, limit_s + kSlack);
+  return r;
+}
+
 }  // namespace gtest_watchdog_test

@@ -111,6 +111,19 @@ void ExpectEndedByTheDeadMan(const ChildResult& r, int signo = SIGABRT);
 // The whole content of the file at `path` ("" if it cannot be read).
 std::string ReadFile(const std::string& path);
 
+// `text` split at newlines (no empty last line).
+std::vector<std::string> Lines(const std::string& text);
+
+// The "[ VERDICT  ]" line of a report with its continuation lines (13
+// spaces) joined back by single spaces; "" without one.
+std::string JoinedVerdict(const std::string& err);
+
+// Runs `program --gtest_filter=FILTER --gtest_watchdog_timeout=LIMITs`,
+// a test that stalls: expects the watchdog's abort (SIGABRT) after the limit
+// and well before the harness's.
+ChildResult RunStalling(const std::string& program, const std::string& filter,
+                        int limit_s = 1);
+
 // A path in GoogleTest's temporary directory, PREFIX_NAME_<our pid>, with
 // nothing there (removed if an earlier run left it).
 std::string TempPath(const std::string& prefix, const std::string& name);

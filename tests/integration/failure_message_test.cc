@@ -58,18 +58,6 @@ class TempDir {
   fs::path path_;
 };
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return lines;
-}
-
 // The verdict on stderr, without its tag: the line after the line that
 // starts with `headline_tag`. "" (and a failure) if it is not there.
 std::string StderrVerdict(const std::string& err,

@@ -24,38 +24,12 @@ using ::testing::StartsWith;
 constexpr SourceMarkers Where(PROGRESS_SOURCE);
 
 ChildResult RunProgress(const std::string& test, int limit_s = 1) {
-  const ChildResult r =
-      RunChild({PROGRESS_PROGRAM, "--gtest_filter=Progress." + test,
-                "--gtest_watchdog_timeout=" + std::to_string(limit_s) + "s"});
-  EXPECT_FALSE(r.killed_by_harness) << r.err;
-  EXPECT_TRUE(r.signaled) << "exit code " << r.exit_code << "\n" << r.err;
-  EXPECT_EQ(r.signal, SIGABRT) << r.err;
-  EXPECT_GE(r.seconds, limit_s - 0.1);
-  EXPECT_LT(r.seconds, limit_s + kSlack);
-  return r;
-}
-
-// The "[ VERDICT  ]" line with its continuation lines joined back into one.
-std::string Verdict(const std::string& err) {
-  const size_t at = err.find("[ VERDICT  ] ");
-  if (at == std::string::npos) return "";
-  std::string text;
-  size_t pos = at;
-  for (;;) {
-    const size_t end = err.find('\n', pos);
-    text += err.substr(pos, end == std::string::npos ? end : end - pos);
-    if (end == std::string::npos) break;
-    pos = end + 1;
-    if (err.compare(pos, 13, std::string(13, ' ')) != 0) break;
-    text += ' ';
-    pos += 13;
-  }
-  return text;
+  return RunStalling(PROGRESS_PROGRAM, "Progress." + test, limit_s);
 }
 
 TEST(Progress, SleepWhileWorkersWorkIsSlowWithWhereTheTimeWent) {
   const ChildResult r = RunProgress("SleepWhileWorkersWork");
-  const std::string v = Verdict(r.err);
+  const std::string v = JoinedVerdict(r.err);
   EXPECT_THAT(v, StartsWith("[ VERDICT  ] slow, not stuck: thread ")) << r.err;
   EXPECT_THAT(v, ContainsRegex("waits in clock_nanosleep\\(\\) with "
                                "[0-9.]+ s left"))
@@ -78,7 +52,7 @@ TEST(Progress, SleepWhileWorkersWorkIsSlowWithWhereTheTimeWent) {
 
 TEST(Progress, JoiningAWorkerThatWorksIsSlow) {
   const ChildResult r = RunProgress("JoinAWorkerThatWorks");
-  const std::string v = Verdict(r.err);
+  const std::string v = JoinedVerdict(r.err);
   EXPECT_THAT(v, StartsWith("[ VERDICT  ] slow, not stuck: thread ")) << r.err;
   EXPECT_THAT(v, ContainsRegex("waits to join thread [0-9]+ \"[^\"]+\", which "
                                "is working \\([0-9]+% of a CPU\\), its stack "
@@ -90,7 +64,7 @@ TEST(Progress, JoiningAWorkerThatWorksIsSlow) {
 
 TEST(Progress, ConditionWhileWorkersWorkIsSlow) {
   const ChildResult r = RunProgress("ConditionWhileWorkersWork");
-  const std::string v = Verdict(r.err);
+  const std::string v = JoinedVerdict(r.err);
   EXPECT_THAT(v, StartsWith("[ VERDICT  ] slow, not stuck: thread ")) << r.err;
   EXPECT_THAT(v, HasSubstr("condition variable")) << r.err;
   EXPECT_THAT(v, HasSubstr(" at " + Where("cv_workers"))) << r.err;
@@ -99,7 +73,7 @@ TEST(Progress, ConditionWhileWorkersWorkIsSlow) {
 
 TEST(Progress, PollThatNeverEndsIsPolling) {
   const ChildResult r = RunProgress("PollThatNeverEnds");
-  const std::string v = Verdict(r.err);
+  const std::string v = JoinedVerdict(r.err);
   EXPECT_THAT(v, StartsWith("[ VERDICT  ] polling: thread ")) << r.err;
   EXPECT_THAT(v, HasSubstr("keeps waking up in the same spot")) << r.err;
   EXPECT_THAT(v, HasSubstr(" at " + Where("poll"))) << r.err;
@@ -108,7 +82,7 @@ TEST(Progress, PollThatNeverEndsIsPolling) {
 
 TEST(Progress, PollWhileAWorkerWorksIsSlow) {
   const ChildResult r = RunProgress("PollWhileAWorkerWorks");
-  const std::string v = Verdict(r.err);
+  const std::string v = JoinedVerdict(r.err);
   EXPECT_THAT(v, StartsWith("[ VERDICT  ] slow, not stuck: thread ")) << r.err;
   EXPECT_THAT(v, HasSubstr("keeps waking up")) << r.err;
   EXPECT_THAT(v, HasSubstr("meanwhile 1 other thread works")) << r.err;
@@ -116,7 +90,7 @@ TEST(Progress, PollWhileAWorkerWorksIsSlow) {
 
 TEST(Progress, OneLongSleepMayStillFinish) {
   const ChildResult r = RunProgress("OneLongSleep");
-  const std::string v = Verdict(r.err);
+  const std::string v = JoinedVerdict(r.err);
   EXPECT_THAT(v, StartsWith("[ VERDICT  ] slow, not stuck: thread ")) << r.err;
   EXPECT_THAT(v, ContainsRegex("with [67]\\.[0-9]+ s left")) << r.err;
   EXPECT_THAT(v, HasSubstr(" at " + Where("one_sleep"))) << r.err;
@@ -126,7 +100,7 @@ TEST(Progress, OneLongSleepMayStillFinish) {
 
 TEST(Progress, CrunchInTheTestThreadIsSlow) {
   const ChildResult r = RunProgress("CrunchInTheTestThread");
-  const std::string v = Verdict(r.err);
+  const std::string v = JoinedVerdict(r.err);
   EXPECT_THAT(v, StartsWith("[ VERDICT  ] slow, not stuck: thread ")) << r.err;
   EXPECT_THAT(v, HasSubstr("is working")) << r.err;
   EXPECT_THAT(v, ContainsRegex("where the time went \\(3 samples of 1 "
@@ -138,7 +112,7 @@ TEST(Progress, CrunchInTheTestThreadIsSlow) {
 // the loop never leaves its spot, and the verdict points at its line.
 TEST(Progress, SpinThroughALockWrapperIsBusyInOneSpot) {
   const ChildResult r = RunProgress("SpinThroughALockWrapper");
-  const std::string v = Verdict(r.err);
+  const std::string v = JoinedVerdict(r.err);
   EXPECT_THAT(v, StartsWith("[ VERDICT  ] busy: thread ")) << r.err;
   EXPECT_THAT(v, HasSubstr("the same spot in all 3 samples")) << r.err;
   // Somewhere in the loop's lines, never in the wrapper's header.
@@ -152,7 +126,7 @@ TEST(Progress, SpinThroughALockWrapperIsBusyInOneSpot) {
 // nothing else running, it polls.
 TEST(Progress, SleepPollForAWorkerThatLeftIsPolling) {
   const ChildResult r = RunProgress("SleepPollForAWorkerThatLeft", 2);
-  const std::string v = Verdict(r.err);
+  const std::string v = JoinedVerdict(r.err);
   EXPECT_THAT(v, StartsWith("[ VERDICT  ] polling: thread ")) << r.err;
   EXPECT_THAT(v, HasSubstr(" at " + Where("sleep_poll"))) << r.err;
 }
@@ -161,7 +135,7 @@ TEST(Progress, SleepPollForAWorkerThatLeftIsPolling) {
 // named as a candidate that keeps polling in one spot.
 TEST(Progress, WaitForAPollingJobNamesThePoller) {
   const ChildResult r = RunProgress("WaitForAPollingJob");
-  const std::string v = Verdict(r.err);
+  const std::string v = JoinedVerdict(r.err);
   EXPECT_THAT(v, StartsWith("[ VERDICT  ] no clear cause: thread ")) << r.err;
   EXPECT_THAT(v, HasSubstr(" at " + Where("wait_job"))) << r.err;
   EXPECT_THAT(v, HasSubstr("keeps polling in one spot, now waits in "))
@@ -172,7 +146,7 @@ TEST(Progress, WaitForAPollingJobNamesThePoller) {
 // The verdict points at the test's loop, not at the wrapper's Wait().
 TEST(Progress, LostNotifyThroughAWrapperPointsAtTheLoop) {
   const ChildResult r = RunProgress("LostNotifyThroughAWrapper");
-  const std::string v = Verdict(r.err);
+  const std::string v = JoinedVerdict(r.err);
   EXPECT_THAT(v, StartsWith("[ VERDICT  ] waiting for a notify: thread "))
       << r.err;
   EXPECT_THAT(v, HasSubstr(" at " + Where("lost_notify"))) << r.err;

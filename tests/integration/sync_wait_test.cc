@@ -31,42 +31,7 @@ constexpr SourceMarkers Abseil(SYNC_WAIT_SOURCE);
 constexpr SourceMarkers Cxx20(SYNC_WAIT_CXX20_SOURCE);
 
 ChildResult RunStall(const char* program, const std::string& filter) {
-  const ChildResult r = RunChild(
-      {program, "--gtest_filter=" + filter, "--gtest_watchdog_timeout=1s"});
-  EXPECT_FALSE(r.killed_by_harness) << r.err;
-  EXPECT_TRUE(r.signaled) << "exit code " << r.exit_code << "\n" << r.err;
-  EXPECT_EQ(r.signal, SIGABRT) << r.err;
-  EXPECT_GE(r.seconds, 0.9);
-  EXPECT_LT(r.seconds, 1 + kSlack);
-  return r;
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return lines;
-}
-
-// The "[ VERDICT  ]" line with its continuation lines (13 spaces), joined
-// by spaces; "" without one.
-std::string Verdict(const std::string& err) {
-  const std::vector<std::string> lines = Lines(err);
-  for (size_t i = 0; i < lines.size(); ++i) {
-    if (lines[i].rfind("[ VERDICT  ] ", 0) != 0) continue;
-    std::string block = lines[i];
-    for (size_t j = i + 1;
-         j < lines.size() && lines[j].rfind("             ", 0) == 0; ++j) {
-      block += " " + lines[j].substr(13);
-    }
-    return block;
-  }
-  return "";
+  return RunStalling(program, filter);
 }
 
 // The first "Thread ..." header line that contains `what`.
@@ -103,7 +68,7 @@ void ExpectWaitingForANotify(const Case& c) {
   const ChildResult r = RunStall(c.program, c.test);
   const std::string header = Header(r.err, std::string("[runs ") + c.test);
   EXPECT_THAT(header, HasSubstr(c.waits)) << r.err;
-  const std::string verdict = Verdict(r.err);
+  const std::string verdict = JoinedVerdict(r.err);
   EXPECT_THAT(verdict, StartsWith("[ VERDICT  ] waiting for a notify: thread "))
       << r.err;
   EXPECT_THAT(verdict, HasSubstr(c.waits)) << r.err;
@@ -155,7 +120,7 @@ TEST(AbseilWaitReport, LockWhenWithTimeoutSaysSo) {
                                 "(anonymous namespace)::g_state_mu (0x"))
       << r.err;
   EXPECT_THAT(header, HasSubstr("with a timeout")) << r.err;
-  const std::string verdict = Verdict(r.err);
+  const std::string verdict = JoinedVerdict(r.err);
   EXPECT_THAT(verdict, HasSubstr("g_state_mu")) << r.err;
   EXPECT_THAT(verdict, HasSubstr("with a timeout")) << r.err;
   EXPECT_THAT(verdict, HasSubstr(" at " + Abseil("timed"))) << r.err;
@@ -173,7 +138,7 @@ TEST(AbseilWaitReport, MutexHeldByAReaderFollowsTheChainToThePipe) {
                                 "namespace)::g_io (0x"))
       << r.err;
   EXPECT_THAT(header, HasSubstr("owned by thread " + io + " \"io\"")) << r.err;
-  const std::string verdict = Verdict(r.err);
+  const std::string verdict = JoinedVerdict(r.err);
   EXPECT_THAT(verdict, StartsWith("[ VERDICT  ] blocked: thread ")) << r.err;
   EXPECT_THAT(verdict, ContainsRegex("waits for absl::Mutex \\(anonymous "
                                      "namespace\\)::g_io \\(0x[0-9a-f]+\\) "
@@ -192,7 +157,7 @@ TEST(AbseilWaitReport, OppositeOrderIsADeadlock) {
   const std::string second = TidOf(r.err, "second");
   ASSERT_FALSE(first.empty()) << r.err;
   ASSERT_FALSE(second.empty()) << r.err;
-  const std::string verdict = Verdict(r.err);
+  const std::string verdict = JoinedVerdict(r.err);
   EXPECT_THAT(verdict, StartsWith("[ VERDICT  ] deadlock: thread ")) << r.err;
   EXPECT_THAT(verdict, HasSubstr(" each hold a lock the other waits for: "))
       << r.err;

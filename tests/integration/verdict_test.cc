@@ -30,27 +30,7 @@ constexpr char kContinuation[] = "             ";  // 13 spaces
 constexpr SourceMarkers Where(VERDICT_SOURCE);
 
 ChildResult RunVerdict(const std::string& test) {
-  const ChildResult r =
-      RunChild({VERDICT_PROGRAM, "--gtest_filter=Verdict." + test,
-                "--gtest_watchdog_timeout=1s"});
-  EXPECT_FALSE(r.killed_by_harness) << r.err;
-  EXPECT_TRUE(r.signaled) << "exit code " << r.exit_code << "\n" << r.err;
-  EXPECT_EQ(r.signal, SIGABRT) << r.err;
-  EXPECT_GE(r.seconds, 0.9);
-  EXPECT_LT(r.seconds, 1 + kSlack);
-  return r;
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return lines;
+  return RunStalling(VERDICT_PROGRAM, "Verdict." + test);
 }
 
 // The verdict block: the "[ VERDICT  ]" line and the lines after it that
