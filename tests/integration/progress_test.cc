@@ -157,5 +157,15 @@ TEST(Progress, LostNotifyThroughAWrapperPointsAtTheLoop) {
       << r.err;
 }
 
+// Workers taking turns on one lock: whichever the test waits for, the
+// lock's holder works, so the test is slow, not stuck.
+TEST(Progress, JoinWorkersThatShareALockIsSlow) {
+  const ChildResult r = RunProgress("JoinWorkersThatShareALock");
+  const std::string v = JoinedVerdict(r.err);
+  EXPECT_THAT(v, StartsWith("[ VERDICT  ] slow, not stuck: thread ")) << r.err;
+  EXPECT_THAT(v, HasSubstr("waits to join thread ")) << r.err;
+  EXPECT_THAT(v, HasSubstr("where the time went")) << r.err;
+}
+
 }  // namespace
 }  // namespace gtest_watchdog_test

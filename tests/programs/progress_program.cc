@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "progress_wrapper.h"
 
@@ -173,6 +174,27 @@ TEST(Progress, LostNotifyThroughAWrapper) {
   g_task_mutex.Lock();
   while (!g_task_called) g_task_cv.Wait();  // @block:lost_notify
   g_task_mutex.Unlock();
+}
+
+// Workers that share one absl::Mutex and do their work under it (re2's
+// Multithreaded.SearchDFA shape): most of them wait for the lock at any
+// moment — spinning in Lock() or asleep in it — while its holder works.
+absl::Mutex g_shared_mu;
+uint64_t g_shared_state = 0;
+
+void LockingWorker(int id) {
+  uint64_t x = static_cast<uint64_t>(id);
+  for (int i = 0; !g_stop.load(std::memory_order_relaxed); ++i) {
+    absl::MutexLock lock(&g_shared_mu);  // @block:shared_lock
+    x = Descend(x + g_shared_state, (i + id) % 9);
+    g_shared_state = x;
+  }
+}
+
+TEST(Progress, JoinWorkersThatShareALock) {
+  std::vector<std::thread> workers;
+  for (int i = 0; i < 3; ++i) workers.emplace_back(LockingWorker, i);
+  for (std::thread& t : workers) t.join();  // @block:join_lockers
 }
 
 }  // namespace
