@@ -13,7 +13,11 @@ import sys
 import time
 
 QUICK = "--quick" in sys.argv
-B = "build-bench/bench/"
+# --latency-runs N: only the report-latency rows, N interleaved runs of each
+# size, median and range (no gdb/eu-stack); for A/B comparisons.
+LATENCY_RUNS = (int(sys.argv[sys.argv.index("--latency-runs") + 1])
+                if "--latency-runs" in sys.argv else 0)
+B = os.environ.get("BENCH_BIN_DIR", "build-bench/bench") + "/"
 
 
 def loadavg():
@@ -152,6 +156,28 @@ def latency():
               f"| {gdb:.2f} s | {eu:.2f} s | {gdb / done:.1f}× |")
 
 
+def latency_runs(runs):
+    sizes = [10, 100, 1000, 5000]
+    section(f"Report latency (from the deadline), {runs} interleaved runs")
+    done = {n: [] for n in sizes}
+    gone = {n: [] for n in sizes}
+    for _ in range(runs):
+        for n in sizes:
+            d, g, _, _ = stalled_report(n, 1 + n / 2000)
+            done[n].append(d)
+            gone[n].append(g)
+    print("| blocked threads | report complete: median | min – max "
+          "| process gone: median | min – max |")
+    print("|---|---|---|---|---|")
+    for n in sizes:
+        print(f"| {n:,} | {statistics.median(done[n]):.3f} s "
+              f"| {min(done[n]):.3f} – {max(done[n]):.3f} s "
+              f"| {statistics.median(gone[n]):.3f} s "
+              f"| {min(gone[n]):.3f} – {max(gone[n]):.3f} s |")
+    print("\nall runs, report complete (s): " + "; ".join(
+        f"{n}: " + " ".join(f"{x:.3f}" for x in done[n]) for n in sizes))
+
+
 def memory():
     section("Resident memory (KiB)")
     print("| | watchdog off | watchdog on | added |")
@@ -180,6 +206,10 @@ def memory():
 def main():
     print(f"# gtest_watchdog benchmarks ({'quick' if QUICK else 'full'} run)")
     print(f"\nload average before: {loadavg()}; CPUs: {os.cpu_count()}")
+    if LATENCY_RUNS:
+        latency_runs(LATENCY_RUNS)
+        print(f"\nload average after: {loadavg()}")
+        return
     arm_disarm()
     end_to_end()
     syscalls()

@@ -13,7 +13,11 @@ if ((${#missing[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" > /dev/null
 fi
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DGTEST_WATCHDOG_BENCH=ON > /dev/null
-cmake --build build-bench -j2 --target arm_disarm_bench trivial_tests_plain \
-  trivial_tests_watchdog trivial_tests_thread_per_test trivial_tests_idle_thread \
-  blocked_threads
+if [[ " $* " == *" --latency-runs "* ]]; then
+  cmake --build build-bench -j2 --target blocked_threads
+else
+  cmake --build build-bench -j2 --target arm_disarm_bench trivial_tests_plain \
+    trivial_tests_watchdog trivial_tests_thread_per_test trivial_tests_idle_thread \
+    blocked_threads
+fi
 exec python3 bench/run.py "$@"

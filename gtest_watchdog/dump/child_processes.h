@@ -40,9 +40,11 @@ struct ChildProcess {
 // out[0..capacity), breadth-first, so a parent always precedes its children.
 // `exclude` (the report helper; 0 for none) and its descendants are left
 // out. Reads /proc/ROOT/task/*/children (a child belongs to the thread that
-// started it, so every thread's file counts); falls back to
-// ListDescendantsByStatScan when the kernel has no such files
-// (CONFIG_PROC_CHILDREN). Returns the count, at most `capacity` (a full
+// started it, so every thread's file counts); uses
+// ListDescendantsByStatScan instead when the kernel has no such files
+// (CONFIG_PROC_CHILDREN), or when ROOT has more than twice as many threads
+// as the host has processes (and over 64), for which the scan opens fewer
+// files. Returns the count, at most `capacity` (a full
 // buffer may mean more exist), or -1 if /proc/ROOT cannot be read.
 // Signal-safe: no allocation, no lock.
 int ListDescendants(pid_t root, pid_t exclude, pid_t* out, int capacity);

@@ -10,6 +10,7 @@
 #include <unwind.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 #include "gtest_watchdog/base/clock.h"
@@ -22,6 +23,10 @@ std::atomic<int> g_signal{0};
 std::atomic<ThreadStack*> g_slots{nullptr};
 std::atomic<int> g_slot_count{0};
 std::atomic<uint32_t> g_answered{0};  // futex word
+// The answer count at which a handler wakes the collector: only the last
+// answer does, not each of thousands (every wake-up a context switch on a
+// machine the answering threads need). INT_MAX while signals are being sent.
+std::atomic<int> g_wake_at{INT_MAX};
 pid_t g_pid = 0;
 
 struct UnwindState {
@@ -100,9 +105,13 @@ void Handler(int, siginfo_t* info, void* ucontext) {
       slot->state.store(
           static_cast<int>(ok ? StackState::kDone : StackState::kAbandoned),
           std::memory_order_release);
-      g_answered.fetch_add(1, std::memory_order_release);
-      syscall(SYS_futex, reinterpret_cast<uint32_t*>(&g_answered),
-              FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, nullptr, nullptr, 0);
+      // Sequentially consistent, as Collect's store of g_wake_at and load
+      // of g_answered: either it sees our answer, or we see its count.
+      const uint32_t answered = g_answered.fetch_add(1) + 1;
+      if (static_cast<int64_t>(answered) >= g_wake_at.load()) {
+        syscall(SYS_futex, reinterpret_cast<uint32_t*>(&g_answered),
+                FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, nullptr, nullptr, 0);
+      }
     }
   }
   errno = saved_errno;
@@ -155,6 +164,7 @@ int StackCollector::Collect(ThreadStack* slots, int count,
       current.sa_sigaction != &Handler) {
     InstallHandler(sig);
   }
+  g_wake_at.store(INT_MAX);
   g_answered.store(0);
   // Count last: a late handler must never pair new slots with an old count.
   g_slot_count.store(0, std::memory_order_release);
@@ -180,8 +190,9 @@ int StackCollector::Collect(ThreadStack* slots, int count,
     }
     ++sent;
   }
+  g_wake_at.store(sent);
   for (;;) {
-    const uint32_t answered = g_answered.load(std::memory_order_acquire);
+    const uint32_t answered = g_answered.load();
     if (static_cast<int>(answered) >= sent) break;
     const int64_t now = MonotonicNowNs();
     if (now >= deadline_ns) break;

@@ -42,14 +42,36 @@ bool NeedsOutsideHelp(StackStatus s) {
          s == StackStatus::kSmallStack;
 }
 
-// Waits (bounded) for the stalled process's go-ahead: it has named us as
-// its tracer. True if it came.
-bool AwaitGo(int go_fd) {
-  if (go_fd < 0) return false;
+// Whether the go byte (or the pipe's end) is there to read: the symbolizer's
+// set-up stops then, the rest is done on first use.
+bool GoArrived(int go_fd) {
   pollfd p = {go_fd, POLLIN, 0};
-  if (poll(&p, 1, 2000) <= 0) return false;
-  char c;
-  return read(go_fd, &c, 1) == 1;
+  return poll(&p, 1, 0) != 0;
+}
+
+// Waits for the stalled process's go byte: the snapshot is complete and it
+// has named us as its tracer. Started before the census, we wait for as
+// long as the census takes (the stalled process's dead-man kills us if it
+// hangs), but not for a parent that is gone: the pipe ends, or we were
+// reparented (a child the program forked may hold the pipe's write end).
+// True if it came; with no go pipe (an older caller, a test) at once.
+bool AwaitGo(int go_fd, pid_t parent) {
+  if (go_fd < 0) return true;
+  for (int rounds = 0; rounds < 10 * 600; ++rounds) {  // at most ~10 min
+    pollfd p = {go_fd, POLLIN, 0};
+    const int ready = poll(&p, 1, 100);
+    if (ready < 0 && errno != EINTR) return false;
+    if (ready > 0) {
+      char c;
+      ssize_t n;
+      do {
+        n = read(go_fd, &c, 1);
+      } while (n < 0 && errno == EINTR);
+      return n == 1;
+    }
+    if (parent != 0 && getppid() != parent) return false;
+  }
+  return false;
 }
 
 // Unwinds from outside the threads that could not answer our signal.
@@ -123,9 +145,26 @@ void KillChildrenWhenParentIsGone(int go_fd, pid_t parent) {
 
 int RunReportHelper(int fd, int out_fd, int message_fd, int go_fd, int done_fd,
                     pid_t parent) {
+  // Started before the snapshot exists: the symbolizer reads the parent's
+  // modules and their debug info while the stalled process takes its
+  // census, until the go byte. Nothing is read from `fd`, traced, killed or
+  // written before it (the snapshot's pid check below comes first).
+  std::string error;
+  std::unique_ptr<Symbolizer> symbolizer;
+  if (parent != 0 && go_fd >= 0) {
+    symbolizer = Symbolizer::ForProcess(parent, &error);
+    if (symbolizer != nullptr) {
+      symbolizer->Prepare([go_fd] { return GoArrived(go_fd); });
+    }
+  }
+  if (!AwaitGo(go_fd, parent)) {
+    Say(out_fd,
+        "the stalled process ended (or gave up) before its snapshot was "
+        "complete; no report");
+    return kReportHelperNoGo;
+  }
   const std::string text = ReadToEnd(fd);
   Snapshot snap;
-  std::string error;
   if (!ParseSnapshot(text, &snap, &error)) {
     Say(out_fd, error);
     return 3;
@@ -137,8 +176,9 @@ int RunReportHelper(int fd, int out_fd, int message_fd, int go_fd, int done_fd,
                                 ", not the parent process ", parent));
     return kReportHelperRefused;
   }
-  std::unique_ptr<Symbolizer> symbolizer =
-      Symbolizer::ForProcess(snap.pid, &error);
+  if (symbolizer == nullptr) {
+    symbolizer = Symbolizer::ForProcess(snap.pid, &error);
+  }
   if (symbolizer == nullptr) {
     Say(out_fd, error);
     return 4;
@@ -151,9 +191,8 @@ int RunReportHelper(int fd, int out_fd, int message_fd, int go_fd, int done_fd,
   input.data_symbol = [&](uint64_t addr) {
     return symbolizer->DataSymbolName(addr);
   };
-  // The go-ahead makes us the stalled process's permitted tracer: ptrace
-  // and reading its memory need it (without it, they may still work: try).
-  AwaitGo(go_fd);
+  // The go byte made us the stalled process's permitted tracer: ptrace
+  // and reading its memory need it.
   UnwindSilentThreads(snap, &input);
   input.children = ListChildProcesses(snap.pid, getpid());
   const std::unique_ptr<ProcView> view = MakeSystemProcView();

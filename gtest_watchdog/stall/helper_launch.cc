@@ -26,7 +26,8 @@ pid_t g_helper_pid = 0;       // never stopped with the test's children
 
 }  // namespace
 
-bool RunHelper(int64_t deadline_ns) {
+bool StartHelper() {
+  if (g_helper_pid > 0) return true;
   // posix_spawn takes argv as char* const[]: its strings live in writable
   // static storage (a string literal is const); one report per process.
   static char arg[64];
@@ -37,8 +38,10 @@ bool RunHelper(int64_t deadline_ns) {
     arg[w.size()] = '\0';
   }
   // Without the file actions the helper would read whatever the program has
-  // on fd 3 and write into its fd 4: never start it that way.
-  if (!g_stall.have_spawn_actions || g_stall.helper_env == nullptr) {
+  // on fd 3 and write into its fd 4: never start it that way. Without the
+  // go pipe it would read the snapshot before it is written.
+  if (!g_stall.have_spawn_actions || g_stall.helper_env == nullptr ||
+      g_stall.snapshot_fd < 0 || g_stall.go_pipe[1] < 0) {
     return false;
   }
   static char exe[] = "/proc/self/exe";
@@ -61,16 +64,24 @@ bool RunHelper(int64_t deadline_ns) {
                   g_stall.helper_env) != 0) {
     return false;
   }
+  // From here on the dead-man kills it if the report hangs.
   DeadMan::SetHelperPid(pid);
   g_helper_pid = pid;
+  return true;
+}
+
+bool RunHelper(int64_t deadline_ns) {
+  if (!StartHelper()) return false;
+  const pid_t pid = g_helper_pid;
   // Under Yama's ptrace_scope 1 a child may not trace its parent unless
   // named: permit the helper, and only it, to unwind threads that could not
   // answer our signal; withdrawn as soon as it is done. EINVAL without Yama.
   prctl(PR_SET_PTRACER, pid, 0, 0, 0);
-  if (g_stall.go_pipe[1] >= 0) {
-    const char go = 'g';
-    while (write(g_stall.go_pipe[1], &go, 1) < 0 && errno == EINTR) {
-    }
+  // The snapshot is complete and we may be traced: the helper, waiting
+  // since StartHelper(), reads it now. A helper that already ended (it
+  // refused, or failed) is reaped below; SIGPIPE is blocked on this thread.
+  const char go = 'g';
+  while (write(g_stall.go_pipe[1], &go, 1) < 0 && errno == EINTR) {
   }
   for (;;) {
     // Complete: it stays to kill the children we stop, after we are gone.

@@ -17,10 +17,21 @@ namespace gtest_watchdog_internal {
 // descriptors are in dump/helper_protocol.h. Signal-safe.
 constexpr int kSnapshotFd = 3;
 
-// Starts the report helper on the snapshot and waits for it. True if it
-// exited 0 (report complete). Signal-safe. No allocation (posix_spawn maps
-// its child's stack with mmap), no lock; everything it passes — file
-// actions, argv, the environment copy — was prepared before.
+// Starts the report helper, before the snapshot exists: it checks its
+// caller and sets its symbolizer up meanwhile, then waits for the go byte
+// RunHelper sends. False if it could not be started (no file actions, no
+// snapshot memfd or go pipe, posix_spawn failed); RunHelper then reports
+// that. Once started, the dead-man timer kills it if the report hangs.
+// Signal-safe. No allocation (posix_spawn maps its child's stack with
+// mmap), no lock; everything it passes — file actions, argv, the
+// environment copy — was prepared before.
+bool StartHelper();
+
+// Hands the written snapshot to the helper StartHelper started (starting it
+// now if that was not done): permits it to ptrace us, sends the go byte,
+// and waits for it. True if it said the report is complete (or exited 0).
+// False if it could not start, ended without a report, or passed
+// `deadline_ns` (it is killed then). Signal-safe, as StartHelper.
 bool RunHelper(int64_t deadline_ns);
 
 // The helper's pid once RunHelper started it (it stays set after the helper

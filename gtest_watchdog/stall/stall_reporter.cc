@@ -87,8 +87,9 @@ int FreezeChildren() {
   return frozen;
 }
 
-// Steps 2-7 of the stall path, shared by stalls and signals: threads, their
-// stacks, the snapshot, the helper (or the raw fallback), the children
+// Steps 2-7 of the stall path, shared by stalls and signals: the helper
+// started, threads, their stacks, the snapshot handed to the helper (or the
+// raw fallback), the children
 // stopped, GoogleTest's output. `ev` is the signal being reported, or null;
 // its thread's stack was taken by the handler and is not asked for again.
 // `write_output`: GoogleTest's output is about the phase the board shows.
@@ -102,6 +103,11 @@ int CollectAndReport(const SnapshotHeader& header_in, const SignalEvent* ev,
     if (fd >= 0) close(fd);
   }
 
+  // The helper starts now and gets ready (exec, its caller check, the
+  // symbolizer's set-up) while we take the census, the CPU window above
+  // all; it reads the snapshot at RunHelper's go. Failing, RunHelper says
+  // so and the fallback report is written.
+  StartHelper();
   const ThreadCensus threads = ListThreads(ev);
   ReadThreads(threads, header, ev);
   StackCollector::Collect(threads.stacks, threads.count,

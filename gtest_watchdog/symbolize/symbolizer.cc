@@ -1,6 +1,5 @@
 #include "gtest_watchdog/symbolize/symbolizer.h"
 
-#include <cxxabi.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
@@ -12,6 +11,8 @@
 #include <cstring>
 #include <string>
 #include <utility>
+
+#include "gtest_watchdog/symbolize/dwarf_names.h"
 
 namespace gtest_watchdog_internal {
 namespace {
@@ -52,68 +53,6 @@ const Dwfl_Callbacks kProcCallbacks = {
     nullptr,                       // section_address: only for ET_REL files
     nullptr,                       // debuginfo_path: null means the default
 };
-
-// Bounds DIE-tree recursion, so corrupt (cyclic) DWARF cannot overflow.
-constexpr int kMaxDieDepth = 64;
-
-// Returns the demangled form of `name`, or `name` itself when it is not a
-// mangled C++ name (C functions, "main", ...).
-std::string Demangle(const char* name) {
-  if (name == nullptr) return std::string();
-  if (name[0] == '_' && name[1] == 'Z') {
-    int status = 0;
-    char* demangled = abi::__cxa_demangle(name, nullptr, nullptr, &status);
-    if (status == 0 && demangled != nullptr) {
-      std::string result(demangled);
-      std::free(demangled);
-      return result;
-    }
-    std::free(demangled);
-  }
-  return std::string(name);
-}
-
-// Demangled DW_AT_linkage_name of a subprogram or inlined_subroutine DIE, or
-// "" if there is none. It is preferred because it carries the parameter list
-// ("Foo::Bar(int)"). Inlined instances and out-of-line copies only point at
-// their declaration via DW_AT_abstract_origin / DW_AT_specification, hence
-// dwarf_attr_integrate().
-std::string LinkageName(Dwarf_Die* die) {
-  Dwarf_Attribute attr;
-  const char* name =
-      dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
-  if (name == nullptr) {
-    name = dwarf_formstring(
-        dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr));
-  }
-  return name == nullptr ? std::string() : Demangle(name);
-}
-
-// Follows DW_AT_abstract_origin / DW_AT_specification from a concrete or
-// inlined instance to the DIE that declares the function, whose parents are
-// the namespaces and classes the function belongs to.
-Dwarf_Die DeclarationOf(Dwarf_Die die) {
-  for (int hops = 0; hops < kMaxDieDepth; ++hops) {
-    Dwarf_Attribute attr;
-    Dwarf_Die next;
-    if (dwarf_formref_die(dwarf_attr(&die, DW_AT_abstract_origin, &attr),
-                          &next) == nullptr &&
-        dwarf_formref_die(dwarf_attr(&die, DW_AT_specification, &attr),
-                          &next) == nullptr) {
-      break;
-    }
-    die = next;
-  }
-  return die;
-}
-
-// DW_AT_name of a DIE (through abstract origins), e.g. "Bar", or "".
-std::string BaseName(Dwarf_Die* die) {
-  Dwarf_Attribute attr;
-  const char* name =
-      dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
-  return name == nullptr ? std::string() : std::string(name);
-}
 
 bool IsCodeScope(int tag) {
   switch (tag) {
@@ -332,19 +271,23 @@ bool InLoadSegment(Dwfl_Module* module, uint64_t addr) {
 // Owns the libdwfl session and the per-CU indexes built from it.
 class Symbolizer::Impl {
  public:
-  explicit Impl(Dwfl* dwfl) : dwfl_(dwfl) {}
+  Impl(Dwfl* dwfl, pid_t pid) : dwfl_(dwfl), pid_(pid) {}
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
   ~Impl() { dwfl_end(dwfl_); }
 
   std::vector<SourceFrame> Symbolize(uint64_t pc);
   std::string DataSymbolName(uint64_t addr);
+  void Prepare(const std::function<bool()>& stop);
 
  private:
   const CuIndex& IndexFor(Dwarf_Die* cu);
   std::string QualifiedName(Dwarf_Die* die);
+  bool ReportModulesAgain();
 
   Dwfl* const dwfl_;
+  const pid_t pid_;
+  bool reported_again_ = false;
   // Keyed by the CU DIE's Dwarf_Die::addr (unique across open files).
   std::unordered_map<const void*, std::unique_ptr<CuIndex>> cu_indexes_;
 };
@@ -394,6 +337,9 @@ std::vector<SourceFrame> Symbolizer::Impl::Symbolize(uint64_t pc) {
                                            nullptr, nullptr, nullptr, nullptr);
   // dwfl_addrmodule() returns the highest module for every address above it
   // (e.g. 0xffff...), so the module's bounds are checked here.
+  if ((module == nullptr || pc < start || pc >= end) && ReportModulesAgain()) {
+    return Symbolize(pc);
+  }
   if (module == nullptr || pc < start || pc >= end) {
     // Garbage or unmapped address (or a module libdwfl could not report).
     frames.emplace_back();
@@ -460,6 +406,62 @@ std::vector<SourceFrame> Symbolizer::Impl::Symbolize(uint64_t pc) {
     frames.push_back(std::move(frame));
   }
   return frames;
+}
+
+// The modules were reported when the helper started, before the snapshot:
+// a library loaded since (dlopen while the stalled process took its census)
+// is missing. Reported again once, at the first code address outside every
+// module. True if that was done now.
+bool Symbolizer::Impl::ReportModulesAgain() {
+  if (reported_again_) return false;
+  reported_again_ = true;
+  dwfl_report_begin_add(dwfl_);
+  const int rc = dwfl_linux_proc_report(dwfl_, pid_);
+  return dwfl_report_end(dwfl_, nullptr, nullptr) == 0 && rc == 0;
+}
+
+void Symbolizer::Impl::Prepare(const std::function<bool()>& stop) {
+  // (rank, module): the executable 0, libc 1, the rest 2 in address order.
+  using Ranked = std::pair<int, Dwfl_Module*>;
+  std::vector<Ranked> modules;
+  dwfl_getmodules(
+      dwfl_,
+      [](Dwfl_Module* m, void**, const char* name, Dwarf_Addr,
+         void* arg) -> int {
+        const char* slash = name != nullptr ? strrchr(name, '/') : nullptr;
+        const bool libc =
+            slash != nullptr && strncmp(slash, "/libc.so", 8) == 0;
+        static_cast<std::vector<Ranked>*>(arg)->emplace_back(libc ? 1 : 2, m);
+        return DWARF_CB_OK;
+      },
+      &modules, 0);
+  char exe[4096];
+  const std::string link = "/proc/" + std::to_string(pid_) + "/exe";
+  const ssize_t n = readlink(link.c_str(), exe, sizeof(exe) - 1);
+  for (Ranked& r : modules) {
+    const char* name = dwfl_module_info(r.second, nullptr, nullptr, nullptr,
+                                        nullptr, nullptr, nullptr, nullptr);
+    if (n > 0 && name != nullptr && strlen(name) == static_cast<size_t>(n) &&
+        memcmp(name, exe, static_cast<size_t>(n)) == 0) {
+      r.first = 0;
+    }
+  }
+  std::stable_sort(
+      modules.begin(), modules.end(),
+      [](const Ranked& a, const Ranked& b) { return a.first < b.first; });
+  for (const Ranked& r : modules) {
+    if (stop()) return;
+    Dwarf_Addr start = 0;
+    dwfl_module_info(r.second, nullptr, &start, nullptr, nullptr, nullptr,
+                     nullptr, nullptr);
+    Dwarf_Addr bias = 0;
+    if (dwfl_module_getelf(r.second, &bias) == nullptr) continue;
+    dwfl_module_getsymtab(r.second);
+    // Finds the DWARF and builds libdwfl's compile-unit ranges.
+    if (dwfl_module_getdwarf(r.second, &bias) != nullptr) {
+      dwfl_module_addrdie(r.second, start, &bias);
+    }
+  }
 }
 
 std::string Symbolizer::Impl::DataSymbolName(uint64_t addr) {
@@ -535,12 +537,16 @@ std::unique_ptr<Symbolizer> Symbolizer::ForProcess(pid_t pid,
     return fail(std::move(message));
   }
   return std::unique_ptr<Symbolizer>(
-      new Symbolizer(std::make_unique<Impl>(dwfl)));
+      new Symbolizer(std::make_unique<Impl>(dwfl, pid)));
 }
 
 Symbolizer::Symbolizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Symbolizer::~Symbolizer() = default;
+
+void Symbolizer::Prepare(const std::function<bool()>& stop) {
+  impl_->Prepare(stop);
+}
 
 std::string Symbolizer::DataSymbolName(uint64_t addr) {
   return impl_->DataSymbolName(addr);

@@ -25,6 +25,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -62,6 +63,16 @@ class Symbolizer {
   // Reports the modules mapped into process `pid` (from /proc/PID/maps).
   // Returns nullptr and sets `*error` (if non-null) on failure.
   static std::unique_ptr<Symbolizer> ForProcess(pid_t pid, std::string* error);
+
+  // Does now, module by module, the set-up the first lookups would do:
+  // opens each module's ELF file, loads its symbol table, finds and reads
+  // its DWARF (decompressing compressed debug sections, as Debian's
+  // detached debug info has them) and its address ranges. The executable
+  // and libc first: nearly every stack has frames there. Asks `stop` before
+  // each module and returns when it says true; what is left is done on
+  // first use, as without this call. The report helper calls it while the
+  // stalled process still takes its census.
+  void Prepare(const std::function<bool()>& stop);
 
   Symbolizer(const Symbolizer&) = delete;
   Symbolizer& operator=(const Symbolizer&) = delete;

@@ -158,6 +158,67 @@ TEST(HelperTrust, RefusesASnapshotAboutAnotherProcess) {
   EXPECT_FALSE(std::filesystem::exists(report)) << r.err;
 }
 
+// The helper is started before its snapshot exists (the stall path starts
+// it, then takes its census). It waits, reads the snapshot only at the go
+// byte, and judges that snapshot: about its parent, a complete report (the
+// JSON file written); about another process, refused; no go byte at all
+// (the parent gave up), one line and nothing read or written.
+ChildResult RunLateSnapshot(const std::string& late, const std::string& json) {
+  ChildResult r = RunChild(
+      {HELPER_TRUST_PROGRAM,
+       "--gtest_filter=HelperTrust.StartsItselfAsHelperBeforeItsSnapshot"},
+      {"HELPER_TRUST_JSON=" + json, "HELPER_TRUST_LATE=" + late}, 60);
+  EXPECT_FALSE(r.killed_by_harness) << r.err;
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("helper waited for the snapshot\n"));
+  return r;
+}
+
+TEST(HelperEarly, ReportsOnASnapshotThatComesLate) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string report = dir.path() + "/report.json";
+  const ChildResult r = RunLateSnapshot("self", report);
+  EXPECT_THAT(r.out, HasSubstr("helper said done\n"));
+  EXPECT_THAT(r.out, HasSubstr("helper exit status 0\n"));
+  EXPECT_THAT(r.err, HasSubstr("Forged.Test"));
+  EXPECT_THAT(r.err,
+              HasSubstr("[ OUTPUT   ] JSON report written to " + report));
+  EXPECT_TRUE(std::filesystem::exists(report)) << r.err;
+}
+
+TEST(HelperEarly, RefusesALateSnapshotAboutAnotherProcess) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string report = dir.path() + "/report.json";
+  const ChildResult r = RunLateSnapshot("other", report);
+  EXPECT_THAT(r.out, HasSubstr("helper exit status " +
+                               std::to_string(kRefused) + "\n"));
+  EXPECT_THAT(
+      r.err, HasSubstr("[ WATCHDOG ] report helper: refused: the "
+                       "snapshot is about pid " +
+                       std::to_string(getpid()) + ", not the parent process "));
+  EXPECT_FALSE(std::filesystem::exists(report)) << r.err;
+}
+
+// The exit status of a helper whose go byte never came (kReportHelperNoGo).
+constexpr int kNoGo = 7;
+
+TEST(HelperEarly, EndsWithoutReadingWhenTheGoNeverComes) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string report = dir.path() + "/report.json";
+  const ChildResult r = RunLateSnapshot("nogo", report);
+  EXPECT_THAT(r.out,
+              HasSubstr("helper exit status " + std::to_string(kNoGo) + "\n"));
+  EXPECT_THAT(r.err, ContainsRegex("\\[ WATCHDOG \\] report helper: the "
+                                   "stalled process ended \\(or gave up\\) "
+                                   "before its snapshot was complete; no "
+                                   "report\n"));
+  EXPECT_THAT(r.err, Not(HasSubstr("Forged")));
+  EXPECT_FALSE(std::filesystem::exists(report)) << r.err;
+}
+
 // ---- the helper's environment ----
 
 constexpr SourceMarkers Where(HELPER_TRUST_SOURCE);

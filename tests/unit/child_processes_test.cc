@@ -423,6 +423,47 @@ TEST_F(ListDescendantsTest, FindsChildrenOfOtherThreads) {
   EXPECT_THAT(found, Contains(child));
 }
 
+// With more than twice as many threads as the host has processes,
+// ListDescendants scans /proc/*/stat instead of one children file per
+// thread: the same descendants, parents first.
+TEST_F(ListDescendantsTest, ManyThreadsFindTheSameByTheStatScan) {
+  int processes = 0;
+  if (DIR* dir = opendir("/proc")) {
+    while (dirent* d = readdir(dir)) {
+      processes += d->d_name[0] >= '1' && d->d_name[0] <= '9';
+    }
+    closedir(dir);
+  }
+  const int want = 2 * processes + 200;  // room for processes started meanwhile
+  if (want > 4000) GTEST_SKIP() << processes << " processes on this host";
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < want; ++i) {
+    threads.emplace_back([&] {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return release; });
+    });
+  }
+  const pid_t sleeper = Spawn({"sleep", "30"});
+  const pid_t shell = Spawn({"sh", "-c", "sleep 30 & wait"});
+  const pid_t grandchild = WaitForChild(shell);
+  const std::vector<pid_t> found = Descendants(getpid());
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  for (std::thread& t : threads) t.join();
+  ASSERT_GT(grandchild, 0);
+  EXPECT_THAT(found, Contains(sleeper));
+  EXPECT_THAT(found, Contains(shell));
+  EXPECT_THAT(found, Contains(grandchild));
+  EXPECT_LT(std::find(found.begin(), found.end(), shell),
+            std::find(found.begin(), found.end(), grandchild));
+}
+
 TEST_F(ListDescendantsTest, CapacityAndBadRoot) {
   Spawn({"sleep", "30"});
   Spawn({"sleep", "30"});
