@@ -498,8 +498,10 @@ Verdict DecideVerdict(const ReportModel& m) {
   // A short wait in a long test cannot be what the test spent its time
   // on: most likely one turn of a poll slower than the CPU window (which
   // then sees no wake-up).
-  if (timed && working.empty() && left >= 0 && snap.elapsed_ns > 0 &&
-      left * kShortWait <= snap.elapsed_ns) {
+  const int64_t window =
+      e.raw->interval_ns > 0 ? e.raw->interval_ns : int64_t{100000000};
+  if (timed && working.empty() && left >= 0 && left <= window &&
+      snap.elapsed_ns > 0 && left * kShortWait <= snap.elapsed_ns) {
     v.kind = VerdictKind::kPolling;
     v.text = absl::StrCat(
         "polling: ", lead, " ", DoingText(m, e), at,
@@ -544,6 +546,27 @@ Verdict DecideVerdict(const ReportModel& m) {
         "waiting for a notify: ", lead, " waits ", NotifyWaitText(e.wait), at,
         ", and no other thread is running or waiting on anything outside the "
         "process: nothing may ever notify it");
+    return v;
+  }
+  const int lone = busy.size() + outside.size() == 1
+                       ? (busy.empty() ? outside[0] : busy[0])
+                       : -1;
+  if (WaitsForNotify(e.wait) && lone >= 0 &&
+      m.threads[lone].motion == Motion::kSameSpot && !IsBusy(m.threads[lone])) {
+    // Waiting for a notify, and the only thread doing anything polls in
+    // one spot: the notify would come after that poll, which never ends.
+    const ThreadModel& p = m.threads[lone];
+    v.kind = VerdictKind::kPolling;
+    v.culprit = lone;
+    v.candidates = {lone};
+    v.has_where = false;
+    const std::string poll_at = WhereText(p, &v.where, &v.has_where);
+    v.text = absl::StrCat(
+        "polling: ", ThreadLabel(p), " keeps waking up in the same spot, now ",
+        NowDoing(m, p), poll_at.empty() ? "" : ", " + poll_at, ", while ", lead,
+        " waits ", NotifyWaitText(e.wait), at,
+        ", and nothing else runs: the notify most likely waits for that poll, "
+        "which never ends");
     return v;
   }
   v.kind = VerdictKind::kNoClearCause;

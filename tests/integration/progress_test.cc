@@ -131,16 +131,19 @@ TEST(Progress, SleepPollForAWorkerThatLeftIsPolling) {
   EXPECT_THAT(v, HasSubstr(" at " + Where("sleep_poll"))) << r.err;
 }
 
-// The chain ends at the test's condition wait; the job it waits for is
-// named as a candidate that keeps polling in one spot.
-TEST(Progress, WaitForAPollingJobNamesThePoller) {
+// The chain ends at the test's condition wait; the only thread doing
+// anything is the job it waits for, polling in one spot: the verdict is
+// about that poll (leveldb's DBTest.GetFromImmutableLayer shape).
+TEST(Progress, WaitForAPollingJobIsThatPoll) {
   const ChildResult r = RunProgress("WaitForAPollingJob");
   const std::string v = JoinedVerdict(r.err);
-  EXPECT_THAT(v, StartsWith("[ VERDICT  ] no clear cause: thread ")) << r.err;
-  EXPECT_THAT(v, HasSubstr(" at " + Where("wait_job"))) << r.err;
-  EXPECT_THAT(v, HasSubstr("keeps polling in one spot, now waits in "))
+  EXPECT_THAT(v, StartsWith("[ VERDICT  ] polling: thread ")) << r.err;
+  EXPECT_THAT(v, HasSubstr("keeps waking up in the same spot, now waits in "))
       << r.err;
   EXPECT_THAT(v, HasSubstr(" at " + Where("job_poll"))) << r.err;
+  EXPECT_THAT(v, HasSubstr(" at " + Where("wait_job"))) << r.err;
+  EXPECT_THAT(v, HasSubstr("the notify most likely waits for that poll"))
+      << r.err;
 }
 
 // The verdict points at the test's loop, not at the wrapper's Wait().

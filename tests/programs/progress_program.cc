@@ -176,18 +176,18 @@ TEST(Progress, LostNotifyThroughAWrapper) {
   g_task_mutex.Unlock();
 }
 
-// Workers that share one absl::Mutex and do their work under it (re2's
-// Multithreaded.SearchDFA shape): most of them wait for the lock at any
-// moment — spinning in Lock() or asleep in it — while its holder works.
+// Workers that share one absl::Mutex for their results (re2's
+// Multithreaded.SearchDFA shape): each works, then takes the lock to
+// publish; whichever the test joins is working or waiting for a worker.
 absl::Mutex g_shared_mu;
 uint64_t g_shared_state = 0;
 
 void LockingWorker(int id) {
   uint64_t x = static_cast<uint64_t>(id);
   for (int i = 0; !g_stop.load(std::memory_order_relaxed); ++i) {
+    x = Descend(x, (i + id) % 9);
     absl::MutexLock lock(&g_shared_mu);  // @block:shared_lock
-    x = Descend(x + g_shared_state, (i + id) % 9);
-    g_shared_state = x;
+    g_shared_state ^= x;
   }
 }
 

@@ -277,6 +277,32 @@ TEST_F(VerdictTest, ShortTimedWaitInALongTestIsPolling) {
   EXPECT_EQ(Decide().kind, VerdictKind::kSlow);
 }
 
+// The test waits for a notify; the one thread that does anything polls in
+// one spot: the verdict is about that poll.
+TEST_F(VerdictTest, NotifyAfterALonePollIsThatPoll) {
+  Waits(0, WaitKind::kCondition, 0, "g_cv");
+  Raw(2).syscall_nr = SYS_clock_nanosleep;
+  T(2).call.kind = BlockKind::kSleep;
+  T(2).call.sleep_ns = 5'000'000;
+  T(2).call.text = "clock_nanosleep() with 5 ms left (CLOCK_REALTIME)";
+  Cpu(2, 10'000, 0, 1);
+  T(2).motion = Motion::kSameSpot;
+  Verdict v = Decide();
+  EXPECT_EQ(v.kind, VerdictKind::kPolling);
+  EXPECT_EQ(v.culprit, 2);
+  EXPECT_EQ(
+      v.text,
+      "polling: thread 3 \"io\" keeps waking up in the same spot, now "
+      "waits in clock_nanosleep() with 5 ms left (CLOCK_REALTIME), in "
+      "Code3() at code.cc:30, while thread 1 \"main\" waits on condition "
+      "variable g_cv (0x5000), in Code1() at code.cc:10, and nothing else "
+      "runs: the notify most likely waits for that poll, which never "
+      "ends");
+  // A second thread doing something: no longer the only suspect.
+  InRead(1, "pipe (read end)");
+  EXPECT_EQ(Decide().kind, VerdictKind::kNoClearCause);
+}
+
 // The leveldb DBTest.MultiThreaded shape: the test thread sleeps through
 // the test's duration while workers do the work.
 TEST_F(VerdictTest, SleepWithTimeLeftWhileOthersWorkIsSlow) {
