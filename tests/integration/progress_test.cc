@@ -160,6 +160,17 @@ TEST(Progress, LostNotifyThroughAWrapperPointsAtTheLoop) {
       << r.err;
 }
 
+// A chain of two conditions nobody signals: waiting for a notify, at the
+// test's wait.
+TEST(Progress, WaitForAJobThatWaitsForInputWaitsForANotify) {
+  const ChildResult r = RunProgress("WaitForAJobThatWaitsForInput");
+  const std::string v = JoinedVerdict(r.err);
+  EXPECT_THAT(v, StartsWith("[ VERDICT  ] waiting for a notify: thread "))
+      << r.err;
+  EXPECT_THAT(v, HasSubstr(" at " + Where("wait_input_job"))) << r.err;
+  EXPECT_THAT(v, HasSubstr("nothing may ever notify it")) << r.err;
+}
+
 // Workers taking turns on one lock: whichever the test waits for, the
 // lock's holder works, so the test is slow, not stuck.
 TEST(Progress, JoinWorkersThatShareALockIsSlow) {

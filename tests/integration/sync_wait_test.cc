@@ -175,6 +175,34 @@ TEST(AbseilWaitReport, OppositeOrderIsADeadlock) {
 
 // The JSON report says the same: wait kind "event", the primitive, and the
 // variable; it validates against docs/report.schema.json.
+// The owner sleeps for an hour, far past ten times the limit: blocked, on
+// the owner's sleep.
+TEST(AbseilWaitReport, MutexHeldAcrossALongSleepIsBlockedOnTheSleep) {
+  const ChildResult r =
+      RunStall(SYNC_WAIT_PROGRAM, "SyncWait.MutexHeldAcrossALongSleep");
+  const std::string verdict = JoinedVerdict(r.err);
+  EXPECT_THAT(verdict, StartsWith("[ VERDICT  ] blocked: thread ")) << r.err;
+  EXPECT_THAT(verdict, HasSubstr("waits for absl::Mutex (anonymous "
+                                 "namespace)::g_results_mu (0x"))
+      << r.err;
+  EXPECT_THAT(verdict, ContainsRegex("held by thread [0-9]+ \"sleeper\", "
+                                     "which waits in clock_nanosleep\\(\\)"))
+      << r.err;
+  EXPECT_THAT(verdict, HasSubstr(" at " + Abseil("sleep_holding"))) << r.err;
+}
+
+// A timed absl::CondVar wait in a loop, nothing else running: polling.
+TEST(AbseilWaitReport, CondVarTimedPollIsPolling) {
+  const ChildResult r =
+      RunStall(SYNC_WAIT_PROGRAM, "SyncWait.CondVarTimedPollNeverEnds");
+  const std::string verdict = JoinedVerdict(r.err);
+  EXPECT_THAT(verdict, StartsWith("[ VERDICT  ] polling: thread ")) << r.err;
+  EXPECT_THAT(verdict, HasSubstr("absl::CondVar (anonymous "
+                                 "namespace)::g_poll_cv (0x"))
+      << r.err;
+  EXPECT_THAT(verdict, HasSubstr(" at " + Abseil("cv_poll"))) << r.err;
+}
+
 TEST(AbseilWaitReport, JsonReportNamesThePrimitive) {
   if (std::string(PYTHON3).empty()) GTEST_SKIP() << "python3 not found";
   const std::string path = testing::TempDir() + "sync_wait_report_" +

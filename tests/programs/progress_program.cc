@@ -176,6 +176,29 @@ TEST(Progress, LostNotifyThroughAWrapper) {
   g_task_mutex.Unlock();
 }
 
+// The test waits on a condition for a job; the job waits on another
+// condition nobody signals. Both wait for a notify nothing is left to send.
+std::mutex g_job_mutex;
+std::condition_variable g_job_input_cv;
+bool g_job_has_input = false;
+
+void JobWaitingForInput() {
+  std::unique_lock<std::mutex> lock(g_job_mutex);
+  while (!g_job_has_input) g_job_input_cv.wait(lock);  // @block:job_input
+  std::lock_guard<std::mutex> done(g_mutex);
+  g_done = true;
+  g_cv.notify_all();
+}
+
+TEST(Progress, WaitForAJobThatWaitsForInput) {
+  std::thread job(JobWaitingForInput);
+  {
+    std::unique_lock<std::mutex> lock(g_mutex);
+    g_cv.wait(lock, [] { return g_done; });  // @block:wait_input_job
+  }
+  job.join();
+}
+
 // Workers that share one absl::Mutex for their results (re2's
 // Multithreaded.SearchDFA shape): each works, then takes the lock to
 // publish; whichever the test joins is working or waiting for a worker.

@@ -126,4 +126,40 @@ TEST(SyncWait, LockWhenWithTimeoutNeverTrue) {
   EXPECT_FALSE(ok);
 }
 
+// An absl::Mutex held across a one-hour absl::SleepFor (re2 shape, injected):
+// the test waits for the lock; its owner sleeps far past any limit.
+absl::Mutex g_results_mu;
+
+void SleepHoldingTheLock(std::atomic<bool>* holding) {
+  pthread_setname_np(pthread_self(), "sleeper");
+  absl::MutexLock lock(&g_results_mu);
+  holding->store(true);
+  absl::SleepFor(absl::Hours(1));  // @block:sleep_holding
+}
+
+TEST(SyncWait, MutexHeldAcrossALongSleep) {
+  std::atomic<bool> holding{false};
+  std::thread sleeper(SleepHoldingTheLock, &holding);
+  while (!holding.load()) std::this_thread::yield();
+  {
+    absl::MutexLock lock(&g_results_mu);  // @block:results_lock
+  }
+  sleeper.join();
+}
+
+// `while (!done) cv.WaitWithTimeout(&mu, 100ms)` on an absl::CondVar, and
+// the worker that would set done has gone: a poll that never ends.
+absl::Mutex g_poll_mu;
+absl::CondVar g_poll_cv;
+bool g_poll_done = false;
+
+TEST(SyncWait, CondVarTimedPollNeverEnds) {
+  std::thread([] {}).join();  // forgets to set g_poll_done
+  absl::MutexLock lock(&g_poll_mu);
+  const absl::Duration period = absl::Milliseconds(100);
+  while (!g_poll_done) {
+    g_poll_cv.WaitWithTimeout(&g_poll_mu, period);  // @block:cv_poll
+  }
+}
+
 }  // namespace
