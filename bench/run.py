@@ -85,9 +85,9 @@ def syscalls():
               f"| {counts['watchdog'] - counts['plain']:,} |")
 
 
-def stalled_report(threads, limit_s):
+def stalled_report(threads, limit_s, workers=0):
     """Deadline -> report complete ([ ABORT line) -> process gone, in s."""
-    env = dict(os.environ, BENCH_THREADS=str(threads))
+    env = dict(os.environ, BENCH_THREADS=str(threads), BENCH_WORKERS=str(workers))
     p = subprocess.Popen([B + "blocked_threads", f"--gtest_watchdog_timeout={limit_s}s"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     start_ns = None
@@ -157,25 +157,27 @@ def latency():
 
 
 def latency_runs(runs):
-    sizes = [10, 100, 1000, 5000]
+    # (blocked threads, working threads): with workers, the report takes its
+    # extra stack samples of them (docs/verdict.md, "Evidence over time").
+    sizes = [(10, 0), (100, 0), (1000, 0), (5000, 0), (1000, 4), (5000, 4)]
     section(f"Report latency (from the deadline), {runs} interleaved runs")
     done = {n: [] for n in sizes}
     gone = {n: [] for n in sizes}
     for _ in range(runs):
         for n in sizes:
-            d, g, _, _ = stalled_report(n, 1 + n / 2000)
+            d, g, _, _ = stalled_report(n[0], 1 + n[0] / 2000, n[1])
             done[n].append(d)
             gone[n].append(g)
-    print("| blocked threads | report complete: median | min – max "
+    print("| blocked threads | working threads | report complete: median | min – max "
           "| process gone: median | min – max |")
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|")
     for n in sizes:
-        print(f"| {n:,} | {statistics.median(done[n]):.3f} s "
+        print(f"| {n[0]:,} | {n[1]} | {statistics.median(done[n]):.3f} s "
               f"| {min(done[n]):.3f} – {max(done[n]):.3f} s "
               f"| {statistics.median(gone[n]):.3f} s "
               f"| {min(gone[n]):.3f} – {max(gone[n]):.3f} s |")
     print("\nall runs, report complete (s): " + "; ".join(
-        f"{n}: " + " ".join(f"{x:.3f}" for x in done[n]) for n in sizes))
+        f"{n[0]}+{n[1]}: " + " ".join(f"{x:.3f}" for x in done[n]) for n in sizes))
 
 
 def memory():
