@@ -249,7 +249,17 @@ FdFacts FdDescriber::Describe(int fd) {
     absl::ConsumePrefix(&digits, "socket:[");
     absl::ConsumeSuffix(&digits, "]");
     if (absl::SimpleAtoi(digits, &inode)) {
-      if (const SocketEntry* e = FindSocket(Sockets(), inode)) {
+      const SocketEntry* e = FindSocket(Sockets(), inode);
+      // The kernel walks its socket tables in chunks, one per read: with
+      // sockets opened and closed meanwhile (a busy machine) an entry can
+      // be skipped. Read the tables again once, for a socket not found.
+      if (e == nullptr && !sockets_reread_) {
+        sockets_reread_ = true;
+        sockets_read_ = false;
+        sockets_.clear();
+        e = FindSocket(Sockets(), inode);
+      }
+      if (e != nullptr) {
         f.socket = *e;
         f.kind = e->protocol;
         if (e->protocol == "unix") {

@@ -85,6 +85,7 @@ class FdDescriber {
   pid_t pid_;
   std::vector<ChildProcess> children_;
   bool sockets_read_ = false;
+  bool sockets_reread_ = false;  // once, for a socket not found
   std::vector<SocketEntry> sockets_;
   bool holders_read_ = false;
   std::vector<Held> holders_;

@@ -23,11 +23,21 @@ using ::testing::StartsWith;
 
 constexpr SourceMarkers Where(PROGRESS_SOURCE);
 
+// Under ThreadSanitizer a thread running instrumented code takes a signal
+// only at its next intercepted call: a computing worker gives no extra
+// stack sample, its motion is unknown, and the verdict falls back to what
+// the CPU window alone says (docs/verdict.md, "Limits").
+#define SKIP_IF_WORKERS_CANNOT_BE_SAMPLED()                     \
+  if (kTsan)                                                    \
+  GTEST_SKIP() << "ThreadSanitizer defers the sampling signal " \
+                  "of threads that compute"
+
 ChildResult RunProgress(const std::string& test, int limit_s = 1) {
   return RunStalling(PROGRESS_PROGRAM, "Progress." + test, limit_s);
 }
 
 TEST(Progress, SleepWhileWorkersWorkIsSlowWithWhereTheTimeWent) {
+  SKIP_IF_WORKERS_CANNOT_BE_SAMPLED();
   const ChildResult r = RunProgress("SleepWhileWorkersWork");
   const std::string v = JoinedVerdict(r.err);
   EXPECT_THAT(v, StartsWith("[ VERDICT  ] slow, not stuck: thread ")) << r.err;
@@ -35,8 +45,8 @@ TEST(Progress, SleepWhileWorkersWorkIsSlowWithWhereTheTimeWent) {
                                "[0-9.]+ s left"))
       << r.err;
   EXPECT_THAT(v, HasSubstr(" at " + Where("long_sleep"))) << r.err;
-  EXPECT_THAT(v, HasSubstr("it may still finish; the limit (1.00 s) may be "
-                           "too short"))
+  EXPECT_THAT(v, ContainsRegex("it may still finish; the limit \\([0-9.]+ s\\) "
+                               "may be too short"))
       << r.err;
   EXPECT_THAT(v, HasSubstr("meanwhile 2 other threads work")) << r.err;
   EXPECT_THAT(v, ContainsRegex("where the time went \\([0-9]+ samples of 2 "
@@ -51,6 +61,7 @@ TEST(Progress, SleepWhileWorkersWorkIsSlowWithWhereTheTimeWent) {
 }
 
 TEST(Progress, JoiningAWorkerThatWorksIsSlow) {
+  SKIP_IF_WORKERS_CANNOT_BE_SAMPLED();
   const ChildResult r = RunProgress("JoinAWorkerThatWorks");
   const std::string v = JoinedVerdict(r.err);
   EXPECT_THAT(v, StartsWith("[ VERDICT  ] slow, not stuck: thread ")) << r.err;
@@ -63,6 +74,7 @@ TEST(Progress, JoiningAWorkerThatWorksIsSlow) {
 }
 
 TEST(Progress, ConditionWhileWorkersWorkIsSlow) {
+  SKIP_IF_WORKERS_CANNOT_BE_SAMPLED();
   const ChildResult r = RunProgress("ConditionWhileWorkersWork");
   const std::string v = JoinedVerdict(r.err);
   EXPECT_THAT(v, StartsWith("[ VERDICT  ] slow, not stuck: thread ")) << r.err;
@@ -81,6 +93,7 @@ TEST(Progress, PollThatNeverEndsIsPolling) {
 }
 
 TEST(Progress, PollWhileAWorkerWorksIsSlow) {
+  SKIP_IF_WORKERS_CANNOT_BE_SAMPLED();
   const ChildResult r = RunProgress("PollWhileAWorkerWorks");
   const std::string v = JoinedVerdict(r.err);
   EXPECT_THAT(v, StartsWith("[ VERDICT  ] slow, not stuck: thread ")) << r.err;
@@ -92,13 +105,14 @@ TEST(Progress, OneLongSleepMayStillFinish) {
   const ChildResult r = RunProgress("OneLongSleep");
   const std::string v = JoinedVerdict(r.err);
   EXPECT_THAT(v, StartsWith("[ VERDICT  ] slow, not stuck: thread ")) << r.err;
-  EXPECT_THAT(v, ContainsRegex("with [67]\\.[0-9]+ s left")) << r.err;
+  EXPECT_THAT(v, ContainsRegex("with [0-9]+\\.[0-9]+ s left")) << r.err;
   EXPECT_THAT(v, HasSubstr(" at " + Where("one_sleep"))) << r.err;
   EXPECT_THAT(v, HasSubstr("it may still finish")) << r.err;
   EXPECT_THAT(v, Not(HasSubstr("meanwhile"))) << r.err;
 }
 
 TEST(Progress, CrunchInTheTestThreadIsSlow) {
+  SKIP_IF_WORKERS_CANNOT_BE_SAMPLED();
   const ChildResult r = RunProgress("CrunchInTheTestThread");
   const std::string v = JoinedVerdict(r.err);
   EXPECT_THAT(v, StartsWith("[ VERDICT  ] slow, not stuck: thread ")) << r.err;
@@ -114,7 +128,9 @@ TEST(Progress, SpinThroughALockWrapperIsBusyInOneSpot) {
   const ChildResult r = RunProgress("SpinThroughALockWrapper");
   const std::string v = JoinedVerdict(r.err);
   EXPECT_THAT(v, StartsWith("[ VERDICT  ] busy: thread ")) << r.err;
-  EXPECT_THAT(v, HasSubstr("the same spot in all 3 samples")) << r.err;
+  if (!kTsan) {  // ThreadSanitizer defers the sampling signal of a spinner
+    EXPECT_THAT(v, HasSubstr("the same spot in all 3 samples")) << r.err;
+  }
   // Somewhere in the loop's lines, never in the wrapper's header.
   EXPECT_THAT(v, ContainsRegex("TestBody\\(\\) at progress_program.cc:[0-9]+"))
       << r.err;
@@ -174,6 +190,7 @@ TEST(Progress, WaitForAJobThatWaitsForInputWaitsForANotify) {
 // Workers taking turns on one lock: whichever the test waits for, the
 // lock's holder works, so the test is slow, not stuck.
 TEST(Progress, JoinWorkersThatShareALockIsSlow) {
+  SKIP_IF_WORKERS_CANNOT_BE_SAMPLED();
   const ChildResult r = RunProgress("JoinWorkersThatShareALock");
   const std::string v = JoinedVerdict(r.err);
   EXPECT_THAT(v, StartsWith("[ VERDICT  ] slow, not stuck: thread ")) << r.err;

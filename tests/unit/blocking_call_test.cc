@@ -40,12 +40,21 @@ constexpr pid_t kPid = 1000;
 class FakeProcView : public ProcView {
  public:
   std::map<std::string, std::string> files;
+  // What the first read of a path returns instead of files[path] (a table
+  // the kernel walked while sockets came and went).
+  mutable std::map<std::string, std::string> first_read;
   std::map<std::string, std::string> links;
   std::map<std::string, unsigned> types;
   std::map<uint64_t, std::string> memory;  // start address -> bytes
   int64_t now_ns = 0;
 
   std::string ReadFile(const std::string& path) const override {
+    const auto first = first_read.find(path);
+    if (first != first_read.end()) {
+      std::string text = first->second;
+      first_read.erase(first);
+      return text;
+    }
     const auto it = files.find(path);
     return it == files.end() ? "" : it->second;
   }
@@ -155,6 +164,23 @@ TEST(BlockingCallTest, RecvOnATcpSocketNamesBothEndsAndTheListener) {
             "recvfrom() on fd 6: TCP socket 127.0.0.1:40120 → 127.0.0.1:5555 "
             "(established); the other end is a listening socket of this "
             "process (fd 5) that has not accepted it");
+}
+
+// A table read while sockets came and went can miss an entry: a socket not
+// found is looked up once more in freshly read tables.
+TEST(BlockingCallTest, ASocketMissingFromTheTablesIsLookedUpOnceMore) {
+  FakeProcView view;
+  view.files["/proc/1000/net/tcp"] = TcpTable();
+  view.first_read["/proc/1000/net/tcp"] =
+      TcpTable().substr(0, TcpTable().find('\n') + 1);  // the header only
+  view.Fd(kPid, 5, "socket:[500]");
+  view.Fd(kPid, 6, "socket:[501]");
+  CallDecoder decoder(view, kPid, {});
+  const BlockingCall call =
+      decoder.Decode(InCall(SYS_recvfrom, {6, 0x7000, 16, 0, 0, 0}));
+  ASSERT_EQ(call.fds.size(), 1u);
+  EXPECT_EQ(call.fds[0].kind, "tcp");
+  EXPECT_EQ(call.fds[0].socket.remote, "127.0.0.1:5555");
 }
 
 TEST(BlockingCallTest, AcceptedPeerIsNamedWithItsHolder) {
