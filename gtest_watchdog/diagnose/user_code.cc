@@ -61,10 +61,10 @@ const SourceFrame* FirstUserFrame(const std::vector<SourceFrame>& frames) {
   for (size_t i = 0; i < frames.size(); ++i) {
     const SourceFrame& f = frames[i];
     if (IsRuntime(f) || f.file.empty()) continue;
-    // A wrapper inlined from a header (a lock class's one-line Lock()) is
-    // not where the user's code stands: the user function it was inlined
-    // into is.
-    if (f.inlined && InHeader(f.file) && i + 1 < frames.size() &&
+    // A wrapper from a header (a lock class's one-line Lock(), inlined or,
+    // in a sanitizer build, not) is not where the user's code stands: the
+    // user function that called it is.
+    if (InHeader(f.file) && i + 1 < frames.size() &&
         !IsRuntime(frames[i + 1]) && !frames[i + 1].file.empty()) {
       continue;
     }

@@ -27,8 +27,9 @@ bool IsRuntime(const SourceFrame& f);
 TestPart ClassifyTestPart(const std::vector<SourceFrame>& frames);
 
 // The first frame (innermost first) that is the user's code: not in
-// GoogleTest, the C++ runtime, libc or the watchdog, and not a wrapper
-// inlined from a header into more of the user's code. Null if none.
+// GoogleTest, the C++ runtime, libc or the watchdog, and not a function
+// from a header called by more of the user's code (a wrapper). Null if
+// none.
 // Helper process only.
 const SourceFrame* FirstUserFrame(const std::vector<SourceFrame>& frames);
 
