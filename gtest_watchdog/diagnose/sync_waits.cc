@@ -121,12 +121,14 @@ FrameSays Cxx20(std::string_view f) {
              Contains(f, "std::__tree_barrier")) {
     s.primitive = "std::barrier";
   } else if (Contains(f, "std::counting_semaphore<") ||
-             Contains(f, "std::__atomic_semaphore::") ||
-             Contains(f, "std::__platform_semaphore::")) {
+             Contains(f, "std::__atomic_semaphore") ||
+             Contains(f, "std::__platform_semaphore") ||  // GCC 16: _impl<>
+             Contains(f, "std::__semaphore_impl")) {
     s.primitive = "std::counting_semaphore";
   } else if ((Contains(f, "std::atomic<") || Contains(f, "std::atomic_ref<") ||
               Contains(f, "std::__atomic_base<") ||
               Contains(f, "std::__atomic_ref<") ||
+              Contains(f, "std::__atomic_ref_base<") ||  // GCC 16
               Contains(f, "std::__atomic_float<") ||
               Contains(f, "std::__atomic_impl::") ||
               Contains(f, "std::atomic_flag::")) &&

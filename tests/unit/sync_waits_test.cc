@@ -154,6 +154,32 @@ TEST(ClassifySyncWaitTest, Cxx20WaitsAreEventsOnTheirObject) {
   EXPECT_EQ(w.primitive, "std::atomic::wait");
 }
 
+// GCC 16's libstdc++ (Debian sid) names them differently: __wait_impl, a
+// semaphore _impl template, a barrier waiting through an atomic_ref.
+TEST(ClassifySyncWaitTest, Gcc16Names) {
+  LockWait w = Classify(
+      {"syscall",
+       "std::__detail::__wait_impl(void const*, std::__detail::__wait_args_"
+       "base&)",
+       "std::__atomic_wait_address_v(int const*, int, int, bool)",
+       "std::__platform_semaphore_impl<false>::_M_acquire()",
+       "std::counting_semaphore<4l>::acquire()", "Test()"});
+  EXPECT_EQ(w.primitive, "std::counting_semaphore");
+  w = Classify(
+      {"syscall",
+       "std::__detail::__wait_impl(void const*, std::__detail::__wait_args_"
+       "base&)",
+       "void std::__atomic_impl::wait<std::__barrier_phase_t>(std::__barrier_"
+       "phase_t const*, std::remove_volatile<std::__barrier_phase_t>::type, "
+       "std::memory_order)",
+       "std::__atomic_ref_base<std::__barrier_phase_t const>::wait(std::__"
+       "barrier_phase_t, std::memory_order) const",
+       "std::__tree_barrier<std::__empty_completion>::wait(std::__barrier_"
+       "phase_t&&) const",
+       "std::barrier<std::__empty_completion>::arrive_and_wait()", "Test()"});
+  EXPECT_EQ(w.primitive, "std::barrier");
+}
+
 TEST(ClassifySyncWaitTest, OtherFutexWaitsAreNotClaimed) {
   EXPECT_EQ(Classify({"syscall", "MyEvent::Wait()", "Test()"}).kind,
             WaitKind::kOtherFutex);
