@@ -179,6 +179,12 @@ TEST_P(FailureMessage, CrashOnAWorker) {
 // A signal report (SIGQUIT from an outer runner): the verdict says what
 // the test thread was doing when it came.
 TEST_P(FailureMessage, ReadInterruptedBySigquit) {
+  if (kTsan) {
+    // Its runtime holds a thread-directed signal sent from inside the
+    // process while the thread sits in read(); the harness's own SIGQUIT
+    // (Verdict.SignalFromOutsideStillNamesTheInterruptedCall) is covered.
+    GTEST_SKIP() << "ThreadSanitizer defers the tgkill'd SIGQUIT";
+  }
   const ChildResult r = RunProgram("ReadUntilSignalled", format(), file(), {});
   ExpectCrashEndedBy(r, SIGQUIT, 60 + kSlack);
   const std::string verdict = StderrVerdict(r.err, "[ SIGNAL   ] ");
