@@ -551,8 +551,15 @@ Verdict DecideVerdict(const ReportModel& m) {
   const int lone = busy.size() + outside.size() == 1
                        ? (busy.empty() ? outside[0] : busy[0])
                        : -1;
-  if (WaitsForNotify(e.wait) && lone >= 0 &&
-      m.threads[lone].motion == Motion::kSameSpot && !IsBusy(m.threads[lone])) {
+  // It polls: back in one spot after waking up, or (no second sample, say
+  // it did not answer in time) woken up again and again into a timed wait.
+  int64_t lone_left = -1;
+  const bool lone_polls =
+      lone >= 0 && !IsBusy(m.threads[lone]) &&
+      (m.threads[lone].motion == Motion::kSameSpot ||
+       (m.threads[lone].motion == Motion::kUnknown && IsSlow(m.threads[lone]) &&
+        TimedWait(m.threads[lone], &lone_left)));
+  if (WaitsForNotify(e.wait) && lone_polls) {
     // Waiting for a notify, and the only thread doing anything polls in
     // one spot: the notify would come after that poll, which never ends.
     const ThreadModel& p = m.threads[lone];

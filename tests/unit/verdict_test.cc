@@ -298,6 +298,16 @@ TEST_F(VerdictTest, NotifyAfterALonePollIsThatPoll) {
       "variable g_cv (0x5000), in Code1() at code.cc:10, and nothing else "
       "runs: the notify most likely waits for that poll, which never "
       "ends");
+  // No second sample of it, but woken up again and again into a sleep:
+  // the same poll.
+  T(2).motion = Motion::kUnknown;
+  Cpu(2, 10'000, 0, 9);
+  EXPECT_EQ(Decide().kind, VerdictKind::kPolling);
+  // Woken once, no second sample: not enough to call it a poll.
+  Cpu(2, 10'000, 0, 1);
+  EXPECT_EQ(Decide().kind, VerdictKind::kNoClearCause);
+  Cpu(2, 10'000, 0, 1);
+  T(2).motion = Motion::kSameSpot;
   // A second thread doing something: no longer the only suspect.
   InRead(1, "pipe (read end)");
   EXPECT_EQ(Decide().kind, VerdictKind::kNoClearCause);
