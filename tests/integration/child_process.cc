@@ -274,6 +274,14 @@ std::vector<std::string> Lines(const std::string& text) {
   return lines;
 }
 
+std::string ThreadHeader(const std::string& err, const std::string& what) {
+  for (const std::string& line : Lines(err)) {
+    if (line.rfind("Thread ", 0) == 0 && line.find(what) != std::string::npos)
+      return line;
+  }
+  return "";
+}
+
 std::string JoinedVerdict(const std::string& err) {
   const std::vector<std::string> lines = Lines(err);
   for (size_t i = 0; i < lines.size(); ++i) {

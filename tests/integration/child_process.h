@@ -114,6 +114,10 @@ std::string ReadFile(const std::string& path);
 // `text` split at newlines (no empty last line).
 std::vector<std::string> Lines(const std::string& text);
 
+// The first "Thread TID ..." header line of a report that contains `what`;
+// "" without one.
+std::string ThreadHeader(const std::string& err, const std::string& what);
+
 // The "[ VERDICT  ]" line of a report with its continuation lines (13
 // spaces) joined back by single spaces; "" without one.
 std::string JoinedVerdict(const std::string& err);

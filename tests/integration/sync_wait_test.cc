@@ -34,15 +34,6 @@ ChildResult RunStall(const char* program, const std::string& filter) {
   return RunStalling(program, filter);
 }
 
-// The first "Thread ..." header line that contains `what`.
-std::string Header(const std::string& err, const std::string& what) {
-  for (const std::string& line : Lines(err)) {
-    if (line.rfind("Thread ", 0) == 0 && line.find(what) != std::string::npos)
-      return line;
-  }
-  return "";
-}
-
 // The tid of the thread named `name` in its header, or "".
 std::string TidOf(const std::string& err, const std::string& name) {
   for (const std::string& line : Lines(err)) {
@@ -66,7 +57,8 @@ struct Case {
 
 void ExpectWaitingForANotify(const Case& c) {
   const ChildResult r = RunStall(c.program, c.test);
-  const std::string header = Header(r.err, std::string("[runs ") + c.test);
+  const std::string header =
+      ThreadHeader(r.err, std::string("[runs ") + c.test);
   EXPECT_THAT(header, HasSubstr(c.waits)) << r.err;
   const std::string verdict = JoinedVerdict(r.err);
   EXPECT_THAT(verdict, StartsWith("[ VERDICT  ] waiting for a notify: thread "))
@@ -115,7 +107,7 @@ TEST(AbseilWaitReport, LockWhenWithTimeoutSaysSo) {
   const ChildResult r =
       RunStall(SYNC_WAIT_PROGRAM, "SyncWait.LockWhenWithTimeoutNeverTrue");
   const std::string header =
-      Header(r.err, "[runs SyncWait.LockWhenWithTimeoutNeverTrue");
+      ThreadHeader(r.err, "[runs SyncWait.LockWhenWithTimeoutNeverTrue");
   EXPECT_THAT(header, HasSubstr("for a Condition on absl::Mutex "
                                 "(anonymous namespace)::g_state_mu (0x"))
       << r.err;
@@ -137,7 +129,8 @@ TEST(AbseilWaitReport, MutexHeldByAReaderFollowsTheChainToThePipe) {
       RunStall(SYNC_WAIT_PROGRAM, "SyncWait.MutexHeldByReader");
   const std::string io = TidOf(r.err, "io");
   ASSERT_FALSE(io.empty()) << r.err;
-  const std::string header = Header(r.err, "[runs SyncWait.MutexHeldByReader");
+  const std::string header =
+      ThreadHeader(r.err, "[runs SyncWait.MutexHeldByReader");
   EXPECT_THAT(header, HasSubstr("blocked on absl::Mutex (anonymous "
                                 "namespace)::g_io (0x"))
       << r.err;
@@ -176,7 +169,7 @@ TEST(AbseilWaitReport, OppositeOrderIsADeadlock) {
               HasSubstr("absl::Mutex (anonymous namespace)::g_second_mu"))
       << r.err;
   EXPECT_THAT(verdict, HasSubstr(" at " + Abseil("abba"))) << r.err;
-  EXPECT_THAT(Header(r.err, "Thread " + first + " \"first\""),
+  EXPECT_THAT(ThreadHeader(r.err, "Thread " + first + " \"first\""),
               HasSubstr("owned by thread " + second + " \"second\""))
       << r.err;
 }

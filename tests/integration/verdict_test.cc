@@ -53,15 +53,6 @@ std::string VerdictBlock(const std::string& err) {
   return "";
 }
 
-// The first "Thread TID ..." header line that contains `what`.
-std::string ThreadHeader(const std::string& err, const std::string& what) {
-  for (const std::string& line : Lines(err)) {
-    if (line.rfind("Thread ", 0) == 0 && line.find(what) != std::string::npos)
-      return line;
-  }
-  return "";
-}
-
 // The header of the thread running Verdict.`test`.
 std::string TestThreadHeader(const std::string& err, const std::string& test) {
   return ThreadHeader(err, "[runs Verdict." + test + "]");
