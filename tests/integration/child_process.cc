@@ -282,6 +282,17 @@ std::string ThreadHeader(const std::string& err, const std::string& what) {
   return "";
 }
 
+std::string TidOf(const std::string& err, const std::string& name) {
+  for (const std::string& line : Lines(err)) {
+    if (line.rfind("Thread ", 0) != 0) continue;
+    const size_t space = line.find(' ', 7);
+    if (space == std::string::npos || space == 7) continue;
+    if (line.compare(space, name.size() + 3, " \"" + name + "\"") == 0)
+      return line.substr(7, space - 7);
+  }
+  return "";
+}
+
 std::string JoinedVerdict(const std::string& err) {
   const std::vector<std::string> lines = Lines(err);
   for (size_t i = 0; i < lines.size(); ++i) {

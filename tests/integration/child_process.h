@@ -118,6 +118,9 @@ std::vector<std::string> Lines(const std::string& text);
 // "" without one.
 std::string ThreadHeader(const std::string& err, const std::string& what);
 
+// The tid in the report's header line `Thread TID "name"`, or "".
+std::string TidOf(const std::string& err, const std::string& name);
+
 // The "[ VERDICT  ]" line of a report with its continuation lines (13
 // spaces) joined back by single spaces; "" without one.
 std::string JoinedVerdict(const std::string& err);

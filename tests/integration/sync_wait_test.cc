@@ -34,18 +34,6 @@ ChildResult RunStall(const char* program, const std::string& filter) {
   return RunStalling(program, filter);
 }
 
-// The tid of the thread named `name` in its header, or "".
-std::string TidOf(const std::string& err, const std::string& name) {
-  for (const std::string& line : Lines(err)) {
-    if (line.rfind("Thread ", 0) != 0) continue;
-    const size_t space = line.find(' ', 7);
-    if (space == std::string::npos || space == 7) continue;
-    if (line.compare(space, name.size() + 3, " \"" + name + "\"") == 0)
-      return line.substr(7, space - 7);
-  }
-  return "";
-}
-
 struct Case {
   const char* program;
   const SourceMarkers* markers;

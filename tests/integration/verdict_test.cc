@@ -58,18 +58,6 @@ std::string TestThreadHeader(const std::string& err, const std::string& test) {
   return ThreadHeader(err, "[runs Verdict." + test + "]");
 }
 
-// The tid in the header line `Thread TID "name"`, or "" if there is none.
-std::string TidOf(const std::string& err, const std::string& name) {
-  for (const std::string& line : Lines(err)) {
-    if (line.rfind("Thread ", 0) != 0) continue;
-    const size_t space = line.find(' ', 7);
-    if (space == std::string::npos || space == 7) continue;
-    if (line.compare(space, name.size() + 3, " \"" + name + "\"") == 0)
-      return line.substr(7, space - 7);
-  }
-  return "";
-}
-
 // The number printed after `prefix` on one of the program's lines, or "".
 std::string NumberAfter(const std::string& text, const std::string& prefix) {
   const size_t at = text.find(prefix);
