@@ -16,9 +16,10 @@
 
 namespace gtest_watchdog_internal {
 
-// Whether thread i of the census is sampled again: its first stack was
-// taken, it ran in the CPU window, and it is not the watchdog or the
-// thread a reported signal holds. Signal-safe.
+// Whether the CPU window saw the thread run (on a CPU, or woken up): only
+// such a thread can have moved, and only it is sampled again (with its
+// first stack taken, and not the watchdog or a signalled thread: see
+// TakeExtraSamples). Signal-safe.
 bool RanInWindow(const KernelThreadInfo& k);
 
 // Picks up to kMaxSampledThreads such threads (the most runnable first),
