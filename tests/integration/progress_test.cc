@@ -32,6 +32,11 @@ constexpr SourceMarkers Where(PROGRESS_SOURCE);
   GTEST_SKIP() << "ThreadSanitizer defers the sampling signal " \
                   "of threads that compute"
 
+// Two workers compute; one may get no CPU in the window when the machine
+// is loaded, so either count is right.
+constexpr char kWorkersWork[] =
+    "meanwhile (1 other thread works|2 other threads work)";
+
 ChildResult RunProgress(const std::string& test, int limit_s = 1) {
   return RunStalling(PROGRESS_PROGRAM, "Progress." + test, limit_s);
 }
@@ -48,9 +53,11 @@ TEST(Progress, SleepWhileWorkersWorkIsSlowWithWhereTheTimeWent) {
   EXPECT_THAT(v, ContainsRegex("it may still finish; the limit \\([0-9.]+ s\\) "
                                "may be too short"))
       << r.err;
-  EXPECT_THAT(v, HasSubstr("meanwhile 2 other threads work")) << r.err;
-  EXPECT_THAT(v, ContainsRegex("where the time went \\([0-9]+ samples of 2 "
-                               "threads\\): "))
+  // Both workers compute, but on a loaded machine (2 cores, the tests run
+  // two at a time) one of them may get no CPU in the short window.
+  EXPECT_THAT(v, ContainsRegex(kWorkersWork)) << r.err;
+  EXPECT_THAT(v, ContainsRegex("where the time went \\([0-9]+ samples of "
+                               "(1 thread|2 threads)\\): "))
       << r.err;
   // Where the workers were: in Mix (most of the time) or Descend.
   EXPECT_THAT(v, ContainsRegex("Mix\\(…\\) at progress_program.cc:[0-9]+ ×"))
@@ -80,7 +87,7 @@ TEST(Progress, ConditionWhileWorkersWorkIsSlow) {
   EXPECT_THAT(v, StartsWith("[ VERDICT  ] slow, not stuck: thread ")) << r.err;
   EXPECT_THAT(v, HasSubstr("condition variable")) << r.err;
   EXPECT_THAT(v, HasSubstr(" at " + Where("cv_workers"))) << r.err;
-  EXPECT_THAT(v, HasSubstr("meanwhile 2 other threads work")) << r.err;
+  EXPECT_THAT(v, ContainsRegex(kWorkersWork)) << r.err;
 }
 
 TEST(Progress, PollThatNeverEndsIsPolling) {
