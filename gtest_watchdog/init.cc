@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -24,6 +26,8 @@
 #include "gtest_watchdog/gtest_output/gtest_internals.h"
 #include "gtest_watchdog/gtest_watchdog.h"
 #include "gtest_watchdog/helper/report_helper.h"
+#include "gtest_watchdog/keep_going/child.h"
+#include "gtest_watchdog/keep_going/supervisor.h"
 #include "gtest_watchdog/report/color_choice.h"
 #include "gtest_watchdog/spdlog_include.h"
 #include "gtest_watchdog/stall/fatal_signals.h"
@@ -146,8 +150,10 @@ void ListTimeouts(const wi::LimitPlan& plan, const SignalChoice& signals,
   WriteListing(out);
 }
 
+// `board_storage`: where the board goes (a test child's shared page), or
+// null for a board of its own.
 void Install(const wi::LimitPlan* plan, const wi::Options& options,
-             const SignalChoice& signals) {
+             const SignalChoice& signals, wi::DeadlineBoard* board_storage) {
   static bool installed = false;
   if (installed) return;
   installed = true;
@@ -165,7 +171,7 @@ void Install(const wi::LimitPlan* plan, const wi::Options& options,
                                        std::getenv("TERM"), isatty(2) == 1);
   if (options.report) settings.json_report = *options.report.value;
   wi::PrepareGtestOutput();
-  board = new wi::DeadlineBoard;
+  board = board_storage != nullptr ? board_storage : new wi::DeadlineBoard;
   // Before the stall path picks its real-time signals: one the user chose
   // here is then taken, and the stall path picks another.
   std::string error;
@@ -208,6 +214,9 @@ void InitGoogleTest(int* argc, char** argv) {
   static wi::ConfigFile* file = nullptr;
   static wi::LimitPlan* plan = nullptr;
   options = new wi::Options;
+  // As main() got them, ours included: a keep-going run's test children
+  // get them again.
+  std::vector<std::string> original_argv(argv, argv + *argc);
   std::string error;
   if (!wi::ExtractOptions(
           argc, argv,
@@ -245,7 +254,31 @@ void InitGoogleTest(int* argc, char** argv) {
     std::exit(0);
   }
   if (!plan->notice().empty()) Notice(plan->notice());
-  Install(plan, *options, signals);
+
+  if (wi::IsTestChild()) {
+    wi::KeepGoingPage* page = wi::SetUpTestChild(&error);
+    if (page == nullptr) FailStartup(error);
+    Install(plan, *options, signals, &page->board);
+    return;
+  }
+  const bool keep_going =
+      options->keep_going ? *options->keep_going.value
+                          : file != nullptr && file->keep_going.value_or(false);
+  // Listing runs nothing: GoogleTest lists as usual.
+  if (keep_going && !GTEST_FLAG_GET(list_tests)) {
+    wi::SupervisorSettings settings;
+    settings.argv = std::move(original_argv);
+    if (options->max_stalls) {
+      settings.max_stalls = *options->max_stalls.value;
+      settings.max_stalls_origin = options->max_stalls.origin;
+    } else if (file != nullptr && file->max_stalls) {
+      settings.max_stalls = *file->max_stalls;
+      settings.max_stalls_origin = file->path;
+    }
+    if (!wi::InstallSupervisor(settings, &error)) FailStartup(error);
+    return;
+  }
+  Install(plan, *options, signals, nullptr);
 }
 
 }  // namespace gtest_watchdog

@@ -40,7 +40,7 @@ namespace {
 
 constexpr char kTopLevelKeys[] =
     "timeout, total_timeout, scale, slow, suite_timeout, "
-    "environment_timeout, signals, override";
+    "environment_timeout, signals, keep_going, max_stalls, override";
 constexpr char kOverrideKeys[] = "filter, timeout";
 
 // Numbers of seconds beyond this are clamped before ParseDuration sees them,
@@ -205,6 +205,33 @@ bool ReadScale(const std::string& path, const toml::node& node, double* out,
   return true;
 }
 
+bool ReadKeepGoing(const std::string& path, const toml::node& node, bool* out,
+                   std::string* error) {
+  const auto* b = node.as_boolean();
+  if (b == nullptr) {
+    *error = absl::StrCat(At(path, node.source()),
+                          "'keep_going' must be true or false, not ",
+                          TypeName(node.type()));
+    return false;
+  }
+  *out = b->get();
+  return true;
+}
+
+bool ReadMaxStalls(const std::string& path, const toml::node& node, int* out,
+                   std::string* error) {
+  const auto* i = node.as_integer();
+  if (i == nullptr || i->get() < 0 || i->get() > 1000000) {
+    *error = absl::StrCat(
+        At(path, node.source()),
+        "'max_stalls' must be a whole number from 0 to 1000000, not ",
+        i != nullptr ? absl::StrCat(i->get()) : TypeName(node.type()));
+    return false;
+  }
+  *out = static_cast<int>(i->get());
+  return true;
+}
+
 bool ReadOverride(const std::string& path, const toml::table& table,
                   ConfigOverride* out, std::string* error) {
   bool has_filter = false;
@@ -304,6 +331,16 @@ bool ReadTopLevel(const std::string& path, const toml::table& root,
       if (!ReadSignals(path, node, &set, error)) return false;
       config->signals = set;
       config->signals_line = LineOf(entry.key->source());
+      continue;
+    } else if (key == "keep_going") {
+      bool on = false;
+      if (!ReadKeepGoing(path, node, &on, error)) return false;
+      config->keep_going = on;
+      continue;
+    } else if (key == "max_stalls") {
+      int n = 0;
+      if (!ReadMaxStalls(path, node, &n, error)) return false;
+      config->max_stalls = n;
       continue;
     } else if (key == "override") {
       if (!ReadOverrides(path, node, &config->overrides, error)) return false;

@@ -67,6 +67,8 @@ struct ConfigFile {
   std::optional<absl::Duration> environment_timeout;
   std::optional<double> scale;
   std::optional<SignalSet> signals;
+  std::optional<bool> keep_going;
+  std::optional<int> max_stalls;
   int signals_line = 0;  // line of the `signals` key, 0 if absent
   // Line of the top-level `timeout` key, 0 if absent; lets a report say where
   // a limit came from.

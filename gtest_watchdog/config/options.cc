@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cmath>
@@ -11,6 +12,7 @@
 #include <functional>
 #include <optional>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -146,8 +148,46 @@ const std::vector<FlagSpec>& Flags() {
          o->list_timeouts = on ? ListFormat::kTable : ListFormat::kNone;
          return true;
        }},
+      {"keep_going", true,
+       [](const std::string& v, const std::string& origin, Options* o,
+          std::string* why) {
+         bool on = false;
+         if (!ParseBool(v, &on)) {
+           *why = "expected nothing, 1/0, true/false or yes/no";
+           return false;
+         }
+         o->keep_going.value = on;
+         o->keep_going.origin = origin;
+         return true;
+       }},
+      {"max_stalls", false,
+       [](const std::string& v, const std::string& origin, Options* o,
+          std::string* why) {
+         int n = 0;
+         if (!ParseCount(v, &n, why)) return false;
+         o->max_stalls.value = n;
+         o->max_stalls.origin = origin;
+         return true;
+       }},
   };
   return *flags;
+}
+
+// Edit distance (insertions, deletions, substitutions), for suggestions.
+size_t EditDistance(absl::string_view a, absl::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
 }
 
 std::string Upper(absl::string_view name) {
@@ -166,6 +206,20 @@ const char* SourceName(Source source) {
       return "flag";
   }
   return "?";
+}
+
+std::string NearestFlag(absl::string_view name) {
+  std::string best;
+  size_t best_distance = 0;
+  for (const FlagSpec& f : Flags()) {
+    const size_t d = EditDistance(absl::AsciiStrToLower(name), f.name);
+    if (best.empty() || d < best_distance) {
+      best = f.name;
+      best_distance = d;
+    }
+  }
+  // Close enough to be a typo: a third of the name at most.
+  return best_distance <= std::max<size_t>(2, best.size() / 3) ? best : "";
 }
 
 std::vector<std::string> FlagNames() {
@@ -231,6 +285,17 @@ bool ResolveReportPath(const std::string& path, std::string* absolute,
   return true;
 }
 
+bool ParseCount(const std::string& text, int* out, std::string* error) {
+  int n = -1;
+  if (text.empty() || !absl::c_all_of(text, absl::ascii_isdigit) ||
+      text.size() > 7 || !absl::SimpleAtoi(text, &n) || n > 1000000) {
+    *error = "expected a whole number from 0 to 1000000";
+    return false;
+  }
+  *out = n;
+  return true;
+}
+
 bool ParseScale(const std::string& text, double* out, std::string* error) {
   const std::string t(absl::StripAsciiWhitespace(text));
   double d = 0;
@@ -275,11 +340,12 @@ bool ExtractOptions(int* argc, char** argv, GetEnvFn getenv_fn,
     if (spec != nullptr) {
       if (eq == absl::string_view::npos && !spec->is_bool) {
         problem = absl::StrCat(flag, " needs a value, e.g. ", flag, "=",
-                               name == "scale"     ? "2"
-                               : name == "config"  ? "watchdog.toml"
-                               : name == "report"  ? "stall.json"
-                               : name == "signals" ? "default,SIGTERM"
-                                                   : "90s");
+                               name == "scale"        ? "2"
+                               : name == "config"     ? "watchdog.toml"
+                               : name == "report"     ? "stall.json"
+                               : name == "signals"    ? "default,SIGTERM"
+                               : name == "max_stalls" ? "10"
+                                                      : "90s");
       } else {
         given.push_back({spec,
                          eq == absl::string_view::npos
@@ -291,8 +357,13 @@ bool ExtractOptions(int* argc, char** argv, GetEnvFn getenv_fn,
       std::vector<std::string> names;
       for (const FlagSpec& f : Flags())
         names.push_back(absl::StrCat("--gtest_watchdog_", f.name));
-      problem = absl::StrCat("unknown flag '", arg, "'; the flags are ",
-                             absl::StrJoin(names, ", "));
+      const std::string nearest = NearestFlag(name);
+      problem = absl::StrCat(
+          "unknown flag '", arg, "'",
+          nearest.empty()
+              ? ""
+              : absl::StrCat("; did you mean --gtest_watchdog_", nearest, "?"),
+          " The flags are ", absl::StrJoin(names, ", "));
     }
     if (!problem.empty() && first_error.empty()) first_error = problem;
   }

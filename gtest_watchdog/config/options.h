@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "gtest_watchdog/config/signal_list.h"
 
@@ -58,6 +59,12 @@ struct Options {
   Given<std::string> report;  // absolute path of the JSON report
   Given<SignalSet> signals;   // signals reported before the process dies
   ListFormat list_timeouts = ListFormat::kNone;
+  // Keep going (docs/keep-going.md): the tests run in child processes, and a
+  // stall or crash fails its test alone. The config file's `keep_going` and
+  // `max_stalls` apply when these are not given.
+  Given<bool> keep_going;
+  // After this many stalls and crashes a keep-going run stops; 0: never.
+  Given<int> max_stalls;
 };
 
 // Seam over getenv so tests need not touch the real environment.
@@ -74,6 +81,10 @@ bool ExtractOptions(int* argc, char** argv, GetEnvFn getenv_fn,
 // "GTEST_WATCHDOG_" form. For the documentation check.
 std::vector<std::string> FlagNames();
 
+// The flag name (after "gtest_watchdog_") nearest to `name`, for "did you
+// mean"; "" when none is near enough to be a typo. Start-up only.
+std::string NearestFlag(absl::string_view name);
+
 // Checks a --gtest_watchdog_report path at start-up as WriteJsonReportFile
 // will when it writes, and makes it absolute with the links in its directory
 // resolved (OpenReportDirectory): the directory must exist, none on the way
@@ -83,6 +94,9 @@ std::vector<std::string> FlagNames();
 // by this user (WhyNotReportFile). False with *why otherwise.
 bool ResolveReportPath(const std::string& path, std::string* absolute,
                        std::string* why);
+
+// "0", "10": a whole number from 0 to 1,000,000. Start-up only.
+bool ParseCount(const std::string& text, int* out, std::string* error);
 
 // "2", "0.5", "1.5e1": a finite number > 0. Error phrased like
 // ParseDuration's.

@@ -441,6 +441,19 @@ void PrepareGtestOutput() {
   g_prepared = prepared;
 }
 
+std::string GtestOutputFile(bool* json) {
+  *json = false;
+  if (testing::UnitTest::GetInstance()->listeners().default_xml_generator() ==
+      nullptr) {
+    return "";
+  }
+  const std::string flag = GTEST_FLAG_GET(output);
+  const std::string format = flag.substr(0, flag.find(':'));
+  if (format != "xml" && format != "json") return "";
+  *json = format == "json";
+  return OutputPath(flag, format);
+}
+
 bool GtestOutputRequested() { return g_prepared != nullptr; }
 
 StaleOutput RemoveStaleGtestOutput() {

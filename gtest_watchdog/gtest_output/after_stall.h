@@ -28,6 +28,12 @@ namespace gtest_watchdog_internal {
 // iteration: a plain store per test, no allocation, no lock. Start-up only.
 void PrepareGtestOutput();
 
+// The file GoogleTest's XML/JSON generator writes ("" when --gtest_output
+// asks for none), and whether it is JSON. Call before the generator has
+// written anything (a path ending in '/' picks the first free name).
+// Start-up only.
+std::string GtestOutputFile(bool* json);
+
 // Whether PrepareGtestOutput found an XML/JSON output to write. Signal-safe:
 // a plain read, allocates nothing (so the stall path can skip the
 // allocating step below when there is nothing to write).

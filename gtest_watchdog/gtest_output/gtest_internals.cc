@@ -15,9 +15,11 @@
 // - 1.18: the classes are [[nodiscard]]. Nothing to do.
 //
 // Private members written (same names and types in 1.12 to 1.18):
-// TestInfo::should_run_, TestResult::elapsed_time_, TestSuite::elapsed_time_,
-// TestResult::AddTestPartResult. Internal API read:
-// testing::internal::GetArgvs(), the flag internal_run_death_test.
+// TestInfo::should_run_, matches_filter_, is_in_another_shard_;
+// TestResult::elapsed_time_, start_timestamp_, AddTestPartResult,
+// RecordProperty; TestSuite::elapsed_time_, start_timestamp_, should_run_.
+// Internal API read: testing::internal::GetArgvs(), the flag
+// internal_run_death_test.
 //
 // A renamed member or function fails the build here, never silently. A
 // changed behaviour shows in tests/integration/gtest_output_test.cc, which
@@ -67,6 +69,48 @@ struct ResultAddPart {
 template struct PrivateMember<ResultAddPart,
                               &testing::TestResult::AddTestPartResult>;
 
+struct TestMatchesFilter {
+  using type = bool testing::TestInfo::*;
+  friend type Member(TestMatchesFilter);
+};
+template struct PrivateMember<TestMatchesFilter,
+                              &testing::TestInfo::matches_filter_>;
+
+struct TestInAnotherShard {
+  using type = bool testing::TestInfo::*;
+  friend type Member(TestInAnotherShard);
+};
+template struct PrivateMember<TestInAnotherShard,
+                              &testing::TestInfo::is_in_another_shard_>;
+
+struct SuiteShouldRun {
+  using type = bool testing::TestSuite::*;
+  friend type Member(SuiteShouldRun);
+};
+template struct PrivateMember<SuiteShouldRun, &testing::TestSuite::should_run_>;
+
+struct ResultStart {
+  using type = testing::TimeInMillis testing::TestResult::*;
+  friend type Member(ResultStart);
+};
+template struct PrivateMember<ResultStart,
+                              &testing::TestResult::start_timestamp_>;
+
+struct SuiteStart {
+  using type = testing::TimeInMillis testing::TestSuite::*;
+  friend type Member(SuiteStart);
+};
+template struct PrivateMember<SuiteStart,
+                              &testing::TestSuite::start_timestamp_>;
+
+struct ResultRecordProperty {
+  using type = void (testing::TestResult::*)(const std::string&,
+                                             const testing::TestProperty&);
+  friend type Member(ResultRecordProperty);
+};
+template struct PrivateMember<ResultRecordProperty,
+                              &testing::TestResult::RecordProperty>;
+
 // No file: "" in every version. GoogleTest stores the name as a std::string
 // and reports an empty one as "no location" (file_name() is then null).
 constexpr char kNoFile[] = "";
@@ -109,6 +153,39 @@ void SetElapsed(const testing::TestResult& result, testing::TimeInMillis ms) {
 
 void SetElapsed(const testing::TestSuite& suite, testing::TimeInMillis ms) {
   const_cast<testing::TestSuite&>(suite).*Member(SuiteElapsed{}) = ms;
+}
+
+void SetSelection(const testing::TestInfo& test, bool matches_filter,
+                  bool in_another_shard, bool should_run) {
+  auto& t = const_cast<testing::TestInfo&>(test);
+  t.*Member(TestMatchesFilter{}) = matches_filter;
+  t.*Member(TestInAnotherShard{}) = in_another_shard;
+  t.*Member(TestShouldRun{}) = should_run;
+}
+
+void SetShouldRun(const testing::TestSuite& suite, bool should_run) {
+  const_cast<testing::TestSuite&>(suite).*Member(SuiteShouldRun{}) = should_run;
+}
+
+void SetStartTimestamp(const testing::TestResult& result,
+                       testing::TimeInMillis ms) {
+  const_cast<testing::TestResult&>(result).*Member(ResultStart{}) = ms;
+}
+
+void SetStartTimestamp(const testing::TestSuite& suite,
+                       testing::TimeInMillis ms) {
+  const_cast<testing::TestSuite&>(suite).*Member(SuiteStart{}) = ms;
+}
+
+void AddPart(const testing::TestResult& result,
+             const testing::TestPartResult& part) {
+  (const_cast<testing::TestResult&>(result).*Member(ResultAddPart{}))(part);
+}
+
+void AddProperty(const testing::TestResult& result, const std::string& element,
+                 const std::string& key, const std::string& value) {
+  (const_cast<testing::TestResult&>(result).*Member(ResultRecordProperty{}))(
+      element, testing::TestProperty(key, value));
 }
 
 std::string ProgramName() {

@@ -48,6 +48,28 @@ void MarkNotRun(const testing::TestInfo& test);
 void SetElapsed(const testing::TestResult& result, testing::TimeInMillis ms);
 void SetElapsed(const testing::TestSuite& suite, testing::TimeInMillis ms);
 
+// Keep going (docs/keep-going.md): the supervisor runs no test itself but
+// fills its own tables with the results its test children sent, so that
+// GoogleTest's printer and XML/JSON generator show the whole run. Start-up
+// only (the supervisor is a healthy process; these allocate).
+
+// A test's selection flags, as GoogleTest's filter and sharding set them.
+void SetSelection(const testing::TestInfo& test, bool matches_filter,
+                  bool in_another_shard, bool should_run);
+void SetShouldRun(const testing::TestSuite& suite, bool should_run);
+// When a test or suite started (milliseconds since the epoch).
+void SetStartTimestamp(const testing::TestResult& result,
+                       testing::TimeInMillis ms);
+void SetStartTimestamp(const testing::TestSuite& suite,
+                       testing::TimeInMillis ms);
+// Adds `part` to `result` as GoogleTest's reporter would.
+void AddPart(const testing::TestResult& result,
+             const testing::TestPartResult& part);
+// Records a property as Test::RecordProperty would, for the XML element
+// `element` ("testcase", "testsuite" or "testsuites").
+void AddProperty(const testing::TestResult& result, const std::string& element,
+                 const std::string& key, const std::string& value);
+
 // argv[0] as InitGoogleTest saw it ("" if none): GoogleTest names the files
 // of `--gtest_output=xml:DIR/` after it. Start-up only.
 std::string ProgramName();

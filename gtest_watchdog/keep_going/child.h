@@ -1,0 +1,40 @@
+// File: gtest_watchdog/keep_going/child.h
+//
+// Keep going (docs/keep-going.md), the test child's side. The supervisor
+// starts the program again (posix_spawn of /proc/self/exe, the same
+// arguments) with GTEST_WATCHDOG_INTERNAL_CHILD naming three descriptors
+// and a seed. The child then runs exactly the tests listed in the first
+// descriptor, in GoogleTest's order for that seed, as one iteration; keeps
+// its place in the shared page (watch/keep_going_page.h) with plain stores;
+// appends each result to the results descriptor (keep_going/result_record.h);
+// and prints only the per-test lines: the run's header and summary are the
+// supervisor's.
+//
+// Start-up only (allocates); the listener is Not on the stall path.
+#pragma once
+
+#include <string>
+
+#include "gtest_watchdog/watch/keep_going_page.h"
+
+namespace gtest_watchdog_internal {
+
+// The variable that makes a process a test child.
+constexpr char kChildVariable[] = "GTEST_WATCHDOG_INTERNAL_CHILD";
+
+// "PAGE_FD:RESULTS_FD:LIST_FD:SEED:PARENT_PID".
+std::string ChildSpec(int page_fd, int results_fd, int list_fd, int seed,
+                      int parent_pid);
+
+// Whether this process is a test child (the variable is set). Start-up only.
+bool IsTestChild();
+
+// After testing::InitGoogleTest, in a test child: removes the variable (the
+// test's own children are not test children), maps the page, sets the
+// filter, the seed and one iteration, drops GoogleTest's XML/JSON output
+// (the supervisor writes it) and its header and summary lines, and appends
+// the listener. Returns the page (its board is the watchdog's), or null
+// with *error. Start-up only.
+KeepGoingPage* SetUpTestChild(std::string* error);
+
+}  // namespace gtest_watchdog_internal

@@ -1,0 +1,83 @@
+#include "gtest_watchdog/keep_going/selection.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace gtest_watchdog_internal {
+namespace {
+
+// GoogleTest's glob: '*' any run of characters, '?' one character.
+bool Glob(absl::string_view pattern, absl::string_view name) {
+  size_t p = 0, n = 0, star = absl::string_view::npos, mark = 0;
+  while (n < name.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == name[n])) {
+      ++p;
+      ++n;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = n;
+    } else if (star != absl::string_view::npos) {
+      p = star + 1;
+      n = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+bool AnyMatches(absl::string_view patterns, absl::string_view name) {
+  for (absl::string_view p : absl::StrSplit(patterns, ':')) {
+    if (Glob(p, name)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool GtestFilterMatches(absl::string_view filter, absl::string_view full_name) {
+  const size_t dash = filter.find('-');
+  absl::string_view positive = filter.substr(0, dash);
+  const absl::string_view negative = dash == absl::string_view::npos
+                                         ? absl::string_view()
+                                         : filter.substr(dash + 1);
+  if (positive.empty()) positive = "*";
+  return AnyMatches(positive, full_name) &&
+         (negative.empty() || !AnyMatches(negative, full_name));
+}
+
+bool GtestDisabled(absl::string_view suite, absl::string_view name) {
+  // GoogleTest's kDisableTestFilter, "DISABLED_*:*/DISABLED_*", matched
+  // against the suite's name and the test's name separately.
+  auto disabled = [](absl::string_view s) {
+    return Glob("DISABLED_*", s) || Glob("*/DISABLED_*", s);
+  };
+  return disabled(suite) || disabled(name);
+}
+
+std::vector<SelectedTest> SelectTests(
+    const SelectionInput& in,
+    const std::vector<std::pair<std::string, std::string>>& tests) {
+  std::vector<SelectedTest> out;
+  out.reserve(tests.size());
+  const bool sharded = in.total_shards > 1 && in.shard_index >= 0;
+  int runnable_count = 0;
+  for (const auto& [suite, name] : tests) {
+    SelectedTest t;
+    t.matches_filter =
+        GtestFilterMatches(in.filter, absl::StrCat(suite, ".", name));
+    const bool runnable =
+        (in.also_run_disabled || !GtestDisabled(suite, name)) &&
+        t.matches_filter;
+    t.in_another_shard =
+        sharded && runnable_count % in.total_shards != in.shard_index;
+    t.should_run = runnable && !t.in_another_shard;
+    runnable_count += runnable ? 1 : 0;
+    out.push_back(t);
+  }
+  return out;
+}
+
+}  // namespace gtest_watchdog_internal

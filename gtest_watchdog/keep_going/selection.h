@@ -1,0 +1,49 @@
+// File: gtest_watchdog/keep_going/selection.h
+//
+// Keep going (docs/keep-going.md): which tests a run selects, decided the
+// way GoogleTest's own FilterTests decides it: `--gtest_filter` (its lenient
+// syntax, not config/pattern.h's stricter one), disabled tests and
+// `--gtest_also_run_disabled_tests`, and sharding (GTEST_TOTAL_SHARDS,
+// GTEST_SHARD_INDEX, counted over the runnable tests in registration order).
+// The supervisor cannot let GoogleTest decide it in its own process: a
+// selection there would make GoogleTest run the global environments' SetUp
+// in the supervisor.
+//
+// Start-up only (allocates).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace gtest_watchdog_internal {
+
+// GoogleTest's `--gtest_filter` match of "Suite.Name": positive patterns
+// before the first '-', negative after, ':'-separated, '*' and '?' globs,
+// an empty positive part meaning "*".
+bool GtestFilterMatches(absl::string_view filter, absl::string_view full_name);
+
+// GoogleTest's test of a disabled test: its suite or its name starts with
+// "DISABLED_" (a typed or parameterized suite's part after '/' too).
+bool GtestDisabled(absl::string_view suite, absl::string_view name);
+
+struct SelectionInput {
+  std::string filter = "*";
+  bool also_run_disabled = false;
+  int total_shards = -1;  // -1: not sharded
+  int shard_index = -1;
+};
+
+struct SelectedTest {
+  bool matches_filter = false;
+  bool in_another_shard = false;
+  bool should_run = false;
+};
+
+// For each test (suite, name) in registration order, what FilterTests sets.
+std::vector<SelectedTest> SelectTests(
+    const SelectionInput& in,
+    const std::vector<std::pair<std::string, std::string>>& tests);
+
+}  // namespace gtest_watchdog_internal

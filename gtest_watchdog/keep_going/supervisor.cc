@@ -1,0 +1,792 @@
+#include "gtest_watchdog/keep_going/supervisor.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "gtest_watchdog/base/clock.h"
+#include "gtest_watchdog/base/signal_name.h"
+#include "gtest_watchdog/gtest_output/after_stall.h"
+#include "gtest_watchdog/gtest_output/gtest_internals.h"
+#include "gtest_watchdog/keep_going/child.h"
+#include "gtest_watchdog/keep_going/result_record.h"
+#include "gtest_watchdog/keep_going/selection.h"
+#include "gtest_watchdog/watch/keep_going_page.h"
+
+extern char** environ;
+
+namespace gtest_watchdog_internal {
+namespace {
+
+namespace gi = gtest_internals;
+
+// Variables a test child must not see: the supervisor alone shards, writes
+// the output files and tells Bazel about them.
+constexpr const char* kParentOnlyVariables[] = {
+    "GTEST_TOTAL_SHARDS",       "GTEST_SHARD_INDEX",
+    "GTEST_SHARD_STATUS_FILE",  "TEST_SHARD_STATUS_FILE",
+    "TEST_PREMATURE_EXIT_FILE", "GTEST_OUTPUT",
+    "XML_OUTPUT_FILE",          kChildVariable};
+
+int64_t WallMillis() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+std::string Seconds(int64_t ns) {
+  return absl::StrFormat("%.1f s", static_cast<double>(ns) / 1e9);
+}
+
+// How a child ended.
+struct ChildEnd {
+  bool reaped = false;  // false: it would not die (uninterruptible sleep)
+  int status = 0;       // wait status
+  int64_t max_rss_kib = 0;
+  int64_t ran_ns = 0;
+  std::string outside;  // the supervisor's own view, when it stepped in
+};
+
+// "was killed by SIGKILL after 3.2 s, no report (out of memory?); peak
+// memory 812 MiB", "exited with status 3 after 0.4 s".
+std::string DescribeEnd(const ChildEnd& end) {
+  std::string what;
+  if (!end.reaped) {
+    what = absl::StrCat("did not end after SIGKILL (", Seconds(end.ran_ns),
+                        " after it started): a thread in uninterruptible "
+                        "sleep");
+  } else if (WIFSIGNALED(end.status)) {
+    const int sig = WTERMSIG(end.status);
+    what = absl::StrCat("was killed by ", SignalName(sig), " after ",
+                        Seconds(end.ran_ns));
+    if (sig == SIGKILL && end.outside.empty()) {
+      absl::StrAppend(&what, ", no report (out of memory?)");
+    }
+  } else if (WIFEXITED(end.status)) {
+    what = absl::StrCat("exited with status ", WEXITSTATUS(end.status),
+                        " after ", Seconds(end.ran_ns));
+  }
+  if (end.max_rss_kib > 0) {
+    absl::StrAppend(&what, "; peak memory ", end.max_rss_kib / 1024, " MiB");
+  }
+  return what;
+}
+
+// "2 threads, all stopped (T)", "3 threads: 1 running (R), 2 sleeping
+// (S)": the states in OutsideView's text.
+std::string StateSummary(const std::string& outside) {
+  std::vector<std::pair<char, int>> counts;
+  int total = 0;
+  for (absl::string_view line : absl::StrSplit(outside, '\n')) {
+    const size_t at = line.find(": state ");
+    if (at == absl::string_view::npos || at + 8 >= line.size()) continue;
+    const char state = line[at + 8];
+    ++total;
+    bool found = false;
+    for (auto& [c, n] : counts) {
+      if (c == state) {
+        ++n;
+        found = true;
+      }
+    }
+    if (!found) counts.emplace_back(state, 1);
+  }
+  auto name = [](char c) -> std::string {
+    switch (c) {
+      case 'R':
+        return "running (R)";
+      case 'S':
+        return "sleeping (S)";
+      case 'D':
+        return "in uninterruptible sleep (D)";
+      case 'T':
+        return "stopped (T)";
+      case 't':
+        return "stopped by a tracer (t)";
+      case 'Z':
+        return "zombie (Z)";
+      default:
+        return absl::StrCat("state ", std::string(1, c));
+    }
+  };
+  if (counts.size() == 1) {
+    return absl::StrCat(total, total == 1 ? " thread, " : " threads, all ",
+                        name(counts[0].first));
+  }
+  std::vector<std::string> parts;
+  for (const auto& [c, n] : counts)
+    parts.push_back(absl::StrCat(n, " ", name(c)));
+  return absl::StrCat(total, " threads: ", absl::StrJoin(parts, ", "));
+}
+
+// Each thread's kernel state, read from outside: the supervisor's report on
+// a child that did not report itself.
+std::string OutsideView(pid_t pid) {
+  std::string out;
+  const std::string task = absl::StrCat("/proc/", pid, "/task");
+  DIR* dir = opendir(task.c_str());
+  if (dir == nullptr) return "  (its threads cannot be read)\n";
+  auto read_file = [](const std::string& path) {
+    std::string text;
+    FILE* f = fopen(path.c_str(), "re");
+    if (f == nullptr) return text;
+    char buffer[4096];
+    size_t n;
+    while ((n = fread(buffer, 1, sizeof buffer, f)) > 0) text.append(buffer, n);
+    fclose(f);
+    return text;
+  };
+  std::vector<std::string> lines;
+  while (const dirent* e = readdir(dir)) {
+    if (e->d_name[0] == '.') continue;
+    const std::string base = absl::StrCat(task, "/", e->d_name);
+    const std::string stat = read_file(base + "/stat");
+    const size_t open = stat.find('(');
+    const size_t close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos ||
+        close + 2 >= stat.size()) {
+      continue;
+    }
+    const std::string name = stat.substr(open + 1, close - open - 1);
+    const char state = stat[close + 2];
+    std::string wchan = read_file(base + "/wchan");
+    if (wchan == "0") wchan.clear();
+    lines.push_back(absl::StrCat("  thread ", e->d_name, " \"", name,
+                                 "\": state ", std::string(1, state),
+                                 wchan.empty() ? "" : ", in the kernel at ",
+                                 wchan, "\n"));
+  }
+  closedir(dir);
+  for (const std::string& l : lines) out += l;
+  return out;
+}
+
+struct Incident {
+  std::string label;  // "STALLED", "CRASHED", "KILLED", "EXITED"
+  std::string where;  // "Suite.Name", "Suite (SetUpTestSuite)", ...
+  std::string why;    // the verdict, or what is known
+};
+
+class Supervisor : public testing::TestEventListener {
+ public:
+  Supervisor(SupervisorSettings settings, testing::TestEventListener* printer,
+             std::string filter)
+      : settings_(std::move(settings)),
+        printer_(printer),
+        filter_(std::move(filter)) {}
+
+  bool Open(std::string* error) {
+    page_fd_ =
+        static_cast<int>(syscall(SYS_memfd_create, "gtest_watchdog-page", 0));
+    results_fd_ = static_cast<int>(
+        syscall(SYS_memfd_create, "gtest_watchdog-results", 0));
+    list_fd_ =
+        static_cast<int>(syscall(SYS_memfd_create, "gtest_watchdog-list", 0));
+    if (page_fd_ < 0 || results_fd_ < 0 || list_fd_ < 0 ||
+        ftruncate(page_fd_, sizeof(KeepGoingPage)) != 0) {
+      *error =
+          absl::StrCat("keep going: cannot make a memfd: ", strerror(errno));
+      return false;
+    }
+    void* map = mmap(nullptr, sizeof(KeepGoingPage), PROT_READ | PROT_WRITE,
+                     MAP_SHARED, page_fd_, 0);
+    if (map == MAP_FAILED) {
+      *error = absl::StrCat("keep going: cannot map the shared page: ",
+                            strerror(errno));
+      return false;
+    }
+    page_memory_ = map;
+    // The program's own path, resolved once: spawning /proc/self/exe would
+    // name every child's threads "exe" in the reports.
+    char path[4096];
+    const ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    exe_ = n > 0 ? std::string(path, static_cast<size_t>(n)) : "/proc/self/exe";
+    if (access(exe_.c_str(), X_OK) != 0) exe_ = "/proc/self/exe";
+    output_file_ = GtestOutputFile(&output_json_);
+    return true;
+  }
+
+  void OnTestProgramStart(const testing::UnitTest& unit) override {
+    // GoogleTest has selected (nothing) already; the user's filter is back
+    // for the console's "Note: ... filter" line.
+    GTEST_FLAG_SET(filter, filter_);
+    printer_->OnTestProgramStart(unit);
+  }
+
+  void OnTestIterationStart(const testing::UnitTest& unit,
+                            int iteration) override {
+    Select(unit);
+    printer_->OnTestIterationStart(unit, iteration);
+    RunIteration(unit);
+  }
+
+  void OnEnvironmentsSetUpStart(const testing::UnitTest& u) override {
+    printer_->OnEnvironmentsSetUpStart(u);
+  }
+  void OnEnvironmentsSetUpEnd(const testing::UnitTest& u) override {
+    printer_->OnEnvironmentsSetUpEnd(u);
+  }
+  void OnTestSuiteStart(const testing::TestSuite& s) override {
+    printer_->OnTestSuiteStart(s);
+  }
+  void OnTestStart(const testing::TestInfo& t) override {
+    printer_->OnTestStart(t);
+  }
+  void OnTestDisabled(const testing::TestInfo& t) override {
+    printer_->OnTestDisabled(t);
+  }
+  void OnTestPartResult(const testing::TestPartResult& r) override {
+    printer_->OnTestPartResult(r);
+  }
+  void OnTestEnd(const testing::TestInfo& t) override {
+    printer_->OnTestEnd(t);
+  }
+  void OnTestSuiteEnd(const testing::TestSuite& s) override {
+    printer_->OnTestSuiteEnd(s);
+  }
+  void OnEnvironmentsTearDownStart(const testing::UnitTest& u) override {
+    printer_->OnEnvironmentsTearDownStart(u);
+  }
+  void OnEnvironmentsTearDownEnd(const testing::UnitTest& u) override {
+    printer_->OnEnvironmentsTearDownEnd(u);
+  }
+
+  void OnTestIterationEnd(const testing::UnitTest& unit,
+                          int iteration) override {
+    PrintIncidents();
+    printer_->OnTestIterationEnd(unit, iteration);
+  }
+  void OnTestProgramEnd(const testing::UnitTest& unit) override {
+    // GoogleTest's generator wrote the file at the iteration's end (before
+    // this, as End events go to listeners last-added first).
+    if (output_json_ && !output_file_.empty()) {
+      gi::RepairJsonOutput(output_file_);
+    }
+    printer_->OnTestProgramEnd(unit);
+  }
+
+ private:
+  struct Test {
+    const testing::TestInfo* info;
+    const testing::TestSuite* suite;
+    int suite_id;
+    std::string name;  // "Suite.Name"
+  };
+
+  // What GoogleTest's FilterTests would have decided here.
+  void Select(const testing::UnitTest& unit) {
+    tests_.clear();
+    suites_.clear();
+    std::vector<std::pair<std::string, std::string>> names;
+    for (int i = 0; i < unit.total_test_suite_count(); ++i) {
+      const testing::TestSuite* suite = unit.GetTestSuite(i);
+      suites_.push_back(suite);
+      for (int j = 0; j < suite->total_test_count(); ++j) {
+        const testing::TestInfo* t = suite->GetTestInfo(j);
+        tests_.push_back(
+            {t, suite, i, absl::StrCat(suite->name(), ".", t->name())});
+        names.emplace_back(suite->name(), t->name());
+      }
+    }
+    SelectionInput in;
+    in.filter = filter_;
+    in.also_run_disabled = GTEST_FLAG_GET(also_run_disabled_tests);
+    const char* total = std::getenv("GTEST_TOTAL_SHARDS");
+    const char* index = std::getenv("GTEST_SHARD_INDEX");
+    if (total != nullptr && index != nullptr) {
+      (void)absl::SimpleAtoi(total, &in.total_shards);
+      (void)absl::SimpleAtoi(index, &in.shard_index);
+    }
+    const std::vector<SelectedTest> selected = SelectTests(in, names);
+    std::vector<bool> suite_runs(suites_.size(), false);
+    for (size_t id = 0; id < tests_.size(); ++id) {
+      const SelectedTest& s = selected[id];
+      gi::SetSelection(*tests_[id].info, s.matches_filter, s.in_another_shard,
+                       s.should_run);
+      if (s.should_run) suite_runs[tests_[id].suite_id] = true;
+    }
+    for (size_t i = 0; i < suites_.size(); ++i) {
+      gi::SetShouldRun(*suites_[i], suite_runs[i]);
+    }
+  }
+
+  void RunIteration(const testing::UnitTest& unit) {
+    incidents_.clear();
+    suite_elapsed_.assign(suites_.size(), 0);
+    suite_start_.assign(suites_.size(), 0);
+    std::vector<int> remaining;
+    for (size_t id = 0; id < tests_.size(); ++id) {
+      if (tests_[id].info->should_run())
+        remaining.push_back(static_cast<int>(id));
+    }
+    const int seed = unit.random_seed();
+    bool stop = false;
+    while (!remaining.empty() && !stop) {
+      const size_t before = remaining.size();
+      std::vector<bool> reported(tests_.size(), false);
+      ChildEnd end;
+      if (!RunChild(remaining, seed, &end)) {
+        FailProgram(unit, absl::StrCat("gtest_watchdog: keep going: cannot "
+                                       "start a test child: ",
+                                       strerror(errno)));
+        break;
+      }
+      ApplyResults(unit, &reported);
+      std::vector<int> left;
+      for (int id : remaining) {
+        if (!reported[id]) left.push_back(id);
+      }
+      remaining.swap(left);
+      const auto* page = Page();
+      const auto where =
+          static_cast<ChildWhere>(page->where.load(std::memory_order_acquire));
+      const bool finished =
+          end.reaped && WIFEXITED(end.status) && where == ChildWhere::kFinished;
+      if (finished) break;  // the child ran all it could (fail_fast too)
+      stop = HandleEarlyEnd(unit, end, where, &remaining);
+      if (!stop && remaining.size() == before) {
+        Say("[ KEEP GOING ] the test child ended early without running a "
+            "test; the run stops here");
+        stop = true;
+      }
+      if (!stop && settings_.max_stalls > 0 &&
+          static_cast<int>(incidents_.size()) >= settings_.max_stalls) {
+        Say(absl::StrCat("[ KEEP GOING ] ", incidents_.size(),
+                         " stalls and crashes: the run stops here (at most ",
+                         settings_.max_stalls, ", from ",
+                         settings_.max_stalls_origin, "); ", remaining.size(),
+                         remaining.size() == 1 ? " test" : " tests",
+                         " not run"));
+        stop = true;
+      }
+      if (!stop && GTEST_FLAG_GET(fail_fast)) {
+        // As GoogleTest does after a failure: the rest are skipped.
+        for (int id : remaining) {
+          const Test& t = tests_[id];
+          gi::AddPart(
+              *t.info->result(),
+              testing::TestPartResult(testing::TestPartResult::kSkip,
+                                      t.info->file(), t.info->line(), ""));
+        }
+        remaining.clear();
+      }
+    }
+    // Never reached: "not run", as GoogleTest shows a test it did not run.
+    for (int id : remaining) {
+      const Test& t = tests_[id];
+      gi::SetSelection(*t.info, /*matches_filter=*/true,
+                       /*in_another_shard=*/false, /*should_run=*/false);
+    }
+    for (size_t i = 0; i < suites_.size(); ++i) {
+      if (suite_start_[i] != 0) {
+        gi::SetStartTimestamp(*suites_[i], suite_start_[i]);
+        gi::SetElapsed(*suites_[i], suite_elapsed_[i]);
+      }
+    }
+  }
+
+  KeepGoingPage* Page() { return static_cast<KeepGoingPage*>(page_memory_); }
+
+  bool RunChild(const std::vector<int>& ids, int seed, ChildEnd* end) {
+    std::string list;
+    for (int id : ids) {
+      if (!list.empty()) list += ':';
+      list += tests_[id].name;
+    }
+    // The children write at the shared file offset: back to 0 with the
+    // size, or the next child's records would follow a hole.
+    if (ftruncate(list_fd_, 0) != 0 || ftruncate(results_fd_, 0) != 0 ||
+        lseek(results_fd_, 0, SEEK_SET) != 0 ||
+        pwrite(list_fd_, list.data(), list.size(), 0) !=
+            static_cast<ssize_t>(list.size())) {
+      return false;
+    }
+    memset(page_memory_, 0, sizeof(KeepGoingPage));
+    new (page_memory_) KeepGoingPage;
+
+    std::vector<std::string> env_strings;
+    for (char** e = environ; *e != nullptr; ++e) {
+      bool parent_only = false;
+      for (const char* v : kParentOnlyVariables) {
+        const size_t n = strlen(v);
+        if (strncmp(*e, v, n) == 0 && (*e)[n] == '=') parent_only = true;
+      }
+      if (!parent_only) env_strings.emplace_back(*e);
+    }
+    env_strings.push_back(absl::StrCat(
+        kChildVariable, "=",
+        ChildSpec(page_fd_, results_fd_, list_fd_, seed, getpid())));
+    std::vector<char*> envp;
+    for (std::string& s : env_strings) envp.push_back(s.data());
+    envp.push_back(nullptr);
+    std::vector<std::string> args = settings_.argv;
+    std::vector<char*> argv;
+    for (std::string& s : args) argv.push_back(s.data());
+    argv.push_back(nullptr);
+
+    const int64_t start_ns = MonotonicNowNs();
+    pid_t pid = -1;
+    const int err = posix_spawn(&pid, exe_.c_str(), nullptr, nullptr,
+                                argv.data(), envp.data());
+    if (err != 0) {
+      errno = err;
+      return false;
+    }
+    Wait(pid, start_ns, end);
+    return true;
+  }
+
+  // Until the child ends; steps in when it overruns without reporting.
+  void Wait(pid_t pid, int64_t start_ns, ChildEnd* end) {
+    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    bool killed = false;
+    int64_t killed_at = 0;
+    for (;;) {
+      struct rusage usage;
+      int status = 0;
+      const pid_t got = wait4(pid, &status, WNOHANG, &usage);
+      if (got == pid) {
+        end->reaped = true;
+        end->status = status;
+        end->max_rss_kib = usage.ru_maxrss;
+        break;
+      }
+      const int64_t now = MonotonicNowNs();
+      if (killed) {
+        // SIGKILL waits for a thread in uninterruptible sleep: never
+        // block on it; after 5 s the child is left to the kernel.
+        if (now - killed_at > 5000000000) {
+          end->reaped = false;
+          break;
+        }
+      } else if (Overran(now)) {
+        end->outside = OutsideView(pid);
+        kill(pid, SIGKILL);
+        killed = true;
+        killed_at = now;
+      }
+      if (pidfd >= 0) {
+        struct pollfd p = {pidfd, POLLIN, 0};
+        (void)poll(&p, 1, 100);
+      } else {
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, nullptr);
+      }
+    }
+    if (pidfd >= 0) close(pidfd);
+    end->ran_ns = MonotonicNowNs() - start_ns;
+  }
+
+  // The child's phase ran past its limit plus the margin and no report
+  // came (a report in progress gets longer).
+  bool Overran(int64_t now) {
+    const KeepGoingPage* page = Page();
+    const ArmedPhase a = page->board.Read();
+    if (!a.armed()) return false;
+    const int64_t margin =
+        page->board.frozen() ? settings_.report_margin_ns : settings_.margin_ns;
+    return now > a.deadline_ns() + margin;
+  }
+
+  void ApplyResults(const testing::UnitTest& unit,
+                    std::vector<bool>* reported) {
+    std::string text;
+    char buffer[65536];
+    off_t at = 0;
+    for (;;) {
+      const ssize_t n = pread(results_fd_, buffer, sizeof buffer, at);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      text.append(buffer, static_cast<size_t>(n));
+      at += n;
+    }
+    int bad = 0;
+    for (const RecordedResult& r : DecodeRecords(text, &bad)) {
+      if (r.kind == RecordedResult::Kind::kTest) {
+        if (r.id < 0 || r.id >= static_cast<int>(tests_.size()) ||
+            tests_[r.id].name != r.name) {
+          continue;
+        }
+        ApplyRecord(r, *tests_[r.id].info->result(), "testcase");
+        (*reported)[r.id] = true;
+      } else if (r.kind == RecordedResult::Kind::kSuite) {
+        if (r.id < 0 || r.id >= static_cast<int>(suites_.size()) ||
+            suites_[r.id]->name() != r.name) {
+          continue;
+        }
+        RecordedResult parts_only = r;
+        ApplyRecord(parts_only, suites_[r.id]->ad_hoc_test_result(),
+                    "testsuite");
+        if (suite_start_[r.id] == 0) suite_start_[r.id] = r.start_ms;
+        suite_elapsed_[r.id] += r.elapsed_ms;
+      } else {
+        for (const RecordedPart& p : r.parts) {
+          gi::AddPart(unit.ad_hoc_test_result(),
+                      testing::TestPartResult(
+                          static_cast<testing::TestPartResult::Type>(p.type),
+                          p.file.c_str(), p.line, p.message.c_str()));
+        }
+        for (const auto& [key, value] : r.properties) {
+          gi::AddProperty(unit.ad_hoc_test_result(), "testsuites", key, value);
+        }
+      }
+    }
+  }
+
+  // The child ended before its iteration did. Fails what was running;
+  // true when the run must stop.
+  bool HandleEarlyEnd(const testing::UnitTest& unit, const ChildEnd& end,
+                      ChildWhere where, std::vector<int>* remaining) {
+    const KeepGoingPage* page = Page();
+    const uint32_t bytes = page->message_bytes.load(std::memory_order_acquire);
+    std::string report(page->message, bytes);
+    const bool interrupted =
+        end.reaped && WIFSIGNALED(end.status) && WTERMSIG(end.status) == SIGINT;
+    const std::string how = DescribeEnd(end);
+    std::string label = "CRASHED";
+    if (!end.outside.empty() || page->message_kind.load() == 1) {
+      label = "STALLED";
+    } else if (end.reaped && WIFEXITED(end.status)) {
+      label = "EXITED";
+    } else if (end.reaped && WIFSIGNALED(end.status) &&
+               WTERMSIG(end.status) == SIGKILL) {
+      label = "KILLED";
+    }
+    const int64_t phase_ns =
+        MonotonicNowNs() - page->since_ns.load(std::memory_order_relaxed);
+    std::string message;
+    std::string why;
+    if (!end.outside.empty()) {
+      const ArmedPhase a = page->board.Read();
+      why = absl::StrCat("no report ", Seconds(phase_ns),
+                         " into a phase limited to ", Seconds(a.limit_ns), " (",
+                         StateSummary(end.outside),
+                         "): the supervisor killed it");
+      message =
+          absl::StrCat("gtest_watchdog: the test process gave ", why,
+                       ". Its threads, seen from outside:\n", end.outside);
+      // The child's own report never came: this one goes where it would
+      // have gone.
+      const std::string said = absl::StrCat("[ SUPERVISOR ] ", message);
+      fwrite(said.data(), 1, said.size(), stderr);
+      fflush(stderr);
+    } else if (!report.empty()) {
+      message = absl::StrCat(report, "\n(the test process ", how, ")");
+    } else {
+      message = absl::StrCat("gtest_watchdog: the test process ", how,
+                             " while the test ran");
+    }
+    const int test_id = page->test_id.load(std::memory_order_relaxed);
+    const int suite_id = page->suite_id.load(std::memory_order_relaxed);
+    auto remove_if = [&](auto pred) {
+      std::vector<int> left;
+      for (int id : *remaining) {
+        if (!pred(id)) left.push_back(id);
+      }
+      remaining->swap(left);
+    };
+    bool stop = interrupted;
+    switch (where) {
+      case ChildWhere::kTest: {
+        if (test_id < 0 || test_id >= static_cast<int>(tests_.size())) break;
+        const Test& t = tests_[test_id];
+        // The test's own location stands for where it stalled, which
+        // only the message knows (as in a run without keep going).
+        gi::AddPart(*t.info->result(),
+                    testing::TestPartResult(
+                        testing::TestPartResult::kFatalFailure, t.info->file(),
+                        t.info->line(), message.c_str()));
+        const int64_t ms = phase_ns / 1000000;
+        gi::SetElapsed(*t.info->result(), ms);
+        gi::SetStartTimestamp(*t.info->result(), WallMillis() - ms);
+        if (suite_start_[t.suite_id] == 0) {
+          suite_start_[t.suite_id] = WallMillis() - ms;
+        }
+        suite_elapsed_[t.suite_id] += ms;
+        remove_if([&](int id) { return id == test_id; });
+        printer_->OnTestEnd(*t.info);
+        Record(label, t.name, message, why.empty() ? how : why);
+        break;
+      }
+      case ChildWhere::kSuiteSetUp:
+      case ChildWhere::kAfterTest: {
+        if (suite_id < 0 || suite_id >= static_cast<int>(suites_.size())) {
+          FailProgram(unit, message);
+          Record(label, "(between test suites)", message,
+                 why.empty() ? how : why);
+          break;
+        }
+        const testing::TestSuite* suite = suites_[suite_id];
+        if (suite_start_[suite_id] == 0) {
+          suite_start_[suite_id] = WallMillis() - phase_ns / 1000000;
+        }
+        suite_elapsed_[suite_id] += phase_ns / 1000000;
+        gi::AddPart(
+            suite->ad_hoc_test_result(),
+            testing::TestPartResult(testing::TestPartResult::kFatalFailure, "",
+                                    -1, message.c_str()));
+        // Before 1.16 GoogleTest's files leave a suite's own failure out:
+        // the program's carries it too (gtest_internals.h).
+        if (!gi::SuiteFailuresInOutput()) FailProgram(unit, message);
+        bool left_in_suite = false;
+        for (int id : *remaining) {
+          left_in_suite |= tests_[id].suite_id == suite_id;
+        }
+        const bool set_up = where == ChildWhere::kSuiteSetUp;
+        if (set_up) {
+          // Its tests cannot run without it: skipped, as GoogleTest skips
+          // them after a fatal failure in SetUpTestSuite.
+          for (int id : *remaining) {
+            if (tests_[id].suite_id != suite_id) continue;
+            gi::AddPart(*tests_[id].info->result(),
+                        testing::TestPartResult(
+                            testing::TestPartResult::kSkip,
+                            tests_[id].info->file(), tests_[id].info->line(),
+                            "skipped: SetUpTestSuite did not finish"));
+          }
+          remove_if([&](int id) { return tests_[id].suite_id == suite_id; });
+        }
+        Record(label,
+               absl::StrCat(suite->name(), set_up ? " (SetUpTestSuite)"
+                                           : left_in_suite
+                                               ? " (between its tests)"
+                                               : " (TearDownTestSuite)"),
+               message, why.empty() ? how : why);
+        break;
+      }
+      case ChildWhere::kStarting:
+      case ChildWhere::kEnvironmentSetUp:
+        FailProgram(unit, message);
+        Record(label,
+               where == ChildWhere::kStarting
+                   ? "(the program's start, before any test)"
+                   : "(the global environment's SetUp)",
+               message, why.empty() ? how : why);
+        Say("[ KEEP GOING ] every test process would meet this: the run "
+            "stops here");
+        stop = true;
+        break;
+      case ChildWhere::kEnvironmentTearDown:
+      case ChildWhere::kFinished:
+        FailProgram(unit, message);
+        Record(label,
+               where == ChildWhere::kFinished
+                   ? "(the program's end, after its tests)"
+                   : "(the global environment's TearDown)",
+               message, why.empty() ? how : why);
+        break;
+    }
+    if (interrupted) {
+      Say("[ KEEP GOING ] the test process was interrupted (SIGINT): the "
+          "run stops here");
+    } else if (!stop && !remaining->empty()) {
+      Say(absl::StrCat("[ KEEP GOING ] a fresh process runs the ",
+                       remaining->size(),
+                       remaining->size() == 1 ? " test" : " tests", " left"));
+    }
+    return stop;
+  }
+
+  void FailProgram(const testing::UnitTest& unit, const std::string& message) {
+    gi::AddPart(unit.ad_hoc_test_result(),
+                testing::TestPartResult(testing::TestPartResult::kFatalFailure,
+                                        "", -1, message.c_str()));
+  }
+
+  // The verdict line of a report, else what is known.
+  void Record(const std::string& label, const std::string& where,
+              const std::string& message, const std::string& how) {
+    std::string why = how;
+    for (absl::string_view line : absl::StrSplit(message, '\n')) {
+      if (absl::ConsumePrefix(&line, "[ VERDICT  ] ")) {
+        why = std::string(line);
+        break;
+      }
+    }
+    incidents_.push_back({label, where, why});
+    Say(absl::StrFormat("[ %-9s] %s: %s", label, where, why));
+  }
+
+  void PrintIncidents() {
+    if (incidents_.empty()) return;
+    Say(absl::StrCat(
+        "[ KEEP GOING ] ", incidents_.size(),
+        incidents_.size() == 1 ? " stall or crash" : " stalls and crashes",
+        "; each failed alone and the run went on:"));
+    for (const Incident& i : incidents_) {
+      Say(absl::StrFormat("[ %-9s] %s: %s", i.label, i.where, i.why));
+    }
+  }
+
+  static void Say(const std::string& line) {
+    fflush(stdout);
+    std::string text = line + "\n";
+    fwrite(text.data(), 1, text.size(), stdout);
+    fflush(stdout);
+  }
+
+  SupervisorSettings settings_;
+  std::unique_ptr<testing::TestEventListener> printer_;
+  std::string filter_;
+  int page_fd_ = -1;
+  int results_fd_ = -1;
+  int list_fd_ = -1;
+  void* page_memory_ = nullptr;
+  std::string exe_;
+  std::string output_file_;
+  bool output_json_ = false;
+  std::vector<Test> tests_;
+  std::vector<const testing::TestSuite*> suites_;
+  std::vector<int64_t> suite_elapsed_;
+  std::vector<int64_t> suite_start_;
+  std::vector<Incident> incidents_;
+};
+
+}  // namespace
+
+bool InstallSupervisor(const SupervisorSettings& settings, std::string* error) {
+  testing::TestEventListeners& listeners =
+      testing::UnitTest::GetInstance()->listeners();
+  testing::TestEventListener* printer =
+      listeners.Release(listeners.default_result_printer());
+  if (printer == nullptr) printer = new testing::EmptyTestEventListener;
+  auto supervisor =
+      std::make_unique<Supervisor>(settings, printer, GTEST_FLAG_GET(filter));
+  if (!supervisor->Open(error)) {
+    listeners.Append(supervisor.release());
+    return false;
+  }
+  // GoogleTest selects nothing here: no environment, suite or test of the
+  // user's runs in the supervisor. The supervisor selects at each
+  // iteration's start (keep_going/selection.h).
+  GTEST_FLAG_SET(filter, "-*");
+  listeners.Append(supervisor.release());
+  return true;
+}
+
+}  // namespace gtest_watchdog_internal

@@ -1,0 +1,76 @@
+// Tests that end their process in every way a keep-going run must survive:
+// a stall, a crash, exit() mid-test, SIGKILL, SIGSTOP, and stalls in
+// SetUpTestSuite and TearDownTestSuite; with tests that pass and fail
+// around them. Run by tests/integration/keep_going_test with
+// --gtest_watchdog_keep_going, a short limit and a --gtest_filter.
+// `// @block:NAME` marks where a test stalls.
+#include <signal.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+
+#include "gtest/gtest.h"
+
+namespace {
+
+std::mutex g_mutex;
+std::condition_variable g_never;
+
+// Waits for a notify nobody sends.
+void WaitForever() {
+  std::unique_lock<std::mutex> lock(g_mutex);
+  g_never.wait(lock, [] { return false; });  // @block:wait
+}
+
+TEST(First, PassesWithAProperty) {
+  RecordProperty("color", "blue");
+  SUCCEED();
+}
+
+TEST(First, FailsAnExpectation) {
+  RecordProperty("size", 3);
+  EXPECT_EQ(1 + 1, 3) << "a plain failure";
+}
+
+TEST(First, IsSkipped) { GTEST_SKIP() << "skipped on purpose"; }
+
+TEST(Stall, WaitsForever) { WaitForever(); }
+
+TEST(Crash, Segfaults) {
+  volatile int* nowhere = nullptr;
+  *nowhere = 1;
+}
+
+TEST(Exit, InTheMiddle) { std::exit(3); }
+
+TEST(Kill, Itself) { raise(SIGKILL); }
+
+TEST(Stop, Itself) { raise(SIGSTOP); }
+
+TEST(Last, Passes) { RecordProperty("last", "yes"); }
+
+TEST(Last, AlsoPasses) {}
+
+class SetUpStalls : public testing::Test {
+ protected:
+  static void SetUpTestSuite() { WaitForever(); }
+};
+
+TEST_F(SetUpStalls, One) {}
+TEST_F(SetUpStalls, Two) {}
+
+class TearDownStalls : public testing::Test {
+ protected:
+  static void TearDownTestSuite() { WaitForever(); }
+};
+
+TEST_F(TearDownStalls, Runs) {}
+
+// Many tests, for shuffle and shard orders.
+class Many : public testing::TestWithParam<int> {};
+TEST_P(Many, Passes) {}
+INSTANTIATE_TEST_SUITE_P(Ten, Many, testing::Range(0, 10));
+
+}  // namespace
