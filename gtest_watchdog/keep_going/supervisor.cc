@@ -337,6 +337,7 @@ class Supervisor : public testing::TestEventListener {
 
   void RunIteration(const testing::UnitTest& unit) {
     incidents_.clear();
+    stopped_.clear();
     suite_elapsed_.assign(suites_.size(), 0);
     suite_start_.assign(suites_.size(), 0);
     std::vector<int> remaining;
@@ -372,6 +373,7 @@ class Supervisor : public testing::TestEventListener {
       if (!stop && remaining.size() == before) {
         Say("[ KEEP GOING ] the test child ended early without running a "
             "test; the run stops here");
+        stopped_ = "no test child got further";
         stop = true;
       }
       if (!stop && settings_.max_stalls > 0 &&
@@ -382,6 +384,8 @@ class Supervisor : public testing::TestEventListener {
                          settings_.max_stalls_origin, "); ", remaining.size(),
                          remaining.size() == 1 ? " test" : " tests",
                          " not run"));
+        stopped_ = absl::StrCat("at most ", settings_.max_stalls,
+                                " stalls and crashes");
         stop = true;
       }
       if (!stop && GTEST_FLAG_GET(fail_fast)) {
@@ -568,9 +572,13 @@ class Supervisor : public testing::TestEventListener {
     const bool interrupted =
         end.reaped && WIFSIGNALED(end.status) && WTERMSIG(end.status) == SIGINT;
     const std::string how = DescribeEnd(end);
+    // A report says what happened; without one, how the process ended.
+    const int kind = page->message_kind.load(std::memory_order_relaxed);
     std::string label = "CRASHED";
-    if (!end.outside.empty() || page->message_kind.load() == 1) {
+    if (!end.outside.empty() || kind == 1) {
       label = "STALLED";
+    } else if (kind == 2) {
+      label = "CRASHED";
     } else if (end.reaped && WIFEXITED(end.status)) {
       label = "EXITED";
     } else if (end.reaped && WIFSIGNALED(end.status) &&
@@ -598,8 +606,7 @@ class Supervisor : public testing::TestEventListener {
     } else if (!report.empty()) {
       message = absl::StrCat(report, "\n(the test process ", how, ")");
     } else {
-      message = absl::StrCat("gtest_watchdog: the test process ", how,
-                             " while the test ran");
+      message = absl::StrCat("gtest_watchdog: the test process ", how);
     }
     const int test_id = page->test_id.load(std::memory_order_relaxed);
     const int suite_id = page->suite_id.load(std::memory_order_relaxed);
@@ -689,6 +696,7 @@ class Supervisor : public testing::TestEventListener {
                message, why.empty() ? how : why);
         Say("[ KEEP GOING ] every test process would meet this: the run "
             "stops here");
+        stopped_ = "every test process would meet the first";
         stop = true;
         break;
       case ChildWhere::kEnvironmentTearDown:
@@ -702,6 +710,7 @@ class Supervisor : public testing::TestEventListener {
         break;
     }
     if (interrupted) {
+      stopped_ = "interrupted";
       Say("[ KEEP GOING ] the test process was interrupted (SIGINT): the "
           "run stops here");
     } else if (!stop && !remaining->empty()) {
@@ -737,7 +746,9 @@ class Supervisor : public testing::TestEventListener {
     Say(absl::StrCat(
         "[ KEEP GOING ] ", incidents_.size(),
         incidents_.size() == 1 ? " stall or crash" : " stalls and crashes",
-        "; each failed alone and the run went on:"));
+        stopped_.empty()
+            ? "; each failed alone and the run went on:"
+            : absl::StrCat("; the run stopped early (", stopped_, "):")));
     for (const Incident& i : incidents_) {
       Say(absl::StrFormat("[ %-9s] %s: %s", i.label, i.where, i.why));
     }
@@ -765,6 +776,7 @@ class Supervisor : public testing::TestEventListener {
   std::vector<int64_t> suite_elapsed_;
   std::vector<int64_t> suite_start_;
   std::vector<Incident> incidents_;
+  std::string stopped_;  // why this iteration stopped early, or ""
 };
 
 }  // namespace

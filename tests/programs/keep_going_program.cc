@@ -68,6 +68,24 @@ class TearDownStalls : public testing::Test {
 
 TEST_F(TearDownStalls, Runs) {}
 
+TEST(Death, BothStyles) {
+  EXPECT_DEATH(std::abort(), "");
+  EXPECT_EXIT(std::exit(4), testing::ExitedWithCode(4), "");
+}
+
+// The global environment's SetUp stalls when asked to: every test child
+// would meet it.
+class StallingEnvironment : public testing::Environment {
+ public:
+  void SetUp() override {
+    if (std::getenv("KEEP_GOING_STALL_IN_ENVIRONMENT") != nullptr) {
+      WaitForever();
+    }
+  }
+};
+testing::Environment* const g_environment =
+    testing::AddGlobalTestEnvironment(new StallingEnvironment);
+
 // Many tests, for shuffle and shard orders.
 class Many : public testing::TestWithParam<int> {};
 TEST_P(Many, Passes) {}

@@ -1,0 +1,400 @@
+// Keep going (docs/keep-going.md), on a program whose tests end their
+// process in every way (tests/programs/keep_going_program.cc): each such
+// test fails alone, with what is known about it, the run goes on in a fresh
+// process, and GoogleTest's console, exit status and XML/JSON output cover
+// the whole run.
+#include <signal.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "child_process.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "gtest_watchdog/gtest_output/gtest_internals.h"
+
+namespace gtest_watchdog_test {
+namespace {
+
+using ::testing::ContainsRegex;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+namespace gi = ::gtest_watchdog_internal::gtest_internals;
+
+constexpr char kEveryWay[] = "First.*:Stall.*:Crash.*:Exit.*:Kill.*:Last.*";
+
+bool HavePython() {
+  const std::string python = PYTHON3;
+  return !python.empty() && python.find("NOTFOUND") == std::string::npos;
+}
+
+// Runs keep_going_program with keep going on, a 1 s limit and `args`.
+ChildResult RunKeepGoing(std::vector<std::string> args,
+                         std::vector<std::string> env = {},
+                         bool keep_going = true) {
+  std::vector<std::string> argv = {KEEP_GOING_PROGRAM,
+                                   "--gtest_watchdog_timeout=1s"};
+  if (keep_going) argv.push_back("--gtest_watchdog_keep_going");
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunChild(argv, env, 120);
+}
+
+// check_gtest_output.py's specs hold for `file`.
+void ExpectFile(const std::string& file,
+                const std::vector<std::string>& specs) {
+  std::vector<std::string> argv = {PYTHON3, CHECK_GTEST_OUTPUT, file};
+  argv.insert(argv.end(), specs.begin(), specs.end());
+  const ChildResult c = RunChild(argv);
+  EXPECT_EQ(c.exit_code, 0) << c.out << c.err;
+  EXPECT_THAT(c.out, HasSubstr("OK\n")) << c.out << c.err;
+}
+
+// Every test case of `expected` is in `actual`, alike but for its times.
+void ExpectSameCases(const std::string& expected, const std::string& actual) {
+  const ChildResult c =
+      RunChild({PYTHON3, COMPARE_GTEST_OUTPUTS, expected, actual});
+  EXPECT_EQ(c.exit_code, 0) << c.out << c.err;
+  EXPECT_THAT(c.out, HasSubstr("OK\n")) << c.out << c.err;
+}
+
+// The tests GoogleTest started, in order ("[ RUN      ] X" lines).
+std::vector<std::string> Started(const std::string& out) {
+  std::vector<std::string> names;
+  for (const std::string& line : Lines(out)) {
+    if (line.rfind("[ RUN      ] ", 0) == 0) names.push_back(line.substr(13));
+  }
+  return names;
+}
+
+// Ended by the run itself (not the harness), with GoogleTest's status 1.
+void ExpectRunFailed(const ChildResult& r) {
+  EXPECT_FALSE(r.killed_by_harness) << r.out << r.err;
+  EXPECT_FALSE(r.signaled) << "signal " << r.signal << "\n" << r.out << r.err;
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+}
+
+TEST(KeepGoing, EveryWayATestEndsItsProcessFailsItAloneAndTheRunGoesOn) {
+  const std::string xml = TempPath("keep_going", "every_way.xml");
+  const ChildResult r =
+      RunKeepGoing({"--gtest_filter=" + std::string(kEveryWay),
+                    "--gtest_output=xml:" + xml});
+  ExpectRunFailed(r);
+  // A 1 s stall and three quick ends: far below one minute.
+  EXPECT_LT(r.seconds, 1.0 * kSlack + 10) << r.out;
+  // Each one is marked, with the verdict where a report gave one.
+  EXPECT_THAT(r.out, HasSubstr("[ STALLED  ] Stall.WaitsForever: waiting for "
+                               "a notify: "))
+      << r.out;
+  if (!kSanitizerOwnsFaults) {
+    EXPECT_THAT(r.out, HasSubstr("[ CRASHED  ] Crash.Segfaults: crash: "))
+        << r.out;
+  }
+  EXPECT_THAT(r.out, HasSubstr("[ EXITED   ] Exit.InTheMiddle: exited with "
+                               "status 3 after "))
+      << r.out;
+  EXPECT_THAT(r.out,
+              ContainsRegex("\\[ KILLED   \\] Kill.Itself: was killed by "
+                            "SIGKILL after [0-9.]+ s, no report \\(out of "
+                            "memory\\?\\); peak memory [0-9]+ MiB"))
+      << r.out;
+  EXPECT_THAT(r.out, HasSubstr("[ KEEP GOING ] 4 stalls and crashes; each "
+                               "failed alone and the run went on:"))
+      << r.out;
+  // GoogleTest's own summary covers the whole run.
+  EXPECT_THAT(r.out, HasSubstr("[==========] 9 tests from 6 test suites ran."))
+      << r.out;
+  EXPECT_THAT(r.out, HasSubstr("[  PASSED  ] 3 tests.")) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("[  FAILED  ] 5 tests, listed below:")) << r.out;
+  // The tests after every end ran, once each.
+  const std::vector<std::string> started = Started(r.out);
+  for (const char* name :
+       {"First.PassesWithAProperty", "Stall.WaitsForever", "Crash.Segfaults",
+        "Exit.InTheMiddle", "Kill.Itself", "Last.Passes", "Last.AlsoPasses"}) {
+    EXPECT_EQ(std::count(started.begin(), started.end(), name), 1)
+        << name << "\n"
+        << r.out;
+  }
+  // The stall's own report is on stderr, as without keep going.
+  EXPECT_THAT(r.err, HasSubstr("[ TIMEOUT  ] Stall.WaitsForever: test body "
+                               "still running after "))
+      << r.err;
+  if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
+  ExpectFile(xml,
+             {"First.PassesWithAProperty=passed",
+              "First.FailsAnExpectation=failed:a plain failure",
+              "First.IsSkipped=skipped", "Stall.WaitsForever=failed",
+              "Stall.WaitsForever=verdict:waiting for a notify",
+              "Stall.WaitsForever=detail:Stack trace:",
+              "Stall.WaitsForever=time>=0.9", "Crash.Segfaults=failed:SIGSEGV",
+              "Exit.InTheMiddle=failed:exited with status 3",
+              "Kill.Itself=failed:was killed by SIGKILL", "Last.Passes=passed",
+              "Last.AlsoPasses=passed"});
+}
+
+TEST(KeepGoing, JsonOutputHoldsTheWholeRunToo) {
+  const std::string json = TempPath("keep_going", "every_way.json");
+  const ChildResult r =
+      RunKeepGoing({"--gtest_filter=Stall.*:Kill.*:Last.*:First.*",
+                    "--gtest_output=json:" + json});
+  ExpectRunFailed(r);
+  if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
+  ExpectFile(json, {"First.PassesWithAProperty=passed",
+                    "First.FailsAnExpectation=failed:a plain failure",
+                    "First.IsSkipped=skipped", "Stall.WaitsForever=failed",
+                    "Stall.WaitsForever=verdict:waiting for a notify",
+                    "Kill.Itself=failed:was killed by SIGKILL",
+                    "Last.Passes=passed", "Last.AlsoPasses=passed"});
+}
+
+// The tests that end normally have the same cases, results, failures and
+// properties as in a run without keep going, in XML and in JSON.
+TEST(KeepGoing, PassingTestsLookAsWithoutKeepGoing) {
+  if (!HavePython()) GTEST_SKIP() << "no python3 to read the files";
+  for (const char* format : {"xml", "json"}) {
+    SCOPED_TRACE(format);
+    const std::string plain = TempPath("keep_going_plain", format);
+    const std::string kept = TempPath("keep_going_kept", format);
+    const std::string filter =
+        "--gtest_filter=First.*:Last.*:Ten/Many.*:Death.*";
+    const ChildResult without = RunKeepGoing(
+        {filter, std::string("--gtest_output=") + format + ":" + plain}, {},
+        /*keep_going=*/false);
+    const ChildResult with = RunKeepGoing(
+        {filter, std::string("--gtest_output=") + format + ":" + kept});
+    EXPECT_EQ(without.exit_code, 1) << without.out;
+    ExpectRunFailed(with);
+    ExpectSameCases(plain, kept);
+    ExpectSameCases(kept, plain);
+  }
+}
+
+// SIGSTOP stops the child's watchdog too: the supervisor steps in after the
+// limit and its margin, says what it saw from outside, and kills it.
+TEST(KeepGoing, StoppedChildIsKilledByTheSupervisor) {
+  const ChildResult r = RunKeepGoing({"--gtest_filter=Stop.*:Last.*"});
+  ExpectRunFailed(r);
+  // 1 s limit + 5 s margin.
+  EXPECT_GE(r.seconds, 5.5) << r.out;
+  EXPECT_LT(r.seconds, 6 + kSlack) << r.out;
+  EXPECT_THAT(r.out,
+              ContainsRegex("\\[ STALLED  \\] Stop.Itself: no report "
+                            "[0-9.]+ s into a phase limited to 1.0 s \\([0-9]+ "
+                            "threads, all stopped \\(T\\)\\): the supervisor "
+                            "killed it"))
+      << r.out;
+  EXPECT_THAT(r.err, HasSubstr("[ SUPERVISOR ] gtest_watchdog: the test "
+                               "process gave no report"))
+      << r.err;
+  EXPECT_THAT(r.err, ContainsRegex("thread [0-9]+ \"keep_going_prog\": state "
+                                   "T"))
+      << r.err;
+  EXPECT_THAT(r.out, HasSubstr("[  PASSED  ] 2 tests.")) << r.out;
+}
+
+// A stall in SetUpTestSuite fails that suite (its tests are skipped); one in
+// TearDownTestSuite fails the suite after its tests passed; the run goes on.
+TEST(KeepGoing, StallsInSuitePhasesFailTheirSuite) {
+  const std::string xml = TempPath("keep_going", "suites.xml");
+  const ChildResult r =
+      RunKeepGoing({"--gtest_filter=SetUpStalls.*:TearDownStalls.*:Last.*",
+                    "--gtest_output=xml:" + xml});
+  ExpectRunFailed(r);
+  EXPECT_THAT(r.out, HasSubstr("[ STALLED  ] SetUpStalls (SetUpTestSuite): "
+                               "waiting for a notify"))
+      << r.out;
+  EXPECT_THAT(r.out, HasSubstr("[ STALLED  ] TearDownStalls "
+                               "(TearDownTestSuite): waiting for a notify"))
+      << r.out;
+  EXPECT_THAT(r.out, HasSubstr("[  FAILED  ] SetUpStalls: SetUpTestSuite or "
+                               "TearDownTestSuite"))
+      << r.out;
+  EXPECT_THAT(r.out, HasSubstr("2 FAILED TEST SUITES")) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("[  PASSED  ] 3 tests.")) << r.out;
+  if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
+  std::vector<std::string> specs = {
+      "SetUpStalls.One=skipped", "SetUpStalls.Two=skipped",
+      "TearDownStalls.Runs=passed", "Last.Passes=passed",
+      "Last.AlsoPasses=passed"};
+  if (gi::SuiteFailuresInOutput()) {
+    specs.push_back("SetUpStalls.=failed:SetUpStalls");
+    specs.push_back("TearDownStalls.=failed:TearDownStalls");
+  } else {
+    specs.push_back("NonTestSuiteFailure.=failed:SetUpStalls");
+  }
+  ExpectFile(xml, specs);
+}
+
+// Every child would meet a stall in the global environment's SetUp: the
+// run stops at the first, with every test "not run".
+TEST(KeepGoing, StallInTheGlobalEnvironmentStopsTheRun) {
+  const std::string xml = TempPath("keep_going", "environment.xml");
+  const ChildResult r = RunKeepGoing(
+      {"--gtest_filter=First.*:Last.*", "--gtest_output=xml:" + xml},
+      {"KEEP_GOING_STALL_IN_ENVIRONMENT=1"});
+  ExpectRunFailed(r);
+  EXPECT_LT(r.seconds, 1.0 * kSlack + 5) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("[ STALLED  ] (the global environment's "
+                               "SetUp): waiting for a notify"))
+      << r.out;
+  EXPECT_THAT(r.out, HasSubstr("[ KEEP GOING ] every test process would meet "
+                               "this: the run stops here"))
+      << r.out;
+  EXPECT_EQ(Started(r.out).size(), 0u) << r.out;
+  if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
+  ExpectFile(xml, {"First.PassesWithAProperty=notrun",
+                   "First.FailsAnExpectation=notrun", "First.IsSkipped=notrun",
+                   "Last.Passes=notrun", "Last.AlsoPasses=notrun",
+                   "NonTestSuiteFailure.=failed:global test environment"});
+}
+
+// After --gtest_watchdog_max_stalls stalls and crashes the run stops; the
+// tests left are "not run".
+TEST(KeepGoing, GuardRailStopsTheRun) {
+  const std::string xml = TempPath("keep_going", "guard_rail.xml");
+  const ChildResult r = RunKeepGoing(
+      {"--gtest_filter=Exit.*:Kill.*:Crash.*:Last.*",
+       "--gtest_watchdog_max_stalls=2", "--gtest_output=xml:" + xml});
+  ExpectRunFailed(r);
+  EXPECT_THAT(r.out, HasSubstr("[ KEEP GOING ] 2 stalls and crashes: the run "
+                               "stops here (at most 2, from "
+                               "--gtest_watchdog_max_stalls); 3 tests not run"))
+      << r.out;
+  EXPECT_THAT(r.out, HasSubstr("the run stopped early (at most 2 stalls and "
+                               "crashes)"))
+      << r.out;
+  if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
+  ExpectFile(xml, {"Crash.Segfaults=failed", "Exit.InTheMiddle=failed",
+                   "Kill.Itself=notrun", "Last.Passes=notrun",
+                   "Last.AlsoPasses=notrun"});
+}
+
+// The environment variable and the config file turn it on too.
+TEST(KeepGoing, EnvironmentAndConfigFileTurnItOn) {
+  const ChildResult by_env =
+      RunKeepGoing({"--gtest_filter=Kill.*:Last.*"},
+                   {"GTEST_WATCHDOG_KEEP_GOING=1"}, /*keep_going=*/false);
+  ExpectRunFailed(by_env);
+  EXPECT_THAT(by_env.out, HasSubstr("[  PASSED  ] 2 tests.")) << by_env.out;
+
+  const std::string config = TempPath("keep_going", "config.toml");
+  {
+    FILE* f = fopen(config.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    fputs("keep_going = true\nmax_stalls = 1\n", f);
+    fclose(f);
+  }
+  const ChildResult by_file =
+      RunKeepGoing({"--gtest_filter=Kill.*:Exit.*:Last.*",
+                    "--gtest_watchdog_config=" + config},
+                   {}, /*keep_going=*/false);
+  ExpectRunFailed(by_file);
+  EXPECT_THAT(by_file.out, HasSubstr("(at most 1, from " + config + ")"))
+      << by_file.out;
+
+  const ChildResult bad = RunKeepGoing({"--gtest_filter=Last.*"},
+                                       {"GTEST_WATCHDOG_KEEP_GOING=maybe"},
+                                       /*keep_going=*/false);
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_THAT(bad.err, HasSubstr("GTEST_WATCHDOG_KEEP_GOING: invalid value "
+                                 "'maybe'"))
+      << bad.err;
+  EXPECT_THAT(bad.out, Not(HasSubstr("[ RUN"))) << bad.out;
+}
+
+// The same order as without keep going for the same seed, also for the
+// tests a fresh child runs after a crash.
+TEST(KeepGoing, ShuffleKeepsGoogleTestsOrder) {
+  const std::vector<std::string> args = {"--gtest_shuffle",
+                                         "--gtest_random_seed=7"};
+  std::vector<std::string> plain_args = args;
+  plain_args.push_back("--gtest_filter=First.*:Last.*:Ten/Many.*");
+  const ChildResult without =
+      RunKeepGoing(plain_args, {}, /*keep_going=*/false);
+  std::vector<std::string> kept_args = args;
+  kept_args.push_back("--gtest_filter=First.*:Last.*:Ten/Many.*:Kill.*");
+  const ChildResult with = RunKeepGoing(kept_args);
+  ExpectRunFailed(with);
+  std::vector<std::string> order = Started(with.out);
+  order.erase(std::remove(order.begin(), order.end(), "Kill.Itself"),
+              order.end());
+  EXPECT_EQ(order, Started(without.out)) << with.out << without.out;
+  EXPECT_EQ(order.size(), 15u) << with.out;
+  EXPECT_THAT(with.out, HasSubstr("Note: Randomizing tests' orders with a "
+                                  "seed of 7"))
+      << with.out;
+}
+
+// Sharding selects the same tests as without keep going.
+TEST(KeepGoing, ShardsSelectAsGoogleTestDoes) {
+  for (const char* index : {"0", "1", "2"}) {
+    SCOPED_TRACE(index);
+    const std::vector<std::string> env = {
+        "GTEST_TOTAL_SHARDS=3", std::string("GTEST_SHARD_INDEX=") + index};
+    const std::vector<std::string> args = {
+        "--gtest_filter=First.*:Last.*:Ten/Many.*:Kill.*"};
+    const ChildResult without = RunKeepGoing(args, env, /*keep_going=*/false);
+    const ChildResult with = RunKeepGoing(args, env);
+    std::vector<std::string> plain = Started(without.out);
+    // Without keep going the run ends at Kill.Itself, if this shard has it.
+    std::vector<std::string> kept = Started(with.out);
+    kept.resize(std::min(kept.size(), plain.size()));
+    EXPECT_EQ(kept, plain) << with.out << without.out;
+    EXPECT_FALSE(with.signaled) << with.out;
+    EXPECT_THAT(with.out,
+                HasSubstr(std::string("Note: This is test shard ") +
+                          std::to_string(std::stoi(index) + 1) + " of 3."))
+        << with.out;
+  }
+}
+
+// --gtest_repeat: every iteration runs whole, crash and all.
+TEST(KeepGoing, RepeatRunsEveryIterationWhole) {
+  const ChildResult r =
+      RunKeepGoing({"--gtest_filter=Kill.*:Last.*", "--gtest_repeat=2"});
+  ExpectRunFailed(r);
+  EXPECT_THAT(r.out, HasSubstr("Repeating all tests (iteration 2)")) << r.out;
+  const std::vector<std::string> started = Started(r.out);
+  EXPECT_EQ(std::count(started.begin(), started.end(), "Kill.Itself"), 2)
+      << r.out;
+  EXPECT_EQ(std::count(started.begin(), started.end(), "Last.Passes"), 2)
+      << r.out;
+}
+
+// --gtest_fail_fast stops as GoogleTest stops: the tests after the first
+// failure are skipped.
+TEST(KeepGoing, FailFastSkipsTheRest) {
+  const ChildResult r =
+      RunKeepGoing({"--gtest_filter=Kill.*:Last.*", "--gtest_fail_fast"});
+  ExpectRunFailed(r);
+  EXPECT_THAT(Started(r.out), ::testing::ElementsAre("Kill.Itself")) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("[  SKIPPED ] 2 tests, listed below:")) << r.out;
+}
+
+// Death tests of both styles run in the children as usual.
+TEST(KeepGoing, DeathTestsOfBothStylesWork) {
+  for (const char* style : {"fast", "threadsafe"}) {
+    SCOPED_TRACE(style);
+    const ChildResult r =
+        RunKeepGoing({"--gtest_filter=Death.*:Kill.*:Last.*",
+                      std::string("--gtest_death_test_style=") + style});
+    ExpectRunFailed(r);
+    EXPECT_THAT(r.out, HasSubstr("[       OK ] Death.BothStyles")) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("[  PASSED  ] 3 tests.")) << r.out;
+  }
+}
+
+// Listing runs nothing and lists as GoogleTest does.
+TEST(KeepGoing, ListingIsGoogleTests) {
+  const std::vector<std::string> args = {"--gtest_list_tests",
+                                         "--gtest_filter=First.*:Kill.*"};
+  const ChildResult without = RunKeepGoing(args, {}, /*keep_going=*/false);
+  const ChildResult with = RunKeepGoing(args);
+  EXPECT_EQ(with.exit_code, 0) << with.err;
+  EXPECT_EQ(with.out, without.out);
+  EXPECT_THAT(with.out, HasSubstr("Kill.\n  Itself\n")) << with.out;
+}
+
+}  // namespace
+}  // namespace gtest_watchdog_test
