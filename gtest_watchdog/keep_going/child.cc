@@ -20,54 +20,21 @@
 #include "gtest/gtest.h"
 #include "gtest_watchdog/base/clock.h"
 #include "gtest_watchdog/base/raw_writer.h"
+#include "gtest_watchdog/keep_going/forwarding_listener.h"
 #include "gtest_watchdog/keep_going/result_record.h"
 
 namespace gtest_watchdog_internal {
 namespace {
 
-// Forwards GoogleTest's console lines but the run's header and summary:
-// those are the supervisor's, for the whole run.
-class PerTestPrinter : public testing::TestEventListener {
+// GoogleTest's console lines but the run's header and summary: those are
+// the supervisor's, for the whole run.
+class PerTestPrinter : public ForwardingListener {
  public:
-  explicit PerTestPrinter(testing::TestEventListener* printer)
-      : printer_(printer) {}
+  using ForwardingListener::ForwardingListener;
   void OnTestProgramStart(const testing::UnitTest&) override {}
   void OnTestIterationStart(const testing::UnitTest&, int) override {}
-  void OnEnvironmentsSetUpStart(const testing::UnitTest& u) override {
-    printer_->OnEnvironmentsSetUpStart(u);
-  }
-  void OnEnvironmentsSetUpEnd(const testing::UnitTest& u) override {
-    printer_->OnEnvironmentsSetUpEnd(u);
-  }
-  void OnTestSuiteStart(const testing::TestSuite& s) override {
-    printer_->OnTestSuiteStart(s);
-  }
-  void OnTestStart(const testing::TestInfo& t) override {
-    printer_->OnTestStart(t);
-  }
-  void OnTestDisabled(const testing::TestInfo& t) override {
-    printer_->OnTestDisabled(t);
-  }
-  void OnTestPartResult(const testing::TestPartResult& r) override {
-    printer_->OnTestPartResult(r);
-  }
-  void OnTestEnd(const testing::TestInfo& t) override {
-    printer_->OnTestEnd(t);
-  }
-  void OnTestSuiteEnd(const testing::TestSuite& s) override {
-    printer_->OnTestSuiteEnd(s);
-  }
-  void OnEnvironmentsTearDownStart(const testing::UnitTest& u) override {
-    printer_->OnEnvironmentsTearDownStart(u);
-  }
-  void OnEnvironmentsTearDownEnd(const testing::UnitTest& u) override {
-    printer_->OnEnvironmentsTearDownEnd(u);
-  }
   void OnTestIterationEnd(const testing::UnitTest&, int) override {}
   void OnTestProgramEnd(const testing::UnitTest&) override {}
-
- private:
-  std::unique_ptr<testing::TestEventListener> printer_;
 };
 
 // Keeps the page up to date (plain stores) and appends every result.

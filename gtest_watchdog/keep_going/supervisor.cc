@@ -30,161 +30,21 @@
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "gtest_watchdog/base/clock.h"
+#include "gtest_watchdog/base/raise.h"
 #include "gtest_watchdog/base/signal_name.h"
 #include "gtest_watchdog/gtest_output/after_stall.h"
 #include "gtest_watchdog/gtest_output/gtest_internals.h"
 #include "gtest_watchdog/keep_going/child.h"
+#include "gtest_watchdog/keep_going/forwarding_listener.h"
 #include "gtest_watchdog/keep_going/result_record.h"
 #include "gtest_watchdog/keep_going/selection.h"
+#include "gtest_watchdog/keep_going/test_child.h"
 #include "gtest_watchdog/watch/keep_going_page.h"
-
-extern char** environ;
 
 namespace gtest_watchdog_internal {
 namespace {
 
 namespace gi = gtest_internals;
-
-// Variables a test child must not see: the supervisor alone shards, writes
-// the output files and tells Bazel about them.
-constexpr const char* kParentOnlyVariables[] = {
-    "GTEST_TOTAL_SHARDS",       "GTEST_SHARD_INDEX",
-    "GTEST_SHARD_STATUS_FILE",  "TEST_SHARD_STATUS_FILE",
-    "TEST_PREMATURE_EXIT_FILE", "GTEST_OUTPUT",
-    "XML_OUTPUT_FILE",          kChildVariable};
-
-int64_t WallMillis() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
-std::string Seconds(int64_t ns) {
-  return absl::StrFormat("%.1f s", static_cast<double>(ns) / 1e9);
-}
-
-// How a child ended.
-struct ChildEnd {
-  bool reaped = false;  // false: it would not die (uninterruptible sleep)
-  int status = 0;       // wait status
-  int64_t max_rss_kib = 0;
-  int64_t ran_ns = 0;
-  std::string outside;  // the supervisor's own view, when it stepped in
-};
-
-// "was killed by SIGKILL after 3.2 s, no report (out of memory?); peak
-// memory 812 MiB", "exited with status 3 after 0.4 s".
-std::string DescribeEnd(const ChildEnd& end) {
-  std::string what;
-  if (!end.reaped) {
-    what = absl::StrCat("did not end after SIGKILL (", Seconds(end.ran_ns),
-                        " after it started): a thread in uninterruptible "
-                        "sleep");
-  } else if (WIFSIGNALED(end.status)) {
-    const int sig = WTERMSIG(end.status);
-    what = absl::StrCat("was killed by ", SignalName(sig), " after ",
-                        Seconds(end.ran_ns));
-    if (sig == SIGKILL && end.outside.empty()) {
-      absl::StrAppend(&what, ", no report (out of memory?)");
-    }
-  } else if (WIFEXITED(end.status)) {
-    what = absl::StrCat("exited with status ", WEXITSTATUS(end.status),
-                        " after ", Seconds(end.ran_ns));
-  }
-  if (end.max_rss_kib > 0) {
-    absl::StrAppend(&what, "; peak memory ", end.max_rss_kib / 1024, " MiB");
-  }
-  return what;
-}
-
-// "2 threads, all stopped (T)", "3 threads: 1 running (R), 2 sleeping
-// (S)": the states in OutsideView's text.
-std::string StateSummary(const std::string& outside) {
-  std::vector<std::pair<char, int>> counts;
-  int total = 0;
-  for (absl::string_view line : absl::StrSplit(outside, '\n')) {
-    const size_t at = line.find(": state ");
-    if (at == absl::string_view::npos || at + 8 >= line.size()) continue;
-    const char state = line[at + 8];
-    ++total;
-    bool found = false;
-    for (auto& [c, n] : counts) {
-      if (c == state) {
-        ++n;
-        found = true;
-      }
-    }
-    if (!found) counts.emplace_back(state, 1);
-  }
-  auto name = [](char c) -> std::string {
-    switch (c) {
-      case 'R':
-        return "running (R)";
-      case 'S':
-        return "sleeping (S)";
-      case 'D':
-        return "in uninterruptible sleep (D)";
-      case 'T':
-        return "stopped (T)";
-      case 't':
-        return "stopped by a tracer (t)";
-      case 'Z':
-        return "zombie (Z)";
-      default:
-        return absl::StrCat("state ", std::string(1, c));
-    }
-  };
-  if (counts.size() == 1) {
-    return absl::StrCat(total, total == 1 ? " thread, " : " threads, all ",
-                        name(counts[0].first));
-  }
-  std::vector<std::string> parts;
-  for (const auto& [c, n] : counts)
-    parts.push_back(absl::StrCat(n, " ", name(c)));
-  return absl::StrCat(total, " threads: ", absl::StrJoin(parts, ", "));
-}
-
-// Each thread's kernel state, read from outside: the supervisor's report on
-// a child that did not report itself.
-std::string OutsideView(pid_t pid) {
-  std::string out;
-  const std::string task = absl::StrCat("/proc/", pid, "/task");
-  DIR* dir = opendir(task.c_str());
-  if (dir == nullptr) return "  (its threads cannot be read)\n";
-  auto read_file = [](const std::string& path) {
-    std::string text;
-    FILE* f = fopen(path.c_str(), "re");
-    if (f == nullptr) return text;
-    char buffer[4096];
-    size_t n;
-    while ((n = fread(buffer, 1, sizeof buffer, f)) > 0) text.append(buffer, n);
-    fclose(f);
-    return text;
-  };
-  std::vector<std::string> lines;
-  while (const dirent* e = readdir(dir)) {
-    if (e->d_name[0] == '.') continue;
-    const std::string base = absl::StrCat(task, "/", e->d_name);
-    const std::string stat = read_file(base + "/stat");
-    const size_t open = stat.find('(');
-    const size_t close = stat.rfind(')');
-    if (open == std::string::npos || close == std::string::npos ||
-        close + 2 >= stat.size()) {
-      continue;
-    }
-    const std::string name = stat.substr(open + 1, close - open - 1);
-    const char state = stat[close + 2];
-    std::string wchan = read_file(base + "/wchan");
-    if (wchan == "0") wchan.clear();
-    lines.push_back(absl::StrCat("  thread ", e->d_name, " \"", name,
-                                 "\": state ", std::string(1, state),
-                                 wchan.empty() ? "" : ", in the kernel at ",
-                                 wchan, "\n"));
-  }
-  closedir(dir);
-  for (const std::string& l : lines) out += l;
-  return out;
-}
 
 struct Incident {
   std::string label;  // "STALLED", "CRASHED", "KILLED", "EXITED"
@@ -192,12 +52,12 @@ struct Incident {
   std::string why;    // the verdict, or what is known
 };
 
-class Supervisor : public testing::TestEventListener {
+class Supervisor : public ForwardingListener {
  public:
   Supervisor(SupervisorSettings settings, testing::TestEventListener* printer,
              std::string filter)
-      : settings_(std::move(settings)),
-        printer_(printer),
+      : ForwardingListener(printer),
+        settings_(std::move(settings)),
         filter_(std::move(filter)) {}
 
   bool Open(std::string* error) {
@@ -235,51 +95,20 @@ class Supervisor : public testing::TestEventListener {
     // GoogleTest has selected (nothing) already; the user's filter is back
     // for the console's "Note: ... filter" line.
     GTEST_FLAG_SET(filter, filter_);
-    printer_->OnTestProgramStart(unit);
+    to().OnTestProgramStart(unit);
   }
 
   void OnTestIterationStart(const testing::UnitTest& unit,
                             int iteration) override {
     Select(unit);
-    printer_->OnTestIterationStart(unit, iteration);
+    to().OnTestIterationStart(unit, iteration);
     RunIteration(unit);
-  }
-
-  void OnEnvironmentsSetUpStart(const testing::UnitTest& u) override {
-    printer_->OnEnvironmentsSetUpStart(u);
-  }
-  void OnEnvironmentsSetUpEnd(const testing::UnitTest& u) override {
-    printer_->OnEnvironmentsSetUpEnd(u);
-  }
-  void OnTestSuiteStart(const testing::TestSuite& s) override {
-    printer_->OnTestSuiteStart(s);
-  }
-  void OnTestStart(const testing::TestInfo& t) override {
-    printer_->OnTestStart(t);
-  }
-  void OnTestDisabled(const testing::TestInfo& t) override {
-    printer_->OnTestDisabled(t);
-  }
-  void OnTestPartResult(const testing::TestPartResult& r) override {
-    printer_->OnTestPartResult(r);
-  }
-  void OnTestEnd(const testing::TestInfo& t) override {
-    printer_->OnTestEnd(t);
-  }
-  void OnTestSuiteEnd(const testing::TestSuite& s) override {
-    printer_->OnTestSuiteEnd(s);
-  }
-  void OnEnvironmentsTearDownStart(const testing::UnitTest& u) override {
-    printer_->OnEnvironmentsTearDownStart(u);
-  }
-  void OnEnvironmentsTearDownEnd(const testing::UnitTest& u) override {
-    printer_->OnEnvironmentsTearDownEnd(u);
   }
 
   void OnTestIterationEnd(const testing::UnitTest& unit,
                           int iteration) override {
     PrintIncidents();
-    printer_->OnTestIterationEnd(unit, iteration);
+    to().OnTestIterationEnd(unit, iteration);
   }
   void OnTestProgramEnd(const testing::UnitTest& unit) override {
     // GoogleTest's generator wrote the file at the iteration's end (before
@@ -287,7 +116,13 @@ class Supervisor : public testing::TestEventListener {
     if (output_json_ && !output_file_.empty()) {
       gi::RepairJsonOutput(output_file_);
     }
-    printer_->OnTestProgramEnd(unit);
+    to().OnTestProgramEnd(unit);
+    // Interrupted: the output is written; now end as the signal asked, so
+    // that a shell or CI runner sees it.
+    if (const int sig = SupervisorInterrupted()) {
+      fflush(stdout);
+      RaiseWithDefaultAction(sig);
+    }
   }
 
  private:
@@ -347,7 +182,7 @@ class Supervisor : public testing::TestEventListener {
     }
     const int seed = unit.random_seed();
     bool stop = false;
-    while (!remaining.empty() && !stop) {
+    while (!remaining.empty() && !stop && SupervisorInterrupted() == 0) {
       const size_t before = remaining.size();
       std::vector<bool> reported(tests_.size(), false);
       ChildEnd end;
@@ -368,7 +203,10 @@ class Supervisor : public testing::TestEventListener {
           static_cast<ChildWhere>(page->where.load(std::memory_order_acquire));
       const bool finished =
           end.reaped && WIFEXITED(end.status) && where == ChildWhere::kFinished;
-      if (finished) break;  // the child ran all it could (fail_fast too)
+      if (finished) {  // the child ran all it could (fail_fast too)
+        if (SupervisorInterrupted() != 0) stopped_ = "interrupted";
+        break;
+      }
       stop = HandleEarlyEnd(unit, end, where, &remaining);
       if (!stop && remaining.size() == before) {
         Say("[ KEEP GOING ] the test child ended early without running a "
@@ -433,77 +271,16 @@ class Supervisor : public testing::TestEventListener {
     memset(page_memory_, 0, sizeof(KeepGoingPage));
     new (page_memory_) KeepGoingPage;
 
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e != nullptr; ++e) {
-      bool parent_only = false;
-      for (const char* v : kParentOnlyVariables) {
-        const size_t n = strlen(v);
-        if (strncmp(*e, v, n) == 0 && (*e)[n] == '=') parent_only = true;
-      }
-      if (!parent_only) env_strings.emplace_back(*e);
-    }
-    env_strings.push_back(absl::StrCat(
-        kChildVariable, "=",
-        ChildSpec(page_fd_, results_fd_, list_fd_, seed, getpid())));
-    std::vector<char*> envp;
-    for (std::string& s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> args = settings_.argv;
-    std::vector<char*> argv;
-    for (std::string& s : args) argv.push_back(s.data());
-    argv.push_back(nullptr);
-
     const int64_t start_ns = MonotonicNowNs();
-    pid_t pid = -1;
-    const int err = posix_spawn(&pid, exe_.c_str(), nullptr, nullptr,
-                                argv.data(), envp.data());
-    if (err != 0) {
-      errno = err;
-      return false;
-    }
-    Wait(pid, start_ns, end);
+    const pid_t pid = SpawnTestChild(
+        exe_, settings_.argv,
+        absl::StrCat(
+            kChildVariable, "=",
+            ChildSpec(page_fd_, results_fd_, list_fd_, seed, getpid())));
+    if (pid < 0) return false;
+    WaitForTestChild(
+        pid, start_ns, [this](int64_t now) { return Overran(now); }, end);
     return true;
-  }
-
-  // Until the child ends; steps in when it overruns without reporting.
-  void Wait(pid_t pid, int64_t start_ns, ChildEnd* end) {
-    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-    bool killed = false;
-    int64_t killed_at = 0;
-    for (;;) {
-      struct rusage usage;
-      int status = 0;
-      const pid_t got = wait4(pid, &status, WNOHANG, &usage);
-      if (got == pid) {
-        end->reaped = true;
-        end->status = status;
-        end->max_rss_kib = usage.ru_maxrss;
-        break;
-      }
-      const int64_t now = MonotonicNowNs();
-      if (killed) {
-        // SIGKILL waits for a thread in uninterruptible sleep: never
-        // block on it; after 5 s the child is left to the kernel.
-        if (now - killed_at > 5000000000) {
-          end->reaped = false;
-          break;
-        }
-      } else if (Overran(now)) {
-        end->outside = OutsideView(pid);
-        kill(pid, SIGKILL);
-        killed = true;
-        killed_at = now;
-      }
-      if (pidfd >= 0) {
-        struct pollfd p = {pidfd, POLLIN, 0};
-        (void)poll(&p, 1, 100);
-      } else {
-        struct timespec ts = {0, 5000000};
-        nanosleep(&ts, nullptr);
-      }
-    }
-    if (pidfd >= 0) close(pidfd);
-    end->ran_ns = MonotonicNowNs() - start_ns;
   }
 
   // The child's phase ran past its limit plus the margin and no report
@@ -569,13 +346,21 @@ class Supervisor : public testing::TestEventListener {
     const KeepGoingPage* page = Page();
     const uint32_t bytes = page->message_bytes.load(std::memory_order_acquire);
     std::string report(page->message, bytes);
-    const bool interrupted =
-        end.reaped && WIFSIGNALED(end.status) && WTERMSIG(end.status) == SIGINT;
+    // Ctrl-C reaches the child and us alike; a SIGTERM sent to us alone
+    // was passed on (test_child.h). Either way the run stops.
+    const int interrupt = SupervisorInterrupted() != 0 ? SupervisorInterrupted()
+                          : end.reaped && WIFSIGNALED(end.status) &&
+                                  WTERMSIG(end.status) == SIGINT
+                              ? SIGINT
+                              : 0;
+    const bool interrupted = interrupt != 0;
     const std::string how = DescribeEnd(end);
     // A report says what happened; without one, how the process ended.
     const int kind = page->message_kind.load(std::memory_order_relaxed);
     std::string label = "CRASHED";
-    if (!end.outside.empty() || kind == 1) {
+    if (interrupted) {
+      label = "STOPPED";
+    } else if (!end.outside.empty() || kind == 1) {
       label = "STALLED";
     } else if (kind == 2) {
       label = "CRASHED";
@@ -591,9 +376,9 @@ class Supervisor : public testing::TestEventListener {
     std::string why;
     if (!end.outside.empty()) {
       const ArmedPhase a = page->board.Read();
-      why = absl::StrCat("no report ", Seconds(phase_ns),
-                         " into a phase limited to ", Seconds(a.limit_ns), " (",
-                         StateSummary(end.outside),
+      why = absl::StrCat("no report ", SecondsText(phase_ns),
+                         " into a phase limited to ", SecondsText(a.limit_ns),
+                         " (", StateSummary(end.outside),
                          "): the supervisor killed it");
       message =
           absl::StrCat("gtest_watchdog: the test process gave ", why,
@@ -636,7 +421,7 @@ class Supervisor : public testing::TestEventListener {
         }
         suite_elapsed_[t.suite_id] += ms;
         remove_if([&](int id) { return id == test_id; });
-        printer_->OnTestEnd(*t.info);
+        to().OnTestEnd(*t.info);
         Record(label, t.name, message, why.empty() ? how : why);
         break;
       }
@@ -711,8 +496,8 @@ class Supervisor : public testing::TestEventListener {
     }
     if (interrupted) {
       stopped_ = "interrupted";
-      Say("[ KEEP GOING ] the test process was interrupted (SIGINT): the "
-          "run stops here");
+      Say(absl::StrCat("[ KEEP GOING ] interrupted by ", SignalName(interrupt),
+                       ": the run stops here"));
     } else if (!stop && !remaining->empty()) {
       Say(absl::StrCat("[ KEEP GOING ] a fresh process runs the ",
                        remaining->size(),
@@ -762,7 +547,6 @@ class Supervisor : public testing::TestEventListener {
   }
 
   SupervisorSettings settings_;
-  std::unique_ptr<testing::TestEventListener> printer_;
   std::string filter_;
   int page_fd_ = -1;
   int results_fd_ = -1;
@@ -789,6 +573,7 @@ bool InstallSupervisor(const SupervisorSettings& settings, std::string* error) {
   if (printer == nullptr) printer = new testing::EmptyTestEventListener;
   auto supervisor =
       std::make_unique<Supervisor>(settings, printer, GTEST_FLAG_GET(filter));
+  PrepareToSuperviseChildren();
   if (!supervisor->Open(error)) {
     listeners.Append(supervisor.release());
     return false;

@@ -385,6 +385,31 @@ TEST(KeepGoing, DeathTestsOfBothStylesWork) {
   }
 }
 
+// A SIGTERM sent to the supervisor alone reaches the test too; the run
+// stops, the output is written, and the supervisor ends by SIGTERM.
+TEST(KeepGoing, SigtermStopsTheRunAndEndsByIt) {
+  const std::string xml = TempPath("keep_going", "sigterm.xml");
+  const ChildResult r = RunChildAndSignal(
+      {KEEP_GOING_PROGRAM, "--gtest_watchdog_keep_going",
+       "--gtest_filter=First.*:Signal.*:Last.*", "--gtest_output=xml:" + xml},
+      {}, "waiting for a signal", SIGTERM, 60);
+  EXPECT_FALSE(r.killed_by_harness) << r.out << r.err;
+  EXPECT_TRUE(r.signaled) << r.out << r.err;
+  EXPECT_EQ(r.signal, SIGTERM) << r.out << r.err;
+  EXPECT_LT(r.seconds, 30) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("[ STOPPED  ] Signal.WaitsAfterSayingSo: was "
+                               "killed by SIGTERM"))
+      << r.out;
+  EXPECT_THAT(r.out, HasSubstr("[ KEEP GOING ] interrupted by SIGTERM: the "
+                               "run stops here"))
+      << r.out;
+  if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
+  ExpectFile(xml, {"First.PassesWithAProperty=passed",
+                   "First.FailsAnExpectation=failed", "First.IsSkipped=skipped",
+                   "Signal.WaitsAfterSayingSo=failed:killed by SIGTERM",
+                   "Last.Passes=notrun", "Last.AlsoPasses=notrun"});
+}
+
 // Listing runs nothing and lists as GoogleTest does.
 TEST(KeepGoing, ListingIsGoogleTests) {
   const std::vector<std::string> args = {"--gtest_list_tests",

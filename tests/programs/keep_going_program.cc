@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 
@@ -48,6 +49,13 @@ TEST(Exit, InTheMiddle) { std::exit(3); }
 TEST(Kill, Itself) { raise(SIGKILL); }
 
 TEST(Stop, Itself) { raise(SIGSTOP); }
+
+// Says so on stderr, so that a test can signal the run right then.
+TEST(Signal, WaitsAfterSayingSo) {
+  fprintf(stderr, "waiting for a signal\n");
+  fflush(stderr);
+  WaitForever();
+}
 
 TEST(Last, Passes) { RecordProperty("last", "yes"); }
 
