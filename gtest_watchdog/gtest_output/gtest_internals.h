@@ -50,23 +50,29 @@ void SetElapsed(const testing::TestSuite& suite, testing::TimeInMillis ms);
 
 // Keep going (docs/keep-going.md): the supervisor runs no test itself but
 // fills its own tables with the results its test children sent, so that
-// GoogleTest's printer and XML/JSON generator show the whole run. Start-up
-// only (the supervisor is a healthy process; these allocate).
+// GoogleTest's printer and XML/JSON generator show the whole run. The
+// supervisor is a healthy process; these allocate.
 
 // A test's selection flags, as GoogleTest's filter and sharding set them.
+// Not on the stall path.
 void SetSelection(const testing::TestInfo& test, bool matches_filter,
                   bool in_another_shard, bool should_run);
+// Not on the stall path.
 void SetShouldRun(const testing::TestSuite& suite, bool should_run);
 // When a test or suite started (milliseconds since the epoch).
+// Not on the stall path.
 void SetStartTimestamp(const testing::TestResult& result,
                        testing::TimeInMillis ms);
+// Not on the stall path.
 void SetStartTimestamp(const testing::TestSuite& suite,
                        testing::TimeInMillis ms);
 // Adds `part` to `result` as GoogleTest's reporter would.
+// Not on the stall path.
 void AddPart(const testing::TestResult& result,
              const testing::TestPartResult& part);
 // Records a property as Test::RecordProperty would, for the XML element
 // `element` ("testcase", "testsuite" or "testsuites").
+// Not on the stall path.
 void AddProperty(const testing::TestResult& result, const std::string& element,
                  const std::string& key, const std::string& value);
 
