@@ -275,6 +275,11 @@ void InitGoogleTest(int* argc, char** argv) {
       settings.max_stalls = *file->max_stalls;
       settings.max_stalls_origin = file->path;
     }
+    if (options->retries) {
+      settings.retries = *options->retries.value;
+    } else if (file != nullptr && file->retries) {
+      settings.retries = *file->retries;
+    }
     if (!wi::InstallSupervisor(settings, &error)) FailStartup(error);
     return;
   }

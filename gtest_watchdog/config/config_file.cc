@@ -40,7 +40,7 @@ namespace {
 
 constexpr char kTopLevelKeys[] =
     "timeout, total_timeout, scale, slow, suite_timeout, "
-    "environment_timeout, signals, keep_going, max_stalls, override";
+    "environment_timeout, signals, keep_going, max_stalls, retries, override";
 constexpr char kOverrideKeys[] = "filter, timeout";
 
 // Numbers of seconds beyond this are clamped before ParseDuration sees them,
@@ -218,13 +218,13 @@ bool ReadKeepGoing(const std::string& path, const toml::node& node, bool* out,
   return true;
 }
 
-bool ReadMaxStalls(const std::string& path, const toml::node& node, int* out,
-                   std::string* error) {
+bool ReadCount(const std::string& path, const char* key, int64_t most,
+               const toml::node& node, int* out, std::string* error) {
   const auto* i = node.as_integer();
-  if (i == nullptr || i->get() < 0 || i->get() > 1000000) {
+  if (i == nullptr || i->get() < 0 || i->get() > most) {
     *error = absl::StrCat(
-        At(path, node.source()),
-        "'max_stalls' must be a whole number from 0 to 1000000, not ",
+        At(path, node.source()), "'", key,
+        "' must be a whole number from 0 to ", most, ", not ",
         i != nullptr ? absl::StrCat(i->get()) : TypeName(node.type()));
     return false;
   }
@@ -339,8 +339,15 @@ bool ReadTopLevel(const std::string& path, const toml::table& root,
       continue;
     } else if (key == "max_stalls") {
       int n = 0;
-      if (!ReadMaxStalls(path, node, &n, error)) return false;
+      if (!ReadCount(path, "max_stalls", 1000000, node, &n, error)) {
+        return false;
+      }
       config->max_stalls = n;
+      continue;
+    } else if (key == "retries") {
+      int n = 0;
+      if (!ReadCount(path, "retries", 100, node, &n, error)) return false;
+      config->retries = n;
       continue;
     } else if (key == "override") {
       if (!ReadOverrides(path, node, &config->overrides, error)) return false;

@@ -69,6 +69,7 @@ struct ConfigFile {
   std::optional<SignalSet> signals;
   std::optional<bool> keep_going;
   std::optional<int> max_stalls;
+  std::optional<int> retries;
   int signals_line = 0;  // line of the `signals` key, 0 if absent
   // Line of the top-level `timeout` key, 0 if absent; lets a report say where
   // a limit came from.

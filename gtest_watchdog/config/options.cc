@@ -169,6 +169,19 @@ const std::vector<FlagSpec>& Flags() {
          o->max_stalls.origin = origin;
          return true;
        }},
+      {"retries", false,
+       [](const std::string& v, const std::string& origin, Options* o,
+          std::string* why) {
+         int n = 0;
+         if (!ParseCount(v, &n, why)) return false;
+         if (n > 100) {
+           *why = "expected a whole number from 0 to 100";
+           return false;
+         }
+         o->retries.value = n;
+         o->retries.origin = origin;
+         return true;
+       }},
   };
   return *flags;
 }
@@ -345,6 +358,7 @@ bool ExtractOptions(int* argc, char** argv, GetEnvFn getenv_fn,
                                : name == "report"     ? "stall.json"
                                : name == "signals"    ? "default,SIGTERM"
                                : name == "max_stalls" ? "10"
+                               : name == "retries"    ? "2"
                                                       : "90s");
       } else {
         given.push_back({spec,

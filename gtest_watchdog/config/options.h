@@ -65,6 +65,8 @@ struct Options {
   Given<bool> keep_going;
   // After this many stalls and crashes a keep-going run stops; 0: never.
   Given<int> max_stalls;
+  // How many times a keep-going run starts a stalled or crashed test again.
+  Given<int> retries;
 };
 
 // Seam over getenv so tests need not touch the real environment.

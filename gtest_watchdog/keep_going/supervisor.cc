@@ -172,6 +172,9 @@ class Supervisor : public ForwardingListener {
 
   void RunIteration(const testing::UnitTest& unit) {
     incidents_.clear();
+    flaky_.clear();
+    attempts_.assign(tests_.size(), 0);
+    history_.assign(tests_.size(), "");
     stopped_.clear();
     suite_elapsed_.assign(suites_.size(), 0);
     suite_start_.assign(suites_.size(), 0);
@@ -207,8 +210,9 @@ class Supervisor : public ForwardingListener {
         if (SupervisorInterrupted() != 0) stopped_ = "interrupted";
         break;
       }
+      retried_ = false;
       stop = HandleEarlyEnd(unit, end, where, &remaining);
-      if (!stop && remaining.size() == before) {
+      if (!stop && remaining.size() == before && !retried_) {
         Say("[ KEEP GOING ] the test child ended early without running a "
             "test; the run stops here");
         stopped_ = "no test child got further";
@@ -313,8 +317,22 @@ class Supervisor : public ForwardingListener {
             tests_[r.id].name != r.name) {
           continue;
         }
-        ApplyRecord(r, *tests_[r.id].info->result(), "testcase");
+        const testing::TestResult& result = *tests_[r.id].info->result();
+        ApplyRecord(r, result, "testcase");
         (*reported)[r.id] = true;
+        if (attempts_[r.id] > 0) {
+          // Ran again after its process ended early: flaky if it passed
+          // now (docs/keep-going.md: it counts as passed, marked so).
+          gi::AddProperty(result, "testcase", "gtest_watchdog_attempts",
+                          absl::StrCat(attempts_[r.id] + 1));
+          if (result.Passed()) {
+            gi::AddProperty(result, "testcase", "gtest_watchdog_flaky",
+                            history_[r.id]);
+            flaky_.push_back(
+                absl::StrCat(tests_[r.id].name, ": passed on attempt ",
+                             attempts_[r.id] + 1, " (", history_[r.id], ")"));
+          }
+        }
       } else if (r.kind == RecordedResult::Kind::kSuite) {
         if (r.id < 0 || r.id >= static_cast<int>(suites_.size()) ||
             suites_[r.id]->name() != r.name) {
@@ -407,6 +425,28 @@ class Supervisor : public ForwardingListener {
       case ChildWhere::kTest: {
         if (test_id < 0 || test_id >= static_cast<int>(tests_.size())) break;
         const Test& t = tests_[test_id];
+        const std::string said = why.empty() ? how : why;
+        Record(label, t.name, message, said);
+        if (!interrupted && attempts_[test_id] < settings_.retries) {
+          // Stays in the list: first in GoogleTest's order of those left,
+          // the next child runs it first.
+          ++attempts_[test_id];
+          absl::StrAppend(&history_[test_id],
+                          history_[test_id].empty() ? "" : "; ", "attempt ",
+                          attempts_[test_id], ": ", label, ": ", said);
+          retried_ = true;
+          Say(absl::StrCat("[ RETRY    ] ", t.name, ": attempt ",
+                           attempts_[test_id] + 1, " of ",
+                           settings_.retries + 1, ", in a fresh process"));
+          break;
+        }
+        if (attempts_[test_id] > 0) {
+          absl::StrAppend(&message, "\n(earlier attempts: ", history_[test_id],
+                          ")");
+          gi::AddProperty(*t.info->result(), "testcase",
+                          "gtest_watchdog_attempts",
+                          absl::StrCat(attempts_[test_id] + 1));
+        }
         // The test's own location stands for where it stalled, which
         // only the message knows (as in a run without keep going).
         gi::AddPart(*t.info->result(),
@@ -422,7 +462,6 @@ class Supervisor : public ForwardingListener {
         suite_elapsed_[t.suite_id] += ms;
         remove_if([&](int id) { return id == test_id; });
         to().OnTestEnd(*t.info);
-        Record(label, t.name, message, why.empty() ? how : why);
         break;
       }
       case ChildWhere::kSuiteSetUp:
@@ -527,12 +566,13 @@ class Supervisor : public ForwardingListener {
   }
 
   void PrintIncidents() {
+    for (const std::string& f : flaky_) Say("[ FLAKY    ] " + f);
     if (incidents_.empty()) return;
     Say(absl::StrCat(
         "[ KEEP GOING ] ", incidents_.size(),
         incidents_.size() == 1 ? " stall or crash" : " stalls and crashes",
         stopped_.empty()
-            ? "; each failed alone and the run went on:"
+            ? ", each in a process of its own; the run went on:"
             : absl::StrCat("; the run stopped early (", stopped_, "):")));
     for (const Incident& i : incidents_) {
       Say(absl::StrFormat("[ %-9s] %s: %s", i.label, i.where, i.why));
@@ -560,7 +600,11 @@ class Supervisor : public ForwardingListener {
   std::vector<int64_t> suite_elapsed_;
   std::vector<int64_t> suite_start_;
   std::vector<Incident> incidents_;
-  std::string stopped_;  // why this iteration stopped early, or ""
+  std::vector<std::string> flaky_;    // "Suite.Name: passed on attempt 2 (...)"
+  std::vector<int> attempts_;         // per test id: runs that ended early
+  std::vector<std::string> history_;  // per test id: how they ended
+  bool retried_ = false;              // the last early end is being run again
+  std::string stopped_;               // why this iteration stopped early, or ""
 };
 
 }  // namespace

@@ -30,6 +30,9 @@ struct SupervisorSettings {
   std::vector<std::string> argv;
   int max_stalls = 10;  // 0: never stop
   std::string max_stalls_origin = "built-in default";
+  // How many times a test whose process ended early (stall, crash, exit,
+  // kill) runs again in a fresh one; a test that then passes is flaky.
+  int retries = 0;
   // How long past a phase's limit a child may go without reporting before
   // the supervisor steps in; longer while its report is being written.
   int64_t margin_ns = 5000000000;

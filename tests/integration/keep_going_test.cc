@@ -99,8 +99,8 @@ TEST(KeepGoing, EveryWayATestEndsItsProcessFailsItAloneAndTheRunGoesOn) {
                             "SIGKILL after [0-9.]+ s, no report \\(out of "
                             "memory\\?\\); peak memory [0-9]+ MiB"))
       << r.out;
-  EXPECT_THAT(r.out, HasSubstr("[ KEEP GOING ] 4 stalls and crashes; each "
-                               "failed alone and the run went on:"))
+  EXPECT_THAT(r.out, HasSubstr("[ KEEP GOING ] 4 stalls and crashes, each in "
+                               "a process of its own; the run went on:"))
       << r.out;
   // GoogleTest's own summary covers the whole run.
   EXPECT_THAT(r.out, HasSubstr("[==========] 9 tests from 6 test suites ran."))
@@ -408,6 +408,46 @@ TEST(KeepGoing, SigtermStopsTheRunAndEndsByIt) {
                    "First.FailsAnExpectation=failed", "First.IsSkipped=skipped",
                    "Signal.WaitsAfterSayingSo=failed:killed by SIGTERM",
                    "Last.Passes=notrun", "Last.AlsoPasses=notrun"});
+}
+
+// --gtest_watchdog_retries: a test whose process ended early runs again in
+// a fresh one; passing then, it is flaky: passed, with a summary line and a
+// property. One that keeps dying fails with every attempt's story.
+TEST(KeepGoing, RetriesRunATestAgainAndMarkItFlaky) {
+  const std::string mark = TempPath("keep_going", "flaky_mark");
+  const std::string xml = TempPath("keep_going", "retries.xml");
+  const ChildResult r =
+      RunKeepGoing({"--gtest_filter=Flaky.*:Kill.*:Last.*",
+                    "--gtest_watchdog_retries=2", "--gtest_output=xml:" + xml},
+                   {"KEEP_GOING_FLAKY_MARK=" + mark});
+  ExpectRunFailed(r);  // Kill.Itself dies every time
+  EXPECT_THAT(r.out, HasSubstr("[ RETRY    ] Flaky.DiesOnce: attempt 2 of 3, "
+                               "in a fresh process"))
+      << r.out;
+  EXPECT_THAT(r.out, HasSubstr("[ FLAKY    ] Flaky.DiesOnce: passed on "
+                               "attempt 2 (attempt 1: KILLED: was killed by "
+                               "SIGKILL"))
+      << r.out;
+  EXPECT_THAT(r.out, HasSubstr("[ RETRY    ] Kill.Itself: attempt 3 of 3"))
+      << r.out;
+  const std::vector<std::string> started = Started(r.out);
+  EXPECT_EQ(std::count(started.begin(), started.end(), "Flaky.DiesOnce"), 2)
+      << r.out;
+  EXPECT_EQ(std::count(started.begin(), started.end(), "Kill.Itself"), 3)
+      << r.out;
+  EXPECT_THAT(r.out, HasSubstr("[  PASSED  ] 3 tests.")) << r.out;
+  const std::string file = ReadFile(xml);
+  EXPECT_THAT(file, HasSubstr("<property name=\"gtest_watchdog_flaky\" "
+                              "value=\"attempt 1: KILLED: was killed by "
+                              "SIGKILL"))
+      << file;
+  EXPECT_THAT(file, HasSubstr("<property name=\"gtest_watchdog_attempts\" "
+                              "value=\"3\"/>"))
+      << file;
+  if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
+  ExpectFile(xml, {"Flaky.DiesOnce=passed",
+                   "Kill.Itself=failed:earlier attempts: attempt 1: KILLED",
+                   "Last.Passes=passed", "Last.AlsoPasses=passed"});
 }
 
 // Listing runs nothing and lists as GoogleTest does.

@@ -57,6 +57,21 @@ TEST(Signal, WaitsAfterSayingSo) {
   WaitForever();
 }
 
+// Dies the first time it runs (KEEP_GOING_FLAKY_MARK names a file that
+// says it ran), then passes: a flaky test for --gtest_watchdog_retries.
+TEST(Flaky, DiesOnce) {
+  const char* mark = std::getenv("KEEP_GOING_FLAKY_MARK");
+  if (mark == nullptr) return;
+  if (FILE* seen = std::fopen(mark, "r")) {
+    std::fclose(seen);
+    return;
+  }
+  FILE* f = std::fopen(mark, "w");
+  ASSERT_NE(f, nullptr);
+  std::fclose(f);
+  raise(SIGKILL);
+}
+
 TEST(Last, Passes) { RecordProperty("last", "yes"); }
 
 TEST(Last, AlsoPasses) {}
