@@ -256,6 +256,12 @@ void InitGoogleTest(int* argc, char** argv) {
   if (!plan->notice().empty()) Notice(plan->notice());
 
   if (wi::IsTestChild()) {
+    // The supervisor gathers the children's reports into the user's file.
+    if (const char* report = std::getenv(wi::kChildReportVariable)) {
+      options->report.value = report;
+      options->report.origin = wi::kChildReportVariable;
+      unsetenv(wi::kChildReportVariable);
+    }
     wi::KeepGoingPage* page = wi::SetUpTestChild(&error);
     if (page == nullptr) FailStartup(error);
     Install(plan, *options, signals, &page->board);
@@ -275,6 +281,7 @@ void InitGoogleTest(int* argc, char** argv) {
       settings.max_stalls = *file->max_stalls;
       settings.max_stalls_origin = file->path;
     }
+    if (options->report) settings.report_path = *options->report.value;
     if (options->retries) {
       settings.retries = *options->retries.value;
     } else if (file != nullptr && file->retries) {

@@ -18,6 +18,14 @@
 
 namespace gtest_watchdog_internal {
 
+// The JSON report's schema_version (docs/report-json.md), for both its
+// writers: the report helper's single report and a keep-going supervisor's
+// file of every stall and crash of the run.
+constexpr int kJsonReportSchemaVersion = 4;
+// Must equal project(VERSION) in the top-level CMakeLists.txt; the unit test
+// JsonReport.GeneratorVersionMatchesProject checks it, so it cannot drift.
+constexpr char kJsonReportGeneratorVersion[] = "0.1.0";
+
 // Opens the absolute directory `dir` for the report one component at a
 // time from "/" (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), so what is
 // checked is what the returned descriptor points to. Refused: a directory

@@ -21,6 +21,9 @@ namespace gtest_watchdog_internal {
 
 // The variable that makes a process a test child.
 constexpr char kChildVariable[] = "GTEST_WATCHDOG_INTERNAL_CHILD";
+// Where a test child writes its JSON report, instead of the user's path
+// (the supervisor's file gathers them all).
+constexpr char kChildReportVariable[] = "GTEST_WATCHDOG_INTERNAL_CHILD_REPORT";
 
 // "PAGE_FD:RESULTS_FD:LIST_FD:SEED:PARENT_PID".
 std::string ChildSpec(int page_fd, int results_fd, int list_fd, int seed,

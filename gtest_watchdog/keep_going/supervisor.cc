@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -31,12 +32,14 @@
 #include "gtest/gtest.h"
 #include "gtest_watchdog/base/clock.h"
 #include "gtest_watchdog/base/raise.h"
+#include "gtest_watchdog/base/report_file.h"
 #include "gtest_watchdog/base/signal_name.h"
 #include "gtest_watchdog/gtest_output/after_stall.h"
 #include "gtest_watchdog/gtest_output/gtest_internals.h"
 #include "gtest_watchdog/keep_going/child.h"
 #include "gtest_watchdog/keep_going/forwarding_listener.h"
 #include "gtest_watchdog/keep_going/result_record.h"
+#include "gtest_watchdog/keep_going/run_report.h"
 #include "gtest_watchdog/keep_going/selection.h"
 #include "gtest_watchdog/keep_going/test_child.h"
 #include "gtest_watchdog/watch/keep_going_page.h"
@@ -88,6 +91,22 @@ class Supervisor : public ForwardingListener {
     exe_ = n > 0 ? std::string(path, static_cast<size_t>(n)) : "/proc/self/exe";
     if (access(exe_.c_str(), X_OK) != 0) exe_ = "/proc/self/exe";
     output_file_ = GtestOutputFile(&output_json_);
+    if (!settings_.report_path.empty()) {
+      // Each child writes its report here; the run's file gathers them.
+      const char* tmp = std::getenv("TMPDIR");
+      std::string dir =
+          absl::StrCat(tmp != nullptr && *tmp == '/' ? tmp : "/tmp",
+                       "/gtest_watchdog-XXXXXX");
+      if (mkdtemp(dir.data()) == nullptr) {
+        *error = absl::StrCat(
+            "keep going: cannot make a directory for the test children's "
+            "reports (",
+            dir, "): ", strerror(errno));
+        return false;
+      }
+      child_report_dir_ = dir;
+      child_report_path_ = dir + "/report.json";
+    }
     return true;
   }
 
@@ -100,6 +119,7 @@ class Supervisor : public ForwardingListener {
 
   void OnTestIterationStart(const testing::UnitTest& unit,
                             int iteration) override {
+    iteration_ = iteration;
     Select(unit);
     to().OnTestIterationStart(unit, iteration);
     RunIteration(unit);
@@ -115,6 +135,10 @@ class Supervisor : public ForwardingListener {
     // this, as End events go to listeners last-added first).
     if (output_json_ && !output_file_.empty()) {
       gi::RepairJsonOutput(output_file_);
+    }
+    if (!child_report_dir_.empty()) {
+      unlink(child_report_path_.c_str());
+      rmdir(child_report_dir_.c_str());
     }
     to().OnTestProgramEnd(unit);
     // Interrupted: the output is written; now end as the signal asked, so
@@ -196,6 +220,7 @@ class Supervisor : public ForwardingListener {
         break;
       }
       ApplyResults(unit, &reported);
+      child_report_ = TakeChildReport();
       std::vector<int> left;
       for (int id : remaining) {
         if (!reported[id]) left.push_back(id);
@@ -256,6 +281,23 @@ class Supervisor : public ForwardingListener {
     }
   }
 
+  // The report the last child wrote (its own --gtest_watchdog_report, in
+  // our private directory), or "".
+  std::string TakeChildReport() {
+    if (child_report_path_.empty()) return "";
+    std::string text;
+    if (FILE* f = fopen(child_report_path_.c_str(), "re")) {
+      char buffer[65536];
+      size_t n;
+      while ((n = fread(buffer, 1, sizeof buffer, f)) > 0) {
+        text.append(buffer, n);
+      }
+      fclose(f);
+    }
+    unlink(child_report_path_.c_str());
+    return text;
+  }
+
   KeepGoingPage* Page() { return static_cast<KeepGoingPage*>(page_memory_); }
 
   bool RunChild(const std::vector<int>& ids, int seed, ChildEnd* end) {
@@ -276,11 +318,15 @@ class Supervisor : public ForwardingListener {
     new (page_memory_) KeepGoingPage;
 
     const int64_t start_ns = MonotonicNowNs();
-    const pid_t pid = SpawnTestChild(
-        exe_, settings_.argv,
-        absl::StrCat(
-            kChildVariable, "=",
-            ChildSpec(page_fd_, results_fd_, list_fd_, seed, getpid())));
+    std::vector<std::string> variables = {absl::StrCat(
+        kChildVariable, "=",
+        ChildSpec(page_fd_, results_fd_, list_fd_, seed, getpid()))};
+    if (!child_report_path_.empty()) {
+      unlink(child_report_path_.c_str());
+      variables.push_back(
+          absl::StrCat(kChildReportVariable, "=", child_report_path_));
+    }
+    const pid_t pid = SpawnTestChild(exe_, settings_.argv, variables);
     if (pid < 0) return false;
     WaitForTestChild(
         pid, start_ns, [this](int64_t now) { return Overran(now); }, end);
@@ -373,6 +419,8 @@ class Supervisor : public ForwardingListener {
                               : 0;
     const bool interrupted = interrupt != 0;
     const std::string how = DescribeEnd(end);
+    end_how_ = how;
+    end_outside_ = end.outside;
     // A report says what happened; without one, how the process ended.
     const int kind = page->message_kind.load(std::memory_order_relaxed);
     std::string label = "CRASHED";
@@ -426,8 +474,11 @@ class Supervisor : public ForwardingListener {
         if (test_id < 0 || test_id >= static_cast<int>(tests_.size())) break;
         const Test& t = tests_[test_id];
         const std::string said = why.empty() ? how : why;
-        Record(label, t.name, message, said);
-        if (!interrupted && attempts_[test_id] < settings_.retries) {
+        const bool retry =
+            !interrupted && attempts_[test_id] < settings_.retries;
+        Record(label, t.name, message, said,
+               Where("test", t.name, t.suite->name(), retry));
+        if (retry) {
           // Stays in the list: first in GoogleTest's order of those left,
           // the next child runs it first.
           ++attempts_[test_id];
@@ -469,7 +520,7 @@ class Supervisor : public ForwardingListener {
         if (suite_id < 0 || suite_id >= static_cast<int>(suites_.size())) {
           FailProgram(unit, message);
           Record(label, "(between test suites)", message,
-                 why.empty() ? how : why);
+                 why.empty() ? how : why, Where("between-suites", "", ""));
           break;
         }
         const testing::TestSuite* suite = suites_[suite_id];
@@ -507,7 +558,11 @@ class Supervisor : public ForwardingListener {
                                            : left_in_suite
                                                ? " (between its tests)"
                                                : " (TearDownTestSuite)"),
-               message, why.empty() ? how : why);
+               message, why.empty() ? how : why,
+               Where(set_up          ? "suite-setup"
+                     : left_in_suite ? "between-tests"
+                                     : "suite-teardown",
+                     "", suite->name()));
         break;
       }
       case ChildWhere::kStarting:
@@ -517,7 +572,10 @@ class Supervisor : public ForwardingListener {
                where == ChildWhere::kStarting
                    ? "(the program's start, before any test)"
                    : "(the global environment's SetUp)",
-               message, why.empty() ? how : why);
+               message, why.empty() ? how : why,
+               Where(where == ChildWhere::kStarting ? "start"
+                                                    : "environment-setup",
+                     "", ""));
         Say("[ KEEP GOING ] every test process would meet this: the run "
             "stops here");
         stopped_ = "every test process would meet the first";
@@ -530,7 +588,10 @@ class Supervisor : public ForwardingListener {
                where == ChildWhere::kFinished
                    ? "(the program's end, after its tests)"
                    : "(the global environment's TearDown)",
-               message, why.empty() ? how : why);
+               message, why.empty() ? how : why,
+               Where(where == ChildWhere::kFinished ? "end"
+                                                    : "environment-teardown",
+                     "", ""));
         break;
     }
     if (interrupted) {
@@ -551,18 +612,50 @@ class Supervisor : public ForwardingListener {
                                         "", -1, message.c_str()));
   }
 
-  // The verdict line of a report, else what is known.
+  RunIncident Where(const char* where, const std::string& test,
+                    const std::string& suite, bool retried = false) {
+    RunIncident i;
+    i.where = where;
+    i.test = test;
+    i.suite = suite;
+    i.retried = retried;
+    return i;
+  }
+
+  // Notes an early end: on the console (the verdict line of its report,
+  // else what is known) and in the run's JSON report.
   void Record(const std::string& label, const std::string& where,
-              const std::string& message, const std::string& how) {
+              const std::string& message, const std::string& how,
+              RunIncident incident) {
     std::string why = how;
     for (absl::string_view line : absl::StrSplit(message, '\n')) {
       if (absl::ConsumePrefix(&line, "[ VERDICT  ] ")) {
         why = std::string(line);
+        incident.verdict = why;
         break;
       }
     }
     incidents_.push_back({label, where, why});
     Say(absl::StrFormat("[ %-9s] %s: %s", label, where, why));
+    incident.iteration = iteration_;
+    incident.label = absl::AsciiStrToLower(label);
+    incident.how = end_how_;
+    incident.outside = end_outside_;
+    incident.report = child_report_;
+    run_incidents_.push_back(std::move(incident));
+    WriteRunReport();
+  }
+
+  // The whole file again after each early end: a supervisor killed later
+  // still leaves every incident before.
+  void WriteRunReport() {
+    if (settings_.report_path.empty()) return;
+    std::string why;
+    if (!WriteReportFile(settings_.report_path, FormatRunReport(run_incidents_),
+                         &why)) {
+      Say(absl::StrCat("[ KEEP GOING ] cannot write the report ",
+                       settings_.report_path, ": ", why));
+    }
   }
 
   void PrintIncidents() {
@@ -604,7 +697,15 @@ class Supervisor : public ForwardingListener {
   std::vector<int> attempts_;         // per test id: runs that ended early
   std::vector<std::string> history_;  // per test id: how they ended
   bool retried_ = false;              // the last early end is being run again
-  std::string stopped_;               // why this iteration stopped early, or ""
+  std::string stopped_;
+  int iteration_ = 0;
+  std::string child_report_dir_;  // private, for the children's reports
+  std::string child_report_path_;
+  std::string child_report_;                // the last child's report, or ""
+  std::string end_how_;                     // how the last child ended
+  std::string end_outside_;                 // what the supervisor saw of it
+  std::vector<RunIncident> run_incidents_;  // every iteration's // why this
+                                            // iteration stopped early, or ""
 };
 
 }  // namespace

@@ -33,6 +33,9 @@ struct SupervisorSettings {
   // How many times a test whose process ended early (stall, crash, exit,
   // kill) runs again in a fresh one; a test that then passes is flaky.
   int retries = 0;
+  // --gtest_watchdog_report's path (absolute, checked), or "": the run's
+  // JSON report with every stall and crash (keep_going/run_report.h).
+  std::string report_path;
   // How long past a phase's limit a child may go without reporting before
   // the supervisor steps in; longer while its report is being written.
   int64_t margin_ns = 5000000000;

@@ -37,7 +37,8 @@ constexpr const char* kParentOnlyVariables[] = {
     "GTEST_TOTAL_SHARDS",       "GTEST_SHARD_INDEX",
     "GTEST_SHARD_STATUS_FILE",  "TEST_SHARD_STATUS_FILE",
     "TEST_PREMATURE_EXIT_FILE", "GTEST_OUTPUT",
-    "XML_OUTPUT_FILE",          kChildVariable};
+    "XML_OUTPUT_FILE",          kChildVariable,
+    kChildReportVariable};
 
 std::atomic<pid_t> g_running_child{0};
 std::atomic<int> g_interrupted{0};
@@ -215,7 +216,7 @@ int SupervisorInterrupted() {
 
 pid_t SpawnTestChild(const std::string& exe,
                      const std::vector<std::string>& argv,
-                     const std::string& child_variable) {
+                     const std::vector<std::string>& variables) {
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) {
     bool parent_only = false;
@@ -225,7 +226,7 @@ pid_t SpawnTestChild(const std::string& exe,
     }
     if (!parent_only) env_strings.emplace_back(*e);
   }
-  env_strings.push_back(child_variable);
+  env_strings.insert(env_strings.end(), variables.begin(), variables.end());
   std::vector<char*> envp;
   for (std::string& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);

@@ -31,11 +31,11 @@ struct ChildEnd {
 };
 
 // Starts `exe` with `argv`, this process's environment without the
-// supervisor's own variables, plus `child_variable` ("NAME=VALUE"). The
-// pid, or -1 with errno. Not on the stall path.
+// supervisor's own variables, plus `variables` ("NAME=VALUE"). The pid, or
+// -1 with errno. Not on the stall path.
 pid_t SpawnTestChild(const std::string& exe,
                      const std::vector<std::string>& argv,
-                     const std::string& child_variable);
+                     const std::vector<std::string>& variables);
 
 // Waits until `pid` ends. When `overran(now_ns)` says so, reads what can be
 // seen of it from outside (OutsideView), kills it, and gives it 5 s to die.

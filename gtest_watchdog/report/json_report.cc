@@ -21,10 +21,6 @@ namespace {
 // text report (headline first, threads after).
 using Json = nlohmann::ordered_json;
 
-// Must equal project(VERSION) in the top-level CMakeLists.txt; the unit test
-// JsonReport.GeneratorVersionMatchesProject checks it, so it cannot drift.
-constexpr char kGeneratorVersion[] = "0.1.0";
-
 // Addresses as strings: many JSON readers (JavaScript, jq) hold numbers as
 // doubles and would silently round a 64-bit address.
 std::string Hex(uint64_t v) { return absl::StrFormat("0x%x", v); }
@@ -189,7 +185,7 @@ std::string FormatJsonReport(const ReportModel& model) {
   Json doc;
   doc["schema_version"] = kJsonReportSchemaVersion;
   doc["generator"] = {{"name", "gtest_watchdog"},
-                      {"version", kGeneratorVersion}};
+                      {"version", kJsonReportGeneratorVersion}};
   doc["kind"] = snap.kind.empty() ? "timeout" : snap.kind;
   doc["phase"] = snap.phase_id.empty() ? "none" : snap.phase_id;
   doc["test"] = StringOrNull(snap.test_name);

@@ -3,19 +3,19 @@
 // The stall report as one JSON document (--gtest_watchdog_report=PATH), for
 // CI tools and scripts: the same ReportModel the text report renders, so the
 // two never disagree. The format is documented in docs/report-json.md and
-// pinned by docs/report.schema.json; bump kJsonReportSchemaVersion on any
-// change a reader could notice (a field removed, renamed or retyped).
+// pinned by docs/report.schema.json; bump kJsonReportSchemaVersion
+// (base/report_file.h) on any change a reader could notice (a field removed,
+// renamed or retyped).
 //
 // Helper process only: allocates, not signal-safe.
 #pragma once
 
 #include <string>
 
+#include "gtest_watchdog/base/report_file.h"
 #include "gtest_watchdog/diagnose/report_model.h"
 
 namespace gtest_watchdog_internal {
-
-constexpr int kJsonReportSchemaVersion = 3;
 
 // One pretty-printed JSON document (2-space indent, trailing newline).
 // Bytes that are not valid UTF-8 (thread names, paths, commands) are

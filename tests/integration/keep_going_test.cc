@@ -450,6 +450,40 @@ TEST(KeepGoing, RetriesRunATestAgainAndMarkItFlaky) {
                    "Last.Passes=passed", "Last.AlsoPasses=passed"});
 }
 
+// --gtest_watchdog_report holds every stall and crash of the run: each with
+// where, how the process ended, the verdict, and the child's own report
+// where it wrote one; valid against docs/report.schema.json.
+TEST(KeepGoing, JsonReportHoldsEveryStallAndCrash) {
+  const std::string json = TempPath("keep_going", "report.json");
+  const ChildResult r = RunKeepGoing(
+      {"--gtest_filter=Stall.*:Crash.*:Kill.*:SetUpStalls.*:Last.*",
+       "--gtest_watchdog_report=" + json});
+  ExpectRunFailed(r);
+  if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
+  std::vector<std::string> argv = {
+      PYTHON3,       VALIDATE_JSON_REPORT,
+      REPORT_SCHEMA, json,
+      "--expect",    "schema_version=4",
+      "--expect",    "kind=keep-going",
+      "--expect",    "incidents.0.where=test",
+      "--expect",    "incidents.0.test=Stall.WaitsForever",
+      "--expect",    "incidents.0.label=stalled",
+      "--expect",    "incidents.0.report.kind=timeout",
+      "--expect",    "incidents.0.report.test=Stall.WaitsForever",
+      "--expect",    "incidents.1.test=Crash.Segfaults",
+      "--expect",    "incidents.1.report.kind=crash",
+      "--expect",    "incidents.2.test=Kill.Itself",
+      "--expect",    "incidents.2.label=killed",
+      "--expect",    "incidents.2.report=null",
+      "--expect",    "incidents.2.verdict=null",
+      "--expect",    "incidents.3.where=suite-setup",
+      "--expect",    "incidents.3.suite=SetUpStalls",
+      "--expect",    "incidents.3.report.phase=suite-setup"};
+  const ChildResult v = RunChild(argv);
+  if (v.exit_code == 3) GTEST_SKIP() << "no jsonschema module: " << v.err;
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err << ReadFile(json);
+}
+
 // Listing runs nothing and lists as GoogleTest does.
 TEST(KeepGoing, ListingIsGoogleTests) {
   const std::vector<std::string> args = {"--gtest_list_tests",
