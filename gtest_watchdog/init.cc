@@ -151,9 +151,11 @@ void ListTimeouts(const wi::LimitPlan& plan, const SignalChoice& signals,
 }
 
 // `board_storage`: where the board goes (a test child's shared page), or
-// null for a board of its own.
+// null for a board of its own. `run_start_ns`: when the whole run began (a
+// keep-going run's, for a test child), 0 for now.
 void Install(const wi::LimitPlan* plan, const wi::Options& options,
-             const SignalChoice& signals, wi::DeadlineBoard* board_storage) {
+             const SignalChoice& signals, wi::DeadlineBoard* board_storage,
+             int64_t run_start_ns) {
   static bool installed = false;
   if (installed) return;
   installed = true;
@@ -190,7 +192,7 @@ void Install(const wi::LimitPlan* plan, const wi::Options& options,
   board->set_test_thread(static_cast<pid_t>(syscall(SYS_gettid)));
   board->set_slow_ns(plan->slow().ns);
   wi::TotalLimit total;
-  total.start_ns = wi::MonotonicNowNs();
+  total.start_ns = run_start_ns != 0 ? run_start_ns : wi::MonotonicNowNs();
   total.limit_ns = plan->total().ns;
   total.origin = plan->total().origin;
   watchdog = new wi::Watchdog(board, plan->ShortestEvent(),
@@ -262,9 +264,11 @@ void InitGoogleTest(int* argc, char** argv) {
       options->report.origin = wi::kChildReportVariable;
       unsetenv(wi::kChildReportVariable);
     }
-    wi::KeepGoingPage* page = wi::SetUpTestChild(&error);
+    int64_t run_start_ns = 0;
+    wi::KeepGoingPage* page = wi::SetUpTestChild(&run_start_ns, &error);
     if (page == nullptr) FailStartup(error);
-    Install(plan, *options, signals, &page->board);
+    // The whole-run limit counts from the supervisor's start.
+    Install(plan, *options, signals, &page->board, run_start_ns);
     return;
   }
   const bool keep_going =
@@ -282,6 +286,8 @@ void InitGoogleTest(int* argc, char** argv) {
       settings.max_stalls_origin = file->path;
     }
     if (options->report) settings.report_path = *options->report.value;
+    settings.total_ns = plan->total().ns;
+    settings.total_origin = plan->total().origin;
     if (options->retries) {
       settings.retries = *options->retries.value;
     } else if (file != nullptr && file->retries) {
@@ -290,7 +296,7 @@ void InitGoogleTest(int* argc, char** argv) {
     if (!wi::InstallSupervisor(settings, &error)) FailStartup(error);
     return;
   }
-  Install(plan, *options, signals, nullptr);
+  Install(plan, *options, signals, nullptr, 0);
 }
 
 }  // namespace gtest_watchdog

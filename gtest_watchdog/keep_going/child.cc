@@ -129,19 +129,20 @@ bool ReadAll(int fd, std::string* out) {
 }  // namespace
 
 std::string ChildSpec(int page_fd, int results_fd, int list_fd, int seed,
-                      int parent_pid) {
+                      int parent_pid, int64_t run_start_ns) {
   return absl::StrCat(page_fd, ":", results_fd, ":", list_fd, ":", seed, ":",
-                      parent_pid);
+                      parent_pid, ":", run_start_ns);
 }
 
 bool IsTestChild() { return std::getenv(kChildVariable) != nullptr; }
 
-KeepGoingPage* SetUpTestChild(std::string* error) {
+KeepGoingPage* SetUpTestChild(int64_t* run_start_ns, std::string* error) {
   const std::string spec = std::getenv(kChildVariable);
   unsetenv(kChildVariable);
   const std::vector<std::string> parts = absl::StrSplit(spec, ':');
   int page_fd = -1, results_fd = -1, list_fd = -1, seed = 0, parent = 0;
-  if (parts.size() != 5 || !absl::SimpleAtoi(parts[0], &page_fd) ||
+  if (parts.size() != 6 || !absl::SimpleAtoi(parts[0], &page_fd) ||
+      !absl::SimpleAtoi(parts[5], run_start_ns) ||
       !absl::SimpleAtoi(parts[1], &results_fd) ||
       !absl::SimpleAtoi(parts[2], &list_fd) ||
       !absl::SimpleAtoi(parts[3], &seed) ||

@@ -25,9 +25,9 @@ constexpr char kChildVariable[] = "GTEST_WATCHDOG_INTERNAL_CHILD";
 // (the supervisor's file gathers them all).
 constexpr char kChildReportVariable[] = "GTEST_WATCHDOG_INTERNAL_CHILD_REPORT";
 
-// "PAGE_FD:RESULTS_FD:LIST_FD:SEED:PARENT_PID".
+// "PAGE_FD:RESULTS_FD:LIST_FD:SEED:PARENT_PID:RUN_START_NS".
 std::string ChildSpec(int page_fd, int results_fd, int list_fd, int seed,
-                      int parent_pid);
+                      int parent_pid, int64_t run_start_ns);
 
 // Whether this process is a test child (the variable is set). Start-up only.
 bool IsTestChild();
@@ -36,8 +36,9 @@ bool IsTestChild();
 // test's own children are not test children), maps the page, sets the
 // filter, the seed and one iteration, drops GoogleTest's XML/JSON output
 // (the supervisor writes it) and its header and summary lines, and appends
-// the listener. Returns the page (its board is the watchdog's), or null
-// with *error. Start-up only.
-KeepGoingPage* SetUpTestChild(std::string* error);
+// the listener. Returns the page (its board is the watchdog's) and when the
+// supervisor's run began (monotonic clock, the same in every process), or
+// null with *error. Start-up only.
+KeepGoingPage* SetUpTestChild(int64_t* run_start_ns, std::string* error);
 
 }  // namespace gtest_watchdog_internal

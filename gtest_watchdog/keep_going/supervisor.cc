@@ -210,6 +210,18 @@ class Supervisor : public ForwardingListener {
     const int seed = unit.random_seed();
     bool stop = false;
     while (!remaining.empty() && !stop && SupervisorInterrupted() == 0) {
+      if (settings_.total_ns > 0 &&
+          MonotonicNowNs() >= run_start_ns_ + settings_.total_ns) {
+        Say(absl::StrCat(
+            "[ KEEP GOING ] the whole run's limit (",
+            SecondsText(settings_.total_ns), ", from ", settings_.total_origin,
+            ") is spent: the run stops "
+            "here; ",
+            remaining.size(), remaining.size() == 1 ? " test" : " tests",
+            " not run"));
+        stopped_ = "the whole run's limit";
+        break;
+      }
       const size_t before = remaining.size();
       std::vector<bool> reported(tests_.size(), false);
       ChildEnd end;
@@ -318,9 +330,10 @@ class Supervisor : public ForwardingListener {
     new (page_memory_) KeepGoingPage;
 
     const int64_t start_ns = MonotonicNowNs();
-    std::vector<std::string> variables = {absl::StrCat(
-        kChildVariable, "=",
-        ChildSpec(page_fd_, results_fd_, list_fd_, seed, getpid()))};
+    std::vector<std::string> variables = {
+        absl::StrCat(kChildVariable, "=",
+                     ChildSpec(page_fd_, results_fd_, list_fd_, seed, getpid(),
+                               run_start_ns_))};
     if (!child_report_path_.empty()) {
       unlink(child_report_path_.c_str());
       variables.push_back(
@@ -699,6 +712,7 @@ class Supervisor : public ForwardingListener {
   bool retried_ = false;              // the last early end is being run again
   std::string stopped_;
   int iteration_ = 0;
+  int64_t run_start_ns_ = MonotonicNowNs();  // the whole run's start
   std::string child_report_dir_;  // private, for the children's reports
   std::string child_report_path_;
   std::string child_report_;                // the last child's report, or ""

@@ -36,6 +36,11 @@ struct SupervisorSettings {
   // --gtest_watchdog_report's path (absolute, checked), or "": the run's
   // JSON report with every stall and crash (keep_going/run_report.h).
   std::string report_path;
+  // The whole run's limit (total_timeout, Bazel's TEST_TIMEOUT,
+  // outer_timeout: config/limits.h), 0 for none: it bounds the run, not
+  // each child.
+  int64_t total_ns = 0;
+  std::string total_origin;
   // How long past a phase's limit a child may go without reporting before
   // the supervisor steps in; longer while its report is being written.
   int64_t margin_ns = 5000000000;

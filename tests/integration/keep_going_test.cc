@@ -484,6 +484,33 @@ TEST(KeepGoing, JsonReportHoldsEveryStallAndCrash) {
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err << ReadFile(json);
 }
 
+// The whole-run limit bounds the whole keep-going run, not each child: the
+// child that meets it reports a whole-run timeout, and no child starts
+// after it.
+TEST(KeepGoing, WholeRunLimitBoundsTheRun) {
+  const std::string xml = TempPath("keep_going", "total.xml");
+  const ChildResult r = RunChild(
+      {KEEP_GOING_PROGRAM, "--gtest_watchdog_keep_going",
+       "--gtest_watchdog_timeout=60s", "--gtest_watchdog_total_timeout=2s",
+       "--gtest_filter=First.*:Stall.*:Last.*", "--gtest_output=xml:" + xml},
+      {}, 120);
+  ExpectRunFailed(r);
+  EXPECT_GE(r.seconds, 1.9) << r.out;
+  EXPECT_LT(r.seconds, 2 * kSlack) << r.out;
+  EXPECT_THAT(r.err, HasSubstr("[ TIMEOUT  ] the whole test run still running "
+                               "after "))
+      << r.err;
+  EXPECT_THAT(r.out, HasSubstr("[ KEEP GOING ] the whole run's limit (2.0 s, "
+                               "from --gtest_watchdog_total_timeout) is spent: "
+                               "the run stops here; 2 tests not run"))
+      << r.out;
+  if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
+  ExpectFile(xml, {"First.PassesWithAProperty=passed",
+                   "First.FailsAnExpectation=failed", "First.IsSkipped=skipped",
+                   "Stall.WaitsForever=failed:whole test run",
+                   "Last.Passes=notrun", "Last.AlsoPasses=notrun"});
+}
+
 // Listing runs nothing and lists as GoogleTest does.
 TEST(KeepGoing, ListingIsGoogleTests) {
   const std::vector<std::string> args = {"--gtest_list_tests",
