@@ -205,13 +205,24 @@ bool ReadScale(const std::string& path, const toml::node& node, double* out,
   return true;
 }
 
+// A scalar as the user wrote it, for messages: a number itself, a string
+// quoted; anything else by its type.
+std::string Shown(const toml::node& node) {
+  if (const auto* i = node.as_integer()) return absl::StrCat(i->get());
+  if (const auto* f = node.as_floating_point()) return absl::StrCat(f->get());
+  if (const auto* s = node.as_string()) {
+    return absl::StrCat("the string \"", ToAbsl(s->get()), "\"");
+  }
+  return TypeName(node.type());
+}
+
 bool ReadKeepGoing(const std::string& path, const toml::node& node, bool* out,
                    std::string* error) {
   const auto* b = node.as_boolean();
   if (b == nullptr) {
-    *error = absl::StrCat(At(path, node.source()),
-                          "'keep_going' must be true or false, not ",
-                          TypeName(node.type()));
+    *error =
+        absl::StrCat(At(path, node.source()),
+                     "'keep_going' must be true or false, not ", Shown(node));
     return false;
   }
   *out = b->get();
@@ -225,7 +236,7 @@ bool ReadMaxStalls(const std::string& path, const toml::node& node, int* out,
     *error = absl::StrCat(
         At(path, node.source()),
         "'max_stalls' must be a whole number from 0 to 1000000, not ",
-        i != nullptr ? absl::StrCat(i->get()) : TypeName(node.type()));
+        Shown(node));
     return false;
   }
   *out = static_cast<int>(i->get());
