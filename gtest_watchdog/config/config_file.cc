@@ -205,13 +205,24 @@ bool ReadScale(const std::string& path, const toml::node& node, double* out,
   return true;
 }
 
+// A scalar as the user wrote it, for messages: a number itself, a string
+// quoted; anything else by its type.
+std::string Shown(const toml::node& node) {
+  if (const auto* i = node.as_integer()) return absl::StrCat(i->get());
+  if (const auto* f = node.as_floating_point()) return absl::StrCat(f->get());
+  if (const auto* s = node.as_string()) {
+    return absl::StrCat("the string \"", ToAbsl(s->get()), "\"");
+  }
+  return TypeName(node.type());
+}
+
 bool ReadKeepGoing(const std::string& path, const toml::node& node, bool* out,
                    std::string* error) {
   const auto* b = node.as_boolean();
   if (b == nullptr) {
-    *error = absl::StrCat(At(path, node.source()),
-                          "'keep_going' must be true or false, not ",
-                          TypeName(node.type()));
+    *error =
+        absl::StrCat(At(path, node.source()),
+                     "'keep_going' must be true or false, not ", Shown(node));
     return false;
   }
   *out = b->get();
@@ -222,10 +233,9 @@ bool ReadCount(const std::string& path, const char* key, int64_t most,
                const toml::node& node, int* out, std::string* error) {
   const auto* i = node.as_integer();
   if (i == nullptr || i->get() < 0 || i->get() > most) {
-    *error = absl::StrCat(
-        At(path, node.source()), "'", key,
-        "' must be a whole number from 0 to ", most, ", not ",
-        i != nullptr ? absl::StrCat(i->get()) : TypeName(node.type()));
+    *error = absl::StrCat(At(path, node.source()), "'", key,
+                          "' must be a whole number from 0 to ", most, ", not ",
+                          Shown(node));
     return false;
   }
   *out = static_cast<int>(i->get());

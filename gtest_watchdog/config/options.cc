@@ -374,10 +374,10 @@ bool ExtractOptions(int* argc, char** argv, GetEnvFn getenv_fn,
       const std::string nearest = NearestFlag(name);
       problem = absl::StrCat(
           "unknown flag '", arg, "'",
-          nearest.empty()
-              ? ""
-              : absl::StrCat("; did you mean --gtest_watchdog_", nearest, "?"),
-          " The flags are ", absl::StrJoin(names, ", "));
+          nearest.empty() ? "; the flags are "
+                          : absl::StrCat("; did you mean --gtest_watchdog_",
+                                         nearest, "? The flags are "),
+          absl::StrJoin(names, ", "));
     }
     if (!problem.empty() && first_error.empty()) first_error = problem;
   }

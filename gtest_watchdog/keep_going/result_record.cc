@@ -1,5 +1,7 @@
 #include "gtest_watchdog/keep_going/result_record.h"
 
+#include <limits>
+
 #include "absl/strings/str_split.h"
 #include "gtest_watchdog/gtest_output/gtest_internals.h"
 #include "nlohmann/json.hpp"
@@ -17,6 +19,12 @@ const char* KindId(RecordedResult::Kind kind) {
       return "program";
   }
   return "?";
+}
+
+// An id or line beyond int would wrap when cast: to a valid test's id, say.
+bool FitsInt(int64_t n) {
+  return n >= std::numeric_limits<int>::min() &&
+         n <= std::numeric_limits<int>::max();
 }
 
 }  // namespace
@@ -94,7 +102,7 @@ bool DecodeRecord(absl::string_view line, RecordedResult* out,
   int64_t id = 0;
   if (!get_string(j, "kind", &kind) || !get_int(j, "id", &id) ||
       !get_string(j, "name", &r.name) || !get_int(j, "start_ms", &r.start_ms) ||
-      !get_int(j, "elapsed_ms", &r.elapsed_ms)) {
+      !get_int(j, "elapsed_ms", &r.elapsed_ms) || !FitsInt(id)) {
     *why = "a field is missing or of the wrong type";
     return false;
   }
@@ -121,7 +129,8 @@ bool DecodeRecord(absl::string_view line, RecordedResult* out,
     int64_t type = 0, line_no = 0;
     if (!p.is_object() || !get_int(p, "type", &type) ||
         !get_string(p, "file", &part.file) || !get_int(p, "line", &line_no) ||
-        !get_string(p, "message", &part.message) || type < 0 || type > 3) {
+        !get_string(p, "message", &part.message) || type < 0 || type > 3 ||
+        !FitsInt(line_no)) {
       *why = "a malformed part";
       return false;
     }

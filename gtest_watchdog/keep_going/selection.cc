@@ -43,7 +43,9 @@ bool GtestFilterMatches(absl::string_view filter, absl::string_view full_name) {
   const absl::string_view negative = dash == absl::string_view::npos
                                          ? absl::string_view()
                                          : filter.substr(dash + 1);
-  if (positive.empty()) positive = "*";
+  // "-Foo.*" means "*-Foo.*"; but a filter without '-' that is empty
+  // matches no test, as in GoogleTest (`--gtest_filter=` runs nothing).
+  if (positive.empty() && dash != absl::string_view::npos) positive = "*";
   return AnyMatches(positive, full_name) &&
          (negative.empty() || !AnyMatches(negative, full_name));
 }

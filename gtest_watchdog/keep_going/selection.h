@@ -20,8 +20,9 @@
 namespace gtest_watchdog_internal {
 
 // GoogleTest's `--gtest_filter` match of "Suite.Name": positive patterns
-// before the first '-', negative after, ':'-separated, '*' and '?' globs,
-// an empty positive part meaning "*".
+// before the first '-', negative after, ':'-separated, '*' and '?' globs.
+// An empty positive part before a '-' means "*"; an empty filter, and an
+// empty alternative, match no test.
 bool GtestFilterMatches(absl::string_view filter, absl::string_view full_name);
 
 // GoogleTest's test of a disabled test: its suite or its name starts with
@@ -31,7 +32,9 @@ bool GtestDisabled(absl::string_view suite, absl::string_view name);
 struct SelectionInput {
   std::string filter = "*";
   bool also_run_disabled = false;
-  int total_shards = -1;  // -1: not sharded
+  // -1 or 1: not sharded. An index out of range (GoogleTest's RunAllTests
+  // exits on it before any iteration) puts every test in another shard.
+  int total_shards = -1;
   int shard_index = -1;
 };
 

@@ -3,8 +3,8 @@
 #include "gtest_watchdog/config/config_file.h"
 
 #include <signal.h>
-#include <sys/stat.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -119,6 +119,22 @@ TEST(ConfigFileTest, EmptyFileSetsNothing) {
   EXPECT_FALSE(c.scale.has_value());
   EXPECT_EQ(c.timeout_line, 0);
   EXPECT_THAT(c.overrides, IsEmpty());
+}
+
+TEST(ConfigFileTest, KeepGoingAndMaxStalls) {
+  const ConfigFile unset = MustParse("timeout = 1\n");
+  EXPECT_FALSE(unset.keep_going.has_value());
+  EXPECT_FALSE(unset.max_stalls.has_value());
+  const ConfigFile on = MustParse("keep_going = true\nmax_stalls = 3\n");
+  EXPECT_EQ(on.keep_going, true);
+  EXPECT_EQ(on.max_stalls, 3);
+  const ConfigFile off = MustParse("keep_going = false\nmax_stalls = 0\n");
+  EXPECT_EQ(off.keep_going, false);
+  EXPECT_EQ(off.max_stalls, 0);
+  EXPECT_EQ(MustParse("max_stalls = 1000000\n").max_stalls, 1000000);
+  // TOML's other spellings of an integer.
+  EXPECT_EQ(MustParse("max_stalls = 0x10\n").max_stalls, 16);
+  EXPECT_EQ(MustParse("max_stalls = 1_000\n").max_stalls, 1000);
 }
 
 TEST(ConfigFileTest, NumbersAreSeconds) {
@@ -310,7 +326,53 @@ INSTANTIATE_TEST_SUITE_P(
                 "expected a duration"},
         BadCase{"[[override]]\nfilter = \"A.*\"\ntimeout = false\n",
                 "cfg.toml:3: 'timeout' must be a duration string",
-                "not a boolean"}));
+                "not a boolean"},
+        // Keep going: a boolean only, and a count.
+        BadCase{"timeout = 1\nkeep_going = \"yes\"\n",
+                "cfg.toml:2: 'keep_going' must be true or false, not the "
+                "string \"yes\"",
+                ""},
+        BadCase{"keep_going = \"true\"\n",
+                "cfg.toml:1: 'keep_going' must be true or false",
+                "not the string \"true\""},
+        BadCase{"keep_going = 1\n",
+                "cfg.toml:1: 'keep_going' must be true or false, not 1", ""},
+        BadCase{"keep_going = 0.5\n",
+                "cfg.toml:1: 'keep_going' must be true or false, not 0.5", ""},
+        BadCase{"keep_going = [true]\n",
+                "cfg.toml:1: 'keep_going' must be true or false, not an array",
+                ""},
+        BadCase{"keep_going = true\nkeep_going = false\n",
+                "cfg.toml:2:", "keep_going"},
+        BadCase{"\nmax_stalls = -1\n",
+                "cfg.toml:2: 'max_stalls' must be a whole number from 0 to "
+                "1000000, not -1",
+                ""},
+        BadCase{"max_stalls = 1000001\n",
+                "cfg.toml:1: 'max_stalls' must be a whole number",
+                "not 1000001"},
+        BadCase{"max_stalls = 9223372036854775807\n",
+                "cfg.toml:1: 'max_stalls' must be a whole number",
+                "not 9223372036854775807"},
+        BadCase{"max_stalls = 2.5\n",
+                "cfg.toml:1: 'max_stalls' must be a whole number", "not 2.5"},
+        BadCase{"max_stalls = 3.0\n",
+                "cfg.toml:1: 'max_stalls' must be a whole number", "not 3"},
+        BadCase{"max_stalls = \"10\"\n",
+                "cfg.toml:1: 'max_stalls' must be a whole number",
+                "not the string \"10\""},
+        BadCase{"max_stalls = true\n",
+                "cfg.toml:1: 'max_stalls' must be a whole number",
+                "not a boolean"},
+        BadCase{"max_stalls = { n = 1 }\n",
+                "cfg.toml:1: 'max_stalls' must be a whole number",
+                "not a table"},
+        BadCase{"keep_going = true\nmax_stals = 3\n",
+                "cfg.toml:2: unknown key 'max_stals'",
+                "keep_going, max_stalls"},
+        BadCase{"[[override]]\nfilter = \"A.*\"\ntimeout = 1\n"
+                "keep_going = true\n",
+                "cfg.toml:4: unknown key 'keep_going' in [[override]]", ""}));
 
 // Found by tests/fuzz/fuzz_config_file: toml++ up to 3.4.0 reaches
 // __builtin_unreachable(), undefined behaviour, when it asks whether some
@@ -362,13 +424,17 @@ TEST(ConfigFileTest, NonAsciiInStringsAndCommentsIsFine) {
       "\xef\xbb\xbf# Gr\xc3\xbc\xc3\x9f\xc3\xa9 \xe2\x80\x94 comments may say "
       "anything\n"
       "timeout = \"90s\"  # \xc3\xa9\n"
-      "[[override]]\nfilter = \"Gr\xc3\xbc\xc3\x9f" "e.*\"\ntimeout = 1\n"
+      "[[override]]\nfilter = \"Gr\xc3\xbc\xc3\x9f"
+      "e.*\"\ntimeout = 1\n"
       "[[override]]\nfilter = '''\xc3\xa9.*'''\ntimeout = 2\n"
-      "[[override]]\nfilter = \"\"\"\\\n  A.\\u00e9\xc3\xa9\"\"\"\ntimeout = 3\n"
+      "[[override]]\nfilter = \"\"\"\\\n  A.\\u00e9\xc3\xa9\"\"\"\ntimeout = "
+      "3\n"
       "[[override]]\nfilter = \"\\\"\xc3\xa9\\\"\"\ntimeout = 4\n");
   ASSERT_EQ(c.overrides.size(), 4u);
   EXPECT_EQ(c.timeout, absl::Seconds(90));
-  EXPECT_EQ(c.overrides[0].filter.text(), "Gr\xc3\xbc\xc3\x9f" "e.*");
+  EXPECT_EQ(c.overrides[0].filter.text(),
+            "Gr\xc3\xbc\xc3\x9f"
+            "e.*");
   EXPECT_EQ(c.overrides[1].filter.text(), "\xc3\xa9.*");
   EXPECT_EQ(c.overrides[2].filter.text(), "A.\xc3\xa9\xc3\xa9");
   EXPECT_EQ(c.overrides[3].filter.text(), "\"\xc3\xa9\"");

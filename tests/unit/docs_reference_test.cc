@@ -165,6 +165,8 @@ TEST(DocsReferenceTest, TheListedConfigKeysAreTheOnesAccepted) {
       {"suite_timeout", "suite_timeout = \"1s\""},
       {"environment_timeout", "environment_timeout = \"1s\""},
       {"signals", "signals = [\"default\"]"},
+      {"keep_going", "keep_going = true"},
+      {"max_stalls", "max_stalls = 3"},
       {"override", "[[override]]\nfilter = \"A.*\"\ntimeout = \"1s\""}};
   std::vector<std::string> sample_keys;
   for (const auto& [key, text] : samples) sample_keys.push_back(key);

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -497,6 +498,229 @@ TEST_F(ExtractOptionsTest, FirstProblemIsReported) {
   EXPECT_FALSE(Extract(args));
   EXPECT_THAT(error_, HasSubstr("first"));
   EXPECT_THAT(error_, Not(HasSubstr("second")));
+}
+
+TEST_F(ExtractOptionsTest, KeepGoingTakesABool) {
+  const std::pair<const char*, bool> cases[] = {
+      {"--gtest_watchdog_keep_going", true},
+      {"-gtest_watchdog_keep_going", true},
+      {"--gtest_watchdog_keep_going=1", true},
+      {"--gtest_watchdog_keep_going=true", true},
+      {"--gtest_watchdog_keep_going=YES", true},
+      // As GoogleTest's own bool flags: "=" with nothing is on.
+      {"--gtest_watchdog_keep_going=", true},
+      {"--gtest_watchdog_keep_going=0", false},
+      {"--gtest_watchdog_keep_going=False", false},
+      {"--gtest_watchdog_keep_going=no", false}};
+  for (const auto& [flag, want] : cases) {
+    SCOPED_TRACE(flag);
+    options_ = Options();
+    Args args({"prog", flag, "--gtest_filter=A.*"});
+    ASSERT_TRUE(Extract(args)) << error_;
+    ASSERT_TRUE(options_.keep_going);
+    EXPECT_EQ(*options_.keep_going.value, want);
+    EXPECT_EQ(options_.keep_going.origin, "--gtest_watchdog_keep_going");
+    EXPECT_THAT(args.Remaining(), ElementsAre("prog", "--gtest_filter=A.*"));
+  }
+}
+
+TEST_F(ExtractOptionsTest, KeepGoingUnsetByDefault) {
+  Args args({"prog"});
+  ASSERT_TRUE(Extract(args)) << error_;
+  EXPECT_FALSE(options_.keep_going);
+  EXPECT_FALSE(options_.max_stalls);
+}
+
+TEST_F(ExtractOptionsTest, KeepGoingFromTheEnvironmentAndFlagOverIt) {
+  FakeEnv()["GTEST_WATCHDOG_KEEP_GOING"] = "yes";
+  Args from_env({"prog"});
+  ASSERT_TRUE(Extract(from_env)) << error_;
+  EXPECT_EQ(options_.keep_going.value, true);
+  EXPECT_EQ(options_.keep_going.origin, "GTEST_WATCHDOG_KEEP_GOING");
+
+  options_ = Options();
+  Args flag({"prog", "--gtest_watchdog_keep_going=0"});
+  ASSERT_TRUE(Extract(flag)) << error_;
+  EXPECT_EQ(options_.keep_going.value, false);
+  EXPECT_EQ(options_.keep_going.origin, "--gtest_watchdog_keep_going");
+
+  FakeEnv()["GTEST_WATCHDOG_KEEP_GOING"] = "0";
+  options_ = Options();
+  Args off({"prog"});
+  ASSERT_TRUE(Extract(off)) << error_;
+  EXPECT_EQ(options_.keep_going.value, false);
+}
+
+TEST_F(ExtractOptionsTest, KeepGoingBadValuesNameTheFlagOrVariable) {
+  Args args({"prog", "--gtest_watchdog_keep_going=maybe"});
+  EXPECT_FALSE(Extract(args));
+  EXPECT_EQ(error_,
+            "--gtest_watchdog_keep_going: invalid value 'maybe': expected "
+            "nothing, 1/0, true/false or yes/no");
+  EXPECT_FALSE(options_.keep_going);
+
+  FakeEnv()["GTEST_WATCHDOG_KEEP_GOING"] = "2";
+  Args from_env({"prog"});
+  EXPECT_FALSE(Extract(from_env));
+  EXPECT_THAT(error_,
+              ::testing::StartsWith(
+                  "GTEST_WATCHDOG_KEEP_GOING: invalid value '2': expected"));
+
+  // An empty variable is refused (unlike "=" on the command line): it is
+  // more likely a script's unset value than a wish.
+  FakeEnv()["GTEST_WATCHDOG_KEEP_GOING"] = "";
+  Args empty({"prog"});
+  EXPECT_FALSE(Extract(empty));
+  EXPECT_THAT(error_, HasSubstr("GTEST_WATCHDOG_KEEP_GOING: invalid value ''"));
+  EXPECT_THAT(error_, HasSubstr("it is empty"));
+
+  // A bad variable is an error even when the flag is given.
+  FakeEnv()["GTEST_WATCHDOG_KEEP_GOING"] = "sure";
+  Args both({"prog", "--gtest_watchdog_keep_going"});
+  EXPECT_FALSE(Extract(both));
+  EXPECT_THAT(error_, HasSubstr("GTEST_WATCHDOG_KEEP_GOING"));
+  EXPECT_THAT(error_, HasSubstr("'sure'"));
+}
+
+TEST_F(ExtractOptionsTest, MaxStallsTakesACount) {
+  const std::pair<const char*, int> cases[] = {
+      {"--gtest_watchdog_max_stalls=0", 0},
+      {"--gtest_watchdog_max_stalls=1", 1},
+      {"/gtest_watchdog_max_stalls=10", 10},
+      {"--gtest_watchdog_max_stalls=0010", 10},
+      {"--gtest_watchdog_max_stalls=1000000", 1000000}};
+  for (const auto& [flag, want] : cases) {
+    SCOPED_TRACE(flag);
+    options_ = Options();
+    Args args({"prog", flag});
+    ASSERT_TRUE(Extract(args)) << error_;
+    EXPECT_EQ(options_.max_stalls.value, want);
+    EXPECT_EQ(options_.max_stalls.origin, "--gtest_watchdog_max_stalls");
+  }
+  FakeEnv()["GTEST_WATCHDOG_MAX_STALLS"] = "3";
+  options_ = Options();
+  Args from_env({"prog"});
+  ASSERT_TRUE(Extract(from_env)) << error_;
+  EXPECT_EQ(options_.max_stalls.value, 3);
+  EXPECT_EQ(options_.max_stalls.origin, "GTEST_WATCHDOG_MAX_STALLS");
+  options_ = Options();
+  Args flag_wins({"prog", "--gtest_watchdog_max_stalls=4"});
+  ASSERT_TRUE(Extract(flag_wins)) << error_;
+  EXPECT_EQ(options_.max_stalls.value, 4);
+}
+
+TEST_F(ExtractOptionsTest, MaxStallsRefusesOtherValues) {
+  for (const char* value : {"-1", "+5", " 5", "5 ", "5x", "1e3", "1.0",
+                            "1000001", "99999999999", "0x10", ""}) {
+    SCOPED_TRACE(value);
+    Args args(
+        {"prog",
+         std::string("--gtest_watchdog_max_stalls=").append(value).c_str()});
+    EXPECT_FALSE(Extract(args));
+    EXPECT_EQ(error_, absl::StrCat("--gtest_watchdog_max_stalls: invalid "
+                                   "value '",
+                                   value,
+                                   "': expected a whole number from 0 to "
+                                   "1000000"));
+  }
+  Args no_value({"prog", "--gtest_watchdog_max_stalls"});
+  EXPECT_FALSE(Extract(no_value));
+  EXPECT_EQ(error_,
+            "--gtest_watchdog_max_stalls needs a value, e.g. "
+            "--gtest_watchdog_max_stalls=10");
+  FakeEnv()["GTEST_WATCHDOG_MAX_STALLS"] = "many";
+  Args from_env({"prog"});
+  EXPECT_FALSE(Extract(from_env));
+  EXPECT_THAT(error_, ::testing::StartsWith("GTEST_WATCHDOG_MAX_STALLS: "
+                                            "invalid value 'many'"));
+}
+
+TEST(ParseCountTest, Bounds) {
+  int n = -1;
+  std::string error;
+  EXPECT_TRUE(ParseCount("0", &n, &error));
+  EXPECT_EQ(n, 0);
+  EXPECT_TRUE(ParseCount("1000000", &n, &error));
+  EXPECT_EQ(n, 1000000);
+  EXPECT_TRUE(ParseCount("0000007", &n, &error));
+  EXPECT_EQ(n, 7);
+  n = 42;
+  for (const char* bad : {"", "-0", "1000001", "9999999", "2147483648",
+                          "18446744073709551617", "3 ", "0b1", "\xd9\xa3"}) {
+    SCOPED_TRACE(bad);
+    error.clear();
+    EXPECT_FALSE(ParseCount(bad, &n, &error));
+    EXPECT_EQ(error, "expected a whole number from 0 to 1000000");
+    EXPECT_EQ(n, 42);
+  }
+}
+
+TEST(NearestFlagTest, SuggestsTypos) {
+  EXPECT_EQ(NearestFlag("keepgoing"), "keep_going");
+  EXPECT_EQ(NearestFlag("keep-going"), "keep_going");
+  EXPECT_EQ(NearestFlag("keep_goin"), "keep_going");
+  EXPECT_EQ(NearestFlag("KEEP_GOING"), "keep_going");
+  EXPECT_EQ(NearestFlag("max_stall"), "max_stalls");
+  EXPECT_EQ(NearestFlag("maxstalls"), "max_stalls");
+  EXPECT_EQ(NearestFlag("timout"), "timeout");
+  EXPECT_EQ(NearestFlag("timeuot"), "timeout");
+  EXPECT_EQ(NearestFlag("list_timeout"), "list_timeouts");
+  EXPECT_EQ(NearestFlag("suite-timeout"), "suite_timeout");
+  EXPECT_EQ(NearestFlag("sigals"), "signals");
+  EXPECT_EQ(NearestFlag("slow"), "slow");
+}
+
+TEST(NearestFlagTest, NothingWhenNoneIsNear) {
+  EXPECT_EQ(NearestFlag(""), "");
+  EXPECT_EQ(NearestFlag("bogus"), "");
+  EXPECT_EQ(NearestFlag("first"), "");
+  EXPECT_EQ(NearestFlag("total"), "");
+  EXPECT_EQ(NearestFlag("stall_limit"), "");
+  EXPECT_EQ(NearestFlag("zzzzzzzzzzzzzzzzzzzzzzzz"), "");
+}
+
+TEST(NearestFlagTest, SuggestsOnlyFlagsThatExist) {
+  const std::vector<std::string> names = FlagNames();
+  for (const char* typo : {"keepgoing", "max_stall", "timout", "scal", "sloww",
+                           "reprot", "confg", "environment_timout"}) {
+    SCOPED_TRACE(typo);
+    const std::string nearest = NearestFlag(typo);
+    EXPECT_NE(nearest, "");
+    EXPECT_THAT(names, ::testing::Contains(nearest));
+  }
+}
+
+TEST_F(ExtractOptionsTest, UnknownFlagSuggestsTheNearest) {
+  Args args({"prog", "--gtest_watchdog_keepgoing", "--gtest_filter=A.*"});
+  EXPECT_FALSE(Extract(args));
+  EXPECT_THAT(error_, ::testing::StartsWith(
+                          "unknown flag '--gtest_watchdog_keepgoing'; did you "
+                          "mean --gtest_watchdog_keep_going? The flags are "
+                          "--gtest_watchdog_timeout, "));
+  EXPECT_THAT(error_, HasSubstr("--gtest_watchdog_max_stalls"));
+  EXPECT_THAT(args.Remaining(), ElementsAre("prog", "--gtest_filter=A.*"));
+
+  // The name before '=' is compared.
+  Args valued({"prog", "-gtest_watchdog_max_stall=3"});
+  EXPECT_FALSE(Extract(valued));
+  EXPECT_THAT(error_, ::testing::StartsWith(
+                          "unknown flag '-gtest_watchdog_max_stall=3'; did "
+                          "you mean --gtest_watchdog_max_stalls? The flags"));
+}
+
+TEST_F(ExtractOptionsTest, UnknownFlagWithoutSuggestionListsTheFlags) {
+  // As docs/flags.md shows it.
+  Args args({"prog", "--gtest_watchdog_bogus=1"});
+  EXPECT_FALSE(Extract(args));
+  EXPECT_THAT(error_, ::testing::StartsWith(
+                          "unknown flag '--gtest_watchdog_bogus=1'; the flags "
+                          "are --gtest_watchdog_timeout, "));
+  EXPECT_THAT(error_, Not(HasSubstr("did you mean")));
+  std::string list;
+  for (const std::string& name : FlagNames()) {
+    list += (list.empty() ? "" : ", ") + ("--gtest_watchdog_" + name);
+  }
+  EXPECT_THAT(error_, ::testing::EndsWith(list));
 }
 
 TEST(SourceNameTest, NamesEverySource) {
