@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -25,6 +26,8 @@
 #include "gtest_watchdog/base/clock.h"
 #include "gtest_watchdog/base/signal_name.h"
 #include "gtest_watchdog/keep_going/child.h"
+#include "gtest_watchdog/symbolize/ptrace_unwinder.h"
+#include "gtest_watchdog/symbolize/symbolizer.h"
 
 extern char** environ;
 
@@ -157,6 +160,42 @@ std::string StateSummary(const std::string& outside) {
   return absl::StrCat(total, " threads: ", absl::StrJoin(parts, ", "));
 }
 
+std::string OutsideStacks(pid_t pid, const std::vector<pid_t>& tids) {
+  // The child is ours: ptrace is allowed unless Yama's scope 2 or 3, or a
+  // seccomp or container policy, says otherwise; then only the states.
+  std::string error;
+  std::unique_ptr<PtraceUnwinder> unwinder =
+      PtraceUnwinder::Attach(pid, &error);
+  if (unwinder == nullptr) return absl::StrCat("  (no stacks: ", error, ")\n");
+  std::unique_ptr<Symbolizer> symbolizer = Symbolizer::ForProcess(pid, &error);
+  const std::vector<UnwoundThread> threads =
+      unwinder->Unwind(tids, 48, MonotonicNowNs() + 3000000000);
+  std::string out;
+  for (const UnwoundThread& t : threads) {
+    absl::StrAppend(&out, "  thread ", t.tid, ", its stack",
+                    t.error.empty() ? "" : absl::StrCat(" (", t.error, ")"),
+                    ":\n");
+    int n = 0;
+    for (uint64_t pc : t.pcs) {
+      const std::vector<SourceFrame>* frames =
+          symbolizer != nullptr ? &symbolizer->Symbolize(pc) : nullptr;
+      if (frames == nullptr || frames->empty()) {
+        absl::StrAppendFormat(&out, "    #%-2d 0x%x\n", n++, pc);
+        continue;
+      }
+      for (const SourceFrame& f : *frames) {
+        const std::string file = f.file.substr(f.file.rfind('/') + 1);
+        absl::StrAppendFormat(
+            &out, "    #%-2d %s%s%s\n", n++,
+            f.function.empty() ? "??" : f.function,
+            file.empty() ? "" : absl::StrCat("  at ", file, ":", f.line),
+            f.inlined ? " [inlined]" : "");
+      }
+    }
+  }
+  return out;
+}
+
 std::string OutsideView(pid_t pid) {
   std::string out;
   const std::string task = absl::StrCat("/proc/", pid, "/task");
@@ -173,6 +212,7 @@ std::string OutsideView(pid_t pid) {
     return text;
   };
   std::vector<std::string> lines;
+  std::vector<pid_t> tids;
   while (const dirent* e = readdir(dir)) {
     if (e->d_name[0] == '.') continue;
     const std::string base = absl::StrCat(task, "/", e->d_name);
@@ -191,10 +231,12 @@ std::string OutsideView(pid_t pid) {
                                  "\": state ", std::string(1, state),
                                  wchan.empty() ? "" : ", in the kernel at ",
                                  wchan, "\n"));
+    pid_t tid = 0;
+    if (absl::SimpleAtoi(e->d_name, &tid)) tids.push_back(tid);
   }
   closedir(dir);
   for (const std::string& l : lines) out += l;
-  return out;
+  return out + OutsideStacks(pid, tids);
 }
 
 void PrepareToSuperviseChildren() {

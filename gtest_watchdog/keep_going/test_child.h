@@ -59,7 +59,8 @@ int SupervisorInterrupted();
 std::string DescribeEnd(const ChildEnd& end);
 
 // Each thread of `pid` with its kernel state and wait channel, a line
-// each. Not on the stall path.
+// each, then each thread's stack where ptrace is allowed (else why not).
+// Not on the stall path.
 std::string OutsideView(pid_t pid);
 
 // "2 threads, all stopped (T)", "3 threads: 1 running (R), 2 sleeping (S)":

@@ -190,6 +190,13 @@ TEST(KeepGoing, StoppedChildIsKilledByTheSupervisor) {
   EXPECT_THAT(r.err, ContainsRegex("thread [0-9]+ \"keep_going_prog\": state "
                                    "T"))
       << r.err;
+  // Each thread's stack, from outside (ptrace), unless ptrace is refused.
+  EXPECT_THAT(r.err, ContainsRegex("thread [0-9]+, its stack:\n    #0 |"
+                                   "\\(no stacks: "))
+      << r.err;
+  if (r.err.find("its stack:") != std::string::npos) {
+    EXPECT_THAT(r.err, HasSubstr("raise")) << r.err;
+  }
   EXPECT_THAT(r.out, HasSubstr("[  PASSED  ] 2 tests.")) << r.out;
 }
 

@@ -289,7 +289,7 @@ RunResult RunValidator(TempDir& dir, const std::string& report,
 TEST(JsonReportTest, PrettyPrintedWithTrailingNewline) {
   RichReport r;
   const std::string text = FormatJsonReport(r.model);
-  EXPECT_THAT(text, StartsWith("{\n  \"schema_version\": 3,\n"));
+  EXPECT_THAT(text, StartsWith("{\n  \"schema_version\": 4,\n"));
   EXPECT_THAT(text, EndsWith("}\n"));
   EXPECT_EQ(text.find('\t'), std::string::npos);
 }
@@ -562,7 +562,7 @@ TEST(JsonReportSchemaTest, RichReportValidates) {
       RunValidator(dir, path,
                    {"--expect", "kind=timeout", "--expect",
                     "test=Bank.TransferWhileAuditing", "--expect",
-                    "schema_version=3", "--expect", "threads.0.role=test",
+                    "schema_version=4", "--expect", "threads.0.role=test",
                     "--expect", "threads.*.wait.kind=condition", "--expect",
                     "deadlocks.0.locks.1.held_by=102", "--expect",
                     "ptrace_note=ptrace: Operation not permitted"});
