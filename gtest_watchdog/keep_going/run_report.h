@@ -10,6 +10,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gtest_watchdog_internal {
@@ -33,5 +34,54 @@ struct RunIncident {
 // The file's text: one pretty-printed JSON document. A child's report that
 // does not parse is left out (null). Not on the stall path.
 std::string FormatRunReport(const std::vector<RunIncident>& incidents);
+
+// The report a test child wrote at `path` (its --gtest_watchdog_report, in
+// the supervisor's private directory), removed; "" without one.
+// Not on the stall path.
+std::string TakeChildReport(const std::string& path);
+
+// Every early end of the run: on the console as it happens and in the
+// iteration's summary, and in the run's JSON report (rewritten whole after
+// each, so a supervisor killed later still leaves every one before).
+// Not on the stall path.
+class IncidentLog {
+ public:
+  // `report_path`: --gtest_watchdog_report's, or "" for none.
+  explicit IncidentLog(std::string report_path)
+      : report_path_(std::move(report_path)) {}
+
+  // A new iteration: its summary starts empty; the JSON report keeps all.
+  void StartIteration();
+
+  // How the child that ended last ended, what the supervisor saw of it
+  // (or ""), and its own JSON report (or ""): for the next Record.
+  void SetEnd(std::string how, std::string outside, std::string report);
+
+  // One early end: `label` ("STALLED", ...), `where` for people, the failure
+  // `message` (whose "[ VERDICT  ]" line, if any, is shown) or else `said`;
+  // `incident` has where, test, suite, iteration and retried set.
+  void Record(const std::string& label, const std::string& where,
+              const std::string& message, const std::string& said,
+              RunIncident incident);
+
+  // "Suite.Name: passed on attempt 2 (...)".
+  void Flaky(std::string line) { flaky_.push_back(std::move(line)); }
+
+  // Early ends in this iteration.
+  int count() const { return static_cast<int>(lines_.size()); }
+
+  // The iteration's summary; `stopped`: why the run stopped early, or "".
+  void Print(const std::string& stopped) const;
+
+  // One line on stdout, after GoogleTest's (flushed).
+  static void Say(const std::string& line);
+
+ private:
+  std::string report_path_;
+  std::vector<std::string> lines_;  // "[ STALLED  ] Suite.Name: verdict"
+  std::vector<std::string> flaky_;
+  std::vector<RunIncident> all_;  // every iteration's
+  std::string how_, outside_, report_;
+};
 
 }  // namespace gtest_watchdog_internal

@@ -1,8 +1,12 @@
 #include "gtest_watchdog/keep_going/selection.h"
 
+#include <cstdlib>
+
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "gtest_watchdog/gtest_output/gtest_internals.h"
 
 namespace gtest_watchdog_internal {
 namespace {
@@ -80,6 +84,47 @@ std::vector<SelectedTest> SelectTests(
     out.push_back(t);
   }
   return out;
+}
+
+void SelectAsGoogleTest(const testing::UnitTest& unit,
+                        const std::string& filter,
+                        std::vector<RegisteredTest>* tests,
+                        std::vector<const testing::TestSuite*>* suites) {
+  tests->clear();
+  suites->clear();
+  std::vector<std::pair<std::string, std::string>> names;
+  for (int i = 0; i < unit.total_test_suite_count(); ++i) {
+    const testing::TestSuite* suite = unit.GetTestSuite(i);
+    suites->push_back(suite);
+    for (int j = 0; j < suite->total_test_count(); ++j) {
+      const testing::TestInfo* t = suite->GetTestInfo(j);
+      tests->push_back(
+          {t, suite, i, absl::StrCat(suite->name(), ".", t->name())});
+      names.emplace_back(suite->name(), t->name());
+    }
+  }
+  SelectionInput in;
+  in.filter = filter;
+  in.also_run_disabled = GTEST_FLAG_GET(also_run_disabled_tests);
+  // GoogleTest itself has checked them (and exited on bad values) before
+  // any listener runs.
+  const char* total = std::getenv("GTEST_TOTAL_SHARDS");
+  const char* index = std::getenv("GTEST_SHARD_INDEX");
+  if (total != nullptr && index != nullptr) {
+    (void)absl::SimpleAtoi(total, &in.total_shards);
+    (void)absl::SimpleAtoi(index, &in.shard_index);
+  }
+  const std::vector<SelectedTest> selected = SelectTests(in, names);
+  std::vector<bool> suite_runs(suites->size(), false);
+  for (size_t id = 0; id < tests->size(); ++id) {
+    const SelectedTest& s = selected[id];
+    gtest_internals::SetSelection(*(*tests)[id].info, s.matches_filter,
+                                  s.in_another_shard, s.should_run);
+    if (s.should_run) suite_runs[(*tests)[id].suite_id] = true;
+  }
+  for (size_t i = 0; i < suites->size(); ++i) {
+    gtest_internals::SetShouldRun(*(*suites)[i], suite_runs[i]);
+  }
 }
 
 }  // namespace gtest_watchdog_internal

@@ -13,9 +13,11 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "gtest/gtest.h"
 
 namespace gtest_watchdog_internal {
 
@@ -48,5 +50,24 @@ struct SelectedTest {
 std::vector<SelectedTest> SelectTests(
     const SelectionInput& in,
     const std::vector<std::pair<std::string, std::string>>& tests);
+
+// A registered test, numbered in registration order (as the test children
+// number them: keep_going/child.h).
+struct RegisteredTest {
+  const testing::TestInfo* info = nullptr;
+  const testing::TestSuite* suite = nullptr;
+  int suite_id = 0;
+  std::string name;  // "Suite.Name"
+};
+
+// Lists every registered test and suite of `unit` (registration order: call
+// it before GoogleTest shuffles, or in a process where it never does) and
+// sets GoogleTest's selection flags on them as FilterTests would for
+// `filter`, --gtest_also_run_disabled_tests and GTEST_TOTAL_SHARDS /
+// GTEST_SHARD_INDEX (gtest_output/gtest_internals.h).
+void SelectAsGoogleTest(const testing::UnitTest& unit,
+                        const std::string& filter,
+                        std::vector<RegisteredTest>* tests,
+                        std::vector<const testing::TestSuite*>* suites);
 
 }  // namespace gtest_watchdog_internal

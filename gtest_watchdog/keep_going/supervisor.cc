@@ -1,15 +1,9 @@
 #include "gtest_watchdog/keep_going/supervisor.h"
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -22,17 +16,10 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "gtest_watchdog/base/clock.h"
 #include "gtest_watchdog/base/raise.h"
-#include "gtest_watchdog/base/report_file.h"
 #include "gtest_watchdog/base/signal_name.h"
 #include "gtest_watchdog/gtest_output/after_stall.h"
 #include "gtest_watchdog/gtest_output/gtest_internals.h"
@@ -49,19 +36,14 @@ namespace {
 
 namespace gi = gtest_internals;
 
-struct Incident {
-  std::string label;  // "STALLED", "CRASHED", "KILLED", "EXITED"
-  std::string where;  // "Suite.Name", "Suite (SetUpTestSuite)", ...
-  std::string why;    // the verdict, or what is known
-};
-
 class Supervisor : public ForwardingListener {
  public:
   Supervisor(SupervisorSettings settings, testing::TestEventListener* printer,
              std::string filter)
       : ForwardingListener(printer),
         settings_(std::move(settings)),
-        filter_(std::move(filter)) {}
+        filter_(std::move(filter)),
+        log_(settings_.report_path) {}
 
   bool Open(std::string* error) {
     page_fd_ =
@@ -127,7 +109,7 @@ class Supervisor : public ForwardingListener {
 
   void OnTestIterationEnd(const testing::UnitTest& unit,
                           int iteration) override {
-    PrintIncidents();
+    log_.Print(stopped_);
     to().OnTestIterationEnd(unit, iteration);
   }
   void OnTestProgramEnd(const testing::UnitTest& unit) override {
@@ -150,53 +132,15 @@ class Supervisor : public ForwardingListener {
   }
 
  private:
-  struct Test {
-    const testing::TestInfo* info;
-    const testing::TestSuite* suite;
-    int suite_id;
-    std::string name;  // "Suite.Name"
-  };
+  using Test = RegisteredTest;
 
   // What GoogleTest's FilterTests would have decided here.
   void Select(const testing::UnitTest& unit) {
-    tests_.clear();
-    suites_.clear();
-    std::vector<std::pair<std::string, std::string>> names;
-    for (int i = 0; i < unit.total_test_suite_count(); ++i) {
-      const testing::TestSuite* suite = unit.GetTestSuite(i);
-      suites_.push_back(suite);
-      for (int j = 0; j < suite->total_test_count(); ++j) {
-        const testing::TestInfo* t = suite->GetTestInfo(j);
-        tests_.push_back(
-            {t, suite, i, absl::StrCat(suite->name(), ".", t->name())});
-        names.emplace_back(suite->name(), t->name());
-      }
-    }
-    SelectionInput in;
-    in.filter = filter_;
-    in.also_run_disabled = GTEST_FLAG_GET(also_run_disabled_tests);
-    const char* total = std::getenv("GTEST_TOTAL_SHARDS");
-    const char* index = std::getenv("GTEST_SHARD_INDEX");
-    if (total != nullptr && index != nullptr) {
-      (void)absl::SimpleAtoi(total, &in.total_shards);
-      (void)absl::SimpleAtoi(index, &in.shard_index);
-    }
-    const std::vector<SelectedTest> selected = SelectTests(in, names);
-    std::vector<bool> suite_runs(suites_.size(), false);
-    for (size_t id = 0; id < tests_.size(); ++id) {
-      const SelectedTest& s = selected[id];
-      gi::SetSelection(*tests_[id].info, s.matches_filter, s.in_another_shard,
-                       s.should_run);
-      if (s.should_run) suite_runs[tests_[id].suite_id] = true;
-    }
-    for (size_t i = 0; i < suites_.size(); ++i) {
-      gi::SetShouldRun(*suites_[i], suite_runs[i]);
-    }
+    SelectAsGoogleTest(unit, filter_, &tests_, &suites_);
   }
 
   void RunIteration(const testing::UnitTest& unit) {
-    incidents_.clear();
-    flaky_.clear();
+    log_.StartIteration();
     attempts_.assign(tests_.size(), 0);
     history_.assign(tests_.size(), "");
     stopped_.clear();
@@ -232,7 +176,7 @@ class Supervisor : public ForwardingListener {
         break;
       }
       ApplyResults(unit, &reported);
-      child_report_ = TakeChildReport();
+      child_report_ = TakeChildReport(child_report_path_);
       std::vector<int> left;
       for (int id : remaining) {
         if (!reported[id]) left.push_back(id);
@@ -256,8 +200,8 @@ class Supervisor : public ForwardingListener {
         stop = true;
       }
       if (!stop && settings_.max_stalls > 0 &&
-          static_cast<int>(incidents_.size()) >= settings_.max_stalls) {
-        Say(absl::StrCat("[ KEEP GOING ] ", incidents_.size(),
+          log_.count() >= settings_.max_stalls) {
+        Say(absl::StrCat("[ KEEP GOING ] ", log_.count(),
                          " stalls and crashes: the run stops here (at most ",
                          settings_.max_stalls, ", from ",
                          settings_.max_stalls_origin, "); ", remaining.size(),
@@ -291,23 +235,6 @@ class Supervisor : public ForwardingListener {
         gi::SetElapsed(*suites_[i], suite_elapsed_[i]);
       }
     }
-  }
-
-  // The report the last child wrote (its own --gtest_watchdog_report, in
-  // our private directory), or "".
-  std::string TakeChildReport() {
-    if (child_report_path_.empty()) return "";
-    std::string text;
-    if (FILE* f = fopen(child_report_path_.c_str(), "re")) {
-      char buffer[65536];
-      size_t n;
-      while ((n = fread(buffer, 1, sizeof buffer, f)) > 0) {
-        text.append(buffer, n);
-      }
-      fclose(f);
-    }
-    unlink(child_report_path_.c_str());
-    return text;
   }
 
   KeepGoingPage* Page() { return static_cast<KeepGoingPage*>(page_memory_); }
@@ -387,9 +314,9 @@ class Supervisor : public ForwardingListener {
           if (result.Passed()) {
             gi::AddProperty(result, "testcase", "gtest_watchdog_flaky",
                             history_[r.id]);
-            flaky_.push_back(
-                absl::StrCat(tests_[r.id].name, ": passed on attempt ",
-                             attempts_[r.id] + 1, " (", history_[r.id], ")"));
+            log_.Flaky(absl::StrCat(tests_[r.id].name, ": passed on attempt ",
+                                    attempts_[r.id] + 1, " (", history_[r.id],
+                                    ")"));
           }
         }
       } else if (r.kind == RecordedResult::Kind::kSuite) {
@@ -421,57 +348,15 @@ class Supervisor : public ForwardingListener {
   bool HandleEarlyEnd(const testing::UnitTest& unit, const ChildEnd& end,
                       ChildWhere where, std::vector<int>* remaining) {
     const KeepGoingPage* page = Page();
-    const uint32_t bytes = page->message_bytes.load(std::memory_order_acquire);
-    std::string report(page->message, bytes);
-    // Ctrl-C reaches the child and us alike; a SIGTERM sent to us alone
-    // was passed on (test_child.h). Either way the run stops.
-    const int interrupt = SupervisorInterrupted() != 0 ? SupervisorInterrupted()
-                          : end.reaped && WIFSIGNALED(end.status) &&
-                                  WTERMSIG(end.status) == SIGINT
-                              ? SIGINT
-                              : 0;
+    const EarlyEnd e = DescribeEarlyEnd(*page, end, MonotonicNowNs());
+    const int interrupt = e.interrupt;
     const bool interrupted = interrupt != 0;
-    const std::string how = DescribeEnd(end);
-    end_how_ = how;
-    end_outside_ = end.outside;
-    // A report says what happened; without one, how the process ended.
-    const int kind = page->message_kind.load(std::memory_order_relaxed);
-    std::string label = "CRASHED";
-    if (interrupted) {
-      label = "STOPPED";
-    } else if (!end.outside.empty() || kind == 1) {
-      label = "STALLED";
-    } else if (kind == 2) {
-      label = "CRASHED";
-    } else if (end.reaped && WIFEXITED(end.status)) {
-      label = "EXITED";
-    } else if (end.reaped && WIFSIGNALED(end.status) &&
-               WTERMSIG(end.status) == SIGKILL) {
-      label = "KILLED";
-    }
-    const int64_t phase_ns =
-        MonotonicNowNs() - page->since_ns.load(std::memory_order_relaxed);
-    std::string message;
-    std::string why;
-    if (!end.outside.empty()) {
-      const ArmedPhase a = page->board.Read();
-      why = absl::StrCat("no report ", SecondsText(phase_ns),
-                         " into a phase limited to ", SecondsText(a.limit_ns),
-                         " (", StateSummary(end.outside),
-                         "): the supervisor killed it");
-      message =
-          absl::StrCat("gtest_watchdog: the test process gave ", why,
-                       ". Its threads, seen from outside:\n", end.outside);
-      // The child's own report never came: this one goes where it would
-      // have gone.
-      const std::string said = absl::StrCat("[ SUPERVISOR ] ", message);
-      fwrite(said.data(), 1, said.size(), stderr);
-      fflush(stderr);
-    } else if (!report.empty()) {
-      message = absl::StrCat(report, "\n(the test process ", how, ")");
-    } else {
-      message = absl::StrCat("gtest_watchdog: the test process ", how);
-    }
+    const std::string& label = e.label;
+    const std::string& how = e.how;
+    const std::string& why = e.why;
+    std::string message = e.message;
+    const int64_t phase_ns = e.phase_ns;
+    log_.SetEnd(how, end.outside, child_report_);
     const int test_id = page->test_id.load(std::memory_order_relaxed);
     const int suite_id = page->suite_id.load(std::memory_order_relaxed);
     auto remove_if = [&](auto pred) {
@@ -625,8 +510,8 @@ class Supervisor : public ForwardingListener {
                                         "", -1, message.c_str()));
   }
 
-  RunIncident Where(const char* where, const std::string& test,
-                    const std::string& suite, bool retried = false) {
+  static RunIncident Where(const char* where, const std::string& test,
+                           const std::string& suite, bool retried = false) {
     RunIncident i;
     i.where = where;
     i.test = test;
@@ -635,62 +520,14 @@ class Supervisor : public ForwardingListener {
     return i;
   }
 
-  // Notes an early end: on the console (the verdict line of its report,
-  // else what is known) and in the run's JSON report.
   void Record(const std::string& label, const std::string& where,
-              const std::string& message, const std::string& how,
+              const std::string& message, const std::string& said,
               RunIncident incident) {
-    std::string why = how;
-    for (absl::string_view line : absl::StrSplit(message, '\n')) {
-      if (absl::ConsumePrefix(&line, "[ VERDICT  ] ")) {
-        why = std::string(line);
-        incident.verdict = why;
-        break;
-      }
-    }
-    incidents_.push_back({label, where, why});
-    Say(absl::StrFormat("[ %-9s] %s: %s", label, where, why));
     incident.iteration = iteration_;
-    incident.label = absl::AsciiStrToLower(label);
-    incident.how = end_how_;
-    incident.outside = end_outside_;
-    incident.report = child_report_;
-    run_incidents_.push_back(std::move(incident));
-    WriteRunReport();
+    log_.Record(label, where, message, said, std::move(incident));
   }
 
-  // The whole file again after each early end: a supervisor killed later
-  // still leaves every incident before.
-  void WriteRunReport() {
-    if (settings_.report_path.empty()) return;
-    std::string why;
-    if (!WriteReportFile(settings_.report_path, FormatRunReport(run_incidents_),
-                         &why)) {
-      Say(absl::StrCat("[ KEEP GOING ] cannot write the report ",
-                       settings_.report_path, ": ", why));
-    }
-  }
-
-  void PrintIncidents() {
-    for (const std::string& f : flaky_) Say("[ FLAKY    ] " + f);
-    if (incidents_.empty()) return;
-    Say(absl::StrCat(
-        "[ KEEP GOING ] ", incidents_.size(),
-        incidents_.size() == 1 ? " stall or crash" : " stalls and crashes",
-        stopped_.empty()
-            ? ", each in a process of its own; the run went on:"
-            : absl::StrCat("; the run stopped early (", stopped_, "):")));
-    for (const Incident& i : incidents_) {
-      Say(absl::StrFormat("[ %-9s] %s: %s", i.label, i.where, i.why));
-    }
-  }
-
-  static void Say(const std::string& line) {
-    fflush(stdout);
-    std::string text = line + "\n";
-    fwrite(text.data(), 1, text.size(), stdout);
-    fflush(stdout);
-  }
+  static void Say(const std::string& line) { IncidentLog::Say(line); }
 
   SupervisorSettings settings_;
   std::string filter_;
@@ -705,21 +542,16 @@ class Supervisor : public ForwardingListener {
   std::vector<const testing::TestSuite*> suites_;
   std::vector<int64_t> suite_elapsed_;
   std::vector<int64_t> suite_start_;
-  std::vector<Incident> incidents_;
-  std::vector<std::string> flaky_;    // "Suite.Name: passed on attempt 2 (...)"
+  IncidentLog log_;
   std::vector<int> attempts_;         // per test id: runs that ended early
   std::vector<std::string> history_;  // per test id: how they ended
   bool retried_ = false;              // the last early end is being run again
-  std::string stopped_;
+  std::string stopped_;               // why this iteration stopped early, or ""
   int iteration_ = 0;
   int64_t run_start_ns_ = MonotonicNowNs();  // the whole run's start
   std::string child_report_dir_;  // private, for the children's reports
   std::string child_report_path_;
-  std::string child_report_;                // the last child's report, or ""
-  std::string end_how_;                     // how the last child ended
-  std::string end_outside_;                 // what the supervisor saw of it
-  std::vector<RunIncident> run_incidents_;  // every iteration's // why this
-                                            // iteration stopped early, or ""
+  std::string child_report_;  // the last child's report, or ""
 };
 
 }  // namespace

@@ -239,6 +239,57 @@ std::string OutsideView(pid_t pid) {
   return out + OutsideStacks(pid, tids);
 }
 
+EarlyEnd DescribeEarlyEnd(const KeepGoingPage& page, const ChildEnd& end,
+                          int64_t now_ns) {
+  EarlyEnd e;
+  // Ctrl-C reaches the child and us alike; a SIGTERM sent to us alone was
+  // passed on. Either way the run stops.
+  e.interrupt = SupervisorInterrupted();
+  if (e.interrupt == 0 && end.reaped && WIFSIGNALED(end.status) &&
+      WTERMSIG(end.status) == SIGINT) {
+    e.interrupt = SIGINT;
+  }
+  e.how = DescribeEnd(end);
+  // A report says what happened; without one, how the process ended.
+  const int kind = page.message_kind.load(std::memory_order_relaxed);
+  e.label = "CRASHED";
+  if (e.interrupt != 0) {
+    e.label = "STOPPED";
+  } else if (!end.outside.empty() || kind == 1) {
+    e.label = "STALLED";
+  } else if (kind == 2) {
+    e.label = "CRASHED";
+  } else if (end.reaped && WIFEXITED(end.status)) {
+    e.label = "EXITED";
+  } else if (end.reaped && WIFSIGNALED(end.status) &&
+             WTERMSIG(end.status) == SIGKILL) {
+    e.label = "KILLED";
+  }
+  e.phase_ns = now_ns - page.since_ns.load(std::memory_order_relaxed);
+  const uint32_t bytes = page.message_bytes.load(std::memory_order_acquire);
+  const std::string report(page.message, bytes);
+  if (!end.outside.empty()) {
+    const ArmedPhase a = page.board.Read();
+    e.why =
+        absl::StrCat("no report ", SecondsText(e.phase_ns),
+                     " into a phase limited to ", SecondsText(a.limit_ns), " (",
+                     StateSummary(end.outside), "): the supervisor killed it");
+    e.message =
+        absl::StrCat("gtest_watchdog: the test process gave ", e.why,
+                     ". Its threads, seen from outside:\n", end.outside);
+    // The child's own report never came: this one goes where it would
+    // have gone.
+    const std::string said = absl::StrCat("[ SUPERVISOR ] ", e.message);
+    fwrite(said.data(), 1, said.size(), stderr);
+    fflush(stderr);
+  } else if (!report.empty()) {
+    e.message = absl::StrCat(report, "\n(the test process ", e.how, ")");
+  } else {
+    e.message = absl::StrCat("gtest_watchdog: the test process ", e.how);
+  }
+  return e;
+}
+
 void PrepareToSuperviseChildren() {
   // A SIGKILLed child's own children come to us, not to init: they are
   // ended with it (WaitForTestChild).

@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "gtest_watchdog/watch/keep_going_page.h"
+
 namespace gtest_watchdog_internal {
 
 // How a child ended.
@@ -52,6 +54,24 @@ void PrepareToSuperviseChildren();
 // The signal (SIGINT or SIGTERM) the supervisor got while a child ran, or
 // 0. Not on the stall path.
 int SupervisorInterrupted();
+
+// What a child that ended early is said to have done.
+struct EarlyEnd {
+  // "STALLED", "CRASHED", "EXITED", "KILLED", "STOPPED" (interrupted).
+  std::string label;
+  std::string how;       // DescribeEnd
+  std::string why;       // the supervisor's own finding when it stepped in
+  std::string message;   // the failure message for GoogleTest's results
+  int interrupt = 0;     // SIGINT or SIGTERM that stops the run, or 0
+  int64_t phase_ns = 0;  // how long its last phase ran
+};
+
+// From the page the child left and how it ended: its own report's message
+// where its stall path left one, else what is known. When the supervisor
+// stepped in, also says so on stderr, where the child's report would have
+// been. Not on the stall path.
+EarlyEnd DescribeEarlyEnd(const KeepGoingPage& page, const ChildEnd& end,
+                          int64_t now_ns);
 
 // "was killed by SIGKILL after 3.2 s, no report (out of memory?); peak
 // memory 812 MiB", "exited with status 3 after 0.4 s".
