@@ -32,7 +32,7 @@ enum class ChildWhere : int32_t {
 
 struct KeepGoingPage {
   static constexpr uint32_t kMagic = 0x6b67706b;  // "kgpk"
-  static constexpr size_t kMessageBytes = 64 * 1024;
+  static constexpr size_t kMessageBytes = size_t{64} * 1024;
 
   uint32_t magic = kMagic;
   std::atomic<int32_t> where{0};      // ChildWhere
