@@ -227,6 +227,15 @@ void InitGoogleTest(int* argc, char** argv) {
     FailStartup(error);
   }
   testing::InitGoogleTest(argc, argv);
+  // GoogleTest printed its help and will run nothing: ours follows, on the
+  // same stream, and nothing else is needed. Write errors are ignored, as
+  // GoogleTest's own help ignores them.
+  if (wi::gtest_internals::HelpRequested()) {
+    (void)std::fputs(wi::FlagHelp(wi::gtest_internals::StdoutInColor()).c_str(),
+                     stdout);
+    (void)std::fflush(stdout);
+    return;
+  }
 
   // A death-test child of either style never reports: the "threadsafe"
   // child (re-executed with --gtest_internal_run_death_test) installs no

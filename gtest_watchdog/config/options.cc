@@ -41,9 +41,13 @@ using Apply =
     std::function<bool(const std::string& value, const std::string& origin,
                        Options* options, std::string* why)>;
 
+// One flag: the parser's entry and what --help says of it (FlagHelp), kept
+// together so that no flag can be left out of the help.
 struct FlagSpec {
   const char* name;  // after "gtest_watchdog_"
   bool is_bool;
+  const char* value;    // what --help shows after the name: "=DURATION"
+  const char* meaning;  // one line of --help
   Apply apply;
 };
 
@@ -77,7 +81,8 @@ bool ParseBool(const std::string& text, bool* out) {
 
 const std::vector<FlagSpec>& Flags() {
   static const auto* flags = new std::vector<FlagSpec>{
-      {"timeout", false,
+      {"timeout", false, "=DURATION",
+       "Limit for each test; 0 for none. The default is 60s.",
        [](const std::string& v, const std::string& origin, Options* o,
           std::string* why) {
          absl::Duration d;
@@ -89,13 +94,26 @@ const std::vector<FlagSpec>& Flags() {
          o->timeout_origin = origin;
          return true;
        }},
-      {"total_timeout", false, DurationSetter(&Options::total_timeout)},
-      {"outer_timeout", false, DurationSetter(&Options::outer_timeout)},
-      {"slow", false, DurationSetter(&Options::slow)},
-      {"suite_timeout", false, DurationSetter(&Options::suite_timeout)},
-      {"environment_timeout", false,
+      {"total_timeout", false, "=DURATION",
+       "Limit for the whole run, every phase included; 0 for none.",
+       DurationSetter(&Options::total_timeout)},
+      {"outer_timeout", false, "=DURATION",
+       "When an outer runner (CTest's TIMEOUT) kills the run: end a margin "
+       "before.",
+       DurationSetter(&Options::outer_timeout)},
+      {"slow", false, "=DURATION",
+       "Print [  SLOW    ] when a test has run this long; it goes on.",
+       DurationSetter(&Options::slow)},
+      {"suite_timeout", false, "=DURATION",
+       "Limit for SetUpTestSuite and TearDownTestSuite; default: the test's.",
+       DurationSetter(&Options::suite_timeout)},
+      {"environment_timeout", false, "=DURATION",
+       "Limit for global environments' SetUp and TearDown; default: the "
+       "test's.",
        DurationSetter(&Options::environment_timeout)},
-      {"scale", false,
+      {"scale", false, "=NUMBER",
+       "Multiply every limit; default 1, or more under a sanitizer or "
+       "valgrind.",
        [](const std::string& v, const std::string& origin, Options* o,
           std::string* why) {
          double d;
@@ -104,7 +122,8 @@ const std::vector<FlagSpec>& Flags() {
          o->scale.origin = origin;
          return true;
        }},
-      {"config", false,
+      {"config", false, "=PATH",
+       "Read limits and other settings from a TOML file.",
        [](const std::string& v, const std::string& origin, Options* o,
           std::string* why) {
          if (v.empty()) {
@@ -115,7 +134,8 @@ const std::vector<FlagSpec>& Flags() {
          o->config.origin = origin;
          return true;
        }},
-      {"report", false,
+      {"report", false, "=PATH",
+       "Also write the stall, crash or signal report as JSON to PATH.",
        [](const std::string& v, const std::string& origin, Options* o,
           std::string* why) {
          std::string absolute;
@@ -124,7 +144,8 @@ const std::vector<FlagSpec>& Flags() {
          o->report.origin = origin;
          return true;
        }},
-      {"signals", false,
+      {"signals", false, "=LIST",
+       "Signals reported before they end the process: default,SIGTERM or none.",
        [](const std::string& v, const std::string& origin, Options* o,
           std::string* why) {
          SignalSet set = 0;
@@ -133,7 +154,8 @@ const std::vector<FlagSpec>& Flags() {
          o->signals.origin = origin;
          return true;
        }},
-      {"list_timeouts", true,
+      {"list_timeouts", true, "[=tsv]",
+       "List each test's limit and its source, run nothing; tsv: for tools.",
        [](const std::string& v, const std::string&, Options* o,
           std::string* why) {
          if (v == "tsv") {
@@ -148,7 +170,9 @@ const std::vector<FlagSpec>& Flags() {
          o->list_timeouts = on ? ListFormat::kTable : ListFormat::kNone;
          return true;
        }},
-      {"keep_going", true,
+      {"keep_going", true, "",
+       "Run the tests in child processes; a stall or crash fails only its "
+       "test.",
        [](const std::string& v, const std::string& origin, Options* o,
           std::string* why) {
          bool on = false;
@@ -160,7 +184,8 @@ const std::vector<FlagSpec>& Flags() {
          o->keep_going.origin = origin;
          return true;
        }},
-      {"max_stalls", false,
+      {"max_stalls", false, "=COUNT",
+       "Keep going stops after COUNT stalls and crashes; 0: never. Default 10.",
        [](const std::string& v, const std::string& origin, Options* o,
           std::string* why) {
          int n = 0;
@@ -169,7 +194,8 @@ const std::vector<FlagSpec>& Flags() {
          o->max_stalls.origin = origin;
          return true;
        }},
-      {"retries", false,
+      {"retries", false, "=COUNT",
+       "Keep going reruns a test whose process died, up to COUNT times.",
        [](const std::string& v, const std::string& origin, Options* o,
           std::string* why) {
          int n = 0;
@@ -239,6 +265,55 @@ std::vector<std::string> FlagNames() {
   std::vector<std::string> names;
   for (const FlagSpec& spec : Flags()) names.emplace_back(spec.name);
   return names;
+}
+
+std::vector<FlagHelpEntry> FlagHelpEntries() {
+  std::vector<FlagHelpEntry> entries;
+  for (const FlagSpec& spec : Flags()) {
+    entries.push_back({spec.name, spec.value, spec.meaning});
+  }
+  return entries;
+}
+
+std::string FlagHelp(bool color) {
+  // As GoogleTest's ColoredPrintf writes a coloured piece: its own escape
+  // and reset around it.
+  const auto paint = [color](const char* code, absl::string_view text) {
+    return color && !text.empty()
+               ? absl::StrCat("\033[0;3", code, "m", text, "\033[m")
+               : std::string(text);
+  };
+  const auto green = [&](absl::string_view text) { return paint("2", text); };
+  const auto yellow = [&](absl::string_view text) { return paint("3", text); };
+  // 80 columns, as GoogleTest's help: the variable goes on a line of its own
+  // when it does not fit beside the flag.
+  constexpr size_t kColumns = 80;
+  std::string out =
+      "\n"
+      "This program also uses gtest_watchdog, which limits how long each test "
+      "may\n"
+      "run. Each of its flags can also be set by the environment variable in\n"
+      "parentheses; the flag wins.\n"
+      "\n"
+      "Watchdog (gtest_watchdog):\n";
+  for (const FlagSpec& f : Flags()) {
+    const std::string flag = absl::StrCat("--gtest_watchdog_", f.name);
+    const std::string var = Upper(f.name);
+    const size_t width = 2 + flag.size() + strlen(f.value) + 3 + var.size() + 1;
+    absl::StrAppend(&out, "  ", green(flag), yellow(f.value),
+                    width <= kColumns ? "  (" : "\n      (", green(var), ")\n",
+                    "      ", f.meaning, "\n");
+  }
+  absl::StrAppend(
+      &out, "\n", yellow("DURATION"),
+      ": 90s, 1.5s, 250ms, 2m, 1h, 1m30s, or a number of seconds. A config "
+      "file\n(",
+      green("--gtest_watchdog_config"),
+      ") counts below the flags and the variables.\n"
+      "\n"
+      "For more, read gtest_watchdog's documentation (docs/flags.md) at\n",
+      green("https://github.com/gtest-watchdog/gtest_watchdog"), ".\n");
+  return out;
 }
 
 bool ResolveReportPath(const std::string& path, std::string* absolute,

@@ -83,6 +83,22 @@ bool ExtractOptions(int* argc, char** argv, GetEnvFn getenv_fn,
 // "GTEST_WATCHDOG_" form. For the documentation check.
 std::vector<std::string> FlagNames();
 
+// A flag as --help shows it: `value` follows the name ("=DURATION", "[=tsv]",
+// "" for a flag that takes none), `meaning` is one line. Start-up only.
+struct FlagHelpEntry {
+  std::string name;  // after "gtest_watchdog_"
+  std::string value;
+  std::string meaning;
+};
+std::vector<FlagHelpEntry> FlagHelpEntries();
+
+// What --help prints after GoogleTest's own help, in its style: every flag
+// with its value, its environment variable and a line on its meaning, and
+// where the documentation is. `color`: GoogleTest's colours (the flags green,
+// their values yellow), for when GoogleTest prints its help in colour.
+// Start-up only.
+std::string FlagHelp(bool color);
+
 // The flag name (after "gtest_watchdog_") nearest to `name`, for "did you
 // mean"; "" when none is near enough to be a typo. Start-up only.
 std::string NearestFlag(absl::string_view name);

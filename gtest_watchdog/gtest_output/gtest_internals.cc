@@ -13,13 +13,21 @@
 // - 1.13: the JSON printer writes the comma before the "NonTestSuiteFailure"
 //   suite, which 1.12 forgot. Handled: RepairJsonOutput().
 // - 1.18: the classes are [[nodiscard]]. Nothing to do.
+// - Help (HelpRequested): the same rules in 1.12 to 1.18: --help, or an
+//   unknown --gtest_ flag (not --gtest_internal_*), on the command line or in
+//   a --gtest_flagfile; -h, -? and /? are not help, although GoogleTest's
+//   docs still list them. A GoogleTest built with Abseil's flags
+//   (GTEST_HAS_ABSL) leaves --help to Abseil, which prints its usage and
+//   exits inside InitGoogleTest: our flags' help is not shown then.
 //
 // Private members written (same names and types in 1.12 to 1.18):
 // TestInfo::should_run_, matches_filter_, is_in_another_shard_;
 // TestResult::elapsed_time_, start_timestamp_, AddTestPartResult,
 // RecordProperty; TestSuite::elapsed_time_, start_timestamp_, should_run_.
 // Internal API read: testing::internal::GetArgvs(), the flag
-// internal_run_death_test.
+// internal_run_death_test, and two declared only in GoogleTest's uninstalled
+// src/gtest-internal-inl.h (exported, GTEST_API_, in 1.12 to 1.18; declared
+// again below): testing::internal::g_help_flag and ShouldUseColor().
 //
 // A renamed member or function fails the build here, never silently. A
 // changed behaviour shows in tests/integration/gtest_output_test.cc, which
@@ -30,7 +38,16 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <vector>
+
+// As GoogleTest's src/gtest-internal-inl.h declares them.
+namespace testing {
+namespace internal {
+GTEST_API_ extern bool g_help_flag;
+GTEST_API_ bool ShouldUseColor(bool stdout_is_tty);
+}  // namespace internal
+}  // namespace testing
 
 namespace gtest_watchdog_internal {
 namespace gtest_internals {
@@ -195,6 +212,12 @@ std::string ProgramName() {
 
 bool IsDeathTestChild() {
   return !GTEST_FLAG_GET(internal_run_death_test).empty();
+}
+
+bool HelpRequested() { return testing::internal::g_help_flag; }
+
+bool StdoutInColor() {
+  return testing::internal::ShouldUseColor(isatty(fileno(stdout)) != 0);
 }
 
 // GoogleTest 1.12's JSON printer forgets the comma before the

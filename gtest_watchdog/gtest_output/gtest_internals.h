@@ -84,6 +84,17 @@ std::string ProgramName();
 // by GoogleTest with --gtest_internal_run_death_test. Start-up only.
 bool IsDeathTestChild();
 
+// Whether GoogleTest was asked for its help: by --help, or by an unknown
+// --gtest_ flag on the command line or in a --gtest_flagfile (not by -h, -?
+// or /?, which 1.12 to 1.18 ignore, whatever GoogleTest's docs say). Then
+// InitGoogleTest has printed its help to stdout, and RUN_ALL_TESTS runs
+// nothing. Start-up only.
+bool HelpRequested();
+
+// Whether GoogleTest prints to stdout in colour (--gtest_color, and whether
+// stdout is a terminal), as it printed its help. Start-up only.
+bool StdoutInColor();
+
 // Repairs what GoogleTest's JSON printer got wrong in the file at `path`
 // (which `GoogleTest's generator has just written). Today: 1.12 forgot the
 // comma before the "NonTestSuiteFailure" suite. Does nothing for a file it

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -721,6 +722,91 @@ TEST_F(ExtractOptionsTest, UnknownFlagWithoutSuggestionListsTheFlags) {
     list += (list.empty() ? "" : ", ") + ("--gtest_watchdog_" + name);
   }
   EXPECT_THAT(error_, ::testing::EndsWith(list));
+}
+
+// --help's text (FlagHelp), from the descriptions beside the flag table.
+class OptionsHelpTest : public ExtractOptionsTest {};
+
+TEST_F(OptionsHelpTest, EveryFlagHasAValueFormAndAMeaning) {
+  const std::vector<FlagHelpEntry> entries = FlagHelpEntries();
+  std::vector<std::string> names;
+  for (const FlagHelpEntry& e : entries) names.push_back(e.name);
+  EXPECT_THAT(names, ElementsAreArray(FlagNames()));
+  for (const FlagHelpEntry& e : entries) {
+    SCOPED_TRACE(e.name);
+    EXPECT_GE(e.meaning.size(), 20u);
+    EXPECT_EQ(e.meaning.back(), '.');
+    EXPECT_EQ(e.meaning.find('\n'), std::string::npos);
+    // The form shown says whether the flag needs a value: "=X" exactly
+    // when the parser refuses it bare.
+    const std::string flag = "--gtest_watchdog_" + e.name;
+    Args args({"prog", flag.c_str()});
+    const bool bare_ok = Extract(args);
+    if (e.value.empty() || e.value[0] == '[') {
+      EXPECT_TRUE(bare_ok) << error_;
+    } else {
+      EXPECT_EQ(e.value[0], '=');
+      EXPECT_GE(e.value.size(), 2u);
+      EXPECT_FALSE(bare_ok);
+      EXPECT_THAT(error_, HasSubstr("needs a value"));
+    }
+  }
+}
+
+TEST_F(OptionsHelpTest, ListsEveryFlagInOrderWithItsVariableAndMeaning) {
+  const std::string help = FlagHelp(/*color=*/false);
+  size_t last = 0;
+  for (const FlagHelpEntry& e : FlagHelpEntries()) {
+    SCOPED_TRACE(e.name);
+    const size_t at = help.find("  --gtest_watchdog_" + e.name + e.value);
+    ASSERT_NE(at, std::string::npos) << help;
+    EXPECT_GT(at, last);
+    last = at;
+    const std::string var = absl::AsciiStrToUpper("GTEST_WATCHDOG_" + e.name);
+    const size_t var_at = help.find("(" + var + ")\n      " + e.meaning, at);
+    ASSERT_NE(var_at, std::string::npos) << help;
+    // The variable is beside the flag, or on the next line when the two do
+    // not fit in 80 columns.
+    const std::string flag_line = "  --gtest_watchdog_" + e.name + e.value;
+    EXPECT_THAT(help.substr(at, var_at - at),
+                testing::AnyOf(flag_line + "  ", flag_line + "\n      "));
+  }
+  EXPECT_THAT(help, HasSubstr("docs/flags.md"));
+  EXPECT_THAT(help, HasSubstr("https://github.com/gtest-watchdog/"));
+  EXPECT_THAT(help, Not(HasSubstr("\033")));
+}
+
+TEST_F(OptionsHelpTest, FitsInEightyColumnsLikeGoogleTestsHelp) {
+  const std::string help = FlagHelp(/*color=*/false);
+  size_t start = 0;
+  while (start < help.size()) {
+    const size_t end = help.find('\n', start);
+    ASSERT_NE(end, std::string::npos) << "the text ends with a line break";
+    EXPECT_LE(end - start, 80u) << help.substr(start, end - start);
+    start = end + 1;
+  }
+}
+
+TEST_F(OptionsHelpTest, ColoursFlagsAndValuesAsGoogleTestDoes) {
+  const std::string plain = FlagHelp(/*color=*/false);
+  const std::string color = FlagHelp(/*color=*/true);
+  // GoogleTest's ColoredPrintf: green flags, yellow values, each reset.
+  EXPECT_THAT(color, HasSubstr("  \033[0;32m--gtest_watchdog_timeout\033[m"
+                               "\033[0;33m=DURATION\033[m  "
+                               "(\033[0;32mGTEST_WATCHDOG_TIMEOUT\033[m)\n"));
+  // No empty coloured piece for a flag that shows no value.
+  EXPECT_THAT(color, Not(HasSubstr("\033[0;33m\033[m")));
+  // Without the escapes, the same text.
+  std::string stripped;
+  for (size_t i = 0; i < color.size(); ++i) {
+    if (color[i] == '\033') {
+      i = color.find('m', i);
+      ASSERT_NE(i, std::string::npos);
+      continue;
+    }
+    stripped += color[i];
+  }
+  EXPECT_EQ(stripped, plain);
 }
 
 TEST(SourceNameTest, NamesEverySource) {
