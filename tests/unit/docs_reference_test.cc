@@ -167,6 +167,7 @@ TEST(DocsReferenceTest, TheListedConfigKeysAreTheOnesAccepted) {
       {"signals", "signals = [\"default\"]"},
       {"keep_going", "keep_going = true"},
       {"max_stalls", "max_stalls = 3"},
+      {"retries", "retries = 2"},
       {"override", "[[override]]\nfilter = \"A.*\"\ntimeout = \"1s\""}};
   std::vector<std::string> sample_keys;
   for (const auto& [key, text] : samples) sample_keys.push_back(key);
