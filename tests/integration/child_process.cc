@@ -320,4 +320,18 @@ ChildResult RunStalling(const std::string& program, const std::string& filter,
   return r;
 }
 
+bool HavePython() {
+  const std::string python = PYTHON3;
+  return !python.empty() && python.find("NOTFOUND") == std::string::npos;
+}
+
+void ExpectGtestOutput(const std::string& file,
+                       const std::vector<std::string>& specs) {
+  std::vector<std::string> argv = {PYTHON3, CHECK_GTEST_OUTPUT, file};
+  argv.insert(argv.end(), specs.begin(), specs.end());
+  const ChildResult c = RunChild(argv);
+  EXPECT_EQ(c.exit_code, 0) << c.out << c.err;
+  EXPECT_THAT(c.out, ::testing::HasSubstr("OK\n")) << c.out << c.err;
+}
+
 }  // namespace gtest_watchdog_test

@@ -142,4 +142,12 @@ bool ProcessRunning(int pid);
 // moment to die, longer on a loaded machine.
 bool StopsRunningWithin(int pid, double seconds);
 
+// Whether python3 was found (CMake's PYTHON3): the output checkers need it.
+bool HavePython();
+
+// tests/integration/check_gtest_output.py's SPECs hold for the GoogleTest
+// XML/JSON output `file` (a failed expectation otherwise).
+void ExpectGtestOutput(const std::string& file,
+                       const std::vector<std::string>& specs);
+
 }  // namespace gtest_watchdog_test

@@ -215,10 +215,11 @@ TEST(Config, OuterTimeoutEndsTheRunWithAReportBeforeTheOuterKill) {
   EXPECT_TRUE(r.signaled);
   EXPECT_EQ(r.signal, SIGABRT);
   // Reported at 1.5 s, a little later on a loaded machine (1.51 s seen).
-  EXPECT_THAT(r.err, ContainsRegex("\\[ TIMEOUT  \\] the whole test run still "
-                                   "running after 1\\.5[0-9] s \\(limit 1\\.5 s, "
-                                   "from --gtest_watchdog_outer_timeout=3s "
-                                   "minus a safety margin\\)"));
+  EXPECT_THAT(r.err,
+              ContainsRegex("\\[ TIMEOUT  \\] the whole test run still "
+                            "running after 1\\.5[0-9] s \\(limit 1\\.5 s, "
+                            "from --gtest_watchdog_outer_timeout=3s "
+                            "minus a safety margin\\)"));
   EXPECT_LT(r.seconds, 20);
   // Without it the same test passes.
   ExpectPassed(RunConfig("Scoped.SlowStretchDoesNotCount",

@@ -32,11 +32,6 @@ constexpr char kVerdictTag[] = "[ VERDICT  ] ";
 // escaped; <, & and the quote are the XML writer's to escape.
 constexpr char kNameShown[] = "\"r<&\"\\x1b[1m\"";
 
-bool HavePython() {
-  const std::string python = PYTHON3;
-  return !python.empty() && python.find("NOTFOUND") == std::string::npos;
-}
-
 // A fresh directory per test, removed at the end.
 class TempDir {
  public:

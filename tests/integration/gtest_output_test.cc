@@ -60,21 +60,6 @@ class TempDir {
   fs::path path_;
 };
 
-bool HavePython() {
-  const std::string python = PYTHON3;
-  return !python.empty() && python.find("NOTFOUND") == std::string::npos;
-}
-
-// Parses `file` and checks `specs` (see check_gtest_output.py).
-void ExpectFile(const std::string& file,
-                const std::vector<std::string>& specs) {
-  std::vector<std::string> argv = {PYTHON3, CHECK_GTEST_OUTPUT, file};
-  argv.insert(argv.end(), specs.begin(), specs.end());
-  const ChildResult c = RunChild(argv);
-  EXPECT_EQ(c.exit_code, 0) << c.out << c.err;
-  EXPECT_THAT(c.out, HasSubstr("OK\n")) << c.out << c.err;
-}
-
 // The program with GTO_STALL_AT=`stall_at`, writing the file itself.
 ChildResult RunDirect(const std::string& output, const std::string& stall_at,
                       const std::vector<std::string>& extra_args = {},
@@ -137,11 +122,12 @@ TEST_P(GtestOutput, KeepsEarlierResultsAndFailsTheStalledTest) {
   const ChildResult r = RunDirect(format() + ":" + file, "test");
   ExpectWrote(r, file);
   EXPECT_THAT(r.out, HasSubstr("[ RUN      ] Hang.Blocks"));
-  ExpectFile(file, Concat(StalledInTest(kDirectHeadline),
-                          {std::string("Hang.Blocks=detail:") + kDirectFrame,
-                           std::string("Hang.Blocks=nosummary:") + kDirectFrame,
-                           // The program waits 300 ms before writing.
-                           "Hang.Blocks=time>=0.25"}));
+  ExpectGtestOutput(
+      file, Concat(StalledInTest(kDirectHeadline),
+                   {std::string("Hang.Blocks=detail:") + kDirectFrame,
+                    std::string("Hang.Blocks=nosummary:") + kDirectFrame,
+                    // The program waits 300 ms before writing.
+                    "Hang.Blocks=time>=0.25"}));
 }
 
 // GoogleTest resolves a relative path against the directory the program
@@ -155,7 +141,7 @@ TEST_P(GtestOutput, RelativePathStaysWhereTheProgramStarted) {
   fs::current_path(here);
   const std::string file = dir / ("sub/out." + format());
   ExpectWrote(r, file);
-  ExpectFile(file, StalledInTest(kDirectHeadline));
+  ExpectGtestOutput(file, StalledInTest(kDirectHeadline));
 }
 
 // "xml:DIR/" makes GoogleTest pick the first free PROGRAM[_N].xml in DIR;
@@ -167,7 +153,7 @@ TEST_P(GtestOutput, DirectoryGetsTheFileNameGoogleTestChose) {
   const std::string file = dir / ("results/gtest_output_program_1." + format());
   const ChildResult r = RunDirect(format() + ":" + (dir / "results/"), "test");
   ExpectWrote(r, file);
-  ExpectFile(file, StalledInTest(kDirectHeadline));
+  ExpectGtestOutput(file, StalledInTest(kDirectHeadline));
 }
 
 // Failing the stalled test must neither throw on the watchdog thread nor
@@ -180,13 +166,14 @@ TEST_P(GtestOutput, ThrowAndBreakOnFailureAreIgnored) {
                 {"--gtest_throw_on_failure", "--gtest_break_on_failure",
                  "--gtest_filter=-Before.Fails"});
   ExpectWrote(r, file);
-  ExpectFile(file, {"Before.Passes=passed", "Before.Skips=skipped",
-                    "Before.ChangesDirectory=passed",
-                    std::string("Hang.Blocks=failed:") + kDirectHeadline,
-                    "Hang.AfterInTheSameSuite=notrun", "Phase.First=notrun",
-                    "Phase.Second=notrun", "After.NeverReached=notrun",
-                    "After.NeverReachedEither=notrun",
-                    "After.DISABLED_Disabled=notrun"});
+  ExpectGtestOutput(
+      file,
+      {"Before.Passes=passed", "Before.Skips=skipped",
+       "Before.ChangesDirectory=passed",
+       std::string("Hang.Blocks=failed:") + kDirectHeadline,
+       "Hang.AfterInTheSameSuite=notrun", "Phase.First=notrun",
+       "Phase.Second=notrun", "After.NeverReached=notrun",
+       "After.NeverReachedEither=notrun", "After.DISABLED_Disabled=notrun"});
 }
 
 // The iteration that stalls is written: tests that ran in the first one
@@ -198,7 +185,7 @@ TEST_P(GtestOutput, RepeatWritesTheIterationThatStalled) {
                                   {"--gtest_repeat=2"}, {"GTO_STALL_RUN=2"});
   ExpectWrote(r, file);
   EXPECT_THAT(r.out, HasSubstr("[       OK ] After.NeverReachedEither"));
-  ExpectFile(file, StalledInTest(kDirectHeadline));
+  ExpectGtestOutput(file, StalledInTest(kDirectHeadline));
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, GtestOutput, testing::Values("xml", "json"));
@@ -273,9 +260,10 @@ TEST_P(GtestOutputPhase, FailureIsWrittenAndLaterTestsAreNotRun) {
   const std::string file = dir / ("out." + format);
   const ChildResult r = RunDirect(format + ":" + file, c.stall_at);
   ExpectWrote(r, file);
-  ExpectFile(file, Concat(c.expected,
-                          {FailureCase(c.suite) + "=failed:" + kDirectHeadline,
-                           FailureCase(c.suite) + "=detail:" + kDirectFrame}));
+  ExpectGtestOutput(
+      file,
+      Concat(c.expected, {FailureCase(c.suite) + "=failed:" + kDirectHeadline,
+                          FailureCase(c.suite) + "=detail:" + kDirectFrame}));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -338,9 +326,10 @@ TEST_P(GtestOutputOnStall, StalledTestFailsWithTheReport) {
   ExpectAborted(r);
   // The verdict is the summary's line after the headline (in XML: the
   // message attribute CI dashboards show).
-  ExpectFile(file, Concat(StalledInTest("Hang.Blocks: test body still running"),
-                          {"Hang.Blocks=detail:BlockForever",
-                           "Hang.Blocks=verdict:", "Hang.Blocks=time>=0.9"}));
+  ExpectGtestOutput(
+      file, Concat(StalledInTest("Hang.Blocks: test body still running"),
+                   {"Hang.Blocks=detail:BlockForever",
+                    "Hang.Blocks=verdict:", "Hang.Blocks=time>=0.9"}));
 }
 
 TEST_P(GtestOutputOnStall, StalledTearDownTestSuiteIsWritten) {
@@ -348,7 +337,7 @@ TEST_P(GtestOutputOnStall, StalledTearDownTestSuiteIsWritten) {
   const std::string file = dir / ("out." + format());
   const ChildResult r = RunStalled(format() + ":" + file, "suite_teardown");
   ExpectAborted(r);
-  ExpectFile(
+  ExpectGtestOutput(
       file,
       Concat(Concat(Concat(Before(), Ran(kHang)),
                     Concat(Concat(Ran(kPhase), NotRun(kAfter)), kDisabled)),
@@ -380,8 +369,9 @@ void PlantStaleFile(const std::string& file) {
 // The minimal file: valid, the stalled test failed with the headline, and
 // nothing else (no earlier test's result is in it).
 void ExpectMinimalFile(const std::string& file) {
-  ExpectFile(file, {"Hang.Blocks=failed:Hang.Blocks: test body still running",
-                    "Hang.Blocks=detail:BlockForever", "Hang.Blocks=verdict:"});
+  ExpectGtestOutput(
+      file, {"Hang.Blocks=failed:Hang.Blocks: test body still running",
+             "Hang.Blocks=detail:BlockForever", "Hang.Blocks=verdict:"});
 }
 
 // Nothing of ours is left beside the output (the minimal file's own name).

@@ -25,11 +25,6 @@ namespace gi = ::gtest_watchdog_internal::gtest_internals;
 
 constexpr char kEveryWay[] = "First.*:Stall.*:Crash.*:Exit.*:Kill.*:Last.*";
 
-bool HavePython() {
-  const std::string python = PYTHON3;
-  return !python.empty() && python.find("NOTFOUND") == std::string::npos;
-}
-
 // Runs keep_going_program with keep going on, a 1 s limit and `args`.
 ChildResult RunKeepGoing(std::vector<std::string> args,
                          std::vector<std::string> env = {},
@@ -39,16 +34,6 @@ ChildResult RunKeepGoing(std::vector<std::string> args,
   if (keep_going) argv.push_back("--gtest_watchdog_keep_going");
   argv.insert(argv.end(), args.begin(), args.end());
   return RunChild(argv, env, 120);
-}
-
-// check_gtest_output.py's specs hold for `file`.
-void ExpectFile(const std::string& file,
-                const std::vector<std::string>& specs) {
-  std::vector<std::string> argv = {PYTHON3, CHECK_GTEST_OUTPUT, file};
-  argv.insert(argv.end(), specs.begin(), specs.end());
-  const ChildResult c = RunChild(argv);
-  EXPECT_EQ(c.exit_code, 0) << c.out << c.err;
-  EXPECT_THAT(c.out, HasSubstr("OK\n")) << c.out << c.err;
 }
 
 // Every test case of `expected` is in `actual`, alike but for its times.
@@ -121,16 +106,16 @@ TEST(KeepGoing, EveryWayATestEndsItsProcessFailsItAloneAndTheRunGoesOn) {
                                "still running after "))
       << r.err;
   if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
-  ExpectFile(xml,
-             {"First.PassesWithAProperty=passed",
-              "First.FailsAnExpectation=failed:a plain failure",
-              "First.IsSkipped=skipped", "Stall.WaitsForever=failed",
-              "Stall.WaitsForever=verdict:waiting for a notify",
-              "Stall.WaitsForever=detail:Stack trace:",
-              "Stall.WaitsForever=time>=0.9", "Crash.Segfaults=failed:SIGSEGV",
-              "Exit.InTheMiddle=failed:exited with status 3",
-              "Kill.Itself=failed:was killed by SIGKILL", "Last.Passes=passed",
-              "Last.AlsoPasses=passed"});
+  ExpectGtestOutput(
+      xml, {"First.PassesWithAProperty=passed",
+            "First.FailsAnExpectation=failed:a plain failure",
+            "First.IsSkipped=skipped", "Stall.WaitsForever=failed",
+            "Stall.WaitsForever=verdict:waiting for a notify",
+            "Stall.WaitsForever=detail:Stack trace:",
+            "Stall.WaitsForever=time>=0.9", "Crash.Segfaults=failed:SIGSEGV",
+            "Exit.InTheMiddle=failed:exited with status 3",
+            "Kill.Itself=failed:was killed by SIGKILL", "Last.Passes=passed",
+            "Last.AlsoPasses=passed"});
 }
 
 TEST(KeepGoing, JsonOutputHoldsTheWholeRunToo) {
@@ -140,12 +125,13 @@ TEST(KeepGoing, JsonOutputHoldsTheWholeRunToo) {
                     "--gtest_output=json:" + json});
   ExpectRunFailed(r);
   if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
-  ExpectFile(json, {"First.PassesWithAProperty=passed",
-                    "First.FailsAnExpectation=failed:a plain failure",
-                    "First.IsSkipped=skipped", "Stall.WaitsForever=failed",
-                    "Stall.WaitsForever=verdict:waiting for a notify",
-                    "Kill.Itself=failed:was killed by SIGKILL",
-                    "Last.Passes=passed", "Last.AlsoPasses=passed"});
+  ExpectGtestOutput(
+      json, {"First.PassesWithAProperty=passed",
+             "First.FailsAnExpectation=failed:a plain failure",
+             "First.IsSkipped=skipped", "Stall.WaitsForever=failed",
+             "Stall.WaitsForever=verdict:waiting for a notify",
+             "Kill.Itself=failed:was killed by SIGKILL", "Last.Passes=passed",
+             "Last.AlsoPasses=passed"});
 }
 
 // The tests that end normally have the same cases, results, failures and
@@ -230,7 +216,7 @@ TEST(KeepGoing, StallsInSuitePhasesFailTheirSuite) {
   } else {
     specs.push_back("NonTestSuiteFailure.=failed:SetUpStalls");
   }
-  ExpectFile(xml, specs);
+  ExpectGtestOutput(xml, specs);
 }
 
 // Every child would meet a stall in the global environment's SetUp: the
@@ -250,10 +236,11 @@ TEST(KeepGoing, StallInTheGlobalEnvironmentStopsTheRun) {
       << r.out;
   EXPECT_EQ(Started(r.out).size(), 0u) << r.out;
   if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
-  ExpectFile(xml, {"First.PassesWithAProperty=notrun",
-                   "First.FailsAnExpectation=notrun", "First.IsSkipped=notrun",
-                   "Last.Passes=notrun", "Last.AlsoPasses=notrun",
-                   "NonTestSuiteFailure.=failed:global test environment"});
+  ExpectGtestOutput(
+      xml,
+      {"First.PassesWithAProperty=notrun", "First.FailsAnExpectation=notrun",
+       "First.IsSkipped=notrun", "Last.Passes=notrun", "Last.AlsoPasses=notrun",
+       "NonTestSuiteFailure.=failed:global test environment"});
 }
 
 // After --gtest_watchdog_max_stalls stalls and crashes the run stops; the
@@ -272,9 +259,9 @@ TEST(KeepGoing, GuardRailStopsTheRun) {
                                "crashes)"))
       << r.out;
   if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
-  ExpectFile(xml, {"Crash.Segfaults=failed", "Exit.InTheMiddle=failed",
-                   "Kill.Itself=notrun", "Last.Passes=notrun",
-                   "Last.AlsoPasses=notrun"});
+  ExpectGtestOutput(xml, {"Crash.Segfaults=failed", "Exit.InTheMiddle=failed",
+                          "Kill.Itself=notrun", "Last.Passes=notrun",
+                          "Last.AlsoPasses=notrun"});
 }
 
 // The environment variable and the config file turn it on too.
@@ -411,10 +398,11 @@ TEST(KeepGoing, SigtermStopsTheRunAndEndsByIt) {
                                "run stops here"))
       << r.out;
   if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
-  ExpectFile(xml, {"First.PassesWithAProperty=passed",
-                   "First.FailsAnExpectation=failed", "First.IsSkipped=skipped",
-                   "Signal.WaitsAfterSayingSo=failed:killed by SIGTERM",
-                   "Last.Passes=notrun", "Last.AlsoPasses=notrun"});
+  ExpectGtestOutput(
+      xml, {"First.PassesWithAProperty=passed",
+            "First.FailsAnExpectation=failed", "First.IsSkipped=skipped",
+            "Signal.WaitsAfterSayingSo=failed:killed by SIGTERM",
+            "Last.Passes=notrun", "Last.AlsoPasses=notrun"});
 }
 
 // --gtest_watchdog_retries: a test whose process ended early runs again in
@@ -452,9 +440,10 @@ TEST(KeepGoing, RetriesRunATestAgainAndMarkItFlaky) {
                               "value=\"3\"/>"))
       << file;
   if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
-  ExpectFile(xml, {"Flaky.DiesOnce=passed",
-                   "Kill.Itself=failed:earlier attempts: attempt 1: KILLED",
-                   "Last.Passes=passed", "Last.AlsoPasses=passed"});
+  ExpectGtestOutput(xml,
+                    {"Flaky.DiesOnce=passed",
+                     "Kill.Itself=failed:earlier attempts: attempt 1: KILLED",
+                     "Last.Passes=passed", "Last.AlsoPasses=passed"});
 }
 
 // --gtest_watchdog_report holds every stall and crash of the run: each with
@@ -512,10 +501,11 @@ TEST(KeepGoing, WholeRunLimitBoundsTheRun) {
                                "the run stops here; 2 tests not run"))
       << r.out;
   if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
-  ExpectFile(xml, {"First.PassesWithAProperty=passed",
-                   "First.FailsAnExpectation=failed", "First.IsSkipped=skipped",
-                   "Stall.WaitsForever=failed:whole test run",
-                   "Last.Passes=notrun", "Last.AlsoPasses=notrun"});
+  ExpectGtestOutput(
+      xml,
+      {"First.PassesWithAProperty=passed", "First.FailsAnExpectation=failed",
+       "First.IsSkipped=skipped", "Stall.WaitsForever=failed:whole test run",
+       "Last.Passes=notrun", "Last.AlsoPasses=notrun"});
 }
 
 // Listing runs nothing and lists as GoogleTest does.
