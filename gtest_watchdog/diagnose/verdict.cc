@@ -322,6 +322,10 @@ int QueuedPercent(const ThreadModel& t) {
 
 bool IsBusy(const ThreadModel& t) {
   if (!Measured(t) || t.raw->cpu_ns <= 0) return false;
+  if (static_cast<double>(t.raw->cpu_ns) <
+      kBusyCpuShare * static_cast<double>(t.raw->interval_ns)) {
+    return false;
+  }
   const double runnable =
       static_cast<double>(t.raw->cpu_ns) +
       static_cast<double>(std::max<int64_t>(t.raw->queued_ns, 0));

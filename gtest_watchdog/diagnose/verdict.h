@@ -41,6 +41,9 @@ namespace gtest_watchdog_internal {
 // A thread that was runnable — on a CPU, or waiting for one on a loaded
 // machine — for at least this share of the sampling interval is busy.
 constexpr double kBusyShare = 0.5;
+// ... and ran on one for at least this share: a poller woken up on a
+// starved machine waits for a CPU too, but barely runs when it gets one.
+constexpr double kBusyCpuShare = 0.1;
 // Put on a CPU at least this many times between the samples (woken up,
 // mostly), while not busy: the thread's progress is "slow", not stuck.
 constexpr int64_t kSlowWakeups = 2;
