@@ -243,6 +243,24 @@ TEST(KeepGoing, StallInTheGlobalEnvironmentStopsTheRun) {
        "NonTestSuiteFailure.=failed:global test environment"});
 }
 
+// A stall in the global environment's TearDown, after every test ran, fails
+// the program; the tests keep their results.
+TEST(KeepGoing, StallInTheEnvironmentsTearDownFailsTheProgram) {
+  const std::string xml = TempPath("keep_going", "teardown.xml");
+  const ChildResult r =
+      RunKeepGoing({"--gtest_filter=Last.*", "--gtest_output=xml:" + xml},
+                   {"KEEP_GOING_STALL_IN_ENVIRONMENT_TEARDOWN=1"});
+  ExpectRunFailed(r);
+  EXPECT_THAT(r.out, HasSubstr("[ STALLED  ] (the global environment's "
+                               "TearDown): waiting for a notify"))
+      << r.out;
+  EXPECT_THAT(r.out, HasSubstr("[  PASSED  ] 2 tests.")) << r.out;
+  if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
+  ExpectGtestOutput(xml,
+                    {"Last.Passes=passed", "Last.AlsoPasses=passed",
+                     "NonTestSuiteFailure.=failed:global test environment"});
+}
+
 // After --gtest_watchdog_max_stalls stalls and crashes the run stops; the
 // tests left are "not run".
 TEST(KeepGoing, GuardRailStopsTheRun) {

@@ -105,6 +105,11 @@ class StallingEnvironment : public testing::Environment {
       WaitForever();
     }
   }
+  void TearDown() override {
+    if (std::getenv("KEEP_GOING_STALL_IN_ENVIRONMENT_TEARDOWN") != nullptr) {
+      WaitForever();
+    }
+  }
 };
 testing::Environment* const g_environment =
     testing::AddGlobalTestEnvironment(new StallingEnvironment);
