@@ -34,6 +34,16 @@ class ForwardingListener : public testing::TestEventListener {
   void OnTestSuiteStart(const testing::TestSuite& s) override {
     to_->OnTestSuiteStart(s);
   }
+#ifndef GTEST_REMOVE_LEGACY_TEST_CASEAPI_
+  // GoogleTest's printer prints the suite's lines from these, where
+  // GoogleTest still has them (1.12 to 1.18, unless removed).
+  void OnTestCaseStart(const testing::TestCase& s) override {
+    to_->OnTestCaseStart(s);
+  }
+  void OnTestCaseEnd(const testing::TestCase& s) override {
+    to_->OnTestCaseEnd(s);
+  }
+#endif
   void OnTestStart(const testing::TestInfo& t) override { to_->OnTestStart(t); }
   void OnTestDisabled(const testing::TestInfo& t) override {
     to_->OnTestDisabled(t);

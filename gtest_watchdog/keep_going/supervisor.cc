@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -146,6 +147,7 @@ class Supervisor : public ForwardingListener {
     stopped_.clear();
     suite_elapsed_.assign(suites_.size(), 0);
     suite_start_.assign(suites_.size(), 0);
+    test_sum_.assign(suites_.size(), 0);
     std::vector<int> remaining;
     for (size_t id = 0; id < tests_.size(); ++id) {
       if (tests_[id].info->should_run())
@@ -229,10 +231,21 @@ class Supervisor : public ForwardingListener {
       gi::SetSelection(*t.info, /*matches_filter=*/true,
                        /*in_another_shard=*/false, /*should_run=*/false);
     }
+    // A suite split between children: its record covers only the part
+    // the last one ran. Its tests' own times cover all of it.
+    for (const Test& t : tests_) {
+      const testing::TestResult& r = *t.info->result();
+      if (r.start_timestamp() == 0) continue;
+      int64_t& start = suite_start_[t.suite_id];
+      if (start == 0 || r.start_timestamp() < start) {
+        start = r.start_timestamp();
+      }
+      test_sum_[t.suite_id] += r.elapsed_time();
+    }
     for (size_t i = 0; i < suites_.size(); ++i) {
       if (suite_start_[i] != 0) {
         gi::SetStartTimestamp(*suites_[i], suite_start_[i]);
-        gi::SetElapsed(*suites_[i], suite_elapsed_[i]);
+        gi::SetElapsed(*suites_[i], std::max(suite_elapsed_[i], test_sum_[i]));
       }
     }
   }
@@ -542,6 +555,7 @@ class Supervisor : public ForwardingListener {
   std::vector<const testing::TestSuite*> suites_;
   std::vector<int64_t> suite_elapsed_;
   std::vector<int64_t> suite_start_;
+  std::vector<int64_t> test_sum_;  // per suite: its tests' times
   IncidentLog log_;
   std::vector<int> attempts_;         // per test id: runs that ended early
   std::vector<std::string> history_;  // per test id: how they ended

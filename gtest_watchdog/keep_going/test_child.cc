@@ -100,14 +100,14 @@ std::string DescribeEnd(const ChildEnd& end) {
                         "sleep");
   } else if (WIFSIGNALED(end.status)) {
     const int sig = WTERMSIG(end.status);
-    what = absl::StrCat("was killed by ", SignalName(sig), " after ",
-                        SecondsText(end.ran_ns));
+    what = absl::StrCat("was killed by ", SignalName(sig), ", ",
+                        SecondsText(end.ran_ns), " after it started");
     if (sig == SIGKILL && end.outside.empty()) {
       absl::StrAppend(&what, ", no report (out of memory?)");
     }
   } else if (WIFEXITED(end.status)) {
-    what = absl::StrCat("exited with status ", WEXITSTATUS(end.status),
-                        " after ", SecondsText(end.ran_ns));
+    what = absl::StrCat("exited with status ", WEXITSTATUS(end.status), ", ",
+                        SecondsText(end.ran_ns), " after it started");
   }
   if (end.max_rss_kib > 0) {
     absl::StrAppend(&what, "; peak memory ", end.max_rss_kib / 1024, " MiB");

@@ -73,8 +73,9 @@ struct EarlyEnd {
 EarlyEnd DescribeEarlyEnd(const KeepGoingPage& page, const ChildEnd& end,
                           int64_t now_ns);
 
-// "was killed by SIGKILL after 3.2 s, no report (out of memory?); peak
-// memory 812 MiB", "exited with status 3 after 0.4 s".
+// "was killed by SIGKILL, 3.2 s after it started, no report (out of
+// memory?); peak memory 812 MiB", "exited with status 3, 0.4 s after it
+// started": the process's life, not the test's.
 // Not on the stall path.
 std::string DescribeEnd(const ChildEnd& end);
 

@@ -24,6 +24,7 @@
 #include "gtest_watchdog/stall/stack_samples.h"
 #include "gtest_watchdog/stall/stall_state.h"
 #include "gtest_watchdog/stall/thread_census.h"
+#include "gtest_watchdog/watch/keep_going_page.h"
 
 namespace gtest_watchdog_internal {
 namespace {
@@ -213,10 +214,16 @@ void StallReporter::ReportAndAbort(Action kind, const ArmedPhase& fired,
       header, nullptr, now_running.generation == armed.generation);
 
   RawWriter w(g_stall.stderr_fd);
-  w.Str(
-      "[ ABORT    ] gtest_watchdog aborts the test program (SIGABRT). "
-      "Raise the limit with --gtest_watchdog_timeout=DURATION or "
-      "GTEST_WATCHDOG_TIMEOUT=DURATION.\n");
+  // A keep-going test child: the run goes on without this process.
+  w.Str(ChildPage() != nullptr
+            ? "[ ABORT    ] gtest_watchdog aborts this test process "
+              "(SIGABRT); keep going fails the test and runs the rest in a "
+              "fresh one. "
+            : "[ ABORT    ] gtest_watchdog aborts the test program "
+              "(SIGABRT). ")
+      .Str(
+          "Raise the limit with --gtest_watchdog_timeout=DURATION or "
+          "GTEST_WATCHDOG_TIMEOUT=DURATION.\n");
   w.Flush();
   KillFrozenChildren(frozen);
   AbortNow();

@@ -77,11 +77,11 @@ TEST(KeepGoing, EveryWayATestEndsItsProcessFailsItAloneAndTheRunGoesOn) {
         << r.out;
   }
   EXPECT_THAT(r.out, HasSubstr("[ EXITED   ] Exit.InTheMiddle: exited with "
-                               "status 3 after "))
+                               "status 3, "))
       << r.out;
   EXPECT_THAT(r.out,
               ContainsRegex("\\[ KILLED   \\] Kill.Itself: was killed by "
-                            "SIGKILL after [0-9.]+ s, no report \\(out of "
+                            "SIGKILL, [0-9.]+ s after it started, no report \\(out of "
                             "memory\\?\\); peak memory [0-9]+ MiB"))
       << r.out;
   EXPECT_THAT(r.out, HasSubstr("[ KEEP GOING ] 4 stalls and crashes, each in "
