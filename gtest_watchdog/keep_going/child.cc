@@ -12,6 +12,7 @@
 #include <cstring>
 #include <memory>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -41,10 +42,17 @@ class PerTestPrinter : public ForwardingListener {
 // Not on the stall path.
 class ChildListener : public testing::EmptyTestEventListener {
  public:
-  ChildListener(KeepGoingPage* page, int results_fd)
-      : page_(page), results_fd_(results_fd) {}
+  ChildListener(KeepGoingPage* page, int results_fd, std::string user_filter)
+      : page_(page),
+        results_fd_(results_fd),
+        user_filter_(std::move(user_filter)) {}
 
   void OnTestProgramStart(const testing::UnitTest& unit) override {
+    // GoogleTest has selected by the list already. Back to the user's
+    // filter: GoogleTest copies every flag around each test
+    // (GTestFlagSaver), and a list of 100,000 names made each test copy
+    // megabytes; a test reading the flag sees what it would see anyway.
+    GTEST_FLAG_SET(filter, user_filter_);
     // Registration order: GoogleTest shuffles only once an iteration
     // starts. The supervisor numbers tests the same way.
     int id = 0;
@@ -109,6 +117,7 @@ class ChildListener : public testing::EmptyTestEventListener {
 
   KeepGoingPage* page_;
   int results_fd_;
+  std::string user_filter_;
   std::unordered_map<const void*, int> test_ids_;
   std::unordered_map<const void*, int> suite_ids_;
 };
@@ -186,6 +195,7 @@ KeepGoingPage* SetUpTestChild(int64_t* run_start_ns, std::string* error) {
     return nullptr;
   }
   close(list_fd);
+  const std::string user_filter = GTEST_FLAG_GET(filter);
   GTEST_FLAG_SET(filter, filter);
   GTEST_FLAG_SET(repeat, 1);
   GTEST_FLAG_SET(random_seed, seed);
@@ -197,7 +207,7 @@ KeepGoingPage* SetUpTestChild(int64_t* run_start_ns, std::string* error) {
           listeners.Release(listeners.default_result_printer())) {
     listeners.Append(new PerTestPrinter(printer));
   }
-  listeners.Append(new ChildListener(page, results_fd));
+  listeners.Append(new ChildListener(page, results_fd, user_filter));
   page->test_tid.store(static_cast<pid_t>(syscall(SYS_gettid)),
                        std::memory_order_relaxed);
   SetChildPage(page);
