@@ -213,11 +213,19 @@ def read_stamps(path):
         return [(k, int(v)) for k, v in (l.split() for l in f if l.strip())]
 
 
-def keep_going():
-    """Keep going (docs/keep-going.md) against today's mode."""
-    kg = ["--gtest_watchdog_keep_going"]
-    tmp = os.environ.get("TMPDIR", "/tmp")
+KEEP_GOING = ["--gtest_watchdog_keep_going"]
+TMP = os.environ.get("TMPDIR", "/tmp")
 
+
+def keep_going():
+    """Keep going (--gtest_watchdog_keep_going) against today's mode."""
+    keep_going_trivial()
+    keep_going_restart()
+    keep_going_hangs()
+
+
+def keep_going_trivial():
+    kg = KEEP_GOING
     # Nothing stalls: the same 100,000 trivial tests, watchdog alone and with
     # keep going (one child runs them all), interleaved.
     n = 1000 if QUICK else 100000
@@ -235,12 +243,15 @@ def keep_going():
         med = statistics.median(t)
         print(f"| {v} | {med:.3f} s | {min(t):.3f} – {max(t):.3f} s | {med / base:.3f} |")
 
+
+def keep_going_restart():
+    kg = KEEP_GOING + ["--gtest_watchdog_max_stalls=0"]  # deaths count too
     # A child's end to the next test's start: every Dies test SIGKILLs its
     # child; the tests stamp "end" before the kill and "start" in the next
     # child. Against the binary's start-up (--gtest_list_tests).
     deaths = 10 if QUICK else 100
     section(f"Keep going, a child's end to the next test's start ({deaths} children killed)")
-    stamps = os.path.join(tmp, f"keep_going_stamps.{os.getpid()}")
+    stamps = os.path.join(TMP, f"keep_going_stamps.{os.getpid()}")
     if os.path.exists(stamps):
         os.remove(stamps)
     env = dict(os.environ, BENCH_DEATHS=str(deaths), BENCH_TIMES=stamps)
@@ -260,11 +271,15 @@ def keep_going():
           f"{min(lists) * 1e3:.1f} – {max(lists) * 1e3:.1f} ms | {len(lists)} |")
     print(f"\nend → next start minus start-up (medians): {med_gap - med_list:.1f} ms")
 
+
+def keep_going_hangs():
+    kg = KEEP_GOING
+    stamps = os.path.join(TMP, f"keep_going_stamps.{os.getpid()}")
     # Every test hangs: 100 ms limit, no cap on stalls. Every test must be in
     # the XML, each failed.
     hangs = 20 if QUICK else 1000
     section(f"Keep going, {hangs:,} tests that hang (100 ms limit, max_stalls=0)")
-    xml = os.path.join(tmp, f"keep_going_hangs.{os.getpid()}.xml")
+    xml = os.path.join(TMP, f"keep_going_hangs.{os.getpid()}.xml")
     env = dict(os.environ, BENCH_HANGS=str(hangs), BENCH_TIMES=stamps)
     wall = run_timed([B + "keep_going_tests", "--gtest_filter=Many/Hangs.*",
                       "--gtest_watchdog_timeout=100ms", "--gtest_watchdog_max_stalls=0",
