@@ -275,6 +275,8 @@ def keep_going_restart():
 def keep_going_hangs():
     kg = KEEP_GOING
     stamps = os.path.join(TMP, f"keep_going_stamps.{os.getpid()}")
+    if os.path.exists(stamps):
+        os.remove(stamps)
     # Every test hangs: 100 ms limit, no cap on stalls. Every test must be in
     # the XML, each failed.
     hangs = 20 if QUICK else 1000
