@@ -15,6 +15,8 @@ import time
 QUICK = "--quick" in sys.argv
 # --latency-runs N: only the report-latency rows, N interleaved runs of each
 # size, median and range (no gdb/eu-stack); for A/B comparisons.
+# --keep-going: only the keep-going rows.
+KEEP_GOING_ONLY = "--keep-going" in sys.argv
 LATENCY_RUNS = (int(sys.argv[sys.argv.index("--latency-runs") + 1])
                 if "--latency-runs" in sys.argv else 0)
 B = os.environ.get("BENCH_BIN_DIR", "build-bench/bench") + "/"
@@ -205,6 +207,100 @@ def memory():
         print(f"| {label} | {off[key]:,} | {on[key]:,} | {on[key] - off[key]:,} |")
 
 
+def read_stamps(path):
+    """(kind, ns) pairs keep_going_tests wrote, in order."""
+    with open(path) as f:
+        return [(k, int(v)) for k, v in (l.split() for l in f if l.strip())]
+
+
+KEEP_GOING = ["--gtest_watchdog_keep_going"]
+TMP = os.environ.get("TMPDIR", "/tmp")
+
+
+def keep_going():
+    """Keep going (--gtest_watchdog_keep_going) against today's mode."""
+    keep_going_trivial()
+    keep_going_restart()
+    keep_going_hangs()
+
+
+def keep_going_trivial():
+    kg = KEEP_GOING
+    # Nothing stalls: the same 100,000 trivial tests, watchdog alone and with
+    # keep going (one child runs them all), interleaved.
+    n = 1000 if QUICK else 100000
+    reps = 1 if QUICK else 5
+    section(f"Keep going, nothing stalls: {n:,} trivial tests, {reps} interleaved runs")
+    times = {"watchdog": [], "keep going": []}
+    env = dict(os.environ, BENCH_TESTS=str(n))
+    for _ in range(reps):
+        times["watchdog"].append(run_timed([B + "trivial_tests_watchdog"], env))
+        times["keep going"].append(run_timed([B + "trivial_tests_watchdog"] + kg, env))
+    base = statistics.median(times["watchdog"])
+    print("| mode | median wall time | min – max | ratio to watchdog (median) |")
+    print("|---|---|---|---|")
+    for v, t in times.items():
+        med = statistics.median(t)
+        print(f"| {v} | {med:.3f} s | {min(t):.3f} – {max(t):.3f} s | {med / base:.3f} |")
+
+
+def keep_going_restart():
+    kg = KEEP_GOING + ["--gtest_watchdog_max_stalls=0"]  # deaths count too
+    # A child's end to the next test's start: every Dies test SIGKILLs its
+    # child; the tests stamp "end" before the kill and "start" in the next
+    # child. Against the binary's start-up (--gtest_list_tests).
+    deaths = 10 if QUICK else 100
+    section(f"Keep going, a child's end to the next test's start ({deaths} children killed)")
+    stamps = os.path.join(TMP, f"keep_going_stamps.{os.getpid()}")
+    if os.path.exists(stamps):
+        os.remove(stamps)
+    env = dict(os.environ, BENCH_DEATHS=str(deaths), BENCH_TIMES=stamps)
+    run_timed([B + "keep_going_tests", "--gtest_filter=Many/Dies.*"] + kg, env)
+    seq = read_stamps(stamps)
+    os.remove(stamps)
+    gaps = [b[1] - a[1] for a, b in zip(seq, seq[1:]) if a[0] == "end" and b[0] == "start"]
+    lists = [run_timed([B + "keep_going_tests", "--gtest_list_tests"], env)
+             for _ in range(5 if QUICK else 20)]
+    med_gap = statistics.median(gaps) / 1e6
+    med_list = statistics.median(lists) * 1e3
+    print("| | median | min – max | runs |")
+    print("|---|---|---|---|")
+    print(f"| end → next start | {med_gap:.1f} ms | {min(gaps) / 1e6:.1f} – "
+          f"{max(gaps) / 1e6:.1f} ms | {len(gaps)} |")
+    print(f"| `--gtest_list_tests` (start-up) | {med_list:.1f} ms | "
+          f"{min(lists) * 1e3:.1f} – {max(lists) * 1e3:.1f} ms | {len(lists)} |")
+    print(f"\nend → next start minus start-up (medians): {med_gap - med_list:.1f} ms")
+
+
+def keep_going_hangs():
+    kg = KEEP_GOING
+    stamps = os.path.join(TMP, f"keep_going_stamps.{os.getpid()}")
+    if os.path.exists(stamps):
+        os.remove(stamps)
+    # Every test hangs: 100 ms limit, no cap on stalls. Every test must be in
+    # the XML, each failed.
+    hangs = 20 if QUICK else 1000
+    section(f"Keep going, {hangs:,} tests that hang (100 ms limit, max_stalls=0)")
+    xml = os.path.join(TMP, f"keep_going_hangs.{os.getpid()}.xml")
+    env = dict(os.environ, BENCH_HANGS=str(hangs), BENCH_TIMES=stamps)
+    wall = run_timed([B + "keep_going_tests", "--gtest_filter=Many/Hangs.*",
+                      "--gtest_watchdog_timeout=100ms", "--gtest_watchdog_max_stalls=0",
+                      "--gtest_output=xml:" + xml] + kg, env)
+    starts = [t for k, t in read_stamps(stamps) if k == "start"]
+    os.remove(stamps)
+    with open(xml) as f:
+        text = f.read()
+    os.remove(xml)
+    cases = text.count("<testcase ")
+    failed = text.count("<failure ")
+    per = [(b - a) / 1e6 for a, b in zip(starts, starts[1:])]
+    print("| tests | reported in the XML | failed | wall time | per stall: wall / tests "
+          "| start to next start: median | min – max |")
+    print("|---|---|---|---|---|---|---|")
+    print(f"| {hangs:,} | {cases:,} | {failed:,} | {wall:.1f} s | {wall / hangs * 1e3:.0f} ms "
+          f"| {statistics.median(per):.0f} ms | {min(per):.0f} – {max(per):.0f} ms |")
+
+
 def main():
     print(f"# gtest_watchdog benchmarks ({'quick' if QUICK else 'full'} run)")
     print(f"\nload average before: {loadavg()}; CPUs: {os.cpu_count()}")
@@ -212,11 +308,16 @@ def main():
         latency_runs(LATENCY_RUNS)
         print(f"\nload average after: {loadavg()}")
         return
+    if KEEP_GOING_ONLY:
+        keep_going()
+        print(f"\nload average after: {loadavg()}")
+        return
     arm_disarm()
     end_to_end()
     syscalls()
     latency()
     memory()
+    keep_going()
     print(f"\nload average after: {loadavg()}")
 
 

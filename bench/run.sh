@@ -2,6 +2,7 @@
 # Every benchmark of docs/benchmarks.md, on this machine, in one run:
 #   bench/run.sh            full run (a few minutes)
 #   bench/run.sh --quick    smoke test: tiny sizes, one repetition (CI)
+#   bench/run.sh --keep-going   only the keep-going rows (with --quick: tiny)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -15,9 +16,11 @@ fi
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DGTEST_WATCHDOG_BENCH=ON > /dev/null
 if [[ " $* " == *" --latency-runs "* ]]; then
   cmake --build build-bench -j2 --target blocked_threads
+elif [[ " $* " == *" --keep-going "* ]]; then
+  cmake --build build-bench -j2 --target trivial_tests_watchdog keep_going_tests
 else
   cmake --build build-bench -j2 --target arm_disarm_bench trivial_tests_plain \
     trivial_tests_watchdog trivial_tests_thread_per_test trivial_tests_idle_thread \
-    blocked_threads
+    blocked_threads keep_going_tests
 fi
 exec python3 bench/run.py "$@"
