@@ -61,7 +61,7 @@ std::string TakeChildReport(const std::string& path) {
     char buffer[65536];
     size_t n;
     while ((n = fread(buffer, 1, sizeof buffer, f)) > 0) text.append(buffer, n);
-    fclose(f);
+    (void)fclose(f);
   }
   unlink(path.c_str());
   return text;
@@ -118,10 +118,10 @@ void IncidentLog::Print(const std::string& stopped) const {
 }
 
 void IncidentLog::Say(const std::string& line) {
-  fflush(stdout);
+  (void)fflush(stdout);
   const std::string text = line + "\n";
-  fwrite(text.data(), 1, text.size(), stdout);
-  fflush(stdout);
+  (void)fwrite(text.data(), 1, text.size(), stdout);
+  (void)fflush(stdout);
 }
 
 }  // namespace gtest_watchdog_internal

@@ -127,7 +127,7 @@ class Supervisor : public ForwardingListener {
     // Interrupted: the output is written; now end as the signal asked, so
     // that a shell or CI runner sees it.
     if (const int sig = SupervisorInterrupted()) {
-      fflush(stdout);
+      (void)fflush(stdout);
       RaiseWithDefaultAction(sig);
     }
   }

@@ -65,12 +65,15 @@ std::vector<pid_t> OurChildren(pid_t except) {
     if (f == nullptr) continue;
     char line[1024] = {};
     const size_t n = fread(line, 1, sizeof line - 1, f);
-    fclose(f);
+    (void)fclose(f);
     const char* close = strrchr(line, ')');
     if (n == 0 || close == nullptr) continue;
-    char state = 0;
-    int ppid = 0;
-    if (sscanf(close + 1, " %c %d", &state, &ppid) == 2 && ppid == self) {
+    // " S 1234 ...": the state, then the parent's pid.
+    const std::vector<absl::string_view> fields =
+        absl::StrSplit(absl::string_view(close + 1), ' ', absl::SkipEmpty());
+    pid_t ppid = 0;
+    if (fields.size() > 1 && absl::SimpleAtoi(fields[1], &ppid) &&
+        ppid == self) {
       pids.push_back(pid);
     }
   }
@@ -155,6 +158,7 @@ std::string StateSummary(const std::string& outside) {
                         name(counts[0].first));
   }
   std::vector<std::string> parts;
+  parts.reserve(counts.size());
   for (const auto& [c, n] : counts)
     parts.push_back(absl::StrCat(n, " ", name(c)));
   return absl::StrCat(total, " threads: ", absl::StrJoin(parts, ", "));
@@ -208,7 +212,7 @@ std::string OutsideView(pid_t pid) {
     char buffer[4096];
     size_t n;
     while ((n = fread(buffer, 1, sizeof buffer, f)) > 0) text.append(buffer, n);
-    fclose(f);
+    (void)fclose(f);
     return text;
   };
   std::vector<std::string> lines;
@@ -280,8 +284,8 @@ EarlyEnd DescribeEarlyEnd(const KeepGoingPage& page, const ChildEnd& end,
     // The child's own report never came: this one goes where it would
     // have gone.
     const std::string said = absl::StrCat("[ SUPERVISOR ] ", e.message);
-    fwrite(said.data(), 1, said.size(), stderr);
-    fflush(stderr);
+    (void)fwrite(said.data(), 1, said.size(), stderr);
+    (void)fflush(stderr);
   } else if (!report.empty()) {
     e.message = absl::StrCat(report, "\n(the test process ", e.how, ")");
   } else {
@@ -321,10 +325,12 @@ pid_t SpawnTestChild(const std::string& exe,
   }
   env_strings.insert(env_strings.end(), variables.begin(), variables.end());
   std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
   for (std::string& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
   std::vector<std::string> args = argv;
   std::vector<char*> arg_pointers;
+  arg_pointers.reserve(args.size() + 1);
   for (std::string& s : args) arg_pointers.push_back(s.data());
   arg_pointers.push_back(nullptr);
   pid_t pid = -1;
