@@ -1,6 +1,7 @@
 #include "gtest_watchdog/keep_going/child.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -122,6 +123,25 @@ class ChildListener : public testing::EmptyTestEventListener {
   std::unordered_map<const void*, int> suite_ids_;
 };
 
+// In a process forked from a test child (a "fast" death test, a test's own
+// fork()): the page, board included, would still be shared with the child
+// and the supervisor, and what the forked process does to its board (a
+// crash report's request, exit()) would freeze the child's. It gets a
+// private copy at the same address instead. Runs in the new process right
+// after fork(): a copy and two system calls, signal-safe.
+char g_page_copy[sizeof(KeepGoingPage)];
+
+void PrivatizePageAfterFork() {
+  KeepGoingPage* page = ChildPage();
+  if (page == nullptr) return;
+  memcpy(g_page_copy, static_cast<void*>(page), sizeof(KeepGoingPage));
+  if (mmap(page, sizeof(KeepGoingPage), PROT_READ | PROT_WRITE,
+           MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED) {
+    return;  // left shared: no worse than before
+  }
+  memcpy(static_cast<void*>(page), g_page_copy, sizeof(KeepGoingPage));
+}
+
 bool ReadAll(int fd, std::string* out) {
   char buffer[65536];
   off_t at = 0;
@@ -211,6 +231,7 @@ KeepGoingPage* SetUpTestChild(int64_t* run_start_ns, std::string* error) {
   page->test_tid.store(static_cast<pid_t>(syscall(SYS_gettid)),
                        std::memory_order_relaxed);
   SetChildPage(page);
+  pthread_atfork(nullptr, nullptr, &PrivatizePageAfterFork);
   return page;
 }
 
