@@ -145,11 +145,14 @@ TEST(KeepGoing, PassingTestsLookAsWithoutKeepGoing) {
     const std::string kept = TempPath("keep_going_kept", format);
     const std::string filter =
         "--gtest_filter=First.*:Last.*:Ten/Many.*:Death.*";
+    // Death tests fork: about a second under ThreadSanitizer.
+    const std::string limit = "--gtest_watchdog_timeout=30s";
     const ChildResult without = RunKeepGoing(
-        {filter, std::string("--gtest_output=") + format + ":" + plain}, {},
+        {filter, limit, std::string("--gtest_output=") + format + ":" + plain},
+        {},
         /*keep_going=*/false);
     const ChildResult with = RunKeepGoing(
-        {filter, std::string("--gtest_output=") + format + ":" + kept});
+        {filter, limit, std::string("--gtest_output=") + format + ":" + kept});
     EXPECT_EQ(without.exit_code, 1) << without.out;
     ExpectRunFailed(with);
     ExpectSameCases(plain, kept);
