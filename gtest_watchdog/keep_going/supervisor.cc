@@ -369,6 +369,8 @@ class Supervisor : public ForwardingListener {
     const std::string& why = e.why;
     std::string message = e.message;
     const int64_t phase_ns = e.phase_ns;
+    // What the console says of it without a report's verdict.
+    const std::string said = why.empty() ? how : why;
     log_.SetEnd(how, end.outside, child_report_);
     const int test_id = page->test_id.load(std::memory_order_relaxed);
     const int suite_id = page->suite_id.load(std::memory_order_relaxed);
@@ -384,7 +386,6 @@ class Supervisor : public ForwardingListener {
       case ChildWhere::kTest: {
         if (test_id < 0 || test_id >= static_cast<int>(tests_.size())) break;
         const Test& t = tests_[test_id];
-        const std::string said = why.empty() ? how : why;
         const bool retry =
             !interrupted && attempts_[test_id] < settings_.retries;
         Record(label, t.name, message, said,
@@ -430,8 +431,8 @@ class Supervisor : public ForwardingListener {
       case ChildWhere::kAfterTest: {
         if (suite_id < 0 || suite_id >= static_cast<int>(suites_.size())) {
           FailProgram(unit, message);
-          Record(label, "(between test suites)", message,
-                 why.empty() ? how : why, Where("between-suites", "", ""));
+          Record(label, "(between test suites)", message, said,
+                 Where("between-suites", "", ""));
           break;
         }
         const testing::TestSuite* suite = suites_[suite_id];
@@ -439,10 +440,7 @@ class Supervisor : public ForwardingListener {
           suite_start_[suite_id] = WallMillis() - phase_ns / 1000000;
         }
         suite_elapsed_[suite_id] += phase_ns / 1000000;
-        gi::AddPart(
-            suite->ad_hoc_test_result(),
-            testing::TestPartResult(testing::TestPartResult::kFatalFailure, "",
-                                    -1, message.c_str()));
+        gi::AddFatalFailure(suite->ad_hoc_test_result(), message);
         // Before 1.16 GoogleTest's files leave a suite's own failure out:
         // the program's carries it too (gtest_internals.h).
         if (!gi::SuiteFailuresInOutput()) FailProgram(unit, message);
@@ -469,7 +467,7 @@ class Supervisor : public ForwardingListener {
                                            : left_in_suite
                                                ? " (between its tests)"
                                                : " (TearDownTestSuite)"),
-               message, why.empty() ? how : why,
+               message, said,
                Where(set_up          ? "suite-setup"
                      : left_in_suite ? "between-tests"
                                      : "suite-teardown",
@@ -483,7 +481,7 @@ class Supervisor : public ForwardingListener {
                where == ChildWhere::kStarting
                    ? "(the program's start, before any test)"
                    : "(the global environment's SetUp)",
-               message, why.empty() ? how : why,
+               message, said,
                Where(where == ChildWhere::kStarting ? "start"
                                                     : "environment-setup",
                      "", ""));
@@ -499,7 +497,7 @@ class Supervisor : public ForwardingListener {
                where == ChildWhere::kFinished
                    ? "(the program's end, after its tests)"
                    : "(the global environment's TearDown)",
-               message, why.empty() ? how : why,
+               message, said,
                Where(where == ChildWhere::kFinished ? "end"
                                                     : "environment-teardown",
                      "", ""));
@@ -518,9 +516,7 @@ class Supervisor : public ForwardingListener {
   }
 
   void FailProgram(const testing::UnitTest& unit, const std::string& message) {
-    gi::AddPart(unit.ad_hoc_test_result(),
-                testing::TestPartResult(testing::TestPartResult::kFatalFailure,
-                                        "", -1, message.c_str()));
+    gi::AddFatalFailure(unit.ad_hoc_test_result(), message);
   }
 
   static RunIncident Where(const char* where, const std::string& test,
