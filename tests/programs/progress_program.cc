@@ -24,24 +24,41 @@ std::atomic<bool> g_stop{false};
 std::atomic<uint64_t> g_sink{0};
 
 // Real work in a few functions at varying depths, so that successive
-// stack samples of a worker land in different spots.
+// stack samples of a worker land in different spots. The path through
+// Descend is a hash of the turn, not the turn itself: a periodic path could
+// line up with the samples' 25 ms gap and show one spot in every sample.
 __attribute__((noinline)) uint64_t Mix(uint64_t x, int rounds) {
   for (int i = 0; i < rounds; ++i)
     x = x * 6364136223846793005u + 1442695040888963407u;
   return x;
 }
 
-__attribute__((noinline)) uint64_t Descend(uint64_t x, int depth) {
+// Each level recurses from one of two lines (the path's low bit): 2^depth
+// different stacks at each depth.
+__attribute__((noinline)) uint64_t Descend(uint64_t x, int depth,
+                                           uint32_t path) {
   if (depth == 0) return Mix(x, 200000);  // @block:mix
-  const uint64_t y = Descend(x + 1, depth - 1);
-  g_sink.fetch_add(y & 1, std::memory_order_relaxed);
+  uint64_t y;
+  if ((path & 1) != 0) {
+    y = Descend(x + 1, depth - 1, path >> 1);
+    g_sink.fetch_add(y & 1, std::memory_order_relaxed);
+  } else {
+    y = Descend(x + 3, depth - 1, path >> 1);
+    g_sink.fetch_sub(y & 1, std::memory_order_relaxed);
+  }
   return y;
+}
+
+// One turn of work: a depth of 0 to 16 and a path, from a hash of the turn.
+uint64_t Turn(uint64_t x, int id, uint32_t turn) {
+  const uint32_t h = (turn + static_cast<uint32_t>(id) * 7919u) * 2654435761u;
+  return Descend(x, static_cast<int>((h >> 27) % 17), h >> 5);
 }
 
 void Worker(int id) {
   uint64_t x = static_cast<uint64_t>(id);
-  for (int i = 0; !g_stop.load(std::memory_order_relaxed); ++i) {
-    x = Descend(x, (i + id) % 9);  // @block:work
+  for (uint32_t i = 0; !g_stop.load(std::memory_order_relaxed); ++i) {
+    x = Turn(x, id, i);  // @block:work
   }
   g_sink.fetch_add(x, std::memory_order_relaxed);
 }
@@ -207,8 +224,8 @@ uint64_t g_shared_state = 0;
 
 void LockingWorker(int id) {
   uint64_t x = static_cast<uint64_t>(id);
-  for (int i = 0; !g_stop.load(std::memory_order_relaxed); ++i) {
-    x = Descend(x, (i + id) % 9);
+  for (uint32_t i = 0; !g_stop.load(std::memory_order_relaxed); ++i) {
+    x = Turn(x, id, i);
     absl::MutexLock lock(&g_shared_mu);  // @block:shared_lock
     g_shared_state ^= x;
   }
