@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "gtest_watchdog/base/clock.h"
 #include "gtest_watchdog/base/raw_writer.h"
+#include "gtest_watchdog/gtest_output/gtest_internals.h"
 #include "gtest_watchdog/keep_going/forwarding_listener.h"
 #include "gtest_watchdog/keep_going/result_record.h"
 
@@ -43,44 +44,70 @@ class PerTestPrinter : public ForwardingListener {
 // Not on the stall path.
 class ChildListener : public testing::EmptyTestEventListener {
  public:
-  ChildListener(KeepGoingPage* page, int results_fd, std::string user_filter)
+  ChildListener(KeepGoingPage* page, int results_fd, void* passes,
+                std::string listed, std::string user_filter)
       : page_(page),
         results_fd_(results_fd),
+        passes_(passes),
+        listed_(std::move(listed)),
         user_filter_(std::move(user_filter)) {}
 
   void OnTestProgramStart(const testing::UnitTest& unit) override {
-    // GoogleTest has selected by the list already. Back to the user's
-    // filter: GoogleTest copies every flag around each test
-    // (GTestFlagSaver), and a list of 100,000 names made each test copy
-    // megabytes; a test reading the flag sees what it would see anyway.
+    // GoogleTest's filter ("*") has selected every test; this child runs
+    // those on the supervisor's list, selected here as the supervisor
+    // selected them (keep_going/selection.h). Back to the user's filter
+    // for a test that reads the flag.
     GTEST_FLAG_SET(filter, user_filter_);
     // Registration order: GoogleTest shuffles only once an iteration
     // starts. The supervisor numbers tests the same way.
     int id = 0;
+    const bool shuffle = GTEST_FLAG_GET(shuffle);
     for (int i = 0; i < unit.total_test_suite_count(); ++i) {
       const testing::TestSuite* suite = unit.GetTestSuite(i);
       suite_ids_[suite] = i;
-      for (int j = 0; j < suite->total_test_count(); ++j) {
-        test_ids_[suite->GetTestInfo(j)] = id++;
+      suite_first_.push_back(id);
+      bool suite_runs = false;
+      for (int j = 0; j < suite->total_test_count(); ++j, ++id) {
+        const testing::TestInfo* test = suite->GetTestInfo(j);
+        // GetTestInfo gives registration order only until a shuffle.
+        if (shuffle) test_ids_[test] = id;
+        const bool listed = static_cast<size_t>(id) < listed_.size() &&
+                            listed_[static_cast<size_t>(id)] != 0;
+        gtest_internals::SetSelection(*test, listed, false, listed);
+        suite_runs = suite_runs || listed;
       }
+      gtest_internals::SetShouldRun(*suite, suite_runs);
     }
+    listed_.clear();
+    listed_.shrink_to_fit();
   }
   void OnEnvironmentsSetUpStart(const testing::UnitTest&) override {
     Enter(ChildWhere::kEnvironmentSetUp, -1, -1);
   }
   void OnTestSuiteStart(const testing::TestSuite& suite) override {
-    Enter(ChildWhere::kSuiteSetUp, SuiteId(&suite), -1);
+    suite_ = &suite;
+    suite_id_ = SuiteId(&suite);
+    next_in_suite_ = 0;
+    Enter(ChildWhere::kSuiteSetUp, suite_id_, -1);
   }
   void OnTestStart(const testing::TestInfo& test) override {
-    Enter(ChildWhere::kTest, page_->suite_id.load(std::memory_order_relaxed),
-          TestId(&test));
+    test_ = &test;
+    test_id_ = TestId(&test);
+    Enter(ChildWhere::kTest, suite_id_, test_id_);
   }
   void OnTestEnd(const testing::TestInfo& test) override {
-    Append(RecordOf(RecordedResult::Kind::kTest, TestId(&test),
-                    absl::StrCat(test.test_suite_name(), ".", test.name()),
-                    *test.result()));
-    Enter(ChildWhere::kAfterTest,
-          page_->suite_id.load(std::memory_order_relaxed), -1);
+    const testing::TestResult& result = *test.result();
+    const int id = &test == test_ ? test_id_ : TestId(&test);
+    PlainPass pass;
+    pass.id = id;
+    pass.start_ms = result.start_timestamp();
+    pass.elapsed_ms = result.elapsed_time();
+    if (id < 0 || !IsPlainPass(result) || !AppendPlainPass(passes_, pass)) {
+      Append(RecordOf(RecordedResult::Kind::kTest, id,
+                      absl::StrCat(test.test_suite_name(), ".", test.name()),
+                      result));
+    }
+    Enter(ChildWhere::kAfterTest, suite_id_, -1);
   }
   void OnTestSuiteEnd(const testing::TestSuite& suite) override {
     RecordedResult r = RecordOf(RecordedResult::Kind::kSuite, SuiteId(&suite),
@@ -88,6 +115,8 @@ class ChildListener : public testing::EmptyTestEventListener {
     r.start_ms = suite.start_timestamp();
     r.elapsed_ms = suite.elapsed_time();
     Append(r);
+    suite_ = nullptr;
+    suite_id_ = -1;
     Enter(ChildWhere::kAfterTest, -1, -1);
   }
   void OnEnvironmentsTearDownStart(const testing::UnitTest&) override {
@@ -100,7 +129,20 @@ class ChildListener : public testing::EmptyTestEventListener {
   }
 
  private:
-  int TestId(const testing::TestInfo* t) const {
+  // The test's registration index. Unshuffled, GoogleTest runs a suite's
+  // tests in registration order: the next one that runs, found from where
+  // the last one was, with no hashing (a hash lookup a test was a tenth of
+  // what keep going cost on 100,000 trivial tests). Shuffled, a map.
+  int TestId(const testing::TestInfo* t) {
+    if (suite_ != nullptr && suite_id_ >= 0 && !GTEST_FLAG_GET(shuffle)) {
+      const int n = suite_->total_test_count();
+      for (int j = next_in_suite_; j < n; ++j) {
+        if (suite_->GetTestInfo(j) == t) {
+          next_in_suite_ = j + 1;
+          return suite_first_[static_cast<size_t>(suite_id_)] + j;
+        }
+      }
+    }
     const auto it = test_ids_.find(t);
     return it == test_ids_.end() ? -1 : it->second;
   }
@@ -118,9 +160,17 @@ class ChildListener : public testing::EmptyTestEventListener {
 
   KeepGoingPage* page_;
   int results_fd_;
+  void* passes_;        // the plain-pass log (result_record.h)
+  std::string listed_;  // a byte per registered test: 1 to run it here
   std::string user_filter_;
-  std::unordered_map<const void*, int> test_ids_;
+  std::unordered_map<const void*, int> test_ids_;  // only when shuffled
   std::unordered_map<const void*, int> suite_ids_;
+  std::vector<int> suite_first_;               // per suite: its first test's id
+  const testing::TestSuite* suite_ = nullptr;  // the one running
+  int suite_id_ = -1;
+  int next_in_suite_ = 0;  // where its next test is looked for first
+  const testing::TestInfo* test_ = nullptr;  // the one running
+  int test_id_ = -1;
 };
 
 // In a process forked from a test child (a "fast" death test, a test's own
@@ -142,25 +192,12 @@ void PrivatizePageAfterFork() {
   memcpy(static_cast<void*>(page), g_page_copy, sizeof(KeepGoingPage));
 }
 
-bool ReadAll(int fd, std::string* out) {
-  char buffer[65536];
-  off_t at = 0;
-  for (;;) {
-    const ssize_t n = pread(fd, buffer, sizeof buffer, at);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    if (n == 0) return true;
-    out->append(buffer, static_cast<size_t>(n));
-    at += n;
-  }
-}
-
 }  // namespace
 
-std::string ChildSpec(int page_fd, int results_fd, int list_fd, int seed,
-                      int parent_pid, int64_t run_start_ns) {
-  return absl::StrCat(page_fd, ":", results_fd, ":", list_fd, ":", seed, ":",
-                      parent_pid, ":", run_start_ns);
+std::string ChildSpec(int page_fd, int results_fd, int list_fd, int passes_fd,
+                      int seed, int parent_pid, int64_t run_start_ns) {
+  return absl::StrCat(page_fd, ":", results_fd, ":", list_fd, ":", passes_fd,
+                      ":", seed, ":", parent_pid, ":", run_start_ns);
 }
 
 bool IsTestChild() { return std::getenv(kChildVariable) != nullptr; }
@@ -169,13 +206,15 @@ KeepGoingPage* SetUpTestChild(int64_t* run_start_ns, std::string* error) {
   const std::string spec = std::getenv(kChildVariable);
   unsetenv(kChildVariable);
   const std::vector<std::string> parts = absl::StrSplit(spec, ':');
-  int page_fd = -1, results_fd = -1, list_fd = -1, seed = 0, parent = 0;
-  if (parts.size() != 6 || !absl::SimpleAtoi(parts[0], &page_fd) ||
-      !absl::SimpleAtoi(parts[5], run_start_ns) ||
+  int page_fd = -1, results_fd = -1, list_fd = -1, passes_fd = -1, seed = 0,
+      parent = 0;
+  if (parts.size() != 7 || !absl::SimpleAtoi(parts[0], &page_fd) ||
       !absl::SimpleAtoi(parts[1], &results_fd) ||
       !absl::SimpleAtoi(parts[2], &list_fd) ||
-      !absl::SimpleAtoi(parts[3], &seed) ||
-      !absl::SimpleAtoi(parts[4], &parent)) {
+      !absl::SimpleAtoi(parts[3], &passes_fd) ||
+      !absl::SimpleAtoi(parts[4], &seed) ||
+      !absl::SimpleAtoi(parts[5], &parent) ||
+      !absl::SimpleAtoi(parts[6], run_start_ns)) {
     *error = absl::StrCat(kChildVariable, ": invalid value '", spec,
                           "' (it is set by a keep-going run for its test "
                           "children, never by hand)");
@@ -190,7 +229,7 @@ KeepGoingPage* SetUpTestChild(int64_t* run_start_ns, std::string* error) {
     return nullptr;
   }
   // The test's own children never inherit these.
-  for (int fd : {page_fd, results_fd, list_fd}) {
+  for (int fd : {page_fd, results_fd, list_fd, passes_fd}) {
     const int flags = fcntl(fd, F_GETFD);
     if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) {
       *error = absl::StrCat(kChildVariable, ": descriptor ", fd,
@@ -209,14 +248,19 @@ KeepGoingPage* SetUpTestChild(int64_t* run_start_ns, std::string* error) {
     *error = "the keep-going page is not one";
     return nullptr;
   }
-  std::string filter;
-  if (!ReadAll(list_fd, &filter) || filter.empty()) {
+  void* passes = MapPlainPassLog(passes_fd, error);
+  if (passes == nullptr) return nullptr;
+  std::string listed;
+  if (!ReadWholeFile(list_fd, &listed) || listed.empty()) {
     *error = "cannot read the keep-going child's list of tests";
     return nullptr;
   }
   close(list_fd);
   const std::string user_filter = GTEST_FLAG_GET(filter);
-  GTEST_FLAG_SET(filter, filter);
+  // Every test (as GoogleTest selects; disabled ones only with
+  // --gtest_also_run_disabled_tests, as in the supervisor): the listener
+  // narrows to the list. No sharding here: the supervisor shards.
+  GTEST_FLAG_SET(filter, "*");
   GTEST_FLAG_SET(repeat, 1);
   GTEST_FLAG_SET(random_seed, seed);
   GTEST_FLAG_SET(output, "");
@@ -227,7 +271,8 @@ KeepGoingPage* SetUpTestChild(int64_t* run_start_ns, std::string* error) {
           listeners.Release(listeners.default_result_printer())) {
     listeners.Append(new PerTestPrinter(printer));
   }
-  listeners.Append(new ChildListener(page, results_fd, user_filter));
+  listeners.Append(new ChildListener(page, results_fd, passes,
+                                     std::move(listed), user_filter));
   page->test_tid.store(static_cast<pid_t>(syscall(SYS_gettid)),
                        std::memory_order_relaxed);
   SetChildPage(page);

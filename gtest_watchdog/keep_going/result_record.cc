@@ -1,7 +1,18 @@
 #include "gtest_watchdog/keep_going/result_record.h"
 
-#include <limits>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <new>
+
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest_watchdog/gtest_output/gtest_internals.h"
 #include "nlohmann/json.hpp"
@@ -19,6 +30,24 @@ const char* KindId(RecordedResult::Kind kind) {
       return "program";
   }
   return "?";
+}
+
+// The plain-pass log's header; the slots follow it.
+struct PlainPassHeader {
+  static constexpr uint32_t kMagic = 0x70617373;  // "pass"
+  uint32_t magic = kMagic;
+  uint32_t capacity = 0;
+  std::atomic<uint32_t> count{0};
+  uint32_t reserved = 0;
+};
+static_assert(sizeof(PlainPassHeader) % alignof(PlainPass) == 0,
+              "the slots follow the header, aligned");
+static_assert(std::atomic<uint32_t>::is_always_lock_free,
+              "the count is shared between processes");
+
+PlainPass* Slots(void* map) {
+  return reinterpret_cast<PlainPass*>(static_cast<char*>(map) +
+                                      sizeof(PlainPassHeader));
 }
 
 // An id or line beyond int would wrap when cast: to a valid test's id, say.
@@ -186,6 +215,120 @@ void ApplyRecord(const RecordedResult& record,
   }
   gi::SetStartTimestamp(result, record.start_ms);
   gi::SetElapsed(result, record.elapsed_ms);
+}
+
+bool IsPlainPass(const testing::TestResult& result) {
+  return result.total_part_count() == 0 && result.test_property_count() == 0;
+}
+
+size_t PlainPassBytes(uint32_t capacity) {
+  return sizeof(PlainPassHeader) + size_t{capacity} * sizeof(PlainPass);
+}
+
+void InitPlainPasses(void* map, uint32_t capacity) {
+  auto* header = new (map) PlainPassHeader;
+  header->capacity = capacity;
+}
+
+bool IsPlainPassLog(const void* map, size_t bytes) {
+  if (map == nullptr || bytes < sizeof(PlainPassHeader)) return false;
+  const auto* header = static_cast<const PlainPassHeader*>(map);
+  return header->magic == PlainPassHeader::kMagic &&
+         PlainPassBytes(header->capacity) <= bytes;
+}
+
+bool AppendPlainPass(void* map, const PlainPass& pass) {
+  auto* header = static_cast<PlainPassHeader*>(map);
+  const uint32_t n = header->count.load(std::memory_order_relaxed);
+  if (n >= header->capacity) return false;
+  Slots(map)[n] = pass;
+  header->count.store(n + 1, std::memory_order_release);
+  return true;
+}
+
+std::vector<PlainPass> ReadPlainPasses(const void* map, size_t bytes) {
+  std::vector<PlainPass> passes;
+  if (map == nullptr || bytes < sizeof(PlainPassHeader)) return passes;
+  const auto* header = static_cast<const PlainPassHeader*>(map);
+  const size_t room = (bytes - sizeof(PlainPassHeader)) / sizeof(PlainPass);
+  const size_t n = std::min<size_t>(
+      {header->count.load(std::memory_order_acquire), header->capacity, room});
+  const auto* slots = reinterpret_cast<const PlainPass*>(
+      static_cast<const char*>(map) + sizeof(PlainPassHeader));
+  passes.assign(slots, slots + n);
+  return passes;
+}
+
+PlainPassFile::~PlainPassFile() {
+  Unmap();
+  if (fd_ >= 0) close(fd_);
+}
+
+bool PlainPassFile::Open() {
+  fd_ = static_cast<int>(syscall(SYS_memfd_create, "gtest_watchdog-passes", 0));
+  return fd_ >= 0;
+}
+
+bool PlainPassFile::Reset(uint32_t capacity) {
+  Unmap();
+  const size_t bytes = PlainPassBytes(capacity);
+  // Truncated to nothing first: the last child's passes are gone.
+  if (ftruncate(fd_, 0) != 0 ||
+      ftruncate(fd_, static_cast<off_t>(bytes)) != 0) {
+    return false;
+  }
+  void* map = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+  if (map == MAP_FAILED) return false;
+  map_ = map;
+  bytes_ = bytes;
+  InitPlainPasses(map_, capacity);
+  return true;
+}
+
+std::vector<PlainPass> PlainPassFile::Take() {
+  std::vector<PlainPass> passes = ReadPlainPasses(map_, bytes_);
+  Unmap();
+  return passes;
+}
+
+void PlainPassFile::Unmap() {
+  if (map_ != nullptr) munmap(map_, bytes_);
+  map_ = nullptr;
+  bytes_ = 0;
+}
+
+void* MapPlainPassLog(int fd, std::string* error) {
+  struct stat st;
+  void* map = MAP_FAILED;
+  if (fstat(fd, &st) == 0 && st.st_size > 0) {
+    map = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ | PROT_WRITE,
+               MAP_SHARED, fd, 0);
+  }
+  if (map == MAP_FAILED) {
+    *error = absl::StrCat("cannot map the keep-going child's log of passes: ",
+                          strerror(errno));
+    close(fd);
+    return nullptr;
+  }
+  close(fd);
+  if (!IsPlainPassLog(map, static_cast<size_t>(st.st_size))) {
+    *error = "the keep-going child's log of passes is not one";
+    return nullptr;
+  }
+  return map;
+}
+
+bool ReadWholeFile(int fd, std::string* out) {
+  char buffer[65536];
+  off_t at = 0;
+  for (;;) {
+    const ssize_t n = pread(fd, buffer, sizeof buffer, at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) return true;
+    out->append(buffer, static_cast<size_t>(n));
+    at += n;
+  }
 }
 
 }  // namespace gtest_watchdog_internal

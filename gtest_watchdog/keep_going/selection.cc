@@ -65,15 +65,18 @@ bool GtestDisabled(absl::string_view suite, absl::string_view name) {
 
 std::vector<SelectedTest> SelectTests(
     const SelectionInput& in,
-    const std::vector<std::pair<std::string, std::string>>& tests) {
+    const std::vector<std::pair<absl::string_view, absl::string_view>>& tests) {
   std::vector<SelectedTest> out;
   out.reserve(tests.size());
   const bool sharded = in.total_shards > 1 && in.shard_index >= 0;
   int runnable_count = 0;
+  std::string full_name;  // reused: no allocation per test
   for (const auto& [suite, name] : tests) {
     SelectedTest t;
-    t.matches_filter =
-        GtestFilterMatches(in.filter, absl::StrCat(suite, ".", name));
+    full_name.assign(suite.data(), suite.size());
+    full_name += '.';
+    full_name.append(name.data(), name.size());
+    t.matches_filter = GtestFilterMatches(in.filter, full_name);
     const bool runnable =
         (in.also_run_disabled || !GtestDisabled(suite, name)) &&
         t.matches_filter;
@@ -92,7 +95,12 @@ void SelectAsGoogleTest(const testing::UnitTest& unit,
                         std::vector<const testing::TestSuite*>* suites) {
   tests->clear();
   suites->clear();
-  std::vector<std::pair<std::string, std::string>> names;
+  const int count = unit.total_test_count();
+  tests->reserve(static_cast<size_t>(count));
+  suites->reserve(static_cast<size_t>(unit.total_test_suite_count()));
+  // GoogleTest's own strings: they live as long as the program.
+  std::vector<std::pair<absl::string_view, absl::string_view>> names;
+  names.reserve(static_cast<size_t>(count));
   for (int i = 0; i < unit.total_test_suite_count(); ++i) {
     const testing::TestSuite* suite = unit.GetTestSuite(i);
     suites->push_back(suite);

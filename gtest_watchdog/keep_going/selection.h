@@ -49,7 +49,7 @@ struct SelectedTest {
 // For each test (suite, name) in registration order, what FilterTests sets.
 std::vector<SelectedTest> SelectTests(
     const SelectionInput& in,
-    const std::vector<std::pair<std::string, std::string>>& tests);
+    const std::vector<std::pair<absl::string_view, absl::string_view>>& tests);
 
 // A registered test, numbered in registration order (as the test children
 // number them: keep_going/child.h).

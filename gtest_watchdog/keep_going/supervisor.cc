@@ -53,7 +53,7 @@ class Supervisor : public ForwardingListener {
         syscall(SYS_memfd_create, "gtest_watchdog-results", 0));
     list_fd_ =
         static_cast<int>(syscall(SYS_memfd_create, "gtest_watchdog-list", 0));
-    if (page_fd_ < 0 || results_fd_ < 0 || list_fd_ < 0 ||
+    if (page_fd_ < 0 || results_fd_ < 0 || list_fd_ < 0 || !passes_.Open() ||
         ftruncate(page_fd_, sizeof(KeepGoingPage)) != 0) {
       *error =
           absl::StrCat("keep going: cannot make a memfd: ", strerror(errno));
@@ -177,7 +177,7 @@ class Supervisor : public ForwardingListener {
                                        strerror(errno)));
         break;
       }
-      ApplyResults(unit, &reported);
+      ApplyResults(unit, remaining, &reported);
       child_report_ = TakeChildReport(child_report_path_);
       std::vector<int> left;
       for (int id : remaining) {
@@ -253,11 +253,10 @@ class Supervisor : public ForwardingListener {
   KeepGoingPage* Page() { return static_cast<KeepGoingPage*>(page_memory_); }
 
   bool RunChild(const std::vector<int>& ids, int seed, ChildEnd* end) {
-    std::string list;
-    for (int id : ids) {
-      if (!list.empty()) list += ':';
-      list += tests_[id].name;
-    }
+    // A byte per registered test: 1 for the child to run. Names would
+    // make GoogleTest's filter in the child hash 100,000 of them.
+    std::string list(tests_.size(), '\0');
+    for (int id : ids) list[id] = 1;
     // The children write at the shared file offset: back to 0 with the
     // size, or the next child's records would follow a hole.
     if (ftruncate(list_fd_, 0) != 0 || ftruncate(results_fd_, 0) != 0 ||
@@ -268,12 +267,14 @@ class Supervisor : public ForwardingListener {
     }
     memset(page_memory_, 0, sizeof(KeepGoingPage));
     new (page_memory_) KeepGoingPage;
+    // A fresh log of plain passes, room for every test on the list.
+    if (!passes_.Reset(static_cast<uint32_t>(ids.size()))) return false;
 
     const int64_t start_ns = MonotonicNowNs();
     std::vector<std::string> variables = {
         absl::StrCat(kChildVariable, "=",
-                     ChildSpec(page_fd_, results_fd_, list_fd_, seed, getpid(),
-                               run_start_ns_))};
+                     ChildSpec(page_fd_, results_fd_, list_fd_, passes_.fd(),
+                               seed, getpid(), run_start_ns_))};
     if (!child_report_path_.empty()) {
       unlink(child_report_path_.c_str());
       variables.push_back(
@@ -297,18 +298,12 @@ class Supervisor : public ForwardingListener {
     return now > a.deadline_ns() + margin;
   }
 
-  void ApplyResults(const testing::UnitTest& unit,
+  // What the last child recorded, into GoogleTest's tables; `ids` were its
+  // tests. Marks each test with a result in *reported.
+  void ApplyResults(const testing::UnitTest& unit, const std::vector<int>& ids,
                     std::vector<bool>* reported) {
     std::string text;
-    char buffer[65536];
-    off_t at = 0;
-    for (;;) {
-      const ssize_t n = pread(results_fd_, buffer, sizeof buffer, at);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      text.append(buffer, static_cast<size_t>(n));
-      at += n;
-    }
+    (void)ReadWholeFile(results_fd_, &text);  // what could be read
     int bad = 0;
     for (const RecordedResult& r : DecodeRecords(text, &bad)) {
       if (r.kind == RecordedResult::Kind::kTest) {
@@ -316,43 +311,50 @@ class Supervisor : public ForwardingListener {
             tests_[r.id].name != r.name) {
           continue;
         }
-        const testing::TestResult& result = *tests_[r.id].info->result();
-        ApplyRecord(r, result, "testcase");
-        (*reported)[r.id] = true;
-        if (attempts_[r.id] > 0) {
-          // Ran again after its process ended early: flaky if it passed
-          // now (docs/keep-going.md: it counts as passed, marked so).
-          gi::AddProperty(result, "testcase", "gtest_watchdog_attempts",
-                          absl::StrCat(attempts_[r.id] + 1));
-          if (result.Passed()) {
-            gi::AddProperty(result, "testcase", "gtest_watchdog_flaky",
-                            history_[r.id]);
-            log_.Flaky(absl::StrCat(tests_[r.id].name, ": passed on attempt ",
-                                    attempts_[r.id] + 1, " (", history_[r.id],
-                                    ")"));
-          }
-        }
+        ApplyRecord(r, *tests_[r.id].info->result(), "testcase");
+        Reported(r.id, reported);
       } else if (r.kind == RecordedResult::Kind::kSuite) {
         if (r.id < 0 || r.id >= static_cast<int>(suites_.size()) ||
             suites_[r.id]->name() != r.name) {
           continue;
         }
-        RecordedResult parts_only = r;
-        ApplyRecord(parts_only, suites_[r.id]->ad_hoc_test_result(),
-                    "testsuite");
+        ApplyRecord(r, suites_[r.id]->ad_hoc_test_result(), "testsuite");
         if (suite_start_[r.id] == 0) suite_start_[r.id] = r.start_ms;
         suite_elapsed_[r.id] += r.elapsed_ms;
       } else {
-        for (const RecordedPart& p : r.parts) {
-          gi::AddPart(unit.ad_hoc_test_result(),
-                      testing::TestPartResult(
-                          static_cast<testing::TestPartResult::Type>(p.type),
-                          p.file.c_str(), p.line, p.message.c_str()));
-        }
-        for (const auto& [key, value] : r.properties) {
-          gi::AddProperty(unit.ad_hoc_test_result(), "testsuites", key, value);
-        }
+        ApplyRecord(r, unit.ad_hoc_test_result(), "testsuites");
       }
+    }
+    // The plain passes: no name to check, so only a test on this child's
+    // list and not yet reported counts (a test that wrote over the log
+    // cannot pass another).
+    std::vector<bool> listed(tests_.size(), false);
+    for (int id : ids) listed[id] = true;
+    for (const PlainPass& p : passes_.Take()) {
+      if (p.id < 0 || p.id >= static_cast<int>(tests_.size()) ||
+          !listed[p.id] || (*reported)[p.id]) {
+        continue;
+      }
+      const testing::TestResult& result = *tests_[p.id].info->result();
+      gi::SetStartTimestamp(result, p.start_ms);
+      gi::SetElapsed(result, p.elapsed_ms);
+      Reported(p.id, reported);
+    }
+  }
+
+  // Test `id` has its result from this child.
+  void Reported(int id, std::vector<bool>* reported) {
+    (*reported)[id] = true;
+    if (attempts_[id] == 0) return;
+    // Ran again after its process ended early: flaky if it passed now
+    // (docs/keep-going.md: it counts as passed, marked so).
+    const testing::TestResult& result = *tests_[id].info->result();
+    gi::AddProperty(result, "testcase", "gtest_watchdog_attempts",
+                    absl::StrCat(attempts_[id] + 1));
+    if (result.Passed()) {
+      gi::AddProperty(result, "testcase", "gtest_watchdog_flaky", history_[id]);
+      log_.Flaky(absl::StrCat(tests_[id].name, ": passed on attempt ",
+                              attempts_[id] + 1, " (", history_[id], ")"));
     }
   }
 
@@ -544,6 +546,7 @@ class Supervisor : public ForwardingListener {
   int results_fd_ = -1;
   int list_fd_ = -1;
   void* page_memory_ = nullptr;
+  PlainPassFile passes_;  // the last child's plain passes
   std::string exe_;
   std::string output_file_;
   bool output_json_ = false;

@@ -1,8 +1,12 @@
 // Tests for keep going's result records (gtest_watchdog/keep_going/
 // result_record.h): the JSON lines a test child writes and its supervisor
-// reads back into GoogleTest's tables.
+// reads back into GoogleTest's tables, and the shared log of plain passes.
 
 #include "gtest_watchdog/keep_going/result_record.h"
+
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <ostream>
 #include <string>
@@ -38,6 +42,7 @@ void PrintTo(const RecordedResult& r, std::ostream* os) {
 
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using Kind = RecordedResult::Kind;
@@ -289,6 +294,141 @@ TEST(ResultRecordTest, RecordOfAnEmptyResult) {
   EXPECT_THAT(r.parts, IsEmpty());
   EXPECT_THAT(r.properties, IsEmpty());
   EXPECT_EQ(r.elapsed_ms, 0);
+}
+
+// The plain-pass log: a buffer aligned as mmap's would be.
+struct PassLog {
+  explicit PassLog(uint32_t capacity)
+      : bytes(PlainPassBytes(capacity)), memory(bytes / 8 + 1) {
+    InitPlainPasses(map(), capacity);
+  }
+  void* map() { return memory.data(); }
+  size_t bytes;
+  std::vector<uint64_t> memory;
+};
+
+MATCHER_P3(IsPass, id, start_ms, elapsed_ms, "") {
+  return arg.id == id && arg.start_ms == start_ms &&
+         arg.elapsed_ms == elapsed_ms;
+}
+
+PlainPass Pass(int32_t id, int64_t start_ms, int64_t elapsed_ms) {
+  PlainPass p;
+  p.id = id;
+  p.start_ms = start_ms;
+  p.elapsed_ms = elapsed_ms;
+  return p;
+}
+
+TEST(PlainPassTest, AnEmptyLogReadsEmpty) {
+  PassLog log(4);
+  EXPECT_TRUE(IsPlainPassLog(log.map(), log.bytes));
+  EXPECT_THAT(ReadPlainPasses(log.map(), log.bytes), IsEmpty());
+}
+
+TEST(PlainPassTest, AppendsReadBackInOrder) {
+  PassLog log(3);
+  EXPECT_TRUE(AppendPlainPass(log.map(), Pass(7, 1700000000123, 0)));
+  EXPECT_TRUE(AppendPlainPass(log.map(), Pass(2, 1700000000124, 15)));
+  EXPECT_THAT(
+      ReadPlainPasses(log.map(), log.bytes),
+      ElementsAre(IsPass(7, 1700000000123, 0), IsPass(2, 1700000000124, 15)));
+}
+
+TEST(PlainPassTest, AFullLogRefusesMore) {
+  PassLog log(2);
+  EXPECT_TRUE(AppendPlainPass(log.map(), Pass(0, 1, 1)));
+  EXPECT_TRUE(AppendPlainPass(log.map(), Pass(1, 2, 2)));
+  EXPECT_FALSE(AppendPlainPass(log.map(), Pass(2, 3, 3)));
+  EXPECT_THAT(ReadPlainPasses(log.map(), log.bytes),
+              ElementsAre(IsPass(0, 1, 1), IsPass(1, 2, 2)));
+}
+
+TEST(PlainPassTest, AnEmptyListGivesALogWithNoRoom) {
+  PassLog log(0);
+  EXPECT_TRUE(IsPlainPassLog(log.map(), log.bytes));
+  EXPECT_FALSE(AppendPlainPass(log.map(), Pass(0, 1, 1)));
+}
+
+TEST(PlainPassTest, ACountWrittenOverIsCutToTheMapping) {
+  PassLog log(2);
+  ASSERT_TRUE(AppendPlainPass(log.map(), Pass(5, 1, 1)));
+  // A test that scribbles over the header: count and capacity huge.
+  auto* words = reinterpret_cast<uint32_t*>(log.map());
+  words[1] = 0xffffffffu;  // capacity
+  words[2] = 0xfffffff0u;  // count
+  EXPECT_FALSE(IsPlainPassLog(log.map(), log.bytes));
+  EXPECT_EQ(ReadPlainPasses(log.map(), log.bytes).size(), 2u);
+}
+
+TEST(PlainPassTest, NotALog) {
+  std::vector<uint64_t> zeros(8, 0);
+  EXPECT_FALSE(IsPlainPassLog(zeros.data(), zeros.size() * 8));
+  EXPECT_FALSE(IsPlainPassLog(nullptr, 64));
+  PassLog log(1);
+  EXPECT_FALSE(IsPlainPassLog(log.map(), 8));  // shorter than its header
+  EXPECT_FALSE(IsPlainPassLog(log.map(), log.bytes - 1));
+  EXPECT_THAT(ReadPlainPasses(nullptr, 0), IsEmpty());
+  EXPECT_THAT(ReadPlainPasses(log.map(), 8), IsEmpty());
+}
+
+TEST(PlainPassTest, OnlyAResultWithNothingToSayIsPlain) {
+  testing::TestResult result;
+  EXPECT_TRUE(IsPlainPass(result));
+  gtest_internals::AddProperty(result, "testcase", "owner", "me");
+  EXPECT_FALSE(IsPlainPass(result));
+  testing::TestResult skipped;
+  gtest_internals::AddPart(
+      skipped, testing::TestPartResult(testing::TestPartResult::kSkip, "a.cc",
+                                       3, "not here"));
+  EXPECT_FALSE(IsPlainPass(skipped));
+  testing::TestResult failed;
+  gtest_internals::AddPart(
+      failed, testing::TestPartResult(testing::TestPartResult::kNonFatalFailure,
+                                      "a.cc", 4, "wrong"));
+  EXPECT_FALSE(IsPlainPass(failed));
+}
+
+// The supervisor's file and the child's mapping of it, in one process: the
+// child's appends are what the supervisor takes, and Reset empties it.
+TEST(PlainPassTest, FileAndChildMappingShareTheLog) {
+  PlainPassFile file;
+  ASSERT_TRUE(file.Open());
+  ASSERT_TRUE(file.Reset(2));
+  std::string error;
+  void* child = MapPlainPassLog(dup(file.fd()), &error);
+  ASSERT_NE(child, nullptr) << error;
+  EXPECT_TRUE(AppendPlainPass(child, Pass(4, 10, 1)));
+  EXPECT_THAT(file.Take(), ElementsAre(IsPass(4, 10, 1)));
+  munmap(child, PlainPassBytes(2));
+  ASSERT_TRUE(file.Reset(1));
+  EXPECT_THAT(file.Take(), IsEmpty());
+}
+
+TEST(PlainPassTest, MappingSomethingElseIsAnError) {
+  const int fd = static_cast<int>(syscall(SYS_memfd_create, "not-a-log", 0));
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(ftruncate(fd, 64), 0);
+  std::string error;
+  EXPECT_EQ(MapPlainPassLog(dup(fd), &error), nullptr);
+  EXPECT_THAT(error, HasSubstr("log of passes is not one"));
+  error.clear();
+  EXPECT_EQ(MapPlainPassLog(-1, &error), nullptr);
+  EXPECT_THAT(error, HasSubstr("cannot map"));
+  close(fd);
+}
+
+TEST(PlainPassTest, ReadWholeFileReadsPastOneBuffer) {
+  const int fd = static_cast<int>(syscall(SYS_memfd_create, "whole", 0));
+  ASSERT_GE(fd, 0);
+  const std::string text(200000, 'x');
+  ASSERT_EQ(write(fd, text.data(), text.size()),
+            static_cast<ssize_t>(text.size()));
+  std::string read;
+  EXPECT_TRUE(ReadWholeFile(fd, &read));
+  EXPECT_EQ(read, text);
+  close(fd);
+  EXPECT_FALSE(ReadWholeFile(-1, &read));
 }
 
 }  // namespace

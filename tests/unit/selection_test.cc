@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -47,9 +48,17 @@ const std::vector<std::pair<std::string, std::string>>& Tests() {
   return *tests;
 }
 
+// As SelectTests takes them: views of the names.
+std::vector<std::pair<absl::string_view, absl::string_view>> Views() {
+  std::vector<std::pair<absl::string_view, absl::string_view>> views;
+  for (const auto& [suite, name] : Tests()) views.emplace_back(suite, name);
+  return views;
+}
+
 // "Suite.Name" of each test SelectTests says should run.
+
 std::vector<std::string> Selected(const SelectionInput& in) {
-  const std::vector<SelectedTest> selected = SelectTests(in, Tests());
+  const std::vector<SelectedTest> selected = SelectTests(in, Views());
   EXPECT_EQ(selected.size(), Tests().size());
   std::vector<std::string> run;
   for (size_t i = 0; i < selected.size(); ++i) {
@@ -224,7 +233,7 @@ TEST(SelectTestsTest, FiltersAsGoogleTestDoes) {
 TEST(SelectTestsTest, FlagsOfEachTest) {
   SelectionInput in;
   in.filter = "Foo.*";
-  const std::vector<SelectedTest> s = SelectTests(in, Tests());
+  const std::vector<SelectedTest> s = SelectTests(in, Views());
   ASSERT_EQ(s.size(), Tests().size());
   // Foo.A: matches and runs; Foo.DISABLED_C: matches (GoogleTest prints it
   // in the "YOU HAVE n DISABLED TESTS" count) but does not run; Bar.Y does
@@ -260,7 +269,7 @@ TEST(SelectTestsTest, ShardFlags) {
   in.filter = "Foo.*";
   in.total_shards = 2;
   in.shard_index = 1;
-  const std::vector<SelectedTest> s = SelectTests(in, Tests());
+  const std::vector<SelectedTest> s = SelectTests(in, Views());
   ASSERT_EQ(s.size(), Tests().size());
   // Foo.A (runnable #0) is in shard 0; Foo.B (#1) here; Foo.DISABLED_C is
   // not runnable, so the counter stays at 2 and it lands in shard 0.
@@ -280,7 +289,7 @@ TEST(SelectTestsTest, OneShardIsNoSharding) {
   SelectionInput in;
   in.total_shards = 1;
   in.shard_index = 0;
-  for (const SelectedTest& t : SelectTests(in, Tests())) {
+  for (const SelectedTest& t : SelectTests(in, Views())) {
     EXPECT_FALSE(t.in_another_shard);
   }
 }
