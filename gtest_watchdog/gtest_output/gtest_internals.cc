@@ -128,6 +128,12 @@ struct ResultRecordProperty {
 template struct PrivateMember<ResultRecordProperty,
                               &testing::TestResult::RecordProperty>;
 
+struct SuiteShuffle {
+  using type = void (testing::TestSuite::*)(testing::internal::Random*);
+  friend type Member(SuiteShuffle);
+};
+template struct PrivateMember<SuiteShuffle, &testing::TestSuite::ShuffleTests>;
+
 // No file: "" in every version. GoogleTest stores the name as a std::string
 // and reports an empty one as "no location" (file_name() is then null).
 constexpr char kNoFile[] = "";
@@ -182,6 +188,38 @@ void SetSelection(const testing::TestInfo& test, bool matches_filter,
 
 void SetShouldRun(const testing::TestSuite& suite, bool should_run) {
   const_cast<testing::TestSuite&>(suite).*Member(SuiteShouldRun{}) = should_run;
+}
+
+void ShuffleAsGoogleTest(const testing::UnitTest& unit, uint32_t seed) {
+  // UnitTestImpl::ShuffleTests (1.12 to 1.18): the death-test suites (first
+  // in GoogleTest's list), then the rest,
+  // each a Fisher-Yates pass over its range, then each suite's tests. The
+  // suites' own order is left alone (GetTestSuite(i) ignores it); their
+  // passes only use up the generator's draws.
+  testing::internal::Random random(seed);
+  const int suites = unit.total_test_suite_count();
+  // GoogleTest's kDeathTestSuiteFilter, "*DeathTest:*DeathTest/*".
+  int death_suites = 0;
+  for (int i = 0; i < suites; ++i) {
+    const std::string name = unit.GetTestSuite(i)->name();
+    const std::string ending = "DeathTest";
+    if ((name.size() >= ending.size() &&
+         name.compare(name.size() - ending.size(), ending.size(), ending) ==
+             0) ||
+        name.find("DeathTest/") != std::string::npos) {
+      ++death_suites;
+    }
+  }
+  for (int width = death_suites; width >= 2; --width) {
+    (void)random.Generate(static_cast<uint32_t>(width));
+  }
+  for (int width = suites - death_suites; width >= 2; --width) {
+    (void)random.Generate(static_cast<uint32_t>(width));
+  }
+  for (int i = 0; i < suites; ++i) {
+    auto& suite = const_cast<testing::TestSuite&>(*unit.GetTestSuite(i));
+    (suite.*Member(SuiteShuffle{}))(&random);
+  }
 }
 
 void SetStartTimestamp(const testing::TestResult& result,

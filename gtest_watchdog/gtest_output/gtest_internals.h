@@ -59,6 +59,13 @@ void SetSelection(const testing::TestInfo& test, bool matches_filter,
                   bool in_another_shard, bool should_run);
 // Not on the stall path.
 void SetShouldRun(const testing::TestSuite& suite, bool should_run);
+// Shuffles each suite's tests as GoogleTest shuffles them for an iteration
+// with `seed` (UnitTestImpl::ShuffleTests), for the keep-going supervisor,
+// whose GoogleTest runs no test and so shuffles nothing: its XML/JSON and
+// summary then list a suite's tests in the order a run without keep going
+// lists them. GoogleTest puts them back after the iteration.
+// Not on the stall path.
+void ShuffleAsGoogleTest(const testing::UnitTest& unit, uint32_t seed);
 // When a test or suite started (milliseconds since the epoch).
 // Not on the stall path.
 void SetStartTimestamp(const testing::TestResult& result,

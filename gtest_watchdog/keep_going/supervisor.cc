@@ -103,7 +103,10 @@ class Supervisor : public ForwardingListener {
   void OnTestIterationStart(const testing::UnitTest& unit,
                             int iteration) override {
     iteration_ = iteration;
-    Select(unit);
+    Select(unit);  // in registration order: before the shuffle
+    if (GTEST_FLAG_GET(shuffle)) {
+      gi::ShuffleAsGoogleTest(unit, static_cast<uint32_t>(unit.random_seed()));
+    }
     to().OnTestIterationStart(unit, iteration);
     RunIteration(unit);
   }

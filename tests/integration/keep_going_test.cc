@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -322,25 +323,56 @@ TEST(KeepGoing, EnvironmentAndConfigFileTurnItOn) {
 
 // The same order as without keep going for the same seed, also for the
 // tests a fresh child runs after a crash.
+// "Suite.Name" of each <testcase> in an XML file, in the file's order.
+std::vector<std::string> XmlCases(const std::string& path) {
+  std::vector<std::string> cases;
+  const std::string xml = ReadFile(path);
+  const std::regex testcase(
+      "<testcase name=\"([^\"]*)\"[^>]*classname=\"([^\"]*)\"");
+  for (auto it = std::sregex_iterator(xml.begin(), xml.end(), testcase);
+       it != std::sregex_iterator(); ++it) {
+    cases.push_back((*it)[2].str() + "." + (*it)[1].str());
+  }
+  return cases;
+}
+
 TEST(KeepGoing, ShuffleKeepsGoogleTestsOrder) {
+  const std::string plain_xml = TempPath("keep_going_shuffle_plain", "xml");
+  const std::string kept_xml = TempPath("keep_going_shuffle_kept", "xml");
   const std::vector<std::string> args = {"--gtest_shuffle",
                                          "--gtest_random_seed=7"};
   std::vector<std::string> plain_args = args;
-  plain_args.push_back("--gtest_filter=First.*:Last.*:Ten/Many.*");
+  plain_args.push_back("--gtest_filter=First.*:Last.*:Ten/Many.*:Order*");
+  plain_args.push_back("--gtest_output=xml:" + plain_xml);
   const ChildResult without =
       RunKeepGoing(plain_args, {}, /*keep_going=*/false);
   std::vector<std::string> kept_args = args;
-  kept_args.push_back("--gtest_filter=First.*:Last.*:Ten/Many.*:Kill.*");
+  kept_args.push_back("--gtest_filter=First.*:Last.*:Ten/Many.*:Order*:Kill.*");
+  kept_args.push_back("--gtest_output=xml:" + kept_xml);
   const ChildResult with = RunKeepGoing(kept_args);
   ExpectRunFailed(with);
   std::vector<std::string> order = Started(with.out);
   order.erase(std::remove(order.begin(), order.end(), "Kill.Itself"),
               order.end());
   EXPECT_EQ(order, Started(without.out)) << with.out << without.out;
-  EXPECT_EQ(order.size(), 15u) << with.out;
+  EXPECT_EQ(order.size(), 18u) << with.out;
   EXPECT_THAT(with.out, HasSubstr("Note: Randomizing tests' orders with a "
                                   "seed of 7"))
       << with.out;
+  // The XML too lists each suite's tests in the shuffled order (GoogleTest
+  // writes it before it puts the order back), the suites as registered;
+  // OrderDeathTest's suite is shuffled apart, as GoogleTest does.
+  std::vector<std::string> kept_cases = XmlCases(kept_xml);
+  kept_cases.erase(
+      std::remove(kept_cases.begin(), kept_cases.end(), "Kill.Itself"),
+      kept_cases.end());
+  const std::vector<std::string> plain_cases = XmlCases(plain_xml);
+  EXPECT_EQ(kept_cases, plain_cases) << ReadFile(kept_xml);
+  EXPECT_EQ(plain_cases.size(), 18u) << ReadFile(plain_xml);
+  // A shuffle that moved nothing would prove nothing.
+  std::vector<std::string> sorted = plain_cases;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_NE(plain_cases, sorted);
 }
 
 // Sharding selects the same tests as without keep going.

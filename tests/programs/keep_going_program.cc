@@ -76,6 +76,12 @@ TEST(Last, Passes) { RecordProperty("last", "yes"); }
 
 TEST(Last, AlsoPasses) {}
 
+// A death-test suite by its name: GoogleTest runs such suites first and
+// shuffles them apart from the rest, which the shuffle's order test needs.
+TEST(OrderDeathTest, A) {}
+TEST(OrderDeathTest, B) {}
+TEST(OrderDeathTest, C) {}
+
 class SetUpStalls : public testing::Test {
  protected:
   static void SetUpTestSuite() { WaitForever(); }
