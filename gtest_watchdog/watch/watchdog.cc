@@ -1,6 +1,7 @@
 #include "gtest_watchdog/watch/watchdog.h"
 
 #include <pthread.h>
+#include <time.h>
 
 #include <algorithm>
 
@@ -64,6 +65,12 @@ Watchdog::~Watchdog() { Stop(); }
 
 void Watchdog::Start() {
   thread_ = std::thread([this] { Run(); });
+  // Polled, not waited on with a lock: Run() takes none. A thread start
+  // takes tens of microseconds, more on a loaded machine.
+  while (!started_.load(std::memory_order_acquire)) {
+    const struct timespec pause = {0, 20000};
+    nanosleep(&pause, nullptr);
+  }
 }
 
 void Watchdog::Stop() {
@@ -76,6 +83,7 @@ void Watchdog::Stop() {
 void Watchdog::Run() {
   pthread_setname_np(pthread_self(), "gtest_watchdog");
   if (on_start_ != nullptr) on_start_();
+  started_.store(true, std::memory_order_release);
   WatchState state;
   bool request_handled = false;
   while (!stop_.load()) {

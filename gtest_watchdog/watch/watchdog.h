@@ -78,7 +78,10 @@ class Watchdog {
   // Start-up only: before Start().
   void set_request_handler(RequestHandler handler) { on_request_ = handler; }
 
-  // Starts the watchdog thread. Start-up only.
+  // Starts the watchdog thread and returns once it runs and its start hook
+  // has run: a first test that crashes at once, or uses up descriptors or
+  // memory, never meets a watchdog not yet attached (the crash handlers
+  // need its thread id; the dead-man timer needs a timer). Start-up only.
   void Start();
   // Stops and joins the thread (tests; the installed watchdog is never
   // stopped, it dies with the process). Not on the stall path.
@@ -97,6 +100,7 @@ class Watchdog {
   RequestHandler on_request_ = nullptr;
   TotalLimit total_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> started_{false};  // the start hook has run
   std::thread thread_;
 };
 
