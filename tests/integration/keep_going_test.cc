@@ -568,6 +568,73 @@ TEST(KeepGoing, WholeRunLimitBoundsTheRun) {
        "Last.Passes=notrun", "Last.AlsoPasses=notrun"});
 }
 
+// The pids that said `what` ("custom_main: WHAT in PID" lines), in order.
+std::vector<std::string> SaidIn(const std::string& out,
+                                const std::string& what) {
+  std::vector<std::string> pids;
+  const std::regex line("custom_main: " + what + " in ([0-9]+)");
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), line);
+       it != std::sregex_iterator(); ++it) {
+    pids.push_back((*it)[1].str());
+  }
+  return pids;
+}
+
+// A custom main() (docs/keep-going.md "A custom main()"): the code around
+// RUN_ALL_TESTS() runs in the supervisor and in each child; the global
+// environment and the tests only in the children; the listener gets the
+// tests' events in the children and the whole run's end in the
+// supervisor, whose RUN_ALL_TESTS() gives the run's status.
+TEST(KeepGoing, CustomMainRunsAsDocumented) {
+  const std::string xml = TempPath("keep_going_custom_main", "xml");
+  const ChildResult r =
+      RunChild({KEEP_GOING_CUSTOM_MAIN_PROGRAM, "--gtest_watchdog_timeout=10s",
+                "--gtest_watchdog_keep_going", "--gtest_output=xml:" + xml},
+               {}, 120);
+  ExpectRunFailed(r);
+  // The supervisor is the process whose RUN_ALL_TESTS() ends last.
+  const std::vector<std::string> returned =
+      SaidIn(r.out, "RUN_ALL_TESTS gave [01]");
+  ASSERT_FALSE(returned.empty()) << r.out;
+  const std::string supervisor = returned.back();
+  EXPECT_THAT(r.out,
+              HasSubstr("custom_main: RUN_ALL_TESTS gave 1 in " + supervisor))
+      << r.out;
+  EXPECT_THAT(r.out, HasSubstr("custom_main: listener: program end in " +
+                               supervisor + ", 1 failed"))
+      << r.out;
+  // Two children: the first killed itself in Custom.KillsItself, the
+  // second ran Custom.AlsoPasses. Each ran main() from the start.
+  const std::vector<std::string> before =
+      SaidIn(r.out, "before InitGoogleTest");
+  ASSERT_EQ(before.size(), 3u) << r.out;
+  EXPECT_EQ(before[0], supervisor) << r.out;
+  const std::vector<std::string> children = {before[1], before[2]};
+  EXPECT_NE(children[0], children[1]) << r.out;
+  EXPECT_EQ(SaidIn(r.out, "environment set up"), children) << r.out;
+  EXPECT_EQ(SaidIn(r.out, "listener: program start"),
+            (std::vector<std::string>{supervisor, children[0], children[1]}))
+      << r.out;
+  // The killed child never tore its environment down; the second did.
+  EXPECT_EQ(SaidIn(r.out, "environment torn down"),
+            std::vector<std::string>{children[1]})
+      << r.out;
+  // Two tests ended in the first child (Passes; KillsItself never ended),
+  // one in the second; none in the supervisor.
+  EXPECT_EQ(SaidIn(r.out, "listener: test end"),
+            (std::vector<std::string>{children[0], children[1]}))
+      << r.out;
+  EXPECT_EQ(SaidIn(r.out, "RUN_ALL_TESTS gave 0"),
+            std::vector<std::string>{children[1]})
+      << r.out;
+  EXPECT_THAT(r.out, HasSubstr("[  PASSED  ] 2 tests.")) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("[  FAILED  ] Custom.KillsItself")) << r.out;
+  if (!HavePython()) GTEST_SKIP() << "no python3 to read the file";
+  ExpectGtestOutput(xml, {"Custom.Passes=passed",
+                          "Custom.KillsItself=failed:was killed by SIGKILL",
+                          "Custom.AlsoPasses=passed"});
+}
+
 // Listing runs nothing and lists as GoogleTest does.
 TEST(KeepGoing, ListingIsGoogleTests) {
   const std::vector<std::string> args = {"--gtest_list_tests",
