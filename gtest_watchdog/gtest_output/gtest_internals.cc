@@ -13,6 +13,11 @@
 // - 1.13: the JSON printer writes the comma before the "NonTestSuiteFailure"
 //   suite, which 1.12 forgot. Handled: RepairJsonOutput().
 // - 1.18: the classes are [[nodiscard]]. Nothing to do.
+// - 1.18: UnitTest::GetTestSuite(i) follows the suites' shuffled order
+//   (before, it returned the i-th registered suite whatever the shuffle),
+//   so a shuffled run's XML/JSON lists the suites shuffled. Handled in part:
+//   ShuffleAsGoogleTest orders each suite's tests; the suites' order lives
+//   in UnitTestImpl, whose definition is not installed (docs/keep-going.md).
 // - Help (HelpRequested): the same rules in 1.12 to 1.18: --help, or an
 //   unknown --gtest_ flag (not --gtest_internal_*), on the command line or in
 //   a --gtest_flagfile; -h, -? and /? are not help, although GoogleTest's
@@ -23,7 +28,8 @@
 // Private members written (same names and types in 1.12 to 1.18):
 // TestInfo::should_run_, matches_filter_, is_in_another_shard_;
 // TestResult::elapsed_time_, start_timestamp_, AddTestPartResult,
-// RecordProperty; TestSuite::elapsed_time_, start_timestamp_, should_run_.
+// RecordProperty; TestSuite::elapsed_time_, start_timestamp_, should_run_;
+// called: TestSuite::ShuffleTests(internal::Random*).
 // Internal API read: testing::internal::GetArgvs(), the flag
 // internal_run_death_test, and two declared only in GoogleTest's uninstalled
 // src/gtest-internal-inl.h (exported, GTEST_API_, in 1.12 to 1.18; declared
@@ -192,10 +198,11 @@ void SetShouldRun(const testing::TestSuite& suite, bool should_run) {
 
 void ShuffleAsGoogleTest(const testing::UnitTest& unit, uint32_t seed) {
   // UnitTestImpl::ShuffleTests (1.12 to 1.18): the death-test suites (first
-  // in GoogleTest's list), then the rest,
-  // each a Fisher-Yates pass over its range, then each suite's tests. The
-  // suites' own order is left alone (GetTestSuite(i) ignores it); their
-  // passes only use up the generator's draws.
+  // in GoogleTest's list), then the rest, each a Fisher-Yates pass over its
+  // range, then each suite's tests. The suites' own order lives in
+  // UnitTestImpl, out of reach (see the top): their passes only use up the
+  // generator's draws. GetTestSuite(i) is the i-th registered suite here,
+  // in every version: this process never shuffled its suites.
   testing::internal::Random random(seed);
   const int suites = unit.total_test_suite_count();
   // GoogleTest's kDeathTestSuiteFilter, "*DeathTest:*DeathTest/*".

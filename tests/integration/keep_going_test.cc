@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <map>
 #include <regex>
 #include <string>
 #include <vector>
@@ -321,21 +322,22 @@ TEST(KeepGoing, EnvironmentAndConfigFileTurnItOn) {
   EXPECT_THAT(bad.out, Not(HasSubstr("[ RUN"))) << bad.out;
 }
 
-// The same order as without keep going for the same seed, also for the
-// tests a fresh child runs after a crash.
-// "Suite.Name" of each <testcase> in an XML file, in the file's order.
-std::vector<std::string> XmlCases(const std::string& path) {
-  std::vector<std::string> cases;
+// Each suite's test names in an XML file, in the file's order.
+std::map<std::string, std::vector<std::string>> XmlCasesBySuite(
+    const std::string& path) {
+  std::map<std::string, std::vector<std::string>> cases;
   const std::string xml = ReadFile(path);
   const std::regex testcase(
       "<testcase name=\"([^\"]*)\"[^>]*classname=\"([^\"]*)\"");
   for (auto it = std::sregex_iterator(xml.begin(), xml.end(), testcase);
        it != std::sregex_iterator(); ++it) {
-    cases.push_back((*it)[2].str() + "." + (*it)[1].str());
+    cases[(*it)[2].str()].push_back((*it)[1].str());
   }
   return cases;
 }
 
+// The same order as without keep going for the same seed, also for the
+// tests a fresh child runs after a crash.
 TEST(KeepGoing, ShuffleKeepsGoogleTestsOrder) {
   const std::string plain_xml = TempPath("keep_going_shuffle_plain", "xml");
   const std::string kept_xml = TempPath("keep_going_shuffle_kept", "xml");
@@ -360,19 +362,22 @@ TEST(KeepGoing, ShuffleKeepsGoogleTestsOrder) {
                                   "seed of 7"))
       << with.out;
   // The XML too lists each suite's tests in the shuffled order (GoogleTest
-  // writes it before it puts the order back), the suites as registered;
-  // OrderDeathTest's suite is shuffled apart, as GoogleTest does.
-  std::vector<std::string> kept_cases = XmlCases(kept_xml);
-  kept_cases.erase(
-      std::remove(kept_cases.begin(), kept_cases.end(), "Kill.Itself"),
-      kept_cases.end());
-  const std::vector<std::string> plain_cases = XmlCases(plain_xml);
+  // writes it before it puts the order back); OrderDeathTest's suite is
+  // shuffled apart, as GoogleTest does, which shifts every later draw. (The
+  // suites' own order is not compared: GoogleTest 1.18 lists them shuffled
+  // too, and a supervisor cannot reorder them: docs/keep-going.md.)
+  std::map<std::string, std::vector<std::string>> kept_cases =
+      XmlCasesBySuite(kept_xml);
+  EXPECT_EQ(kept_cases["Kill"], std::vector<std::string>{"Itself"});
+  kept_cases.erase("Kill");
+  const std::map<std::string, std::vector<std::string>> plain_cases =
+      XmlCasesBySuite(plain_xml);
   EXPECT_EQ(kept_cases, plain_cases) << ReadFile(kept_xml);
-  EXPECT_EQ(plain_cases.size(), 18u) << ReadFile(plain_xml);
+  ASSERT_EQ(plain_cases.size(), 4u) << ReadFile(plain_xml);
   // A shuffle that moved nothing would prove nothing.
-  std::vector<std::string> sorted = plain_cases;
-  std::sort(sorted.begin(), sorted.end());
-  EXPECT_NE(plain_cases, sorted);
+  const std::vector<std::string>& many = plain_cases.at("Ten/Many");
+  ASSERT_EQ(many.size(), 10u);
+  EXPECT_FALSE(std::is_sorted(many.begin(), many.end())) << ReadFile(plain_xml);
 }
 
 // Sharding selects the same tests as without keep going.
