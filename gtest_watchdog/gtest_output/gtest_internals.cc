@@ -196,7 +196,8 @@ void SetShouldRun(const testing::TestSuite& suite, bool should_run) {
   const_cast<testing::TestSuite&>(suite).*Member(SuiteShouldRun{}) = should_run;
 }
 
-void ShuffleAsGoogleTest(const testing::UnitTest& unit, uint32_t seed) {
+void ShuffleAsGoogleTest(const testing::UnitTest& unit, uint32_t seed,
+                         int death_suites) {
   // UnitTestImpl::ShuffleTests (1.12 to 1.18): the death-test suites (first
   // in GoogleTest's list), then the rest, each a Fisher-Yates pass over its
   // range, then each suite's tests. The suites' own order lives in
@@ -205,18 +206,6 @@ void ShuffleAsGoogleTest(const testing::UnitTest& unit, uint32_t seed) {
   // in every version: this process never shuffled its suites.
   testing::internal::Random random(seed);
   const int suites = unit.total_test_suite_count();
-  // GoogleTest's kDeathTestSuiteFilter, "*DeathTest:*DeathTest/*".
-  int death_suites = 0;
-  for (int i = 0; i < suites; ++i) {
-    const std::string name = unit.GetTestSuite(i)->name();
-    const std::string ending = "DeathTest";
-    if ((name.size() >= ending.size() &&
-         name.compare(name.size() - ending.size(), ending.size(), ending) ==
-             0) ||
-        name.find("DeathTest/") != std::string::npos) {
-      ++death_suites;
-    }
-  }
   for (int width = death_suites; width >= 2; --width) {
     (void)random.Generate(static_cast<uint32_t>(width));
   }

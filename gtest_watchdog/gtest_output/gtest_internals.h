@@ -64,8 +64,10 @@ void SetShouldRun(const testing::TestSuite& suite, bool should_run);
 // whose GoogleTest runs no test and so shuffles nothing: its XML/JSON and
 // summary then list a suite's tests in the order a run without keep going
 // lists them. GoogleTest puts them back after the iteration.
-// Not on the stall path.
-void ShuffleAsGoogleTest(const testing::UnitTest& unit, uint32_t seed);
+// `death_suites`: how many suites GoogleTest counts as death-test suites
+// (it shuffles them apart, first). Not on the stall path.
+void ShuffleAsGoogleTest(const testing::UnitTest& unit, uint32_t seed,
+                         int death_suites);
 // When a test or suite started (milliseconds since the epoch).
 // Not on the stall path.
 void SetStartTimestamp(const testing::TestResult& result,

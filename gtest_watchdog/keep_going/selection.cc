@@ -54,6 +54,14 @@ bool GtestFilterMatches(absl::string_view filter, absl::string_view full_name) {
          (negative.empty() || !AnyMatches(negative, full_name));
 }
 
+int DeathTestSuiteCount(const std::vector<const testing::TestSuite*>& suites) {
+  int count = 0;
+  for (const testing::TestSuite* suite : suites) {
+    if (GtestFilterMatches("*DeathTest:*DeathTest/*", suite->name())) ++count;
+  }
+  return count;
+}
+
 bool GtestDisabled(absl::string_view suite, absl::string_view name) {
   // GoogleTest's kDisableTestFilter, "DISABLED_*:*/DISABLED_*", matched
   // against the suite's name and the test's name separately.

@@ -27,6 +27,11 @@ namespace gtest_watchdog_internal {
 // empty alternative, match no test.
 bool GtestFilterMatches(absl::string_view filter, absl::string_view full_name);
 
+// How many of `suites` GoogleTest counts as death-test suites (its
+// kDeathTestSuiteFilter, "*DeathTest:*DeathTest/*"), which its shuffle
+// shuffles apart. Not on the stall path.
+int DeathTestSuiteCount(const std::vector<const testing::TestSuite*>& suites);
+
 // GoogleTest's test of a disabled test: its suite or its name starts with
 // "DISABLED_" (a typed or parameterized suite's part after '/' too).
 bool GtestDisabled(absl::string_view suite, absl::string_view name);

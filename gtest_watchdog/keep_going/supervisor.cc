@@ -105,7 +105,8 @@ class Supervisor : public ForwardingListener {
     iteration_ = iteration;
     Select(unit);  // in registration order: before the shuffle
     if (GTEST_FLAG_GET(shuffle)) {
-      gi::ShuffleAsGoogleTest(unit, static_cast<uint32_t>(unit.random_seed()));
+      gi::ShuffleAsGoogleTest(unit, static_cast<uint32_t>(unit.random_seed()),
+                              DeathTestSuiteCount(suites_));
     }
     to().OnTestIterationStart(unit, iteration);
     RunIteration(unit);
